@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* File and directory helpers: atomic writes, recursive mkdir/remove, reading. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+
+int berth_write_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int berth_fsync_dir(int dirfd, berth_error_t *err)
+{
+  if (fsync(dirfd) < 0 && errno != EINVAL)
+    return berth_error_set(err, errno, "fsync directory");
+  return 0;
+}
+
+int berth_tmpfile_at(int dirfd, const char *prefix, mode_t mode, char **ret_name, berth_error_t *err)
+{
+  static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  for (int attempt = 0; attempt < 100; attempt++) {
+    char suffix[13];
+    unsigned long long r;
+    char *name = NULL;
+    int fd;
+    if (getentropy(&r, sizeof(r)) < 0)
+      r = (unsigned long long)random() ^ ((unsigned long long)getpid() << 32);
+    for (size_t i = 0; i < 12; i++, r /= 36)
+      suffix[i] = chars[r % 36];
+    suffix[12] = '\0';
+    if (asprintf(&name, ".%s.tmp-%s", prefix, suffix) < 0)
+      abort();
+    fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0) {
+      *ret_name = name;
+      return fd;
+    }
+    free(name);
+    if (errno != EEXIST)
+      return berth_error_set(err, errno, "create temporary file for `%s`", prefix);
+  }
+  return berth_error_set(err, EEXIST, "create temporary file for `%s`", prefix);
+}
+
+int berth_commit_tmpfile(int fd, int dirfd, const char *tmp, const char *name, berth_error_t *err)
+{
+  if (fsync(fd) < 0) {
+    int e = errno;
+    (void)unlinkat(dirfd, tmp, 0);
+    return berth_error_set(err, e, "fsync `%s`", name);
+  }
+  if (renameat(dirfd, tmp, dirfd, name) < 0) {
+    int e = errno;
+    (void)unlinkat(dirfd, tmp, 0);
+    return berth_error_set(err, e, "rename into `%s`", name);
+  }
+  return berth_fsync_dir(dirfd, err);
+}
+
+int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                            berth_error_t *err)
+{
+  cleanup_free char *tmp = NULL;
+  cleanup_close int fd = berth_tmpfile_at(dirfd, name, mode, &tmp, err);
+  if (fd < 0)
+    return -1;
+  if (berth_write_all(fd, data, len) < 0) {
+    int e = errno;
+    (void)unlinkat(dirfd, tmp, 0);
+    return berth_error_set(err, e, "write `%s`", name);
+  }
+  return berth_commit_tmpfile(fd, dirfd, tmp, name, err);
+}
+
+bool berth_path_is_clean_relative(const char *path)
+{
+  const char *p = path;
+  if (!path || !*path || *path == '/')
+    return false;
+  while (*p) {
+    const char *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+    if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+      return false;
+    p += n;
+    if (*p == '/')
+      p++;
+  }
+  return true;
+}
+
+int berth_mkdir_p(int dirfd, const char *path, mode_t mode, berth_error_t *err)
+{
+  cleanup_free char *copy = strdup(path);
+  char *p;
+  if (!copy)
+    abort();
+  if (!berth_path_is_clean_relative(path))
+    return berth_error_set(err, EINVAL, "mkdir `%s`: not a clean relative path", path);
+  for (p = copy;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char saved = *p;
+      *p = '\0';
+      if (mkdirat(dirfd, copy, mode) < 0 && errno != EEXIST)
+        return berth_error_set(err, errno, "mkdir `%s`", copy);
+      *p = saved;
+      if (saved == '\0')
+        break;
+    }
+  }
+  return 0;
+}
+
+static int rm_rf_children(int fd, dev_t dev, berth_error_t *err)
+{
+  cleanup_dir DIR *d = fdopendir(fd);
+  struct dirent *de;
+  if (!d) {
+    int e = errno;
+    close(fd);
+    return berth_error_set(err, e, "opendir");
+  }
+  while ((de = readdir(d))) {
+    struct stat st;
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      if (errno == ENOENT)
+        continue;
+      return berth_error_set(err, errno, "stat `%s`", de->d_name);
+    }
+    if (S_ISDIR(st.st_mode)) {
+      int cfd;
+      if (st.st_dev != dev)
+        return berth_error_set(err, EBUSY, "remove `%s`: a mount point", de->d_name);
+      cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (cfd < 0)
+        return berth_error_set(err, errno, "open `%s`", de->d_name);
+      if (rm_rf_children(cfd, dev, err) < 0)
+        return berth_error_prefix(err, "%s", de->d_name);
+      if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return berth_error_set(err, errno, "rmdir `%s`", de->d_name);
+    } else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
+      return berth_error_set(err, errno, "unlink `%s`", de->d_name);
+    }
+  }
+  return 0;
+}
+
+int berth_rm_rf_at(int dirfd, const char *name, berth_error_t *err)
+{
+  struct stat st;
+  int fd;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT)
+      return 0;
+    return berth_error_set(err, errno, "stat `%s`", name);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+      return berth_error_set(err, errno, "unlink `%s`", name);
+    return 0;
+  }
+  /* Directories made read-only by a layer still need to be removable. */
+  fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return berth_error_set(err, errno, "open `%s`", name);
+  if (rm_rf_children(fd, st.st_dev, err) < 0)
+    return berth_error_prefix(err, "remove `%s`", name);
+  if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return berth_error_set(err, errno, "rmdir `%s`", name);
+  return 0;
+}
+
+int berth_read_file_at(int dirfd, const char *path, char **ret_buf, size_t *ret_len, berth_error_t *err)
+{
+  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  cleanup_free char *buf = NULL;
+  size_t len = 0, cap = 0;
+  struct stat st;
+  if (fd < 0)
+    return berth_error_set(err, errno, "open `%s`", path);
+  if (fstat(fd, &st) < 0)
+    return berth_error_set(err, errno, "stat `%s`", path);
+  cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+  buf = malloc(cap);
+  if (!buf)
+    abort();
+  for (;;) {
+    ssize_t n;
+    if (len + 1 >= cap) {
+      cap *= 2;
+      buf = realloc(buf, cap);
+      if (!buf)
+        abort();
+    }
+    n = read(fd, buf + len, cap - len - 1);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return berth_error_set(err, errno, "read `%s`", path);
+    }
+    if (n == 0)
+      break;
+    len += (size_t)n;
+  }
+  buf[len] = '\0';
+  *ret_buf = steal_ptr(&buf);
+  if (ret_len)
+    *ret_len = len;
+  return 0;
+}
+
+ssize_t berth_copy_fd(int in, int out, berth_error_t *err)
+{
+  char buf[1 << 16];
+  ssize_t total = 0;
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return berth_error_set(err, errno, "read");
+    }
+    if (n == 0)
+      return total;
+    if (berth_write_all(out, buf, (size_t)n) < 0)
+      return berth_error_set(err, errno, "write");
+    total += n;
+  }
+}
+
+struct ino_seen {
+  dev_t dev;
+  ino_t ino;
+};
+
+static int du_walk(int fd, off_t *size, struct ino_seen **seen, size_t *nseen, berth_error_t *err)
+{
+  cleanup_dir DIR *d = fdopendir(fd);
+  struct dirent *de;
+  if (!d) {
+    int e = errno;
+    close(fd);
+    return berth_error_set(err, e, "opendir");
+  }
+  while ((de = readdir(d))) {
+    struct stat st;
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      continue;
+    if (S_ISDIR(st.st_mode)) {
+      int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (cfd >= 0 && du_walk(cfd, size, seen, nseen, err) < 0)
+        return -1;
+      continue;
+    }
+    if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+      bool dup = false;
+      for (size_t i = 0; i < *nseen && !dup; i++)
+        dup = (*seen)[i].dev == st.st_dev && (*seen)[i].ino == st.st_ino;
+      if (dup)
+        continue;
+      *seen = realloc(*seen, (*nseen + 1) * sizeof(**seen));
+      if (!*seen)
+        abort();
+      (*seen)[(*nseen)++] = (struct ino_seen){st.st_dev, st.st_ino};
+    }
+    if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+      *size += st.st_size;
+  }
+  return 0;
+}
+
+int berth_du_at(int dirfd, const char *name, off_t *ret_size, berth_error_t *err)
+{
+  struct ino_seen *seen = NULL;
+  size_t nseen = 0;
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int r;
+  *ret_size = 0;
+  if (fd < 0)
+    return berth_error_set(err, errno, "open `%s`", name);
+  r = du_walk(fd, ret_size, &seen, &nseen, err);
+  free(seen);
+  return r;
+}
