@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The on-disk store (design.md "State"): content-addressed blobs, unpacked
+ * layers keyed by chain id, and the image table (images.json).  Every write is
+ * atomic (temp + fsync + rename + directory fsync); names and the image table
+ * change only under the store lock; readers never need the lock. */
+#ifndef BERTH_STORE_H
+#define BERTH_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include <berth/error.h>
+
+#include "base/digest.h"
+
+struct berth_store {
+  char *root;    /* persistent state, e.g. /var/lib/berth */
+  char *runroot; /* volatile state, e.g. /run/berth */
+  int root_fd;
+  int blobs_fd;  /* ROOT/blobs/sha256 */
+  int layers_fd; /* ROOT/layers */
+};
+
+/* Open (creating as needed) the store; cleans temp files left by interrupted
+ * writers.  Paths must be absolute. */
+int berth_store_open(const char *root, const char *runroot, struct berth_store **ret, berth_error_t *err);
+void berth_store_free(struct berth_store *s);
+/* Exclusive lock over the image table, layer commits and garbage collection.
+ * Returns the fd holding it (close to release). */
+int berth_store_lock(struct berth_store *s, berth_error_t *err);
+
+/* ---- blobs: ROOT/blobs/sha256/<hex> ---- */
+struct berth_blob_writer;
+int berth_blob_writer_new(struct berth_store *s, struct berth_blob_writer **ret, berth_error_t *err);
+int berth_blob_writer_fd(const struct berth_blob_writer *w);
+int berth_blob_writer_write(struct berth_blob_writer *w, const void *buf, size_t len, berth_error_t *err);
+/* Verify (when `expected` is set) and move the blob into place.  With
+ * `trusted_digest` the caller vouches that it hashed exactly the bytes written
+ * through the fd (used by streaming unpack to avoid hashing twice). */
+int berth_blob_writer_commit(struct berth_blob_writer *w, const char *expected, const char *trusted_digest,
+                             char out_digest[BERTH_DIGEST_STR_LEN], berth_error_t *err);
+/* Discard an uncommitted blob; accepts NULL. */
+void berth_blob_writer_free(struct berth_blob_writer *w);
+int berth_blob_put(struct berth_store *s, const void *data, size_t len, char out_digest[BERTH_DIGEST_STR_LEN],
+                   berth_error_t *err);
+bool berth_blob_exists(struct berth_store *s, const char *digest);
+int berth_blob_open(struct berth_store *s, const char *digest, berth_error_t *err);
+int berth_blob_read(struct berth_store *s, const char *digest, char **ret_buf, size_t *ret_len, berth_error_t *err);
+int berth_blob_stat(struct berth_store *s, const char *digest, int64_t *ret_size, berth_error_t *err);
+int berth_blob_remove(struct berth_store *s, const char *digest, berth_error_t *err);
+
+/* ---- layers: ROOT/layers/<chain-hex>/{diff/,layer.json} ---- */
+struct berth_layer {
+  char chain_id[BERTH_DIGEST_STR_LEN];
+  char diff_id[BERTH_DIGEST_STR_LEN];
+  char parent[BERTH_DIGEST_STR_LEN]; /* "" for a base layer */
+  char blob[BERTH_DIGEST_STR_LEN];   /* the stored (possibly compressed) tar, "" if none */
+  char media_type[96];               /* of the blob */
+  int64_t blob_size;
+  int64_t size; /* unpacked content bytes, as docker counts them */
+};
+
+/* chain(L1) = diff(L1); chain(Ln) = sha256(chain(Ln-1) + " " + diff(Ln)) */
+void berth_chain_id(const char *parent_chain, const char *diff_id, char out[BERTH_DIGEST_STR_LEN]);
+/* Make a staging directory for a new layer; returns an fd on its diff/ and the
+ * staging name (owned by the caller). */
+int berth_layer_stage(struct berth_store *s, char **ret_staging, int *ret_diff_fd, berth_error_t *err);
+/* Record the layer's metadata and move the staging dir into place under the
+ * store lock (taken here).  An existing identical layer wins and the staging
+ * dir is removed.  `l->chain_id` is computed from parent and diff_id. */
+int berth_layer_commit(struct berth_store *s, const char *staging, struct berth_layer *l, berth_error_t *err);
+void berth_layer_discard(struct berth_store *s, const char *staging);
+bool berth_layer_exists(struct berth_store *s, const char *chain_id);
+int berth_layer_get(struct berth_store *s, const char *chain_id, struct berth_layer *ret, berth_error_t *err);
+/* O_PATH-free directory fd of the layer's unpacked content. */
+int berth_layer_open_diff(struct berth_store *s, const char *chain_id, berth_error_t *err);
+/* Absolute path of the layer's diff dir (for overlay lowerdir); caller frees. */
+char *berth_layer_diff_path(struct berth_store *s, const char *chain_id);
+
+/* ---- images: ROOT/images.json ----
+ * { "images": { "<image id>": { "names": [...], "digests": [...],
+ *   "manifest": "<digest>", "layers": [chain ids], "size": N, "created": ns,
+ *   "added": ns } } }
+ * An image id is the digest of its config blob. */
+/* Load the table (lock-free: writes are atomic renames).  Never NULL on success. */
+json_t *berth_images_load(struct berth_store *s, berth_error_t *err);
+/* Write it back; the caller holds the store lock. */
+int berth_images_save(struct berth_store *s, const json_t *table, berth_error_t *err);
+/* Move `name` (a full reference string) to image `id`, removing it from any
+ * other image in `table` (which becomes dangling when it loses its last name). */
+void berth_images_set_name(json_t *table, const char *id, const char *name);
+/* Find the image a user string designates: a full or short (>= 1 hex) image
+ * id, "sha256:<id>", or a normalized reference; NULL when none.  Ambiguous short
+ * ids are an error. Returns the id (pointer into table). */
+const char *berth_images_lookup(json_t *table, const char *normalized_ref, const char *user_input,
+                                berth_error_t *err);
+
+/* Remove layers no image uses and blobs nothing refers to; caller holds the
+ * lock.  Reports what was freed. */
+int berth_store_gc(struct berth_store *s, const json_t *table, int64_t *ret_freed, berth_error_t *err);
+
+#endif
