@@ -61,6 +61,14 @@ int berth_tmpfile_at(int dirfd, const char *prefix, mode_t mode, char **ret_name
   return berth_error_set(err, EEXIST, "create temporary file for `%s`", prefix);
 }
 
+int berth_tmpfile_unlinked(int dirfd, berth_error_t *err)
+{
+  int fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return berth_error_set(err, errno, "create temporary file");
+  return fd;
+}
+
 int berth_commit_tmpfile(int fd, int dirfd, const char *tmp, const char *name, berth_error_t *err)
 {
   if (fsync(fd) < 0) {

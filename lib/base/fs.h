@@ -17,6 +17,8 @@ int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_
 int berth_tmpfile_at(int dirfd, const char *prefix, mode_t mode, char **ret_name, berth_error_t *err);
 /* fsync fd, rename tmp -> name in dirfd and fsync dirfd. */
 int berth_commit_tmpfile(int fd, int dirfd, const char *tmp, const char *name, berth_error_t *err);
+/* An anonymous temporary file (O_TMPFILE) in dirfd's filesystem. */
+int berth_tmpfile_unlinked(int dirfd, berth_error_t *err);
 int berth_fsync_dir(int dirfd, berth_error_t *err);
 /* mkdir -p relative to dirfd (path must not contain ".."); returns 0 or -1. */
 int berth_mkdir_p(int dirfd, const char *path, mode_t mode, berth_error_t *err);

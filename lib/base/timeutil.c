@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/timeutil.h"
@@ -64,4 +66,79 @@ int berth_parse_rfc3339(const char *s, int64_t *ret_ns, berth_error_t *err)
     return berth_error_set(err, EINVAL, "invalid timestamp `%s`", s);
   *ret_ns = ((int64_t)timegm(&tm) - off) * 1000000000LL + frac;
   return 0;
+}
+
+int berth_parse_go_duration(const char *s, int64_t *ret_ns, berth_error_t *err)
+{
+  static const struct {
+    const char *unit;
+    double ns;
+  } units[] = {{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  const char *p = s;
+  double total = 0;
+  bool neg = false;
+  if (!s || !*s)
+    return berth_error_set(err, EINVAL, "time: invalid duration \"%s\"", s ? s : "");
+  if (*p == '-' || *p == '+')
+    neg = *p++ == '-';
+  if (strcmp(p, "0") == 0) {
+    *ret_ns = 0;
+    return 0;
+  }
+  while (*p) {
+    char *end;
+    double v = strtod(p, &end);
+    size_t best = 0, idx = 0;
+    if (end == p || (!isdigit((unsigned char)*p) && *p != '.'))
+      return berth_error_set(err, EINVAL, "time: invalid duration \"%s\"", s);
+    p = end;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+      size_t n = strlen(units[i].unit);
+      if (strncmp(p, units[i].unit, n) == 0 && n > best) {
+        best = n;
+        idx = i;
+      }
+    }
+    if (!best)
+      return berth_error_set(err, EINVAL, "time: missing unit in duration \"%s\"", s);
+    total += v * units[idx].ns;
+    p += best;
+  }
+  *ret_ns = (int64_t)(neg ? -total : total);
+  return 0;
+}
+
+int berth_parse_time_filter(const char *s, int64_t *ret_ns, berth_error_t *err)
+{
+  struct tm tm = {0};
+  const char *p;
+  int64_t d;
+  berth_error_t ign __attribute__((cleanup(berth_error_release))) = NULL;
+  if (!s || !*s)
+    return berth_error_set(err, EINVAL, "invalid time filter: empty value");
+  if (berth_parse_go_duration(s, &d, &ign) == 0) {
+    *ret_ns = berth_now_ns() - d;
+    return 0;
+  }
+  {
+    char *end;
+    double secs = strtod(s, &end);
+    if (end != s && *end == '\0' && isdigit((unsigned char)s[0])) {
+      *ret_ns = (int64_t)(secs * 1e9);
+      return 0;
+    }
+  }
+  if (berth_parse_rfc3339(s, ret_ns, &ign) == 0)
+    return 0;
+  if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) && *p == '\0') {
+    *ret_ns = (int64_t)timegm(&tm) * 1000000000LL;
+    return 0;
+  }
+  memset(&tm, 0, sizeof(tm));
+  if ((p = strptime(s, "%Y-%m-%d", &tm)) && *p == '\0') {
+    *ret_ns = (int64_t)timegm(&tm) * 1000000000LL;
+    return 0;
+  }
+  return berth_error_set(err, EINVAL, "invalid time filter `%s`: expected a duration, a unix timestamp or a date",
+                         s);
 }

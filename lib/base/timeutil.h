@@ -16,4 +16,10 @@ void berth_format_rfc3339(int64_t ns, char out[64]);
  * the epoch. */
 int berth_parse_rfc3339(const char *s, int64_t *ret_ns, berth_error_t *err);
 
+/* A Go duration ("1h30m", "10s", "500ms", "1.5h"); ns. */
+int berth_parse_go_duration(const char *s, int64_t *ret_ns, berth_error_t *err);
+/* docker's time filters (until=, since=): a Go duration relative to now, unix
+ * seconds with an optional fraction, an RFC 3339 time, or a date. */
+int berth_parse_time_filter(const char *s, int64_t *ret_ns, berth_error_t *err);
+
 #endif
