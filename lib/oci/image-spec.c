@@ -839,10 +839,11 @@ json_t *berth_image_config_parse(const char *buf, size_t len, berth_error_t *err
 
 char **berth_image_config_diff_ids(const json_t *config)
 {
-  json_t *ids = opt_get(opt_get(config, "rootfs"), "diff_ids"), *v;
+  json_t *rootfs = opt_get(config, "rootfs"), *ids = opt_get(rootfs, "diff_ids"), *v;
   char **r;
   size_t i;
-  if (ids && (!json_is_array(ids) || json_array_size(ids) > BERTH_OCI_MAX_LAYERS))
+  if (!json_is_object(config) || (rootfs && !json_is_object(rootfs)) ||
+      (ids && (!json_is_array(ids) || json_array_size(ids) > BERTH_OCI_MAX_LAYERS)))
     return NULL;
   r = xcalloc(json_array_size(ids) + 1, sizeof(char *));
   json_array_foreach(ids, i, v)

@@ -214,6 +214,7 @@ Test(reference, null_input_is_invalid)
 static char *repeat(char c, size_t n)
 {
   char *s = malloc(n + 1);
+  cr_assert_not_null(s);
   memset(s, c, n);
   s[n] = '\0';
   return s;
