@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The CLI's shared pieces: the command table entry, docker-style flag parsing
+ * and help, error printing with docker's exit codes. */
+#ifndef BERTH_CLI_H
+#define BERTH_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <berth/error.h>
+
+struct berth_engine;
+
+enum cli_flag_type { CLI_BOOL, CLI_STRING, CLI_STRV, CLI_INT };
+
+struct cli_flag {
+  const char *name;  /* long name without "--" */
+  char shorthand;    /* 0 when none */
+  enum cli_flag_type type;
+  void *target;      /* bool*, const char**, char***(strv, appended), long* */
+  const char *metavar; /* "string", "filter", "list" ... as docker shows; NULL for bools */
+  const char *help;
+  bool hidden;
+};
+
+struct cli_command;
+struct cli;
+typedef int (*cli_fn)(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+
+struct cli_command {
+  const char *name;
+  const char *usage;   /* "[OPTIONS] IMAGE [IMAGE...]" */
+  const char *summary; /* one line */
+  cli_fn fn;
+  const struct cli_command *subcommands; /* NULL-name terminated; for groups like `image` */
+  const char *aliases;                    /* shown under "Aliases:" */
+  const char *group;                      /* "common", "management" or NULL for others, for --help */
+};
+
+struct cli {
+  const char *root;
+  const char *runroot;
+  bool debug;
+  char path[128]; /* "berth image ls": used in usage and errors */
+  struct berth_engine *engine;
+};
+
+/* Exit codes, docker's. */
+#define CLI_EXIT_USAGE 125 /* bad flags, and engine failures for run */
+#define CLI_EXIT_ERROR 1
+
+/* Parse flags of `cmd`: on --help prints help and returns 0 with *ret_done set.
+ * Positional arguments are left in argv[0..*ret_argc).  With interspersed false,
+ * parsing stops at the first positional (as for run/exec). */
+int cli_parse_flags(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, bool interspersed,
+                    int *argc, char **argv, bool *ret_done);
+/* docker's "requires exactly/at least/at most N argument(s)" checks; print and
+ * return CLI_EXIT_ERROR (1) on mismatch, 0 when fine. */
+int cli_require_args(struct cli *cli, const struct cli_command *cmd, int argc, int min, int max);
+void cli_print_help(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, FILE *out);
+/* Print "Error: ..." for err and return `code`. */
+int cli_fail(berth_error_t *err, int code);
+int cli_failf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Open the engine lazily (flag parsing and --help never touch the store). */
+int cli_engine(struct cli *cli, struct berth_engine **ret);
+
+/* Command implementations (one file per group). */
+int cmd_images(struct cli *, const struct cli_command *, int, char **);
+int cmd_tag(struct cli *, const struct cli_command *, int, char **);
+int cmd_rmi(struct cli *, const struct cli_command *, int, char **);
+int cmd_image_prune(struct cli *, const struct cli_command *, int, char **);
+int cmd_image_inspect(struct cli *, const struct cli_command *, int, char **);
+int cmd_inspect(struct cli *, const struct cli_command *, int, char **);
+int cmd_history(struct cli *, const struct cli_command *, int, char **);
+int cmd_import(struct cli *, const struct cli_command *, int, char **);
+int cmd_save(struct cli *, const struct cli_command *, int, char **);
+int cmd_load(struct cli *, const struct cli_command *, int, char **);
+int cmd_image_bootstrap(struct cli *, const struct cli_command *, int, char **);
+int cmd_system_df(struct cli *, const struct cli_command *, int, char **);
+int cmd_system_prune(struct cli *, const struct cli_command *, int, char **);
+int cmd_info(struct cli *, const struct cli_command *, int, char **);
+int cmd_version(struct cli *, const struct cli_command *, int, char **);
+
+#endif

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* System commands: version, info, system df, system prune. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include <berth/engine.h>
+
+#include "base/cleanup.h"
+#include "base/json.h"
+#include "berth-config.h"
+#include "cli.h"
+#include "output.h"
+#include "units.h"
+
+#define BERTH_API_VERSION "1.43"
+
+static const char *go_arch(const char *machine)
+{
+  if (!strcmp(machine, "x86_64"))
+    return "amd64";
+  if (!strcmp(machine, "aarch64"))
+    return "arm64";
+  return machine;
+}
+
+int cmd_version(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+  const char *format = NULL;
+  bool done;
+  const struct cli_flag flags[] = {
+      {"format", 'f', CLI_STRING, &format, "string", CLI_INSPECT_FORMAT_HELP, false},
+      {NULL, 0, 0, NULL, NULL, NULL, false},
+  };
+  struct utsname u;
+  cleanup_json json_t *v = NULL;
+  int rc;
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
+    return rc;
+  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)))
+    return rc;
+  uname(&u);
+  /* berth is client and engine at once: both report the same build. */
+  v = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "Client", "Version", BERTH_VERSION,
+                "ApiVersion", BERTH_API_VERSION, "Os", "linux", "Arch", go_arch(u.machine), "Context", "default",
+                "Server", "Version", BERTH_VERSION, "ApiVersion", BERTH_API_VERSION, "MinAPIVersion", "1.24", "Os",
+                "linux", "Arch", go_arch(u.machine), "KernelVersion", u.release);
+  if (format)
+    return cli_output_template(v, format);
+  printf("Client:\n Version:           %s\n API version:       %s\n OS/Arch:           linux/%s\n Context:           "
+         "default\n\nServer: berth (daemonless)\n Engine:\n  Version:          %s\n  API version:      %s (minimum "
+         "version 1.24)\n  OS/Arch:          linux/%s\n  Kernel:           %s\n",
+         BERTH_VERSION, BERTH_API_VERSION, go_arch(u.machine), BERTH_VERSION, BERTH_API_VERSION, go_arch(u.machine),
+         u.release);
+  return 0;
+}
+
+int cmd_info(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+  const char *format = NULL;
+  bool done;
+  const struct cli_flag flags[] = {
+      {"format", 'f', CLI_STRING, &format, "string", CLI_INSPECT_FORMAT_HELP, false},
+      {NULL, 0, 0, NULL, NULL, NULL, false},
+  };
+  struct berth_engine *e;
+  berth_error_t err = NULL;
+  cleanup_json json_t *info = NULL;
+  char mem[32];
+  int rc;
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
+    return rc;
+  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_engine(cli, &e)))
+    return rc;
+  if (!(info = berth_system_info(e, &err)))
+    return cli_fail(&err, CLI_EXIT_ERROR);
+  if (format)
+    return cli_output_template(info, format);
+  berth_bytes_size((double)berth_json_int(info, "MemTotal", 0), mem, sizeof(mem));
+  printf("Client:\n Version:    %s\n Context:    default\n Debug Mode: %s\n\n", BERTH_VERSION,
+         cli->debug ? "true" : "false");
+  printf("Server:\n Containers: %lld\n  Running: %lld\n  Paused: %lld\n  Stopped: %lld\n Images: %lld\n",
+         (long long)berth_json_int(info, "Containers", 0), (long long)berth_json_int(info, "ContainersRunning", 0),
+         (long long)berth_json_int(info, "ContainersPaused", 0),
+         (long long)berth_json_int(info, "ContainersStopped", 0), (long long)berth_json_int(info, "Images", 0));
+  printf(" Server Version: %s\n Storage Driver: %s\n  Supports d_type: true\n Logging Driver: json-file\n Cgroup "
+         "Driver: %s\n Cgroup Version: %s\n Kernel Version: %s\n Operating System: %s\n OSType: linux\n "
+         "Architecture: %s\n CPUs: %lld\n Total Memory: %s\n Name: %s\n Docker Root Dir: %s\n Run Root: %s\n",
+         berth_json_str(info, "ServerVersion"), berth_json_str(info, "Driver"), berth_json_str(info, "CgroupDriver"),
+         berth_json_str(info, "CgroupVersion"), berth_json_str(info, "KernelVersion"),
+         berth_json_str(info, "OperatingSystem"), berth_json_str(info, "Architecture"),
+         (long long)berth_json_int(info, "NCPU", 0), mem, berth_json_str(info, "Name"),
+         berth_json_str(info, "DockerRootDir"), berth_json_str(info, "RunRoot"));
+  return 0;
+}
+
+static const struct cli_header df_headers[] = {
+    {"Type", "TYPE"}, {"TotalCount", "TOTAL"}, {"Active", "ACTIVE"}, {"Size", "SIZE"}, {"Reclaimable", "RECLAIMABLE"},
+    {NULL, NULL},
+};
+
+static json_t *df_row(const char *type, size_t total, size_t active, int64_t size, int64_t reclaimable)
+{
+  char s[32], r[32], rr[48];
+  berth_human_size(size, s, sizeof(s));
+  berth_human_size(reclaimable, r, sizeof(r));
+  if (size > 0)
+    snprintf(rr, sizeof(rr), "%s (%d%%)", r, (int)(reclaimable * 100 / size));
+  else
+    snprintf(rr, sizeof(rr), "%s", r);
+  return json_pack("{s:s, s:I, s:I, s:s, s:s}", "Type", type, "TotalCount", (json_int_t)total, "Active",
+                   (json_int_t)active, "Size", s, "Reclaimable", rr);
+}
+
+static int df_verbose(const json_t *df)
+{
+  static const struct cli_header hdr[] = {
+      {"Repository", "REPOSITORY"}, {"Tag", "TAG"},           {"ID", "IMAGE ID"},          {"CreatedSince", "CREATED"},
+      {"Size", "SIZE"},             {"SharedSize", "SHARED SIZE"}, {"UniqueSize", "UNIQUE SIZE"}, {"Containers", "CONTAINERS"},
+      {NULL, NULL},
+  };
+  cleanup_json json_t *rows = json_array();
+  json_t *img;
+  size_t i;
+  json_array_foreach(json_object_get(df, "Images"), i, img)
+  {
+    json_t *tags = json_object_get(img, "RepoTags");
+    const char *first = json_string_value(json_array_get(tags, 0));
+    cleanup_free char *repo = NULL;
+    const char *tag = "<none>";
+    char id[16], size[32], shared[32], unique[32], since[64];
+    int64_t sz = berth_json_int(img, "Size", 0), sh = berth_json_int(img, "SharedSize", 0);
+    if (first) {
+      const char *colon = strrchr(first, ':');
+      repo = colon && !strchr(colon, '/') ? strndup(first, (size_t)(colon - first)) : strdup(first);
+      tag = colon && !strchr(colon, '/') ? colon + 1 : "<none>";
+    }
+    snprintf(id, sizeof(id), "%.12s", berth_json_str(img, "Id") + 7);
+    berth_human_size(sz, size, sizeof(size));
+    berth_human_size(sh, shared, sizeof(shared));
+    berth_human_size(sz - sh, unique, sizeof(unique));
+    cli_format_since((time_t)berth_json_int(img, "Created", 0), since, sizeof(since));
+    json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository",
+                                          repo ? repo : "<none>", "Tag", tag, "ID", id, "CreatedSince", since, "Size",
+                                          size, "SharedSize", shared, "UniqueSize", unique, "Containers", "0"));
+  }
+  printf("Images space usage:\n\n");
+  if (cli_output_rows(rows, NULL,
+                      "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{."
+                      "UniqueSize}}\t{{.Containers}}",
+                      hdr) != 0)
+    return CLI_EXIT_ERROR;
+  printf("\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    "
+         "NAMES\n\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS     SIZE\n\nBuild cache usage: 0B\n\nCACHE ID    "
+         "CACHE TYPE    SIZE      CREATED   LAST USED   USAGE     SHARED\n");
+  return 0;
+}
+
+int cmd_system_df(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+  const char *format = NULL;
+  bool verbose = false, done;
+  const struct cli_flag flags[] = {
+      {"format", 0, CLI_STRING, &format, "string", CLI_FORMAT_HELP, false},
+      {"verbose", 'v', CLI_BOOL, &verbose, NULL, "Show detailed information on space usage", false},
+      {NULL, 0, 0, NULL, NULL, NULL, false},
+  };
+  struct berth_engine *e;
+  berth_error_t err = NULL;
+  cleanup_json json_t *df = NULL, *rows = json_array();
+  json_t *images;
+  size_t active = 0, i;
+  json_t *img;
+  int64_t layers;
+  int rc;
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
+    return rc;
+  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_engine(cli, &e)))
+    return rc;
+  if (!(df = berth_system_df(e, &err)))
+    return cli_fail(&err, CLI_EXIT_ERROR);
+  if (verbose && !format)
+    return df_verbose(df);
+  images = json_object_get(df, "Images");
+  layers = berth_json_int(df, "LayersSize", 0);
+  json_array_foreach(images, i, img) if (berth_json_int(img, "Containers", 0) > 0) active++;
+  json_array_append_new(rows, df_row("Images", json_array_size(images), active, layers, active ? 0 : layers));
+  json_array_append_new(rows, df_row("Containers", 0, 0, 0, 0));
+  json_array_append_new(rows, df_row("Local Volumes", 0, 0, 0, 0));
+  json_array_append_new(rows, df_row("Build Cache", 0, 0, 0, 0));
+  return cli_output_rows(rows, format, "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+                         df_headers);
+}
+
+int cmd_system_prune(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+  bool all = false, force = false, volumes = false, done;
+  cleanup_strv char **filters = NULL;
+  const struct cli_flag flags[] = {
+      {"all", 'a', CLI_BOOL, &all, NULL, "Remove all unused images not just dangling ones", false},
+      {"filter", 0, CLI_STRV, &filters, "filter", "Provide filter values (e.g. \"label=<key>=<value>\")", false},
+      {"force", 'f', CLI_BOOL, &force, NULL, "Do not prompt for confirmation", false},
+      {"volumes", 0, CLI_BOOL, &volumes, NULL, "Prune anonymous volumes", false},
+      {NULL, 0, 0, NULL, NULL, NULL, false},
+  };
+  struct berth_engine *e;
+  berth_error_t err = NULL;
+  cleanup_json json_t *res = NULL;
+  char size[32];
+  int rc;
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
+    return rc;
+  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)))
+    return rc;
+  if (!force) {
+    char warning[512];
+    snprintf(warning, sizeof(warning), "WARNING! This will remove:\n  - all stopped containers\n%s  - %s\n  - unused build cache\n",
+             volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
+             all ? "all images without at least one container associated to them" : "all dangling images");
+    if (!cli_confirm(warning))
+      return 0;
+  }
+  if ((rc = cli_engine(cli, &e)))
+    return rc;
+  if (!(res = berth_system_prune(e, all, filters, &err)))
+    return cli_fail(&err, CLI_EXIT_ERROR);
+  if (json_array_size(json_object_get(res, "ImagesDeleted"))) {
+    printf("Deleted Images:\n");
+    cli_print_report(json_object_get(res, "ImagesDeleted"));
+    printf("\n");
+  }
+  berth_human_size(berth_json_int(res, "SpaceReclaimed", 0), size, sizeof(size));
+  printf("Total reclaimed space: %s\n", size);
+  return 0;
+}

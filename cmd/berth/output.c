@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Presenting results: tables and --format templates the way docker prints
+ * them, inspect output, times. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/cleanup.h"
+#include "base/json.h"
+#include "cli.h"
+#include "output.h"
+#include "template.h"
+#include "units.h"
+
+int cli_output_rows(json_t *rows, const char *format, const char *default_table, const struct cli_header *headers)
+{
+  struct berth_formatter *f = NULL;
+  berth_error_t err = NULL;
+  cleanup_json json_t *header = json_object();
+  const struct berth_template_opts opts = {.missing = BERTH_TEMPLATE_STRUCT};
+  json_t *row;
+  size_t i;
+  int rc = 0;
+  if (!format || !*format || strcmp(format, "table") == 0)
+    format = default_table;
+  for (const struct cli_header *h = headers; h && h->field; h++)
+    json_object_set_new(header, h->field, json_string(h->title));
+  if (berth_formatter_new(format, &opts, &f, &err) < 0)
+    return cli_fail(&err, CLI_EXIT_ERROR);
+  json_array_foreach(rows, i, row) if (berth_formatter_add(f, row, &err) < 0)
+  {
+    rc = cli_fail(&err, CLI_EXIT_ERROR);
+    goto out;
+  }
+  if (berth_formatter_write(f, header, stdout, &err) < 0)
+    rc = cli_fail(&err, CLI_EXIT_ERROR);
+out:
+  berth_formatter_free(f);
+  return rc;
+}
+
+int cli_output_template(json_t *obj, const char *format)
+{
+  struct berth_template *t = NULL;
+  berth_error_t err = NULL;
+  cleanup_free char *pre = berth_template_preformat(format);
+  const struct berth_template_opts opts = {.missing = BERTH_TEMPLATE_MAP_ERROR};
+  if (berth_template_parse(pre, &t, &err) < 0) {
+    berth_error_prefix(&err, "template parsing error");
+    return cli_fail(&err, CLI_EXIT_ERROR);
+  }
+  if (berth_template_exec(t, obj, &opts, stdout, &err) < 0) {
+    berth_template_free(t);
+    fputc('\n', stdout);
+    return cli_fail(&err, CLI_EXIT_ERROR);
+  }
+  berth_template_free(t);
+  fputc('\n', stdout);
+  return 0;
+}
+
+int cli_output_inspect(json_t *items, const char *format)
+{
+  json_t *v;
+  size_t i;
+  if (!format || !*format) {
+    cleanup_free char *s = json_dumps(items, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+    printf("%s\n", s ? s : "[]");
+    return 0;
+  }
+  json_array_foreach(items, i, v)
+  {
+    int rc = cli_output_template(v, strcmp(format, "json") == 0 ? "{{json .}}" : format);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+void cli_print_report(const json_t *report)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach(report, i, v)
+  {
+    const char *key = json_object_iter_key(json_object_iter((json_t *)v));
+    printf("%s: %s\n", key, json_string_value(json_object_get(v, key)));
+  }
+}
+
+bool cli_confirm(const char *warning)
+{
+  char line[16];
+  fprintf(stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
+  fflush(stdout);
+  if (!fgets(line, sizeof(line), stdin))
+    return false;
+  return line[0] == 'y' || line[0] == 'Y';
+}
+
+void cli_format_time(time_t t, char *buf, size_t len)
+{
+  struct tm tm;
+  char off[8], zone[16];
+  localtime_r(&t, &tm);
+  strftime(off, sizeof(off), "%z", &tm);
+  strftime(zone, sizeof(zone), "%Z", &tm);
+  snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d %s %s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+           tm.tm_min, tm.tm_sec, off, zone);
+}
+
+void cli_format_time_rfc3339(time_t t, char *buf, size_t len)
+{
+  struct tm tm;
+  long off;
+  localtime_r(&t, &tm);
+  off = tm.tm_gmtoff;
+  if (off == 0) {
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return;
+  }
+  snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+           tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', labs(off) / 3600, (labs(off) % 3600) / 60);
+}
+
+void cli_format_since(time_t t, char *buf, size_t len)
+{
+  time_t now = time(NULL);
+  if (t <= 0) {
+    snprintf(buf, len, "N/A");
+    return;
+  }
+  berth_human_ago((int64_t)(now - t), buf, len);
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Opening the engine, and the helpers every operation shares: image name
+ * resolution and filter parsing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/json.h"
+#include "engine/engine-internal.h"
+#include "oci/reference.h"
+
+int berth_engine_open(const struct berth_engine_opts *opts, struct berth_engine **ret, berth_error_t *err)
+{
+  struct berth_engine *e = calloc(1, sizeof(*e));
+  if (!e)
+    abort();
+  if (berth_store_open(opts->root ? opts->root : "/var/lib/berth", opts->runroot ? opts->runroot : "/run/berth",
+                       &e->store, err) < 0) {
+    free(e);
+    return -1;
+  }
+  *ret = e;
+  return 0;
+}
+
+void berth_engine_free(struct berth_engine *e)
+{
+  if (!e)
+    return;
+  berth_store_free(e->store);
+  free(e);
+}
+
+char *berth_engine_normalize_ref(const char *name, berth_error_t *err)
+{
+  struct berth_reference r = {0};
+  char *s;
+  if (berth_reference_parse(name, &r, err) < 0)
+    return NULL;
+  berth_reference_with_default_tag(&r);
+  s = berth_reference_string(&r);
+  berth_reference_clear(&r);
+  return s;
+}
+
+char *berth_engine_familiar(const char *full_ref)
+{
+  struct berth_reference r = {0};
+  cleanup_error berth_error_t err = NULL;
+  char *s;
+  if (berth_reference_parse(full_ref, &r, &err) < 0)
+    return strdup(full_ref);
+  s = berth_reference_familiar_string(&r);
+  berth_reference_clear(&r);
+  return s;
+}
+
+const char *berth_engine_resolve_image(json_t *table, const char *name, berth_error_t *err)
+{
+  cleanup_error berth_error_t parse_err = NULL;
+  cleanup_free char *normalized = berth_engine_normalize_ref(name, &parse_err);
+  const char *id;
+  if (!name || !*name) {
+    berth_error_set(err, EINVAL, "invalid reference format");
+    return NULL;
+  }
+  id = berth_images_lookup(table, normalized, name, err);
+  if (!id && !*err)
+    berth_error_set(err, ENOENT, "No such image: %s", name);
+  return id;
+}
+
+json_t *berth_engine_parse_filters(char **filters, const char *const *allowed, berth_error_t *err)
+{
+  json_t *out = json_object();
+  for (size_t i = 0; filters && filters[i]; i++) {
+    const char *eq = strchr(filters[i], '=');
+    cleanup_free char *key = NULL;
+    bool ok = false;
+    json_t *arr;
+    if (!eq) {
+      json_decref(out);
+      berth_error_set(err, EINVAL, "bad format of filter (expected name=value)");
+      return NULL;
+    }
+    key = strndup(filters[i], (size_t)(eq - filters[i]));
+    for (size_t k = 0; allowed[k]; k++)
+      ok = ok || strcmp(allowed[k], key) == 0;
+    if (!ok) {
+      json_decref(out);
+      berth_error_set(err, EINVAL, "invalid filter '%s'", key);
+      return NULL;
+    }
+    arr = json_object_get(out, key);
+    if (!arr) {
+      arr = json_array();
+      json_object_set_new(out, key, arr);
+    }
+    json_array_append_new(arr, json_string(eq + 1));
+  }
+  return out;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* System-wide queries: disk usage, info, prune. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/json.h"
+#include "berth-config.h"
+#include "engine/engine-internal.h"
+#include "image/image.h"
+
+json_t *berth_system_df(struct berth_engine *e, berth_error_t *err)
+{
+  struct berth_image_list_opts lo = {.all = true};
+  cleanup_json json_t *table = berth_images_load(e->store, err);
+  cleanup_json json_t *seen = json_object();
+  json_t *images, *img, *rec;
+  const char *id;
+  size_t i;
+  int64_t layers_size = 0;
+  if (!table || !(images = berth_image_list(e, &lo, err)))
+    return NULL;
+  /* Unique layers, each counted once however many images share it. */
+  json_object_foreach(json_object_get(table, "images"), id, rec)
+  {
+    size_t k;
+    json_t *c;
+    json_array_foreach(json_object_get(rec, "layers"), k, c)
+    {
+      struct berth_layer l;
+      cleanup_error berth_error_t ign = NULL;
+      const char *chain = json_string_value(c);
+      if (!chain || json_object_get(seen, chain) || berth_layer_get(e->store, chain, &l, &ign) < 0)
+        continue;
+      json_object_set_new(seen, chain, json_integer(l.size));
+      layers_size += l.size;
+    }
+  }
+  /* SharedSize: bytes of layers this image shares with another image. */
+  json_array_foreach(images, i, img)
+  {
+    json_t *r = json_object_get(json_object_get(table, "images"), berth_json_str(img, "Id"));
+    int64_t shared = 0;
+    size_t k;
+    json_t *c;
+    json_array_foreach(json_object_get(r, "layers"), k, c)
+    {
+      const char *other_id;
+      json_t *other;
+      bool shared_layer = false;
+      json_object_foreach(json_object_get(table, "images"), other_id, other)
+      {
+        size_t m;
+        json_t *oc;
+        if (other == r)
+          continue;
+        json_array_foreach(json_object_get(other, "layers"), m, oc) if (json_equal(oc, c)) shared_layer = true;
+      }
+      if (shared_layer)
+        shared += json_integer_value(json_object_get(seen, json_string_value(c)));
+    }
+    json_object_set_new(img, "SharedSize", json_integer(shared));
+    json_object_set_new(img, "Containers", json_integer(0));
+  }
+  return json_pack("{s:I, s:o, s:[], s:[], s:[]}", "LayersSize", (json_int_t)layers_size, "Images", images,
+                   "Containers", "Volumes", "BuildCache");
+}
+
+static int cgroup_version(const char **driver)
+{
+  struct statfs sf;
+  *driver = "cgroupfs";
+  if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+    return 2;
+  return 1;
+}
+
+static char *os_name(void)
+{
+  cleanup_free char *buf = NULL;
+  cleanup_error berth_error_t ign = NULL;
+  char *p, *end;
+  if (berth_read_file_at(AT_FDCWD, "/etc/os-release", &buf, NULL, &ign) < 0 || !(p = strstr(buf, "PRETTY_NAME=")))
+    return strdup("Linux");
+  p += 12;
+  if (*p == '"')
+    p++;
+  end = strpbrk(p, "\"\n");
+  if (end)
+    *end = '\0';
+  return strdup(p);
+}
+
+json_t *berth_system_info(struct berth_engine *e, berth_error_t *err)
+{
+  cleanup_json json_t *table = berth_images_load(e->store, err);
+  cleanup_free char *os = os_name();
+  struct utsname u;
+  struct sysinfo si;
+  const char *driver;
+  char host[256] = "";
+  int cgv;
+  if (!table)
+    return NULL;
+  cgv = cgroup_version(&driver);
+  uname(&u);
+  sysinfo(&si);
+  gethostname(host, sizeof(host) - 1);
+  return json_pack("{s:i, s:i, s:i, s:i, s:I, s:s, s:s, s:s, s:[[s,s],[s,s]], s:s, s:s, s:s, s:s, s:s, s:s, s:i, "
+                   "s:I, s:s, s:s}",
+                   "Containers", 0, "ContainersRunning", 0, "ContainersPaused", 0, "ContainersStopped", 0, "Images",
+                   (json_int_t)json_object_size(json_object_get(table, "images")), "ServerVersion", BERTH_VERSION,
+                   "Driver", "overlay", "DockerRootDir", e->store->root, "DriverStatus", "Backing Filesystem",
+                   "extfs", "Supports d_type", "true", "CgroupDriver", driver, "CgroupVersion", cgv == 2 ? "2" : "1",
+                   "KernelVersion", u.release, "OperatingSystem", os, "OSType", "linux", "Architecture", u.machine,
+                   "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN), "MemTotal",
+                   (json_int_t)((int64_t)si.totalram * si.mem_unit), "Name", host, "RunRoot", e->store->runroot);
+}
+
+json_t *berth_system_prune(struct berth_engine *e, bool all, char **filters, berth_error_t *err)
+{
+  /* Containers, networks and build cache join this as their issues land. */
+  return berth_image_prune(e, all, filters, err);
+}

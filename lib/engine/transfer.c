@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* save and load: resolve what the user named, then hand over to the archive
+ * writer and reader of lib/image. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/json.h"
+#include "engine/engine-internal.h"
+#include "image/archive.h"
+
+/* Group the requested names by image: {id: [refs...]} in request order. */
+static json_t *group_by_image(json_t *table, char **names, berth_error_t *err)
+{
+  json_t *groups = json_object();
+  for (size_t i = 0; names[i]; i++) {
+    cleanup_error berth_error_t parse_err = NULL;
+    cleanup_free char *ref = berth_engine_normalize_ref(names[i], &parse_err);
+    const char *id = berth_engine_resolve_image(table, names[i], err);
+    json_t *refs;
+    if (!id) {
+      json_decref(groups);
+      return NULL;
+    }
+    refs = json_object_get(groups, id);
+    if (!refs) {
+      refs = json_array();
+      json_object_set_new(groups, id, refs);
+    }
+    /* Named by reference: record that tag.  Named by id: no tag (docker). */
+    if (ref && berth_images_lookup(table, ref, "", &parse_err) == id && strcmp(id, names[i]) != 0 &&
+        strncmp(id + 7, names[i], strlen(names[i])) != 0 && !strchr(ref, '@'))
+      json_array_append_new(refs, json_string(ref));
+  }
+  return groups;
+}
+
+int berth_image_save(struct berth_engine *e, char **names, enum berth_archive_format format, int fd,
+                     berth_error_t *err)
+{
+  cleanup_json json_t *table = berth_images_load(e->store, err);
+  cleanup_json json_t *groups = NULL;
+  struct berth_save_item *items = NULL;
+  const char *id;
+  json_t *refs;
+  size_t n = 0;
+  int r;
+  if (!table || !(groups = group_by_image(table, names, err)))
+    return berth_error_prefix(err, "save");
+  items = calloc(json_object_size(groups) + 1, sizeof(*items));
+  if (!items)
+    abort();
+  json_object_foreach(groups, id, refs)
+  {
+    size_t k;
+    json_t *v;
+    items[n].id = id;
+    items[n].refs = calloc(json_array_size(refs) + 1, sizeof(char *));
+    if (!items[n].refs)
+      abort();
+    json_array_foreach(refs, k, v) items[n].refs[k] = (char *)json_string_value(v);
+    n++;
+  }
+  r = berth_archive_save(e->store, items, n, format, fd, err);
+  for (size_t i = 0; i < n; i++)
+    free(items[i].refs);
+  free(items);
+  return r < 0 ? berth_error_prefix(err, "save") : 0;
+}
+
+json_t *berth_image_load(struct berth_engine *e, int fd, berth_error_t *err)
+{
+  json_t *out = berth_archive_load(e->store, fd, err);
+  if (!out)
+    berth_error_prefix(err, "load");
+  return out;
+}

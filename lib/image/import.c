@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Importing a root filesystem tarball as a one-layer image, and the shared
+ * step of every unpack: tar stream -> stored blob + unpacked layer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/json.h"
+#include "base/timeutil.h"
+#include "image/image.h"
+#include "image/import.h"
+#include "image/tar.h"
+
+static const char *layer_media_type(enum berth_compression c)
+{
+  switch (c) {
+  case BERTH_COMPRESSION_GZIP:
+    return "application/vnd.oci.image.layer.v1.tar+gzip";
+  case BERTH_COMPRESSION_ZSTD:
+    return "application/vnd.oci.image.layer.v1.tar+zstd";
+  case BERTH_COMPRESSION_NONE:
+    break;
+  }
+  return "application/vnd.oci.image.layer.v1.tar";
+}
+
+int berth_layer_unpack(struct berth_store *s, int fd, const char *parent_chain, const char *expected_blob,
+                       const char *expected_diff_id, struct berth_layer *ret, berth_error_t *err)
+{
+  struct berth_blob_writer *w = NULL;
+  cleanup_free char *staging = NULL;
+  cleanup_close int diff_fd = -1;
+  struct berth_tar_apply_opts opts = {.tee_fd = -1, .overlay_whiteouts = true};
+  struct berth_tar_apply_result res;
+  struct berth_layer l = {0};
+  int r = -1;
+
+  if (berth_layer_stage(s, &staging, &diff_fd, err) < 0)
+    return -1;
+  if (berth_blob_writer_new(s, &w, err) < 0)
+    goto out;
+  opts.tee_fd = berth_blob_writer_fd(w);
+  memset(&res, 0, sizeof(res));
+  if (berth_tar_apply(fd, diff_fd, &opts, &res, err) < 0) {
+    berth_error_prefix(err, "unpack layer");
+    goto out;
+  }
+  if (expected_blob && strcmp(expected_blob, res.raw_digest) != 0) {
+    berth_error_set(err, EINVAL, "unpack layer: digest mismatch: expected `%s`, got `%s`", expected_blob,
+                    res.raw_digest);
+    goto out;
+  }
+  if (expected_diff_id && strcmp(expected_diff_id, res.diff_id) != 0) {
+    berth_error_set(err, EINVAL, "unpack layer: diff id mismatch: expected `%s`, got `%s`", expected_diff_id,
+                    res.diff_id);
+    goto out;
+  }
+  if (berth_blob_writer_commit(w, NULL, res.raw_digest, l.blob, err) < 0)
+    goto out;
+  memcpy(l.diff_id, res.diff_id, sizeof(l.diff_id));
+  snprintf(l.parent, sizeof(l.parent), "%s", parent_chain ? parent_chain : "");
+  snprintf(l.media_type, sizeof(l.media_type), "%s", layer_media_type(res.compression));
+  l.blob_size = res.raw_size;
+  l.size = res.content_size;
+  close_and_reset(&diff_fd);
+  if (berth_layer_commit(s, staging, &l, err) < 0)
+    goto out;
+  free(steal_ptr(&staging));
+  if (ret)
+    *ret = l;
+  r = 0;
+out:
+  berth_blob_writer_free(w);
+  if (staging)
+    berth_layer_discard(s, staging);
+  return r;
+}
+
+int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_import_opts *opts, char **ret_id,
+                          berth_error_t *err)
+{
+  struct berth_layer l;
+  cleanup_json json_t *config = NULL;
+  json_t *cc;
+  char created[64];
+  const char *arch = berth_host_arch(), *os = "linux";
+  cleanup_free char *platform = opts->platform ? strdup(opts->platform) : NULL;
+  struct berth_image_register_opts ropts = {.reference = opts->reference};
+
+  if (platform) {
+    char *slash = strchr(platform, '/');
+    if (!slash || slash == platform || !slash[1])
+      return berth_error_set(err, EINVAL, "invalid platform `%s`: expected os/arch", opts->platform);
+    *slash = '\0';
+    os = platform;
+    arch = slash + 1;
+  }
+  cc = json_object();
+  for (size_t i = 0; opts->changes && opts->changes[i]; i++)
+    if (berth_image_apply_change(cc, opts->changes[i], err) < 0) {
+      json_decref(cc);
+      return berth_error_prefix(err, "import");
+    }
+  if (berth_layer_unpack(s, fd, NULL, NULL, NULL, &l, err) < 0) {
+    json_decref(cc);
+    return berth_error_prefix(err, "import");
+  }
+  berth_format_rfc3339(berth_now_ns(), created);
+  config = json_pack("{s:s, s:s, s:s, s:o, s:{s:s, s:[s]}, s:[{s:s, s:s, s:s}]}", "architecture", arch, "os", os,
+                     "created", created, "config", cc, "rootfs", "type", "layers", "diff_ids", l.diff_id, "history",
+                     "created", created, "created_by", "", "comment",
+                     opts->message && *opts->message ? opts->message : "Imported from -");
+  if (!config)
+    return berth_error_set(err, EINVAL, "import: cannot build the image config");
+  return berth_image_register(s, config, &ropts, ret_id, err);
+}

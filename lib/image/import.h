@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unpacking layer streams into the store, and `import`. */
+#ifndef BERTH_IMPORT_H
+#define BERTH_IMPORT_H
+
+#include <berth/engine.h>
+
+#include "store/store.h"
+
+/* Read a layer tar stream (plain, gzip or zstd) from fd: store it as a blob,
+ * unpack it as a layer over `parent_chain` (NULL for a base layer), verify the
+ * expected digests when given, and commit both atomically.  On failure nothing
+ * stays in the store. */
+int berth_layer_unpack(struct berth_store *s, int fd, const char *parent_chain, const char *expected_blob,
+                       const char *expected_diff_id, struct berth_layer *ret, berth_error_t *err);
+/* `import`: a root filesystem tarball as a one-layer image. */
+int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_import_opts *opts, char **ret_id,
+                          berth_error_t *err);
+
+#endif
