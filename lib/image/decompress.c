@@ -261,14 +261,18 @@ static int produce(struct producer *p, struct chunk *c, berth_error_t *err)
     r = produce_zstd(p, c, err);
     break;
   }
+  /* Never hand out a byte beyond the cap (a gzip bomb stops here). */
+  if (p->max_size > 0 && p->data_size + (int64_t)c->len > p->max_size) {
+    c->len = (size_t)(p->max_size - p->data_size);
+    if (r == 0)
+      r = berth_error_set(err, EFBIG, "uncompressed layer exceeds the limit of %lld bytes",
+                          (long long)p->max_size);
+  }
   if (p->data_hash)
     berth_sha256_update(p->data_hash, c->data, c->len);
   p->data_size += (int64_t)c->len;
   if (r < 0)
     return -1;
-  if (p->max_size > 0 && p->data_size > p->max_size)
-    return berth_error_set(err, EFBIG, "uncompressed layer exceeds the limit of %lld bytes",
-                           (long long)p->max_size);
   c->eof = p->done;
   return 0;
 }

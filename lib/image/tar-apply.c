@@ -943,6 +943,11 @@ static int apply_entry(struct apply *a, struct berth_tar_reader *t, const struct
       return 0; /* "./": docker leaves the root alone too */
     return berth_error_set(err, EINVAL, "entry would replace the layer root");
   }
+  if (strncmp(path, ".wh..wh.", 8) == 0 && strcmp(path, ".wh..wh..opq") != 0) {
+    /* aufs metadata at the top (.wh..wh.plnk/, .wh..wh.aufs): docker skips it. */
+    berth_debug("skipping aufs metadata entry `%s`", path);
+    return 0;
+  }
   split = strdup(path);
   if (!split)
     abort();
