@@ -141,7 +141,8 @@ json_t *berth_image_config_parse(const char *buf, size_t len, berth_error_t *err
  * entries typed.  Unknown fields are allowed. */
 int berth_image_config_validate(const json_t *config, berth_error_t *err);
 /* rootfs.diff_ids as a NULL-terminated strv (caller frees with
- * berth_strv_free); empty when absent; NULL when the list is invalid. */
+ * berth_strv_free); empty when absent; NULL when `config` is not an object or
+ * the list is not an array of valid digests within BERTH_OCI_MAX_LAYERS. */
 char **berth_image_config_diff_ids(const json_t *config);
 
 /* ---- platforms ---- */
