@@ -415,7 +415,8 @@ static int read_xattrs(int fd, int pfd, const char *leaf, bool overlay, struct e
       abort();
     e->xattrs[e->n_xattrs++] = x;
   }
-  qsort(e->xattrs, e->n_xattrs, sizeof(*e->xattrs), cmp_xattr);
+  if (e->n_xattrs > 1)
+    qsort(e->xattrs, e->n_xattrs, sizeof(*e->xattrs), cmp_xattr);
   return 0;
 }
 
