@@ -53,10 +53,9 @@ int berth_parse_rfc3339(const char *s, int64_t *ret_ns, berth_error_t *err)
   }
   if (*p == 'Z' || *p == 'z') {
     p++;
-  } else if (*p == '+' || *p == '-') {
-    int hh, mm;
-    if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-      return berth_error_set(err, EINVAL, "invalid timestamp `%s`", s);
+  } else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+             p[3] == ':' && isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
+    int hh = (p[1] - '0') * 10 + (p[2] - '0'), mm = (p[4] - '0') * 10 + (p[5] - '0');
     off = (int64_t)(hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
     p += 6;
   } else {
@@ -64,6 +63,19 @@ int berth_parse_rfc3339(const char *s, int64_t *ret_ns, berth_error_t *err)
   }
   if (*p)
     return berth_error_set(err, EINVAL, "invalid timestamp `%s`", s);
+  {
+    /* Outside what int64 nanoseconds hold (Go's zero time, year 1, among
+     * them): saturate rather than overflow. */
+    int64_t sec = (int64_t)timegm(&tm) - off;
+    if (sec <= INT64_MIN / 1000000000LL + 1) {
+      *ret_ns = INT64_MIN;
+      return 0;
+    }
+    if (sec >= INT64_MAX / 1000000000LL - 1) {
+      *ret_ns = INT64_MAX;
+      return 0;
+    }
+  }
   *ret_ns = ((int64_t)timegm(&tm) - off) * 1000000000LL + frac;
   return 0;
 }
