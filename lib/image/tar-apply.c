@@ -165,7 +165,7 @@ struct parent {
 
 /* Set once openat2() was found missing (ENOSYS, or EPERM from a seccomp
  * profile that does not know it); then only the walk is used. */
-static int openat2_unavailable;
+static int openat2_unavailable; /* accessed with __atomic builtins */
 
 static void cache_flush(struct apply *a)
 {
@@ -433,10 +433,10 @@ static int resolve_dir(struct apply *a, const char *path, bool create, struct pa
     *ret = (struct parent){c->fd, c->canon, c->sgid};
     return 0;
   }
-  if (!openat2_unavailable) {
+  if (!__atomic_load_n(&openat2_unavailable, __ATOMIC_RELAXED)) {
     fd = openat2_dir(a->root, path);
     if (fd < 0 && (errno == ENOSYS || errno == EPERM))
-      openat2_unavailable = 1;
+      __atomic_store_n(&openat2_unavailable, 1, __ATOMIC_RELAXED);
     else if (fd < 0 && errno == ELOOP && a->overlay)
       return berth_error_set(err, ELOOP, "path passes through a symlink");
     else if (fd < 0 && errno == ENOTDIR)
