@@ -13,13 +13,19 @@
 #endif
 
 struct berth_error {
-  int code; /* errno value, 0 when none applies */
+  int code;   /* errno value, 0 when none applies */
   char *msg;
+  bool plain; /* the message stands alone: print no strerror(code) after it */
 };
 typedef struct berth_error *berth_error_t;
 
 /* Set *err (which must be NULL) and return -1.  `code` is an errno value or 0. */
 BERTH_PUBLIC int berth_error_set(berth_error_t *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Like berth_error_set for failures that are not a system call's: `code`
+ * classifies them (ENOENT "No such image: x", EBUSY conflicts) for exit codes
+ * and HTTP statuses, but strerror(code) is never printed after the message. */
+BERTH_PUBLIC int berth_error_set_plain(berth_error_t *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 BERTH_PUBLIC int berth_error_setv(berth_error_t *err, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));

@@ -32,6 +32,18 @@ int berth_error_set(berth_error_t *err, int code, const char *fmt, ...)
   return -1;
 }
 
+int berth_error_set_plain(berth_error_t *err, int code, const char *fmt, ...)
+{
+  va_list ap;
+  bool fresh = err && !*err;
+  va_start(ap, fmt);
+  berth_error_setv(err, code, fmt, ap);
+  va_end(ap);
+  if (fresh && *err)
+    (*err)->plain = true;
+  return -1;
+}
+
 int berth_error_prefix(berth_error_t *err, const char *fmt, ...)
 {
   char *prefix = NULL, *msg = NULL;
@@ -64,7 +76,7 @@ char *berth_error_string(const struct berth_error *e)
   char *s = NULL;
   if (!e)
     return strdup("unknown error");
-  if (e->code > 0) {
+  if (e->code > 0 && !e->plain) {
     if (asprintf(&s, "%s: %s", e->msg, strerror(e->code)) < 0)
       abort();
   } else if (!(s = strdup(e->msg)))

@@ -67,7 +67,7 @@ const char *berth_engine_resolve_image(json_t *table, const char *name, berth_er
   }
   id = berth_images_lookup(table, normalized, name, err);
   if (!id && !*err)
-    berth_error_set(err, ENOENT, "No such image: %s", name);
+    berth_error_set_plain(err, ENOENT, "No such image: %s", name);
   return id;
 }
 

@@ -205,23 +205,31 @@ json_t *berth_image_list(struct berth_engine *e, const struct berth_image_list_o
   return out;
 }
 
-/* The image's config object in docker's ContainerConfig shape. */
+/* The image's config object in docker's ContainerConfig shape and order. */
 static json_t *docker_config(const json_t *c)
 {
-  static const char *const strs[] = {"Hostname", "Domainname", "User", "Image", "WorkingDir", NULL};
-  static const char *const bools[] = {"AttachStdin", "AttachStdout", "AttachStderr", "Tty",
-                                      "OpenStdin",   "StdinOnce",    NULL};
-  static const char *const nulls[] = {"Env", "Cmd", "Volumes", "Entrypoint", "OnBuild", "Labels", NULL};
-  json_t *out = json_is_object(c) ? json_deep_copy(c) : json_object();
-  for (size_t i = 0; strs[i]; i++)
-    if (!json_object_get(out, strs[i]))
-      json_object_set_new(out, strs[i], json_string(""));
-  for (size_t i = 0; bools[i]; i++)
-    if (!json_object_get(out, bools[i]))
-      json_object_set_new(out, bools[i], json_false());
-  for (size_t i = 0; nulls[i]; i++)
-    if (!json_object_get(out, nulls[i]))
-      json_object_set_new(out, nulls[i], json_null());
+  static const struct {
+    const char *key;
+    int kind; /* 0 string, 1 bool, 2 null */
+  } fields[] = {{"Hostname", 0},   {"Domainname", 0},   {"User", 0},       {"AttachStdin", 1}, {"AttachStdout", 1},
+                {"AttachStderr", 1}, {"ExposedPorts", 3}, {"Tty", 1},        {"OpenStdin", 1},   {"StdinOnce", 1},
+                {"Env", 2},        {"Cmd", 2},          {"Healthcheck", 3}, {"ArgsEscaped", 3}, {"Image", 0},
+                {"Volumes", 2},    {"WorkingDir", 0},   {"Entrypoint", 2}, {"OnBuild", 2},     {"Labels", 2},
+                {"StopSignal", 3}};
+  json_t *out = json_object(), *v;
+  const char *key;
+  for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+    v = json_object_get(c, fields[i].key);
+    if (v)
+      json_object_set(out, fields[i].key, v);
+    else if (fields[i].kind == 0)
+      json_object_set_new(out, fields[i].key, json_string(""));
+    else if (fields[i].kind == 1)
+      json_object_set_new(out, fields[i].key, json_false());
+    else if (fields[i].kind == 2)
+      json_object_set_new(out, fields[i].key, json_null());
+  }
+  json_object_foreach((json_t *)c, key, v) if (!json_object_get(out, key)) json_object_set(out, key, v);
   return out;
 }
 
@@ -373,11 +381,16 @@ static int delete_image(struct berth_engine *e, json_t *table, const char *id, j
   return 0;
 }
 
-static int collect(struct berth_engine *e, json_t *table, int64_t *freed, berth_error_t *err)
+/* Collect unused layers and blobs; report removed layers as docker does. */
+static int collect(struct berth_engine *e, json_t *table, int64_t *freed, json_t *report, berth_error_t *err)
 {
+  cleanup_json json_t *removed = json_array();
+  json_t *v;
+  size_t i;
   int64_t f = 0;
-  if (berth_store_gc(e->store, table, &f, err) < 0)
+  if (berth_store_gc(e->store, table, &f, removed, err) < 0)
     return -1;
+  json_array_foreach(removed, i, v) report_add(report, "Deleted", json_string_value(v));
   if (freed)
     *freed += f;
   return 0;
@@ -412,14 +425,17 @@ int berth_image_remove(struct berth_engine *e, const char *name, bool force, boo
   if (!by_ref && json_array_size(names) > 1 && !force) {
     char short_id[13];
     snprintf(short_id, sizeof(short_id), "%.12s", id + 7);
-    return berth_error_set(err, EBUSY,
+    return berth_error_set_plain(err, EBUSY,
                            "conflict: unable to delete %s (must be forced) - image is referenced in multiple "
                            "repositories",
                            short_id);
   }
   if (delete_image(e, table, id, report, err) < 0)
     return -1;
-  return noprune ? 0 : collect(e, table, NULL, err);
+  /* --no-prune keeps untagged parent images; berth records no parent images
+   * (builds bring them), so only this image's own layers are collected. */
+  (void)noprune;
+  return collect(e, table, NULL, report, err);
 }
 
 json_t *berth_image_prune(struct berth_engine *e, bool all, char **filters, berth_error_t *err)
@@ -470,7 +486,7 @@ json_t *berth_image_prune(struct berth_engine *e, bool all, char **filters, bert
       json_array_append_new(ids, json_string(id));
   }
   json_array_foreach(ids, i, v) if (delete_image(e, table, json_string_value(v), deleted, err) < 0) goto fail;
-  if (collect(e, table, &freed, err) < 0)
+  if (collect(e, table, &freed, deleted, err) < 0)
     goto fail;
   return json_pack("{s:o, s:I}", "ImagesDeleted", deleted, "SpaceReclaimed", (json_int_t)freed);
 fail:

@@ -270,7 +270,7 @@ int berth_bootstrap_busybox(struct berth_store *s, const char *busybox_path, con
   cleanup_free char *created_by = NULL;
   struct stat st;
   if (!found)
-    return berth_error_set(err, ENOENT, "bootstrap busybox: no busybox in PATH: install busybox-static");
+    return berth_error_set_plain(err, ENOENT, "bootstrap busybox: no busybox in PATH: install busybox-static");
   if ((bb = open(found, O_RDONLY | O_CLOEXEC)) < 0)
     return berth_error_set(err, errno, "bootstrap busybox: open `%s`", found);
   if (fstat(bb, &st) < 0 || !S_ISREG(st.st_mode))
@@ -312,7 +312,7 @@ static int run_debootstrap(const char *suite, const char *dir, const char *mirro
   pid_t pid;
   int status;
   if (!prog)
-    return berth_error_set(err, ENOENT, "debootstrap is not installed (apt-get install debootstrap)");
+    return berth_error_set_plain(err, ENOENT, "debootstrap is not installed (apt-get install debootstrap)");
   pid = fork();
   if (pid < 0)
     return berth_error_set(err, errno, "fork");

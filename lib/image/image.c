@@ -75,7 +75,7 @@ static char *make_manifest(struct berth_store *s, const char *config_digest, siz
     if (berth_layer_get(s, chains[i], &l, err) < 0)
       return NULL;
     if (!l.blob[0]) {
-      berth_error_set(err, ENOENT, "layer `%s` has no stored tar", l.chain_id);
+      berth_error_set_plain(err, ENOENT, "layer `%s` has no stored tar", l.chain_id);
       return NULL;
     }
     json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType", l.media_type, "digest", l.blob, "size",
@@ -114,7 +114,7 @@ int berth_image_register_raw(struct berth_store *s, const char *config, size_t c
   chains = berth_image_chain_ids(cfg);
   for (size_t i = 0; chains[i]; i++)
     if (!berth_layer_exists(s, chains[i]))
-      return berth_error_set(err, ENOENT, "register image: layer `%s` is not in the store", chains[i]);
+      return berth_error_set_plain(err, ENOENT, "register image: layer `%s` is not in the store", chains[i]);
   if ((size = image_size(s, chains, err)) < 0)
     return -1;
   if (berth_blob_put(s, config, config_len, id, err) < 0)

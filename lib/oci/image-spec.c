@@ -1130,7 +1130,7 @@ const struct berth_descriptor *berth_index_select(const struct berth_index *idx,
   }
   if (!best && !fallback) {
     cleanup_free char *s = berth_platform_string(&w);
-    berth_error_set(err, ENOENT, "no matching manifest for %s in the manifest list entries", s);
+    berth_error_set_plain(err, ENOENT, "no matching manifest for %s in the manifest list entries", s);
   }
   berth_platform_clear(&w);
   return best ? best : fallback;

@@ -143,9 +143,9 @@ static void keep_layer_chain(struct berth_store *s, json_t *keep_layers, json_t 
   }
 }
 
-static int sweep(int dirfd, json_t *keep, bool dirs, int64_t *freed, berth_error_t *err)
+static int sweep(int dirfd, json_t *keep, bool dirs, int64_t *freed, json_t *removed, berth_error_t *err)
 {
-  int dupfd = dup(dirfd);
+  int dupfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* not dup(): that shares the offset */
   DIR *d;
   struct dirent *de;
   if (dupfd < 0 || !(d = fdopendir(dupfd))) {
@@ -174,6 +174,8 @@ static int sweep(int dirfd, json_t *keep, bool dirs, int64_t *freed, berth_error
         closedir(d);
         return err && *err ? -1 : berth_error_set(err, errno, "remove layer `%s`", de->d_name);
       }
+      if (removed)
+        json_array_append_new(removed, json_string(digest));
     } else {
       struct stat st;
       if (fstatat(dirfd, de->d_name, &st, 0) == 0)
@@ -185,7 +187,8 @@ static int sweep(int dirfd, json_t *keep, bool dirs, int64_t *freed, berth_error
   return 0;
 }
 
-int berth_store_gc(struct berth_store *s, const json_t *table, int64_t *ret_freed, berth_error_t *err)
+int berth_store_gc(struct berth_store *s, const json_t *table, int64_t *ret_freed, json_t *removed_layers,
+                   berth_error_t *err)
 {
   cleanup_json json_t *keep_layers = json_object();
   cleanup_json json_t *keep_blobs = json_object();
@@ -204,8 +207,8 @@ int berth_store_gc(struct berth_store *s, const json_t *table, int64_t *ret_free
     json_array_foreach(json_object_get(img, "layers"), i, v)
         keep_layer_chain(s, keep_layers, keep_blobs, json_string_value(v));
   }
-  if (sweep(s->layers_fd, keep_layers, true, &freed, err) < 0 ||
-      sweep(s->blobs_fd, keep_blobs, false, &freed, err) < 0)
+  if (sweep(s->layers_fd, keep_layers, true, &freed, removed_layers, err) < 0 ||
+      sweep(s->blobs_fd, keep_blobs, false, &freed, NULL, err) < 0)
     return berth_error_prefix(err, "garbage-collect store");
   if (ret_freed)
     *ret_freed = freed;

@@ -101,7 +101,7 @@ int berth_layer_commit(struct berth_store *s, const char *staging, struct berth_
   if ((lock = berth_store_lock(s, err)) < 0)
     return -1;
   if (l->parent[0] && !berth_layer_exists(s, l->parent))
-    return berth_error_set(err, ENOENT, "commit layer: parent layer `%s` is missing", l->parent);
+    return berth_error_set_plain(err, ENOENT, "commit layer: parent layer `%s` is missing", l->parent);
   if (renameat(s->layers_fd, staging, s->layers_fd, hex) < 0) {
     if (errno == EEXIST || errno == ENOTEMPTY) {
       berth_layer_discard(s, staging);

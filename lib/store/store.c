@@ -27,7 +27,7 @@ static int open_dir(int dirfd, const char *path, berth_error_t *err)
 static void clean_temp_entries(int dirfd)
 {
   cleanup_error berth_error_t err = NULL;
-  int dupfd = dup(dirfd);
+  int dupfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* not dup(): that shares the offset */
   DIR *d;
   struct dirent *de;
   if (dupfd < 0)

@@ -99,7 +99,9 @@ const char *berth_images_lookup(json_t *table, const char *normalized_ref, const
                                 berth_error_t *err);
 
 /* Remove layers no image uses and blobs nothing refers to; caller holds the
- * lock.  Reports what was freed. */
-int berth_store_gc(struct berth_store *s, const json_t *table, int64_t *ret_freed, berth_error_t *err);
+ * lock.  Reports the bytes freed and, when `removed_layers` is an array, the
+ * chain ids of the layers removed. */
+int berth_store_gc(struct berth_store *s, const json_t *table, int64_t *ret_freed, json_t *removed_layers,
+                   berth_error_t *err);
 
 #endif
