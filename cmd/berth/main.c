@@ -1,2 +1,222 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* berth: the command table and global options.  Each command lives in the
+ * cmd-*.c file of its group and calls the engine; nothing here touches the
+ * store until a command needs it. */
+#include <errno.h>
 #include <stdio.h>
-int main(void) { puts("berth"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+
+#include <berth/engine.h>
+
+#include "base/cleanup.h"
+#include "berth-config.h"
+#include "cli.h"
+
+static int cmd_help(struct cli *, const struct cli_command *, int, char **);
+
+static const struct cli_command image_commands[] = {
+    {"bootstrap", "[OPTIONS] busybox|debian [REPOSITORY[:TAG]]", "Make a base image from the host, without a registry",
+     cmd_image_bootstrap, NULL, NULL, NULL},
+    {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history, NULL, NULL, NULL},
+    {"import", "[OPTIONS] file|-  [REPOSITORY[:TAG]]",
+     "Import the contents from a tarball to create a filesystem image", cmd_import, NULL, NULL, NULL},
+    {"inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images", cmd_image_inspect,
+     NULL, NULL, NULL},
+    {"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmd_load, NULL, NULL, NULL},
+    {"ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmd_images, NULL,
+     "berth image ls, berth image list, berth images", NULL},
+    {"list", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmd_images, NULL,
+     "berth image ls, berth image list, berth images", "hidden"},
+    {"prune", "[OPTIONS]", "Remove unused images", cmd_image_prune, NULL, NULL, NULL},
+    {"rm", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmd_rmi, NULL,
+     "berth image rm, berth image remove, berth rmi", NULL},
+    {"remove", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmd_rmi, NULL,
+     "berth image rm, berth image remove, berth rmi", "hidden"},
+    {"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
+     cmd_save, NULL, NULL, NULL},
+    {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmd_tag,
+     NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct cli_command system_commands[] = {
+    {"df", "[OPTIONS]", "Show berth disk usage", cmd_system_df, NULL, NULL, NULL},
+    {"info", "[OPTIONS]", "Display system-wide information", cmd_info, NULL, NULL, NULL},
+    {"prune", "[OPTIONS]", "Remove unused data", cmd_system_prune, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct cli_command commands[] = {
+    {"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmd_images, NULL,
+     "berth image ls, berth image list, berth images", "common"},
+    {"info", "[OPTIONS]", "Display system-wide information", cmd_info, NULL, "berth system info, berth info",
+     "common"},
+    {"image", "COMMAND", "Manage images", NULL, image_commands, NULL, "management"},
+    {"system", "COMMAND", "Manage berth", NULL, system_commands, NULL, "management"},
+    {"help", "[COMMAND]", "Help about any command", cmd_help, NULL, NULL, NULL},
+    {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history, NULL,
+     "berth image history, berth history", NULL},
+    {"import", "[OPTIONS] file|- [REPOSITORY[:TAG]]",
+     "Import the contents from a tarball to create a filesystem image", cmd_import, NULL,
+     "berth image import, berth import", NULL},
+    {"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on berth objects", cmd_inspect, NULL,
+     NULL, NULL},
+    {"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmd_load, NULL, "berth image load, berth load",
+     NULL},
+    {"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmd_rmi, NULL,
+     "berth image rm, berth image remove, berth rmi", NULL},
+    {"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
+     cmd_save, NULL, "berth image save, berth save", NULL},
+    {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmd_tag,
+     NULL, "berth image tag, berth tag", NULL},
+    {"version", "[OPTIONS]", "Show the berth version information", cmd_version, NULL, NULL, "common"},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct cli_command root_command = {"berth", "[OPTIONS] COMMAND",
+                                                "A daemonless, Docker-compatible container engine", NULL, commands,
+                                                NULL, NULL};
+
+static const struct cli_command *find_command(const struct cli_command *table, const char *name)
+{
+  for (const struct cli_command *c = table; c && c->name; c++)
+    if (strcmp(c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+static void print_group(const struct cli_command *table, const char *title, const char *group, FILE *out)
+{
+  bool any = false;
+  for (const struct cli_command *c = table; c->name; c++) {
+    bool in = group ? (c->group && strcmp(c->group, group) == 0) : (!c->group || strcmp(c->group, "hidden") == 0);
+    if (!in || (c->group && strcmp(c->group, "hidden") == 0))
+      continue;
+    if (!any)
+      fprintf(out, "\n%s:\n", title);
+    any = true;
+    fprintf(out, "  %-11s %s\n", c->name, c->summary);
+  }
+}
+
+static void print_command_list(struct cli *cli, const struct cli_command *cmd, FILE *out)
+{
+  fprintf(out, "\nUsage:  %s %s\n\n%s\n", cli->path, cmd->usage, cmd->summary);
+  if (cmd == &root_command) {
+    print_group(cmd->subcommands, "Common Commands", "common", out);
+    print_group(cmd->subcommands, "Management Commands", "management", out);
+    print_group(cmd->subcommands, "Commands", NULL, out);
+    fprintf(out, "\nGlobal Options:\n"
+                 "      --root string      Storage root (default \"/var/lib/berth\", or $BERTH_ROOT)\n"
+                 "      --runroot string   Run state root (default \"/run/berth\", or $BERTH_RUNROOT)\n"
+                 "  -D, --debug            Enable debug output\n"
+                 "  -v, --version          Print version information and quit\n");
+  } else {
+    print_group(cmd->subcommands, "Commands", NULL, out);
+  }
+  fprintf(out, "\nRun '%s COMMAND --help' for more information on a command.\n", cli->path);
+}
+
+static void path_push(struct cli *cli, const char *name)
+{
+  size_t n = strlen(cli->path);
+  snprintf(cli->path + n, sizeof(cli->path) - n, " %s", name);
+}
+
+/* Descend through group commands; returns the exit code. */
+static int dispatch(struct cli *cli, const struct cli_command *table_cmd, int argc, char **argv)
+{
+  const struct cli_command *c;
+  if (argc == 0 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+    print_command_list(cli, table_cmd, stdout);
+    return 0;
+  }
+  c = find_command(table_cmd->subcommands, argv[0]);
+  if (!c) {
+    if (argv[0][0] == '-')
+      fprintf(stderr, "unknown flag: %s\nSee '%s --help'.\n", argv[0], cli->path);
+    else if (table_cmd == &root_command)
+      fprintf(stderr, "%s: '%s' is not a berth command.\nSee '%s --help'\n", cli->path, argv[0], cli->path);
+    else {
+      fprintf(stderr, "%s: unknown command: %s %s\n\nRun '%s --help' for more information\n", cli->path, cli->path,
+              argv[0], cli->path);
+      return CLI_EXIT_ERROR;
+    }
+    return CLI_EXIT_USAGE;
+  }
+  path_push(cli, c->name);
+  if (c->subcommands)
+    return dispatch(cli, c, argc - 1, argv + 1);
+  return c->fn(cli, c, argc - 1, argv + 1);
+}
+
+static int cmd_help(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+  const struct cli_command *table = &root_command;
+  char *help_argv[] = {(char *)"--help", NULL};
+  snprintf(cli->path, sizeof(cli->path), "berth");
+  for (int i = 0; i < argc; i++) {
+    const struct cli_command *c = find_command(table->subcommands, argv[i]);
+    if (!c)
+      return cli_failf(CLI_EXIT_ERROR, "unknown help topic: %s", argv[i]);
+    path_push(cli, c->name);
+    table = c;
+    if (!c->subcommands)
+      return c->fn(cli, c, 1, help_argv);
+  }
+  print_command_list(cli, table, stdout);
+  return 0;
+}
+
+int cli_engine(struct cli *cli, struct berth_engine **ret)
+{
+  berth_error_t err = NULL;
+  if (!cli->engine) {
+    struct berth_engine_opts opts = {.root = cli->root, .runroot = cli->runroot};
+    if (berth_engine_open(&opts, &cli->engine, &err) < 0)
+      return cli_fail(&err, CLI_EXIT_ERROR);
+  }
+  *ret = cli->engine;
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  struct cli cli = {.root = getenv("BERTH_ROOT"), .runroot = getenv("BERTH_RUNROOT")};
+  int i, rc;
+  snprintf(cli.path, sizeof(cli.path), "berth");
+  if (!cli.root || !*cli.root)
+    cli.root = "/var/lib/berth";
+  if (!cli.runroot || !*cli.runroot)
+    cli.runroot = "/run/berth";
+  for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--root") || !strcmp(a, "--runroot")) {
+      if (i + 1 >= argc)
+        return fprintf(stderr, "flag needs an argument: %s\nSee 'berth --help'.\n", a), CLI_EXIT_USAGE;
+      *(a[2] == 'r' && a[3] == 'o' ? &cli.root : &cli.runroot) = argv[++i];
+    } else if (!strncmp(a, "--root=", 7)) {
+      cli.root = a + 7;
+    } else if (!strncmp(a, "--runroot=", 10)) {
+      cli.runroot = a + 10;
+    } else if (!strcmp(a, "-D") || !strcmp(a, "--debug")) {
+      cli.debug = true;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--version")) {
+      printf("berth version %s\n", BERTH_VERSION);
+      return 0;
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      break;
+    } else {
+      fprintf(stderr, "unknown flag: %s\nSee 'berth --help'.\n", a);
+      return CLI_EXIT_USAGE;
+    }
+  }
+  if (cli.debug)
+    berth_log_set_level(BERTH_LOG_DEBUG);
+  rc = dispatch(&cli, &root_command, argc - i, argv + i);
+  berth_engine_free(cli.engine);
+  if (fflush(stdout) != 0 && rc == 0)
+    rc = CLI_EXIT_ERROR;
+  return rc;
+}
