@@ -42,6 +42,9 @@ struct producer {
   unsigned char *in;
   size_t in_len, in_pos;
   struct berth_sha256 *raw_hash, *data_hash; /* data_hash stays NULL for plain input */
+  /* Threaded mode: the consumer hashes uncompressed chunks as it takes them,
+   * which balances the two cores when decompression keeps the helper busy. */
+  bool consumer_hashes_data;
   int64_t raw_size, data_size;
   z_stream z;
   bool z_ready, z_in_member;
@@ -268,7 +271,7 @@ static int produce(struct producer *p, struct chunk *c, berth_error_t *err)
       r = berth_error_set(err, EFBIG, "uncompressed layer exceeds the limit of %lld bytes",
                           (long long)p->max_size);
   }
-  if (p->data_hash)
+  if (p->data_hash && !p->consumer_hashes_data)
     berth_sha256_update(p->data_hash, c->data, c->len);
   p->data_size += (int64_t)c->len;
   if (r < 0)
@@ -321,6 +324,7 @@ int berth_reader_new(int fd, const struct berth_reader_opts *opts, struct berth_
   r->p.raw_hash = berth_sha256_new();
   r->p.in = malloc(INBUF_SIZE);
   r->threaded = !(opts && opts->no_thread);
+  r->p.consumer_hashes_data = r->threaded;
   r->failed_code = -1;
   if (!r->p.in)
     abort();
@@ -374,6 +378,8 @@ static void next_chunk(struct berth_reader *r)
       pthread_cond_wait(&r->cond_full, &r->lock);
     pthread_mutex_unlock(&r->lock);
     c = &r->ring[r->head];
+    if (r->p.data_hash)
+      berth_sha256_update(r->p.data_hash, c->data, c->len);
   }
   r->cur = c;
   r->cur_pos = 0;

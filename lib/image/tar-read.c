@@ -176,19 +176,23 @@ static int parse_numeric(const unsigned char *f, size_t len, int64_t *out)
   return 0;
 }
 
+/* The checksum is the sum of the header bytes with the checksum field read
+ * as spaces; some old writers summed signed chars, which Go accepts too. */
 static bool checksum_ok(const unsigned char *blk)
 {
-  int64_t want;
-  uint64_t usum = 0;
-  int64_t ssum = 0;
+  int64_t want, high = 0;
+  uint64_t usum = 8 * ' ';
   if (parse_numeric(blk + 148, 8, &want) < 0)
     return false;
-  for (size_t i = 0; i < BLOCK; i++) {
-    unsigned char c = (i >= 148 && i < 156) ? ' ' : blk[i];
-    usum += c;
-    ssum += (signed char)c;
-  }
-  return want == (int64_t)usum || want == ssum;
+  for (size_t i = 0; i < 148; i++)
+    usum += blk[i];
+  for (size_t i = 156; i < BLOCK; i++)
+    usum += blk[i];
+  if (want == (int64_t)usum)
+    return true;
+  for (size_t i = 0; i < BLOCK; i++)
+    high += (i < 148 || i >= 156) && blk[i] >= 0x80;
+  return want == (int64_t)usum - 256 * high;
 }
 
 static bool is_zero_block(const unsigned char *blk)

@@ -161,6 +161,7 @@ struct te {
   bool raw_size; /* size field is set by the caller via size_field */
   const char *size_field;
   bool bad_checksum;
+  bool signed_checksum; /* old writers summed signed chars */
 };
 
 static void put_oct(unsigned char *f, size_t w, unsigned long v)
@@ -191,7 +192,7 @@ static void tb_header(struct tb *t, const struct te *e, long size)
   put_oct(h + 337, 8, e->min);
   memset(h + 148, ' ', 8);
   for (int i = 0; i < 512; i++)
-    sum += h[i];
+    sum += e->signed_checksum ? (unsigned)(int)(signed char)h[i] : h[i];
   if (e->bad_checksum)
     sum++;
   snprintf((char *)h + 148, 8, "%06o", sum);
@@ -959,6 +960,18 @@ Test(tar, refuses_bad_checksum)
   tb_add(&t, (struct te){.name = "f", .data = "x", .bad_checksum = true});
   tb_end(&t);
   apply_refused(&t, NULL, "checksum");
+  free(t.buf);
+}
+
+Test(tar, accepts_signed_checksums_and_raw_byte_names)
+{
+  struct tb t = {0};
+  cleanup_free char *c = NULL;
+  tb_add(&t, (struct te){.name = "caf\xc3\xa9-\xff", .data = "bytes", .signed_checksum = true});
+  tb_end(&t);
+  apply_ok(&t, NULL);
+  c = read_at(root_fd, "caf\xc3\xa9-\xff");
+  cr_assert_str_eq(c, "bytes", "names are raw bytes, never converted");
   free(t.buf);
 }
 
