@@ -279,13 +279,41 @@ static void walk_free(struct walk *w)
   free(w->canon_len);
 }
 
-/* Replace the component at *rest with a symlink's target. */
-static int walk_splice_symlink(struct apply *a, struct walk *w, int dirfd, const char *name,
-                               char **rest, const char *after, berth_error_t *err)
+/* Open directory `name` below dirfd with O_NOFOLLOW, creating it (0755)
+ * when missing and `create` is set.  Returns the fd, or -1 with errno. */
+static int walk_open(struct apply *a, struct walk *w, int dirfd, const char *name, bool create)
+{
+  int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0 || errno != ENOENT || !create)
+    return fd;
+  if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+    return -1;
+  mark_unpacked(a, w->canon, name);
+  return openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* `name` below dirfd is not a directory we could open.  If it is a symlink
+ * we may follow, replace it and the rest of the path `after` by its target
+ * followed by `after` in *rest.  An absolute target restarts at the root:
+ * this is RESOLVE_IN_ROOT done by hand. */
+static int walk_symlink(struct apply *a, struct walk *w, int dirfd, const char *name, const char *after,
+                        bool follow, char **rest, berth_error_t *err)
 {
   char target[PATH_MAX + 1];
+  struct stat st;
   char *joined = NULL;
-  ssize_t n = readlinkat(dirfd, name, target, PATH_MAX);
+  ssize_t n;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return berth_error_set(err, errno, "stat `%s`", name);
+  if (!S_ISLNK(st.st_mode))
+    return berth_error_set(err, ENOTDIR, "parent path component `%s` is not a directory", name);
+  if (follow) {
+    cleanup_free char *link = path_join(w->canon, name);
+    follow = !strmap_get(&a->layer_symlinks, link, strlen(link), NULL);
+  }
+  if (!follow)
+    return berth_error_set(err, ELOOP, "path passes through a symlink");
+  n = readlinkat(dirfd, name, target, PATH_MAX);
   if (n < 0)
     return berth_error_set(err, errno, "read symlink `%s`", name);
   target[n] = '\0';
@@ -296,7 +324,6 @@ static int walk_splice_symlink(struct apply *a, struct walk *w, int dirfd, const
     abort();
   free(*rest);
   *rest = joined;
-  (void)a;
   return 0;
 }
 
@@ -304,47 +331,30 @@ static int walk_splice_symlink(struct apply *a, struct walk *w, int dirfd, const
  * O_NOFOLLOW.  create: make missing directories (0755).  follow: follow
  * symlinks that this layer did not create, confined to the root the way
  * RESOLVE_IN_ROOT does (an absolute target or `..` never leaves it).
- * Returns an owned O_PATH fd and the canonical path. */
+ * Returns an owned O_PATH fd and the canonical (symlink-free) path. */
 static int walk_dir(struct apply *a, const char *path, bool create, bool follow, int *ret_fd,
                     char **ret_canon, berth_error_t *err)
 {
-  struct walk w = {0};
+  struct walk w = {.canon = strdup("")};
   cleanup_free char *rest = strdup(path);
   int nlinks = 0, r = -1;
-  char *p;
-  if (!rest)
-    abort();
-  w.canon = strdup("");
-  if (!w.canon)
+  char *p = rest;
+  if (!rest || !w.canon)
     abort();
   walk_push(&w, -1, NULL);
-  p = rest;
   while (*p) {
-    char *slash = strchr(p, '/');
-    char *name = p;
+    char *name = p, *slash = strchr(p, '/');
     int fd, top = w.n > 1 ? w.fds[w.n - 1] : a->root;
-    struct stat st;
-    if (slash) {
+    p = slash ? slash + 1 : p + strlen(p);
+    if (slash)
       *slash = '\0';
-      p = slash + 1;
-    } else {
-      p += strlen(p);
-    }
     if (!*name || strcmp(name, ".") == 0)
       continue;
     if (strcmp(name, "..") == 0) { /* only from symlink targets */
       walk_pop(&w);
       continue;
     }
-    fd = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT && create) {
-      if (mkdirat(top, name, 0755) < 0 && errno != EEXIST) {
-        berth_error_set(err, errno, "create directory `%s`", name);
-        goto out;
-      }
-      mark_unpacked(a, w.canon, name);
-      fd = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    }
+    fd = walk_open(a, &w, top, name, create);
     if (fd >= 0) {
       walk_push(&w, fd, name);
       continue;
@@ -353,40 +363,23 @@ static int walk_dir(struct apply *a, const char *path, bool create, bool follow,
       berth_error_set(err, errno, "open directory `%s`", name);
       goto out;
     }
-    if (fstatat(top, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-      berth_error_set(err, errno, "stat `%s`", name);
-      goto out;
-    }
-    if (!S_ISLNK(st.st_mode)) {
-      berth_error_set(err, ENOTDIR, "parent path component `%s` is not a directory", name);
-      goto out;
-    }
-    if (follow) {
-      cleanup_free char *link = path_join(w.canon, name);
-      if (strmap_get(&a->layer_symlinks, link, strlen(link), NULL))
-        follow = false;
-    }
-    if (!follow || ++nlinks > MAX_SYMLINKS) {
-      berth_error_set(err, ELOOP, "path passes through a symlink");
+    if (++nlinks > MAX_SYMLINKS) {
+      berth_error_set(err, ELOOP, "too many symlinks");
       goto out;
     }
     {
       cleanup_free char *after = strdup(p);
       if (!after)
         abort();
-      if (walk_splice_symlink(a, &w, top, name, &rest, after, err) < 0)
+      if (walk_symlink(a, &w, top, name, after, follow, &rest, err) < 0)
         goto out;
       p = rest;
     }
   }
-  if (w.n > 1) {
-    *ret_fd = w.fds[--w.n];
-  } else {
-    *ret_fd = openat(a->root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (*ret_fd < 0) {
-      berth_error_set(err, errno, "open layer root");
-      goto out;
-    }
+  *ret_fd = w.n > 1 ? w.fds[--w.n] : openat(a->root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*ret_fd < 0) {
+    berth_error_set(err, errno, "open layer root");
+    goto out;
   }
   *ret_canon = steal_ptr(&w.canon);
   r = 0;
