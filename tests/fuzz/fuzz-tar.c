@@ -69,6 +69,7 @@ static void make_writable(int dfd)
   closedir(d);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   char dir[] = "/tmp/berth-fuzz-tar-XXXXXX";
