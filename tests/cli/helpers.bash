@@ -2,9 +2,12 @@
 # $BATS_TEST_TMPDIR, which bats removes; teardown unmounts anything left there.
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
+bats_require_minimum_version 1.5.0
 
 BERTH=${BERTH:-$BATS_TEST_DIRNAME/../../build/berth}
 BERTH_SRC=${BERTH_SRC:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+TARFORGE=$BERTH_SRC/tests/helpers/tarforge.py
+ARCHFORGE=$BERTH_SRC/tests/helpers/archforge.py
 
 berth_setup() {
   export TEST_ROOT="$BATS_TEST_TMPDIR/root"
@@ -37,6 +40,16 @@ requires() {
       skopeo) command -v skopeo >/dev/null || skip "requires skopeo" ;;
       umoci) command -v umoci >/dev/null || skip "requires umoci" ;;
       busybox) command -v busybox >/dev/null || skip "requires busybox-static" ;;
+      zstd) command -v zstd >/dev/null || skip "requires zstd" ;;
+      script) command -v script >/dev/null || skip "requires script (bsdutils) for a terminal" ;;
+      debootstrap) command -v debootstrap >/dev/null || skip "requires debootstrap" ;;
+      net)
+        # Only the debootstrap test may use the network: the host's Debian mirror.
+        local m
+        m=$(sed -n 's/^URIs: *\(http[^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+        curl -fsI --max-time 10 "${m:-http://deb.debian.org/debian}/dists/bookworm/Release" >/dev/null 2>&1 ||
+          skip "requires the Debian mirror (${m:-http://deb.debian.org/debian}) to be reachable"
+        ;;
       *) skip "unknown requirement $r" ;;
     esac
   done
@@ -67,4 +80,76 @@ make_rootfs_tar() {
   done
   tar -C "$dir" -cf "$out" .
   rm -rf "$dir"
+}
+
+# berth with a second, independent store (round trips between stores).
+berth2() {
+  "$BERTH" --root "$BATS_TEST_TMPDIR/root2" --runroot "$BATS_TEST_TMPDIR/run2" "$@"
+}
+
+# Full image id (sha256:...) of REF, and the directory of its (single) layer.
+image_id() { berth image inspect -f '{{.Id}}' "$1"; }
+layer_dir() { berth image inspect -f '{{.GraphDriver.Data.LowerDir}}' "$1"; }
+
+# Every file below the store's layers and blobs: compare before and after to
+# prove that removing images leaves no orphans.
+store_files() {
+  (cd "$TEST_ROOT" && find layers blobs 2>/dev/null | LC_ALL=C sort)
+}
+
+# docker's units.HumanSizeWithPrecision(n, 3): decimal units, 3 significant digits.
+human_size() {
+  python3 - "$1" <<'PY'
+import sys
+n = float(sys.argv[1])
+units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
+i = 0
+while n >= 1000 and i < len(units) - 1:
+    n /= 1000.0
+    i += 1
+print("%.3g%s" % (n, units[i]))
+PY
+}
+
+# A tabwriter table (docker's: minwidth 10, padding 3): every row's cells start
+# where the header's labels start.  Labels are given because some contain spaces.
+# usage: assert_table_aligned "$output" "IMAGE ID" "CREATED" ...
+assert_table_aligned() {
+  local table=$1 header row label off
+  shift
+  header=$(head -n1 <<<"$table")
+  for label in "$@"; do
+    off=$(awk -v h="$header" -v l="$label" 'BEGIN { print index(h, l) - 1 }')
+    [ "$off" -ge 0 ] || fail "header '$header' lacks '$label'"
+    while IFS= read -r row; do
+      [ "$off" -eq 0 ] || [ "${row:off-1:1}" = " " ] ||
+        fail "row '$row' has no column break before offset $off ('$label')"
+      [ -z "${row:off}" ] || [ "${row:off:1}" != " " ] ||
+        fail "row '$row' has no cell at offset $off ('$label')"
+    done < <(tail -n +2 <<<"$table")
+  done
+}
+
+# Import a tarball made from NAME=CONTENT pairs; sets IMPORTED_ID.
+# usage: import_files REF [-c CHANGE ...] -- NAME=CONTENT ...
+import_files() {
+  local ref=$1 tarball args=()
+  shift
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+  shift
+  tarball=$(mktemp "$BATS_TEST_TMPDIR/import.XXXX.tar")
+  make_rootfs_tar "$tarball" "$@"
+  run berth import "${args[@]}" "$tarball" ${ref:+"$ref"}
+  assert_success
+  assert_output --regexp '^sha256:[0-9a-f]{64}$'
+  IMPORTED_ID=$output
+  rm -f "$tarball"
+}
+
+# A directory a test watches: it must be identical at the end.
+make_victim() {
+  VICTIM=$BATS_TEST_TMPDIR/victim
+  mkdir -p "$VICTIM"
+  echo "host data" >"$VICTIM/hello"
+  chmod 0644 "$VICTIM/hello"
 }
