@@ -4,15 +4,18 @@
  * uncompressed bytes, tee of the raw bytes, uncompressed size cap, and an
  * optional helper thread that does all of that ahead of the consumer.
  *
- * The producer side fills fixed 1 MiB chunks; every chunk but the last of a
- * stream is full, so consumers that read 512-byte tar blocks rarely see a
- * block straddle two chunks.  The threaded mode keeps RING_SIZE chunks in
+ * The producer side fills 1 MiB chunks; from regular files every chunk but
+ * the last is full, from pipes and sockets a chunk is handed over early when
+ * no more input is ready.  The threaded mode keeps RING_SIZE chunks in
  * flight: the helper owns chunks [tail, tail + free) and the consumer owns the
  * one at head while it reads it; the mutex only guards the counters. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -36,6 +39,9 @@ struct chunk {
 /* Everything the producer side owns: input, codecs, hashes, counters. */
 struct producer {
   int fd, tee_fd;
+  /* Threaded mode on a pipe or socket: readable once berth_reader_free()
+   * wants the helper to stop, so a stalled sender cannot block it. */
+  int cancel_fd;
   int64_t max_size;
   enum berth_compression comp;
   bool detected, in_eof, done;
@@ -58,6 +64,7 @@ struct berth_reader {
   bool threaded;
   pthread_t thread;
   bool thread_started;
+  bool sync_ready; /* lock and conds initialised */
   pthread_mutex_t lock;
   pthread_cond_t cond_full, cond_free;
   unsigned head, nfull; /* guarded by lock in threaded mode */
@@ -88,6 +95,14 @@ const char *berth_compression_name(enum berth_compression c)
 static ssize_t raw_read(struct producer *p, void *buf, size_t len, berth_error_t *err)
 {
   ssize_t n;
+  if (p->cancel_fd >= 0) {
+    struct pollfd fds[2] = {{.fd = p->fd, .events = POLLIN}, {.fd = p->cancel_fd, .events = POLLIN}};
+    while (poll(fds, 2, -1) < 0)
+      if (errno != EINTR)
+        return berth_error_set(err, errno, "wait for layer data");
+    if (fds[1].revents)
+      return berth_error_set(err, ECANCELED, "read layer data");
+  }
   do
     n = read(p->fd, buf, len);
   while (n < 0 && errno == EINTR);
@@ -102,12 +117,26 @@ static ssize_t raw_read(struct producer *p, void *buf, size_t len, berth_error_t
   return n;
 }
 
-/* Make sure unread input is buffered; sets in_eof at the end of input. */
-static int fill_input(struct producer *p, berth_error_t *err)
+/* Threaded mode on a pipe or socket: is there input to read right now?
+ * When there is not and a chunk already holds data, the helper hands that
+ * chunk over instead of waiting, so a slow sender never starves the consumer. */
+static bool input_would_block(struct producer *p, size_t have)
+{
+  struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+  if (p->cancel_fd < 0 || have == 0)
+    return false;
+  return poll(&pfd, 1, 0) == 0;
+}
+
+/* Make sure unread input is buffered; sets in_eof at the end of input.
+ * Returns 1 instead of blocking when `have` output bytes are waiting. */
+static int fill_input(struct producer *p, size_t have, berth_error_t *err)
 {
   ssize_t n;
   if (p->in_pos < p->in_len || p->in_eof)
     return 0;
+  if (input_would_block(p, have))
+    return 1;
   n = raw_read(p, p->in, INBUF_SIZE, err);
   if (n < 0)
     return -1;
@@ -171,7 +200,10 @@ static int produce_plain(struct producer *p, struct chunk *c, berth_error_t *err
     p->in_pos = p->in_len;
   }
   while (c->len < CHUNK_SIZE && !p->in_eof) {
-    ssize_t n = raw_read(p, c->data + c->len, CHUNK_SIZE - c->len, err);
+    ssize_t n;
+    if (input_would_block(p, c->len))
+      return 0;
+    n = raw_read(p, c->data + c->len, CHUNK_SIZE - c->len, err);
     if (n < 0)
       return -1;
     p->in_eof = n == 0;
@@ -185,9 +217,9 @@ static int produce_gzip(struct producer *p, struct chunk *c, berth_error_t *err)
 {
   z_stream *z = &p->z;
   while (c->len < CHUNK_SIZE) {
-    int r;
-    if (fill_input(p, err) < 0)
-      return -1;
+    int r = fill_input(p, c->len, err);
+    if (r != 0)
+      return r < 0 ? -1 : 0;
     if (p->in_pos == p->in_len) {
       /* End of input: fine between members, truncation inside one. */
       if (p->z_in_member)
@@ -224,8 +256,9 @@ static int produce_zstd(struct producer *p, struct chunk *c, berth_error_t *err)
     ZSTD_inBuffer in;
     ZSTD_outBuffer out = {c->data, CHUNK_SIZE, c->len};
     size_t r;
-    if (fill_input(p, err) < 0)
-      return -1;
+    int f = fill_input(p, c->len, err);
+    if (f != 0)
+      return f < 0 ? -1 : 0;
     if (p->in_pos == p->in_len && p->zd_hint == 0) {
       p->done = true;
       return 0;
@@ -325,6 +358,7 @@ int berth_reader_new(int fd, const struct berth_reader_opts *opts, struct berth_
   r->p.in = malloc(INBUF_SIZE);
   r->threaded = !(opts && opts->no_thread);
   r->p.consumer_hashes_data = r->threaded;
+  r->p.cancel_fd = -1;
   r->failed_code = -1;
   if (!r->p.in)
     abort();
@@ -332,9 +366,19 @@ int berth_reader_new(int fd, const struct berth_reader_opts *opts, struct berth_
     if (!(r->ring[i].data = malloc(CHUNK_SIZE)))
       abort();
   if (r->threaded) {
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+      r->p.cancel_fd = eventfd(0, EFD_CLOEXEC);
+      if (r->p.cancel_fd < 0) {
+        e = errno;
+        berth_reader_free(r);
+        return berth_error_set(err, e, "create eventfd");
+      }
+    }
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->cond_full, NULL);
     pthread_cond_init(&r->cond_free, NULL);
+    r->sync_ready = true;
     e = pthread_create(&r->thread, NULL, producer_thread, r);
     if (e != 0) {
       berth_reader_free(r);
@@ -468,9 +512,13 @@ void berth_reader_free(struct berth_reader *r)
     r->stop = true;
     pthread_cond_broadcast(&r->cond_free);
     pthread_mutex_unlock(&r->lock);
+    if (r->p.cancel_fd >= 0)
+      (void)eventfd_write(r->p.cancel_fd, 1);
     pthread_join(r->thread, NULL);
   }
-  if (r->threaded) {
+  if (r->p.cancel_fd >= 0)
+    (void)close(r->p.cancel_fd);
+  if (r->sync_ready) {
     pthread_mutex_destroy(&r->lock);
     pthread_cond_destroy(&r->cond_full);
     pthread_cond_destroy(&r->cond_free);

@@ -58,7 +58,9 @@ struct berth_reader;
 
 /* Start reading `fd` (not owned; the reader never closes it).  opts may be
  * NULL for the defaults (no tee, no cap, threaded).  *ret is owned by the
- * caller and released with berth_reader_free(). */
+ * caller and released with berth_reader_free().  The reader reads ahead (up
+ * to a few MiB in threaded mode), so the fd's position is unspecified
+ * afterwards. */
 int berth_reader_new(int fd, const struct berth_reader_opts *opts, struct berth_reader **ret,
                      berth_error_t *err);
 
@@ -76,8 +78,10 @@ ssize_t berth_reader_read(struct berth_reader *r, void *buf, size_t len, berth_e
  * byte and the tee gets a complete copy), then fill *res.  Call at most once. */
 int berth_reader_finish(struct berth_reader *r, struct berth_reader_result *res, berth_error_t *err);
 
-/* Stop the helper thread and free everything.  If the helper is blocked in
- * read() on a pipe or socket, this waits until that read returns.  Accepts NULL. */
+/* Stop the helper thread and free everything.  A helper waiting for data on
+ * a pipe or socket is woken (an eventfd next to it in poll()), so this never
+ * waits for a stalled sender; one blocked writing to a full tee pipe is
+ * waited for.  Accepts NULL. */
 void berth_reader_free(struct berth_reader *r);
 
 /* The compression detected (valid once the first byte was returned, or after

@@ -480,6 +480,25 @@ Test(tar, tee_gets_exact_raw_bytes_and_trailing_data_is_hashed)
   free(t.buf);
 }
 
+Test(tar, failure_does_not_wait_for_a_stalled_sender, .timeout = 20)
+{
+  struct tb t = {0};
+  berth_error_t err = NULL;
+  struct berth_tar_apply_opts o = {.tee_fd = -1};
+  int p[2];
+  cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+  tb_add(&t, (struct te){.name = "../victim/x", .data = "pwned"});
+  /* No end marker and the write end stays open: the helper thread is
+   * left waiting for more data when the entry is refused. */
+  cr_assert_eq(berth_write_all(p[1], t.buf, t.len), 0);
+  cr_assert_lt(berth_tar_apply(p[0], root_fd, &o, NULL, &err), 0);
+  cr_assert_not_null(strstr(err->msg, "path escapes"), "%s", err->msg);
+  berth_error_release(&err);
+  close(p[0]);
+  close(p[1]);
+  free(t.buf);
+}
+
 Test(tar, max_size_fails_with_efbig)
 {
   struct tb t = {0};
