@@ -6,6 +6,8 @@ bats_require_minimum_version 1.5.0
 
 BERTH=${BERTH:-$BATS_TEST_DIRNAME/../../build/berth}
 BERTH_SRC=${BERTH_SRC:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+# The system python: a pyenv shim in PATH costs most of a second per call.
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 TARFORGE=$BERTH_SRC/tests/helpers/tarforge.py
 ARCHFORGE=$BERTH_SRC/tests/helpers/archforge.py
 
@@ -62,11 +64,40 @@ bootstrap_busybox() {
   BUSYBOX_ID=$output
 }
 
-# A listing of every path, type, mode, size and content digest under a
-# directory: compare before/after to prove an operation changed nothing.
+# A listing of every path, type, mode, owner, link count, size, link target,
+# device number and content digest under a directory: compare before/after to
+# prove that an operation changed nothing.  Hard links are hashed once (a
+# busybox layer is hundreds of links to one binary); directory sizes and times
+# are left out.
 tree_state() {
-  (cd "$1" && find . -printf '%p %y %m %s %l\n' | LC_ALL=C sort && \
-    find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
+  "$PYTHON" - "$1" <<'PY'
+import hashlib, os, stat, sys
+root = sys.argv[1]
+digests, out = {}, []
+def digest(path, st):
+    key = (st.st_dev, st.st_ino)
+    if key not in digests:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        digests[key] = h.hexdigest()
+    return digests[key]
+for d, dirs, files in os.walk(root):
+    for name in dirs + files:
+        p = os.path.join(d, name)
+        st = os.lstat(p)
+        m = st.st_mode
+        line = "%s %o %d:%d" % (os.path.relpath(p, root), m, st.st_uid, st.st_gid)
+        if stat.S_ISREG(m):
+            line += " n%d %d %s" % (st.st_nlink, st.st_size, digest(p, st))
+        elif stat.S_ISLNK(m):
+            line += " -> %s" % os.readlink(p)
+        elif stat.S_ISCHR(m) or stat.S_ISBLK(m):
+            line += " dev %d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+        out.append(line)
+print("\n".join(sorted(out)))
+PY
 }
 
 # Make a small root filesystem tarball from files given as NAME=CONTENT.
@@ -99,16 +130,12 @@ store_files() {
 
 # docker's units.HumanSizeWithPrecision(n, 3): decimal units, 3 significant digits.
 human_size() {
-  python3 - "$1" <<'PY'
-import sys
-n = float(sys.argv[1])
-units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
-i = 0
-while n >= 1000 and i < len(units) - 1:
-    n /= 1000.0
-    i += 1
-print("%.3g%s" % (n, units[i]))
-PY
+  awk -v n="$1" 'BEGIN {
+    split("B kB MB GB TB PB EB ZB YB", u, " ")
+    i = 1
+    while (n >= 1000 && i < 9) { n /= 1000.0; i++ }
+    printf "%.3g%s\n", n, u[i]
+  }'
 }
 
 # A tabwriter table (docker's: minwidth 10, padding 3): every row's cells start
