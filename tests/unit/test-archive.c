@@ -24,6 +24,7 @@
 #include "image/archive.h"
 #include "image/image.h"
 #include "image/import.h"
+#include "image/tar.h"
 #include "store/store.h"
 
 #define HEX63 "abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabc"
@@ -465,6 +466,68 @@ Test(archive, save_is_deterministic)
     digest_fd(fd2, d2);
     cr_expect_str_eq(d1, d2, "format %d", f);
   }
+}
+
+/* A layer whose stored tar is gone is written afresh from its unpacked
+ * content, which gives its diff id back when berth wrote the tar itself. */
+Test(archive, layers_without_a_stored_tar_are_rebuilt)
+{
+  cleanup_free char *tree = path_in("tree");
+  cleanup_free char *file = path_in("tree/etc/motd");
+  cleanup_close int dfd = -1;
+  cleanup_close int tar = memfd_create("layer", MFD_CLOEXEC);
+  struct berth_tar_write_opts wo = {.compression = BERTH_COMPRESSION_GZIP};
+  struct berth_tar_write_result wr;
+  struct berth_layer l;
+  struct berth_image_register_opts ro = {.reference = "docker.io/library/rebuilt:1"};
+  char *ids[1];
+  cleanup_free char *config = NULL;
+  cleanup_free char *id = NULL;
+  char *refs[] = {"docker.io/library/rebuilt:1", NULL};
+  berth_error_t err = NULL;
+  FILE *f;
+  cr_assert_eq(mkdir(tree, 0755), 0);
+  {
+    cleanup_free char *etc = path_in("tree/etc");
+    cr_assert_eq(mkdir(etc, 0755), 0);
+  }
+  f = fopen(file, "w");
+  cr_assert_not_null(f);
+  fputs("welcome\n", f);
+  fclose(f);
+  dfd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cr_assert_eq(berth_tar_write(dfd, tar, &wo, &wr, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq(lseek(tar, 0, SEEK_SET), 0);
+  cr_assert_eq(berth_layer_unpack(g_s, tar, NULL, NULL, NULL, &l, &err), 0, "%s", err ? err->msg : "");
+  ids[0] = l.diff_id;
+  config = config_json(ids, 1);
+  cr_assert_eq(berth_image_register_raw(g_s, config, strlen(config), &ro, &id, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq(berth_blob_remove(g_s, l.blob, &err), 0);
+  for (int fmt = 0; fmt < 2; fmt++) {
+    cleanup_free char *path = save_to(fmt ? "o.tar" : "d.tar", id, refs, fmt);
+    struct berth_store *s3 = store_at(fmt ? "o" : "d");
+    cleanup_json json_t *lines = load_ok(s3, path);
+    expect_lines(lines, "Loaded image: rebuilt:1", NULL);
+    expect_image(s3, "docker.io/library/rebuilt:1", id);
+    berth_store_free(s3);
+  }
+}
+
+Test(archive, save_refuses_a_layer_it_cannot_rebuild)
+{
+  cleanup_free char *id = make_busybox(g_s);
+  struct berth_layer l;
+  char d1[BERTH_DIGEST_STR_LEN];
+  berth_error_t err = NULL;
+  struct berth_save_item item = {.id = id};
+  cleanup_close int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  layer_diff_id(1, d1);
+  cr_assert_eq(berth_layer_get(g_s, d1, &l, &err), 0);
+  cr_assert_eq(berth_blob_remove(g_s, l.blob, &err), 0);
+  /* libarchive wrote that tar, not berth: the rebuilt tar differs */
+  cr_assert_lt(berth_archive_save(g_s, &item, 1, BERTH_ARCHIVE_DOCKER, fd, &err), 0);
+  cr_expect(strstr(err->msg, "has no stored tar") != NULL, "%s", err->msg);
+  berth_error_release(&err);
 }
 
 Test(archive, save_refuses_unknown_images)
@@ -965,6 +1028,46 @@ Test(archive, berth_loads_skopeo_oci_archives)
     cleanup_json json_t *lines = load_ok(s4, conv);
     expect_same_layers(s4, lines, id);
     berth_store_free(s4);
+  }
+}
+
+/* podman, with its own store under the test directory. */
+static void need_podman(void)
+{
+  if (system("command -v podman >/dev/null 2>&1") != 0)
+    cr_skip_test("podman is not installed: interoperability not checked");
+  if (geteuid() != 0)
+    cr_skip_test("podman checks run as root here (rootless podman needs subuid ranges)");
+}
+
+#define PODMAN                                                                                                         \
+  "podman --root %s/podman --runroot %s/podman-run --tmpdir %s/podman-tmp --storage-driver vfs "                       \
+  "--cgroup-manager cgroupfs --events-backend none"
+
+Test(archive, podman_and_berth_read_each_others_archives)
+{
+  need_podman();
+  cleanup_free char *id = make_busybox(g_s);
+  char *refs[] = {"docker.io/library/busybox:latest", NULL};
+  cleanup_free char *docker = save_to("d.tar", id, refs, BERTH_ARCHIVE_DOCKER);
+  cleanup_free char *oci = save_to("o.tar", id, refs, BERTH_ARCHIVE_OCI);
+  const char *d = g_dir;
+  cr_assert_eq(run(PODMAN " load -q -i %s >/dev/null", d, d, d, docker), 0);
+  cr_assert_eq(run(PODMAN " load -q -i %s >/dev/null", d, d, d, oci), 0);
+  {
+    /* podman names it after RepoTags / io.containerd.image.name, with berth's image id */
+    cleanup_json json_t *inspect = run_json(PODMAN " image inspect busybox:latest", d, d, d);
+    cr_expect_str_eq(berth_json_str(json_array_get(inspect, 0), "Id"), id + 7);
+  }
+  cr_assert_eq(run(PODMAN " save -q -o %s/pd.tar busybox:latest", d, d, d, d), 0);
+  cr_assert_eq(run(PODMAN " save -q --format oci-archive -o %s/po.tar busybox:latest", d, d, d, d), 0);
+  for (int i = 0; i < 2; i++) {
+    cleanup_free char *path = path_in(i ? "po.tar" : "pd.tar");
+    struct berth_store *s3 = store_at(i ? "po" : "pd");
+    cleanup_json json_t *lines = load_ok(s3, path);
+    expect_lines(lines, "Loaded image: busybox:latest", NULL);
+    expect_image(s3, "docker.io/library/busybox:latest", id);
+    berth_store_free(s3);
   }
 }
 
