@@ -1,0 +1,5221 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Go's text/template on jansson values, for docker-compatible --format and
+ * -f options: a lexer and parser that follow Go's (same items, same error
+ * messages), an executor that follows Go's evaluation rules on JSON data, the
+ * builtin and docker template functions, a port of the parts of Go's fmt the
+ * functions need, and docker's formatter (table headers, "json").
+ *
+ * Parsing builds the tree in an arena and reports errors with longjmp, so a
+ * failed parse frees everything at once.  Execution returns error codes and
+ * keeps temporary values in a pool that is released after each action and
+ * each loop iteration; variables hold references of their own. */
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
+#include "base/cleanup.h"
+#include "table.h"
+#include "template.h"
+#include "units.h"
+
+#define MAX_NESTING 100          /* parentheses and control structures in a template */
+#define MAX_EXEC_DEPTH 400       /* nested walks and pipelines while executing */
+#define MAX_VALUE_DEPTH 500      /* nesting of printed or encoded JSON values */
+#define DEFAULT_MAX_STEPS 100000000u
+#define DEFAULT_MAX_OUTPUT (256u << 20)
+#define FMT_MAX_NUM 1000000      /* Go's fmt tooLarge() */
+#define RUNE_EOF 0xffffffffu
+#define RUNE_ERROR 0xfffdu
+
+const char *const berth_template_docker_map_fields[] = {
+    "Labels", "Options", "DriverOpts", "Networks", "Ports",       "ExposedPorts", "Volumes",
+    "Data",   "Sysctls", "StorageOpt", "Tmpfs",    "Annotations", "Containers",   NULL,
+};
+
+/* ======================================================================
+ * Growable byte buffers and the parse arena
+ * ====================================================================== */
+
+struct buf {
+  char *p;
+  size_t len, cap;
+};
+
+static void buf_reserve(struct buf *b, size_t extra)
+{
+  size_t need, c;
+  if (extra > SIZE_MAX - b->len - 1)
+    abort();
+  need = b->len + extra + 1;
+  if (need <= b->cap)
+    return;
+  c = b->cap ? b->cap : 64;
+  while (c < need)
+    c = c > SIZE_MAX / 2 ? need : c * 2;
+  b->p = realloc(b->p, c);
+  if (!b->p)
+    abort();
+  b->cap = c;
+}
+
+static void buf_add(struct buf *b, const void *s, size_t n)
+{
+  buf_reserve(b, n);
+  if (n)
+    memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+static void buf_adds(struct buf *b, const char *s)
+{
+  buf_add(b, s, strlen(s));
+}
+
+static void buf_addc(struct buf *b, char c)
+{
+  buf_add(b, &c, 1);
+}
+
+static void buf_addn(struct buf *b, char c, size_t n)
+{
+  buf_reserve(b, n);
+  memset(b->p + b->len, c, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+static void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_addf(struct buf *b, const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    abort();
+  buf_reserve(b, (size_t)n);
+  va_start(ap, fmt);
+  (void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+static void buf_free(struct buf *b)
+{
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+/* Make b->p a NUL-terminated string, even when nothing was added. */
+static void buf_terminate(struct buf *b)
+{
+  buf_reserve(b, 0);
+  b->p[b->len] = '\0';
+}
+
+static char *buf_steal(struct buf *b)
+{
+  char *p;
+  buf_terminate(b);
+  p = b->p;
+  b->p = NULL;
+  b->len = b->cap = 0;
+  return p;
+}
+
+struct chunk {
+  struct chunk *next;
+  size_t used, size;
+  max_align_t data[];
+};
+
+struct arena {
+  struct chunk *head;
+};
+
+static void *arena_alloc(struct arena *a, size_t n)
+{
+  void *p;
+  n = (n + 15) & ~(size_t)15;
+  if (!a->head || a->head->size - a->head->used < n) {
+    size_t sz = n > 8192 ? n : 8192;
+    struct chunk *c = malloc(sizeof(*c) + sz);
+    if (!c)
+      abort();
+    c->size = sz;
+    c->used = 0;
+    c->next = a->head;
+    a->head = c;
+  }
+  p = (char *)a->head->data + a->head->used;
+  a->head->used += n;
+  memset(p, 0, n);
+  return p;
+}
+
+static char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+  char *p = arena_alloc(a, n + 1);
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+static void arena_free(struct arena *a)
+{
+  while (a->head) {
+    struct chunk *next = a->head->next;
+    free(a->head);
+    a->head = next;
+  }
+}
+
+/* ======================================================================
+ * UTF-8 and Unicode classes
+ * ====================================================================== */
+
+/* Go's utf8.DecodeRune: an invalid or short sequence is RuneError, length 1. */
+static size_t u8_decode(const unsigned char *s, size_t n, uint32_t *r)
+{
+  unsigned char c = s[0];
+  size_t len;
+  uint32_t v, min;
+  if (c < 0x80) {
+    *r = c;
+    return 1;
+  }
+  if (c >= 0xc2 && c <= 0xdf)
+    len = 2, v = c & 0x1fu, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef)
+    len = 3, v = c & 0x0fu, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4)
+    len = 4, v = c & 0x07u, min = 0x10000;
+  else
+    goto bad;
+  if (n < len)
+    goto bad;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      goto bad;
+    v = (v << 6) | (s[i] & 0x3fu);
+  }
+  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+    goto bad;
+  *r = v;
+  return len;
+bad:
+  *r = RUNE_ERROR;
+  return 1;
+}
+
+static bool u8_valid_rune(uint32_t r)
+{
+  return r <= 0x10ffff && !(r >= 0xd800 && r <= 0xdfff);
+}
+
+/* Go's utf8.AppendRune: invalid runes become U+FFFD. */
+static void buf_add_rune(struct buf *b, uint32_t r)
+{
+  char s[4];
+  if (!u8_valid_rune(r))
+    r = RUNE_ERROR;
+  if (r < 0x80) {
+    buf_addc(b, (char)r);
+  } else if (r < 0x800) {
+    s[0] = (char)(0xc0 | (r >> 6));
+    s[1] = (char)(0x80 | (r & 0x3f));
+    buf_add(b, s, 2);
+  } else if (r < 0x10000) {
+    s[0] = (char)(0xe0 | (r >> 12));
+    s[1] = (char)(0x80 | ((r >> 6) & 0x3f));
+    s[2] = (char)(0x80 | (r & 0x3f));
+    buf_add(b, s, 3);
+  } else {
+    s[0] = (char)(0xf0 | (r >> 18));
+    s[1] = (char)(0x80 | ((r >> 12) & 0x3f));
+    s[2] = (char)(0x80 | ((r >> 6) & 0x3f));
+    s[3] = (char)(0x80 | (r & 0x3f));
+    buf_add(b, s, 4);
+  }
+}
+
+static size_t u8_count(const char *s, size_t n)
+{
+  size_t count = 0;
+  for (size_t i = 0; i < n; count++) {
+    uint32_t r;
+    i += u8_decode((const unsigned char *)s + i, n - i, &r);
+  }
+  return count;
+}
+
+static bool u8_valid(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n;) {
+    uint32_t r;
+    size_t w = u8_decode((const unsigned char *)s + i, n - i, &r);
+    if (r == RUNE_ERROR && w == 1)
+      return false;
+    i += w;
+  }
+  return true;
+}
+
+/* Unicode classes come from glibc's C.UTF-8 locale; without it, ASCII only. */
+static locale_t uni_locale;
+static pthread_once_t uni_once = PTHREAD_ONCE_INIT;
+
+static void uni_init(void)
+{
+  uni_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static locale_t uni(void)
+{
+  (void)pthread_once(&uni_once, uni_init);
+  return uni_locale;
+}
+
+static bool uni_is_letter(uint32_t r)
+{
+  if (r < 0x80)
+    return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
+  return uni() && u8_valid_rune(r) && r != RUNE_ERROR && iswalpha_l((wint_t)r, uni());
+}
+
+static bool uni_is_digit(uint32_t r)
+{
+  if (r < 0x80)
+    return r >= '0' && r <= '9';
+  return uni() && u8_valid_rune(r) && iswdigit_l((wint_t)r, uni());
+}
+
+static bool uni_is_space(uint32_t r)
+{
+  if (r < 0x80)
+    return r == ' ' || (r >= '\t' && r <= '\r');
+  if (r == 0x85 || r == 0xa0)
+    return true;
+  return uni() && u8_valid_rune(r) && iswspace_l((wint_t)r, uni());
+}
+
+/* unicode.IsPrint: letters, marks, numbers, punctuation, symbols and ' '. */
+static bool uni_is_print(uint32_t r)
+{
+  if (r < 0x80)
+    return r >= 0x20 && r < 0x7f;
+  if (!u8_valid_rune(r) || r == 0xad || uni_is_space(r))
+    return false;
+  return uni() && iswprint_l((wint_t)r, uni());
+}
+
+static uint32_t uni_upper(uint32_t r)
+{
+  if (r < 0x80)
+    return r >= 'a' && r <= 'z' ? r - 32 : r;
+  return uni() && u8_valid_rune(r) ? (uint32_t)towupper_l((wint_t)r, uni()) : r;
+}
+
+static uint32_t uni_lower(uint32_t r)
+{
+  if (r < 0x80)
+    return r >= 'A' && r <= 'Z' ? r + 32 : r;
+  return uni() && u8_valid_rune(r) ? (uint32_t)towlower_l((wint_t)r, uni()) : r;
+}
+
+/* ======================================================================
+ * Go quoting (strconv.Quote, QuoteRune, CanBackquote) and %#U
+ * ====================================================================== */
+
+static const char lower_hex[] = "0123456789abcdef";
+
+static void quote_rune_into(struct buf *b, uint32_t r, size_t width, unsigned char raw, char quote, bool ascii)
+{
+  if (width == 1 && r == RUNE_ERROR) {
+    buf_adds(b, "\\x");
+    buf_addc(b, lower_hex[raw >> 4]);
+    buf_addc(b, lower_hex[raw & 15]);
+    return;
+  }
+  if (r == (uint32_t)quote || r == '\\') {
+    buf_addc(b, '\\');
+    buf_addc(b, (char)r);
+    return;
+  }
+  if (ascii ? (r < 0x80 && uni_is_print(r)) : uni_is_print(r)) {
+    buf_add_rune(b, r);
+    return;
+  }
+  switch (r) {
+  case '\a': buf_adds(b, "\\a"); return;
+  case '\b': buf_adds(b, "\\b"); return;
+  case '\f': buf_adds(b, "\\f"); return;
+  case '\n': buf_adds(b, "\\n"); return;
+  case '\r': buf_adds(b, "\\r"); return;
+  case '\t': buf_adds(b, "\\t"); return;
+  case '\v': buf_adds(b, "\\v"); return;
+  default: break;
+  }
+  if (r < ' ' || r == 0x7f)
+    buf_addf(b, "\\x%02x", (unsigned)r);
+  else if (!u8_valid_rune(r))
+    buf_adds(b, "\\ufffd");
+  else if (r < 0x10000)
+    buf_addf(b, "\\u%04x", (unsigned)r);
+  else
+    buf_addf(b, "\\U%08x", (unsigned)r);
+}
+
+static void go_quote(struct buf *b, const char *s, size_t n, bool ascii)
+{
+  buf_addc(b, '"');
+  for (size_t i = 0; i < n;) {
+    uint32_t r;
+    size_t w = u8_decode((const unsigned char *)s + i, n - i, &r);
+    quote_rune_into(b, r, w, (unsigned char)s[i], '"', ascii);
+    i += w;
+  }
+  buf_addc(b, '"');
+}
+
+static void go_quote_rune(struct buf *b, uint32_t r, bool ascii)
+{
+  if (!u8_valid_rune(r))
+    r = RUNE_ERROR;
+  buf_addc(b, '\'');
+  quote_rune_into(b, r, 0, 0, '\'', ascii);
+  buf_addc(b, '\'');
+}
+
+static bool can_backquote(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n;) {
+    uint32_t r;
+    size_t w = u8_decode((const unsigned char *)s + i, n - i, &r);
+    if (w == 1 && r == RUNE_ERROR)
+      return false;
+    if (r == 0xfeff || r == '`' || (r < ' ' && r != '\t') || r == 0x7f)
+      return false;
+    i += w;
+  }
+  return true;
+}
+
+/* fmt's %#U: "U+0041 'A'" (the quoted rune only when printable). */
+static void sharp_unicode(struct buf *b, uint32_t r)
+{
+  buf_addf(b, "U+%04X", (unsigned)r);
+  if (u8_valid_rune(r) && uni_is_print(r)) {
+    buf_adds(b, " '");
+    buf_add_rune(b, r);
+    buf_addc(b, '\'');
+  }
+}
+
+/* fmt's %.10q...: the first ten runes, quoted, then "...". */
+static void quote_truncated(struct buf *b, const char *s, size_t n, size_t runes)
+{
+  size_t i = 0;
+  for (size_t k = 0; k < runes && i < n; k++) {
+    uint32_t r;
+    i += u8_decode((const unsigned char *)s + i, n - i, &r);
+  }
+  go_quote(b, s, i, false);
+}
+
+/* ======================================================================
+ * Lexer (text/template/parse/lex.go)
+ * ====================================================================== */
+
+enum item_type {
+  I_ERROR,
+  I_BOOL,
+  I_CHAR,
+  I_CHARCONST,
+  I_COMPLEX,
+  I_ASSIGN,
+  I_DECLARE,
+  I_EOF,
+  I_FIELD,
+  I_IDENT,
+  I_LDELIM,
+  I_LPAREN,
+  I_NUMBER,
+  I_PIPE,
+  I_RAWSTRING,
+  I_RDELIM,
+  I_RPAREN,
+  I_SPACE,
+  I_STRING,
+  I_TEXT,
+  I_VARIABLE,
+  I_KEYWORD, /* keywords follow */
+  I_BLOCK,
+  I_BREAK,
+  I_CONTINUE,
+  I_DOT,
+  I_DEFINE,
+  I_ELSE,
+  I_END,
+  I_IF,
+  I_NIL,
+  I_RANGE,
+  I_TEMPLATE,
+  I_WITH,
+};
+
+struct item {
+  enum item_type type;
+  size_t pos, len;
+  int line;
+  const char *msg; /* I_ERROR */
+};
+
+struct lexer {
+  const char *in;
+  size_t n, pos, start, width;
+  int paren_depth;
+  struct item *items;
+  size_t nitems, cap;
+  size_t line_pos;
+  int line;
+  char *msg;
+};
+
+enum lstate { LS_TEXT, LS_INSIDE, LS_DONE };
+
+static bool lex_is_space(uint32_t r)
+{
+  return r == ' ' || r == '\t' || r == '\r' || r == '\n';
+}
+
+static bool lex_is_alnum(uint32_t r)
+{
+  return r == '_' || uni_is_letter(r) || uni_is_digit(r);
+}
+
+static int lex_line_at(struct lexer *l, size_t pos)
+{
+  if (pos < l->line_pos) {
+    l->line_pos = 0;
+    l->line = 1;
+  }
+  for (; l->line_pos < pos && l->line_pos < l->n; l->line_pos++)
+    if (l->in[l->line_pos] == '\n')
+      l->line++;
+  return l->line;
+}
+
+static void lex_push(struct lexer *l, enum item_type t, size_t pos, size_t len, const char *msg)
+{
+  if (l->nitems == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->items = realloc(l->items, l->cap * sizeof(*l->items));
+    if (!l->items)
+      abort();
+  }
+  l->items[l->nitems++] = (struct item){t, pos, len, lex_line_at(l, pos), msg};
+}
+
+static enum lstate lex_emit(struct lexer *l, enum item_type t)
+{
+  lex_push(l, t, l->start, l->pos - l->start, NULL);
+  l->start = l->pos;
+  return LS_INSIDE;
+}
+
+static void lex_ignore(struct lexer *l)
+{
+  l->start = l->pos;
+}
+
+static enum lstate lex_error(struct lexer *l, struct buf *msg)
+{
+  l->msg = buf_steal(msg);
+  lex_push(l, I_ERROR, l->start, 0, l->msg);
+  return LS_DONE;
+}
+
+static enum lstate lex_errorf(struct lexer *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static enum lstate lex_errorf(struct lexer *l, const char *fmt, ...)
+{
+  struct buf b = {0};
+  va_list ap;
+  char *s = NULL;
+  va_start(ap, fmt);
+  if (vasprintf(&s, fmt, ap) < 0)
+    abort();
+  va_end(ap);
+  buf_adds(&b, s);
+  free(s);
+  return lex_error(l, &b);
+}
+
+static enum lstate lex_bad_char(struct lexer *l, const char *what, uint32_t r)
+{
+  struct buf b = {0};
+  buf_adds(&b, what);
+  sharp_unicode(&b, r);
+  return lex_error(l, &b);
+}
+
+static uint32_t lex_next(struct lexer *l)
+{
+  uint32_t r;
+  if (l->pos >= l->n) {
+    l->width = 0;
+    return RUNE_EOF;
+  }
+  l->width = u8_decode((const unsigned char *)l->in + l->pos, l->n - l->pos, &r);
+  l->pos += l->width;
+  return r;
+}
+
+static void lex_backup(struct lexer *l)
+{
+  l->pos -= l->width;
+  l->width = 0;
+}
+
+static uint32_t lex_peek(struct lexer *l)
+{
+  uint32_t r = lex_next(l);
+  lex_backup(l);
+  return r;
+}
+
+static bool lex_accept(struct lexer *l, const char *valid)
+{
+  uint32_t r = lex_next(l);
+  if (r != RUNE_EOF && r < 0x80 && r && strchr(valid, (int)r))
+    return true;
+  lex_backup(l);
+  return false;
+}
+
+static void lex_accept_run(struct lexer *l, const char *valid)
+{
+  while (lex_accept(l, valid))
+    ;
+}
+
+static bool lex_has_prefix(const struct lexer *l, size_t pos, const char *p)
+{
+  size_t n = strlen(p);
+  return pos <= l->n && l->n - pos >= n && memcmp(l->in + pos, p, n) == 0;
+}
+
+static bool lex_left_trim_marker(const struct lexer *l, size_t pos)
+{
+  return pos + 2 <= l->n && l->in[pos] == '-' && lex_is_space((unsigned char)l->in[pos + 1]);
+}
+
+static bool lex_right_trim_marker(const struct lexer *l, size_t pos)
+{
+  return pos + 2 <= l->n && lex_is_space((unsigned char)l->in[pos]) && l->in[pos + 1] == '-';
+}
+
+static void lex_at_right_delim(const struct lexer *l, bool *delim, bool *trim)
+{
+  *delim = *trim = false;
+  if (lex_has_prefix(l, l->pos, "}}"))
+    *delim = true;
+  else if (lex_right_trim_marker(l, l->pos) && lex_has_prefix(l, l->pos + 2, "}}"))
+    *delim = *trim = true;
+}
+
+static size_t lex_left_trim_length(const struct lexer *l, size_t pos)
+{
+  size_t i = pos;
+  while (i < l->n && lex_is_space((unsigned char)l->in[i]))
+    i++;
+  return i - pos;
+}
+
+static enum lstate lex_comment(struct lexer *l)
+{
+  const char *end;
+  bool delim, trim;
+  l->pos += 2;
+  end = memmem(l->in + l->pos, l->n - l->pos, "*/", 2);
+  if (!end)
+    return lex_errorf(l, "unclosed comment");
+  l->pos = (size_t)(end - l->in) + 2;
+  lex_at_right_delim(l, &delim, &trim);
+  if (!delim)
+    return lex_errorf(l, "comment ends before closing delimiter");
+  if (trim)
+    l->pos += 2;
+  l->pos += 2;
+  if (trim)
+    l->pos += lex_left_trim_length(l, l->pos);
+  lex_ignore(l);
+  return LS_TEXT;
+}
+
+static enum lstate lex_left_delim(struct lexer *l)
+{
+  size_t after;
+  l->pos += 2;
+  after = lex_left_trim_marker(l, l->pos) ? 2 : 0;
+  if (lex_has_prefix(l, l->pos + after, "/*")) {
+    l->pos += after;
+    lex_ignore(l);
+    return lex_comment(l);
+  }
+  lex_emit(l, I_LDELIM);
+  l->pos += after;
+  lex_ignore(l);
+  l->paren_depth = 0;
+  return LS_INSIDE;
+}
+
+static enum lstate lex_text(struct lexer *l)
+{
+  const char *x = memmem(l->in + l->pos, l->n - l->pos, "{{", 2);
+  if (x) {
+    size_t at = (size_t)(x - l->in), trim = 0;
+    if (at > l->pos) {
+      if (lex_left_trim_marker(l, at + 2))
+        while (at - trim > l->start && lex_is_space((unsigned char)l->in[at - trim - 1]))
+          trim++;
+      l->pos = at - trim;
+      if (l->pos > l->start)
+        lex_push(l, I_TEXT, l->start, l->pos - l->start, NULL);
+      l->pos = at;
+      lex_ignore(l);
+    }
+    return lex_left_delim(l);
+  }
+  l->pos = l->n;
+  if (l->pos > l->start)
+    lex_push(l, I_TEXT, l->start, l->pos - l->start, NULL);
+  l->start = l->pos;
+  lex_push(l, I_EOF, l->pos, 0, NULL);
+  return LS_DONE;
+}
+
+static enum lstate lex_right_delim(struct lexer *l)
+{
+  bool delim, trim;
+  lex_at_right_delim(l, &delim, &trim);
+  if (trim) {
+    l->pos += 2;
+    lex_ignore(l);
+  }
+  l->pos += 2;
+  lex_emit(l, I_RDELIM);
+  if (trim) {
+    l->pos += lex_left_trim_length(l, l->pos);
+    lex_ignore(l);
+  }
+  return LS_TEXT;
+}
+
+static enum lstate lex_space(struct lexer *l)
+{
+  size_t spaces = 0;
+  while (lex_is_space(lex_peek(l))) {
+    (void)lex_next(l);
+    spaces++;
+  }
+  /* a trim-marked closing delimiter has a minus after a space */
+  if (lex_right_trim_marker(l, l->pos - 1) && lex_has_prefix(l, l->pos + 1, "}}")) {
+    l->pos--;
+    if (spaces == 1)
+      return lex_right_delim(l);
+  }
+  return lex_emit(l, I_SPACE);
+}
+
+static bool lex_at_terminator(struct lexer *l)
+{
+  uint32_t r = lex_peek(l);
+  if (lex_is_space(r))
+    return true;
+  switch (r) {
+  case RUNE_EOF: case '.': case ',': case '|': case ':': case ')': case '(': case '}':
+    return true;
+  default:
+    return false;
+  }
+}
+
+static const struct {
+  const char *word;
+  enum item_type type;
+} lex_keywords[] = {
+    {"block", I_BLOCK}, {"break", I_BREAK}, {"continue", I_CONTINUE}, {"define", I_DEFINE},
+    {"else", I_ELSE},   {"end", I_END},     {"if", I_IF},             {"range", I_RANGE},
+    {"nil", I_NIL},     {"template", I_TEMPLATE}, {"with", I_WITH},
+};
+
+static enum lstate lex_identifier(struct lexer *l)
+{
+  uint32_t r;
+  size_t n;
+  const char *word = l->in + l->start;
+  while (lex_is_alnum(r = lex_next(l)))
+    ;
+  lex_backup(l);
+  if (!lex_at_terminator(l))
+    return lex_bad_char(l, "bad character ", r);
+  n = l->pos - l->start;
+  for (size_t i = 0; i < sizeof(lex_keywords) / sizeof(lex_keywords[0]); i++)
+    if (strlen(lex_keywords[i].word) == n && memcmp(lex_keywords[i].word, word, n) == 0)
+      return lex_emit(l, lex_keywords[i].type);
+  if ((n == 4 && memcmp(word, "true", 4) == 0) || (n == 5 && memcmp(word, "false", 5) == 0))
+    return lex_emit(l, I_BOOL);
+  return lex_emit(l, I_IDENT);
+}
+
+static enum lstate lex_field_or_variable(struct lexer *l, enum item_type t)
+{
+  uint32_t r;
+  if (lex_at_terminator(l))
+    return lex_emit(l, t == I_VARIABLE ? I_VARIABLE : I_DOT);
+  while (lex_is_alnum(r = lex_next(l)))
+    ;
+  lex_backup(l);
+  if (!lex_at_terminator(l))
+    return lex_bad_char(l, "bad character ", r);
+  return lex_emit(l, t);
+}
+
+static enum lstate lex_quoted(struct lexer *l, char quote, const char *what)
+{
+  for (;;) {
+    uint32_t r = lex_next(l);
+    if (r == '\\') {
+      r = lex_next(l);
+      if (r != RUNE_EOF && r != '\n')
+        continue;
+    }
+    if (r == RUNE_EOF || r == '\n')
+      return lex_errorf(l, "%s", what);
+    if (r == (uint32_t)quote)
+      break;
+  }
+  return lex_emit(l, quote == '"' ? I_STRING : I_CHARCONST);
+}
+
+static enum lstate lex_raw_quote(struct lexer *l)
+{
+  for (;;) {
+    uint32_t r = lex_next(l);
+    if (r == RUNE_EOF)
+      return lex_errorf(l, "unterminated raw quoted string");
+    if (r == '`')
+      break;
+  }
+  return lex_emit(l, I_RAWSTRING);
+}
+
+static bool lex_scan_number(struct lexer *l)
+{
+  const char *digits = "0123456789_";
+  (void)lex_accept(l, "+-");
+  if (lex_accept(l, "0")) {
+    if (lex_accept(l, "xX"))
+      digits = "0123456789abcdefABCDEF_";
+    else if (lex_accept(l, "oO"))
+      digits = "01234567_";
+    else if (lex_accept(l, "bB"))
+      digits = "01_";
+  }
+  lex_accept_run(l, digits);
+  if (lex_accept(l, "."))
+    lex_accept_run(l, digits);
+  if (strlen(digits) == 11 && lex_accept(l, "eE")) {
+    (void)lex_accept(l, "+-");
+    lex_accept_run(l, "0123456789_");
+  }
+  if (strlen(digits) == 23 && lex_accept(l, "pP")) {
+    (void)lex_accept(l, "+-");
+    lex_accept_run(l, "0123456789_");
+  }
+  (void)lex_accept(l, "i");
+  if (lex_is_alnum(lex_peek(l))) {
+    (void)lex_next(l);
+    return false;
+  }
+  return true;
+}
+
+static enum lstate lex_bad_number(struct lexer *l)
+{
+  struct buf b = {0};
+  buf_adds(&b, "bad number syntax: ");
+  go_quote(&b, l->in + l->start, l->pos - l->start, false);
+  return lex_error(l, &b);
+}
+
+static enum lstate lex_number(struct lexer *l)
+{
+  uint32_t sign;
+  if (!lex_scan_number(l))
+    return lex_bad_number(l);
+  sign = lex_peek(l);
+  if (sign == '+' || sign == '-') {
+    /* complex: 1+2i, no spaces, must end in 'i' */
+    if (!lex_scan_number(l) || l->in[l->pos - 1] != 'i')
+      return lex_bad_number(l);
+    return lex_emit(l, I_COMPLEX);
+  }
+  return lex_emit(l, I_NUMBER);
+}
+
+static enum lstate lex_inside(struct lexer *l)
+{
+  bool delim, trim;
+  uint32_t r;
+  lex_at_right_delim(l, &delim, &trim);
+  if (delim) {
+    if (l->paren_depth == 0)
+      return lex_right_delim(l);
+    return lex_errorf(l, "unclosed left paren");
+  }
+  r = lex_next(l);
+  if (r == RUNE_EOF)
+    return lex_errorf(l, "unclosed action");
+  if (lex_is_space(r)) {
+    lex_backup(l);
+    return lex_space(l);
+  }
+  switch (r) {
+  case '=':
+    return lex_emit(l, I_ASSIGN);
+  case ':':
+    if (lex_next(l) != '=')
+      return lex_errorf(l, "expected :=");
+    return lex_emit(l, I_DECLARE);
+  case '|':
+    return lex_emit(l, I_PIPE);
+  case '"':
+    return lex_quoted(l, '"', "unterminated quoted string");
+  case '`':
+    return lex_raw_quote(l);
+  case '$':
+    return lex_field_or_variable(l, I_VARIABLE);
+  case '\'':
+    return lex_quoted(l, '\'', "unterminated character constant");
+  case '.':
+    if (l->pos < l->n && (l->in[l->pos] < '0' || l->in[l->pos] > '9'))
+      return lex_field_or_variable(l, I_FIELD);
+    lex_backup(l);
+    return lex_number(l);
+  case '(':
+    l->paren_depth++;
+    return lex_emit(l, I_LPAREN);
+  case ')':
+    l->paren_depth--;
+    if (l->paren_depth < 0)
+      return lex_errorf(l, "unexpected right paren");
+    return lex_emit(l, I_RPAREN);
+  default:
+    break;
+  }
+  if (r == '+' || r == '-' || (r >= '0' && r <= '9')) {
+    lex_backup(l);
+    return lex_number(l);
+  }
+  if (lex_is_alnum(r)) {
+    lex_backup(l);
+    return lex_identifier(l);
+  }
+  if (r >= 0x20 && r < 0x7f)
+    return lex_emit(l, I_CHAR);
+  return lex_bad_char(l, "unrecognized character in action: ", r);
+}
+
+static void lex_run(struct lexer *l)
+{
+  enum lstate st = LS_TEXT;
+  l->line = 1;
+  while (st != LS_DONE)
+    st = st == LS_TEXT ? lex_text(l) : lex_inside(l);
+}
+
+static void lex_free(struct lexer *l)
+{
+  free(l->items);
+  free(l->msg);
+}
+
+/* ======================================================================
+ * Parse tree (text/template/parse/node.go, parse.go)
+ * ====================================================================== */
+
+enum node_type {
+  N_LIST,
+  N_TEXT,
+  N_ACTION,
+  N_IF,
+  N_RANGE,
+  N_WITH,
+  N_TEMPLATE,
+  N_BREAK,
+  N_CONTINUE,
+  N_PIPE,
+  N_COMMAND,
+  N_FIELD,
+  N_VARIABLE,
+  N_CHAIN,
+  N_IDENT,
+  N_DOT,
+  N_NIL,
+  N_BOOL,
+  N_NUMBER,
+  N_STRING,
+  N_END,  /* {{end}} while parsing */
+  N_ELSE, /* {{else}} while parsing */
+};
+
+struct number {
+  bool is_int, is_uint, is_float, is_complex;
+  int64_t i;
+  uint64_t u;
+  double f;
+};
+
+struct node {
+  enum node_type type;
+  size_t pos;
+  int line;
+  struct node *next;         /* next in a list, pipeline, command or declaration list */
+  struct node *first, *last; /* LIST: nodes; PIPE: commands; COMMAND: arguments */
+  size_t count;              /* PIPE: commands; COMMAND: arguments */
+  struct node *decl;         /* PIPE: declared variables */
+  size_t ndecl;
+  bool is_assign;
+  struct node *pipe; /* ACTION, IF, RANGE, WITH, TEMPLATE; CHAIN: the operand */
+  struct node *list, *else_list;
+  const char **idents; /* FIELD (without dots), VARIABLE ($x first), CHAIN fields */
+  size_t nidents;
+  const char *text; /* TEXT, STRING value, IDENT name, TEMPLATE name; NUMBER/STRING source */
+  size_t text_len;
+  const char *src; /* NUMBER and STRING as written */
+  size_t src_len;
+  bool boolean;
+  struct number num;
+};
+
+struct tree {
+  const char *name;
+  struct node *root;
+  struct tree *next;
+};
+
+struct berth_template {
+  char *src;
+  size_t src_len;
+  struct arena arena;
+  struct tree *trees; /* the main template is named "" */
+};
+
+struct parser {
+  struct berth_template *t;
+  const struct item *items;
+  size_t nitems, idx;
+  struct item token[3];
+  int peek_count;
+  const char **vars;
+  size_t nvars, cap_vars;
+  int action_line;
+  int range_depth;
+  int depth;
+  jmp_buf jb;
+  char *msg;
+};
+
+static const char *const builtin_names[] = {
+    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf", "println", "urlquery",
+    "eq",  "ge",   "gt",   "le",    "lt",    "ne", "json", "split", "join", "title", "lower", "upper", "pad",
+    "truncate", NULL,
+};
+
+static bool has_function(const char *name, size_t n)
+{
+  for (size_t i = 0; builtin_names[i]; i++)
+    if (strlen(builtin_names[i]) == n && memcmp(builtin_names[i], name, n) == 0)
+      return true;
+  return false;
+}
+
+static void item_string(const struct parser *p, struct buf *b, const struct item *it)
+{
+  const char *v = p->t->src + it->pos;
+  if (it->type == I_EOF)
+    buf_adds(b, "EOF");
+  else if (it->type == I_ERROR)
+    buf_adds(b, it->msg);
+  else if (it->type > I_KEYWORD) {
+    buf_addc(b, '<');
+    buf_add(b, v, it->len);
+    buf_addc(b, '>');
+  } else if (it->len > 10) {
+    quote_truncated(b, v, it->len, 10);
+    buf_adds(b, "...");
+  } else {
+    go_quote(b, v, it->len, false);
+  }
+}
+
+static void parse_fail(struct parser *p, struct buf *msg) __attribute__((noreturn));
+static void parse_fail(struct parser *p, struct buf *msg)
+{
+  struct buf b = {0};
+  buf_addf(&b, "template: :%d: ", p->token[0].line);
+  buf_add(&b, msg->p ? msg->p : "", msg->len);
+  buf_free(msg);
+  p->msg = buf_steal(&b);
+  longjmp(p->jb, 1);
+}
+
+static void parse_errorf(struct parser *p, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void parse_errorf(struct parser *p, const char *fmt, ...)
+{
+  struct buf b = {0};
+  char *s = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  if (vasprintf(&s, fmt, ap) < 0)
+    abort();
+  va_end(ap);
+  buf_adds(&b, s);
+  free(s);
+  parse_fail(p, &b);
+}
+
+static void unexpected(struct parser *p, const struct item *it, const char *context) __attribute__((noreturn));
+static void unexpected(struct parser *p, const struct item *it, const char *context)
+{
+  struct buf b = {0};
+  if (it->type == I_ERROR) {
+    size_t n = strlen(it->msg);
+    buf_adds(&b, it->msg);
+    if (p->action_line != 0 && p->action_line != it->line) {
+      if (n >= 7 && strcmp(it->msg + n - 7, " action") == 0)
+        buf_addf(&b, " started at :%d", p->action_line);
+      else
+        buf_addf(&b, " in action started at :%d", p->action_line);
+    }
+    parse_fail(p, &b);
+  }
+  buf_adds(&b, "unexpected ");
+  item_string(p, &b, it);
+  buf_addf(&b, " in %s", context);
+  parse_fail(p, &b);
+}
+
+static struct item lexer_item(struct parser *p)
+{
+  struct item it = p->items[p->idx];
+  if (p->idx + 1 < p->nitems)
+    p->idx++;
+  return it;
+}
+
+static struct item next_item(struct parser *p)
+{
+  if (p->peek_count > 0)
+    p->peek_count--;
+  else
+    p->token[0] = lexer_item(p);
+  return p->token[p->peek_count];
+}
+
+static void backup(struct parser *p)
+{
+  p->peek_count++;
+}
+
+static void backup2(struct parser *p, struct item t1)
+{
+  p->token[1] = t1;
+  p->peek_count = 2;
+}
+
+static void backup3(struct parser *p, struct item t2, struct item t1)
+{
+  p->token[1] = t1;
+  p->token[2] = t2;
+  p->peek_count = 3;
+}
+
+static struct item peek(struct parser *p)
+{
+  if (p->peek_count > 0)
+    return p->token[p->peek_count - 1];
+  p->peek_count = 1;
+  p->token[0] = lexer_item(p);
+  return p->token[0];
+}
+
+static struct item next_non_space(struct parser *p)
+{
+  struct item it;
+  do
+    it = next_item(p);
+  while (it.type == I_SPACE);
+  return it;
+}
+
+static struct item peek_non_space(struct parser *p)
+{
+  struct item it = next_non_space(p);
+  backup(p);
+  return it;
+}
+
+static struct item expect(struct parser *p, enum item_type want, const char *context)
+{
+  struct item it = next_non_space(p);
+  if (it.type != want)
+    unexpected(p, &it, context);
+  return it;
+}
+
+static const char *item_text(const struct parser *p, const struct item *it)
+{
+  return p->t->src + it->pos;
+}
+
+static struct node *new_node(struct parser *p, enum node_type type, size_t pos, int line)
+{
+  struct node *n = arena_alloc(&p->t->arena, sizeof(*n));
+  n->type = type;
+  n->pos = pos;
+  n->line = line;
+  return n;
+}
+
+static void node_append(struct node *parent, struct node *child)
+{
+  if (parent->last)
+    parent->last->next = child;
+  else
+    parent->first = child;
+  parent->last = child;
+  parent->count++;
+}
+
+static void enter_nesting(struct parser *p)
+{
+  if (++p->depth > MAX_NESTING)
+    parse_errorf(p, "max expression depth exceeded");
+}
+
+static void push_var(struct parser *p, const char *name)
+{
+  if (p->nvars == p->cap_vars) {
+    p->cap_vars = p->cap_vars ? p->cap_vars * 2 : 16;
+    p->vars = realloc(p->vars, p->cap_vars * sizeof(*p->vars));
+    if (!p->vars)
+      abort();
+  }
+  p->vars[p->nvars++] = name;
+}
+
+/* A field item is ".Name" and a variable item "$name" or "$": one identifier
+ * each (the lexer splits .A.B; the parser chains the pieces). */
+static void set_idents(struct parser *p, struct node *n, const char *s, size_t len, bool field)
+{
+  n->idents = arena_alloc(&p->t->arena, sizeof(char *));
+  n->idents[0] = field ? arena_strndup(&p->t->arena, s + 1, len - 1) : arena_strndup(&p->t->arena, s, len);
+  n->nidents = 1;
+}
+
+static struct node *new_variable(struct parser *p, const struct item *it)
+{
+  struct node *n = new_node(p, N_VARIABLE, it->pos, it->line);
+  set_idents(p, n, item_text(p, it), it->len, false);
+  n->text = n->idents[0];
+  return n;
+}
+
+static struct node *use_var(struct parser *p, const struct item *it)
+{
+  struct node *v = new_variable(p, it);
+  for (size_t i = 0; i < p->nvars; i++)
+    if (strcmp(p->vars[i], v->idents[0]) == 0)
+      return v;
+  parse_errorf(p, "undefined variable \"%s\"", v->idents[0]);
+}
+
+/* ---- literals: strconv.Unquote, UnquoteChar and number syntax ---- */
+
+static int hex_value(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Go's strconv.UnquoteChar.  Returns bytes consumed, 0 on a syntax error. */
+static size_t unquote_char(const char *s, size_t n, char quote, uint32_t *value, bool *multibyte)
+{
+  unsigned char c = (unsigned char)s[0];
+  size_t w;
+  *multibyte = false;
+  if (c == (unsigned char)quote)
+    return 0;
+  if (c >= 0x80) {
+    w = u8_decode((const unsigned char *)s, n, value);
+    *multibyte = true;
+    return w;
+  }
+  if (c != '\\') {
+    *value = c;
+    return 1;
+  }
+  if (n <= 1)
+    return 0;
+  c = (unsigned char)s[1];
+  switch (c) {
+  case 'a': *value = '\a'; return 2;
+  case 'b': *value = '\b'; return 2;
+  case 'f': *value = '\f'; return 2;
+  case 'n': *value = '\n'; return 2;
+  case 'r': *value = '\r'; return 2;
+  case 't': *value = '\t'; return 2;
+  case 'v': *value = '\v'; return 2;
+  case '\\': *value = '\\'; return 2;
+  case '\'':
+  case '"':
+    if (c != (unsigned char)quote)
+      return 0;
+    *value = c;
+    return 2;
+  case 'x':
+  case 'u':
+  case 'U': {
+    size_t digits = c == 'x' ? 2 : c == 'u' ? 4 : 8;
+    uint32_t v = 0;
+    if (n < 2 + digits)
+      return 0;
+    for (size_t i = 0; i < digits; i++) {
+      int h = hex_value(s[2 + i]);
+      if (h < 0)
+        return 0;
+      v = (v << 4) | (uint32_t)h;
+    }
+    if (c != 'x') {
+      if (!u8_valid_rune(v))
+        return 0;
+      *multibyte = true;
+    }
+    *value = v;
+    return 2 + digits;
+  }
+  default:
+    if (c >= '0' && c <= '7') {
+      uint32_t v = c - '0';
+      if (n < 4)
+        return 0;
+      for (size_t i = 2; i < 4; i++) {
+        if (s[i] < '0' || s[i] > '7')
+          return 0;
+        v = (v << 3) | (uint32_t)(s[i] - '0');
+      }
+      if (v > 255)
+        return 0;
+      *value = v;
+      return 4;
+    }
+    return 0;
+  }
+}
+
+/* strconv.Unquote of a "..." or `...` literal into the arena. */
+static bool unquote_string(struct parser *p, const char *s, size_t n, struct node *out)
+{
+  struct buf b = {0};
+  if (n < 2)
+    return false;
+  if (s[0] == '`') {
+    for (size_t i = 1; i + 1 < n; i++)
+      if (s[i] != '\r')
+        buf_addc(&b, s[i]);
+  } else {
+    size_t i = 1;
+    if (!memchr(s + 1, '\\', n - 2) && u8_valid(s + 1, n - 2)) {
+      buf_add(&b, s + 1, n - 2);
+    } else {
+      while (i < n - 1) {
+        uint32_t v;
+        bool mb;
+        size_t w = unquote_char(s + i, n - 1 - i, '"', &v, &mb);
+        if (w == 0 || s[i] == '\n') {
+          buf_free(&b);
+          return false;
+        }
+        if (v < 0x80 || !mb)
+          buf_addc(&b, (char)v);
+        else
+          buf_add_rune(&b, v);
+        i += w;
+      }
+    }
+  }
+  out->text = arena_strndup(&p->t->arena, b.p ? b.p : "", b.len);
+  out->text_len = b.len;
+  buf_free(&b);
+  return true;
+}
+
+/* strconv's underscoreOK: underscores only between digits or right after a
+ * base prefix. */
+static bool digits_underscore_ok(const char *s, size_t n)
+{
+  char saw = '^';
+  size_t i = 0;
+  bool hex = false;
+  if (n >= 1 && (s[0] == '+' || s[0] == '-')) {
+    s++;
+    n--;
+  }
+  if (n >= 2 && s[0] == '0' && s[1] && strchr("bBoOxX", s[1])) {
+    i = 2;
+    saw = '0';
+    hex = (s[1] | 0x20) == 'x';
+  }
+  for (; i < n; i++) {
+    if ((s[i] >= '0' && s[i] <= '9') || (hex && hex_value(s[i]) >= 0)) {
+      saw = '0';
+      continue;
+    }
+    if (s[i] == '_') {
+      if (saw != '0')
+        return false;
+      saw = '_';
+      continue;
+    }
+    if (saw == '_')
+      return false;
+    saw = '!';
+  }
+  return saw != '_';
+}
+
+/* strconv.ParseUint(s, 0, 64).  0 ok, -1 syntax, -2 range. */
+static int parse_uint0(const char *s, size_t n, uint64_t *ret)
+{
+  const char *s0 = s;
+  size_t n0 = n;
+  unsigned base = 10;
+  uint64_t v = 0;
+  bool underscores = false;
+  if (n == 0)
+    return -1;
+  if (s[0] == '0') {
+    char c = n >= 3 ? (char)(s[1] | 0x20) : 0;
+    if (c == 'b' || c == 'o' || c == 'x') {
+      base = c == 'b' ? 2 : c == 'o' ? 8 : 16;
+      s += 2;
+      n -= 2;
+    } else {
+      base = 8;
+      s++;
+      n--;
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    int d;
+    if (s[i] == '_') {
+      underscores = true;
+      continue;
+    }
+    d = hex_value(s[i]);
+    if (d < 0 || (unsigned)d >= base)
+      return -1;
+    if (v > (UINT64_MAX - (unsigned)d) / base)
+      return -2;
+    v = v * base + (unsigned)d;
+  }
+  if (underscores && !digits_underscore_ok(s0, n0))
+    return -1;
+  *ret = v;
+  return 0;
+}
+
+static int parse_int0(const char *s, size_t n, int64_t *ret)
+{
+  bool neg = false;
+  uint64_t u;
+  int rc;
+  if (n > 0 && (s[0] == '+' || s[0] == '-')) {
+    neg = s[0] == '-';
+    s++;
+    n--;
+  }
+  rc = parse_uint0(s, n, &u);
+  if (rc < 0)
+    return rc;
+  if (!neg && u > (uint64_t)INT64_MAX)
+    return -2;
+  if (neg && u > (uint64_t)INT64_MAX + 1)
+    return -2;
+  *ret = neg ? (int64_t)(0 - u) : (int64_t)u;
+  return 0;
+}
+
+static bool contains_any(const char *s, size_t n, const char *set)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strchr(set, s[i]))
+      return true;
+  return false;
+}
+
+/* Go's parse.newNumber. */
+static struct node *new_number(struct parser *p, const struct item *it)
+{
+  struct node *n = new_node(p, N_NUMBER, it->pos, it->line);
+  const char *s = item_text(p, it);
+  size_t len = it->len;
+  struct number *num = &n->num;
+  uint64_t u = 0;
+  int64_t i = 0;
+  double f;
+  n->src = arena_strndup(&p->t->arena, s, len);
+  n->src_len = len;
+  if (it->type == I_CHARCONST) {
+    uint32_t r;
+    bool mb;
+    size_t w = len > 1 ? unquote_char(s + 1, len - 1, '\'', &r, &mb) : 0;
+    if (w == 0)
+      parse_errorf(p, "invalid syntax");
+    if (1 + w != len - 1 || s[len - 1] != '\'')
+      parse_errorf(p, "malformed character constant: %s", n->src);
+    num->i = r;
+    num->u = r;
+    num->f = r;
+    num->is_int = num->is_uint = num->is_float = true;
+    return n;
+  }
+  if (it->type == I_COMPLEX) {
+    num->is_complex = true;
+    return n;
+  }
+  if (len > 0 && s[len - 1] == 'i' && berth_go_parse_float(s, len - 1, &f) == 0) {
+    num->is_complex = true;
+    num->is_int = num->is_uint = num->is_float = f == 0;
+    return n;
+  }
+  if (parse_uint0(s, len, &u) == 0) {
+    num->is_uint = true;
+    num->u = u;
+  }
+  if (parse_int0(s, len, &i) == 0) {
+    num->is_int = true;
+    num->i = i;
+    if (i == 0) {
+      num->is_uint = true;
+      num->u = u;
+    }
+  }
+  if (num->is_int) {
+    num->is_float = true;
+    num->f = (double)num->i;
+  } else if (num->is_uint) {
+    num->is_float = true;
+    num->f = (double)num->u;
+  } else if (berth_go_parse_float(s, len, &f) == 0) {
+    if (!contains_any(s, len, ".eEpP"))
+      parse_errorf(p, "integer overflow: %s", n->src);
+    num->is_float = true;
+    num->f = f;
+    if (f >= -9223372036854775808.0 && f < 9223372036854775808.0 && (double)(int64_t)f == f) {
+      num->is_int = true;
+      num->i = (int64_t)f;
+    }
+    if (f >= 0 && f < 18446744073709551616.0 && (double)(uint64_t)f == f) {
+      num->is_uint = true;
+      num->u = (uint64_t)f;
+    }
+  }
+  if (!num->is_int && !num->is_uint && !num->is_float) {
+    struct buf b = {0};
+    buf_adds(&b, "illegal number syntax: ");
+    go_quote(&b, s, len, false);
+    parse_fail(p, &b);
+  }
+  return n;
+}
+
+/* ---- grammar ---- */
+
+static struct node *parse_pipeline(struct parser *p, const char *context, enum item_type end);
+static struct node *parse_item_list(struct parser *p, struct node **ret_next);
+
+static struct node *parse_term(struct parser *p)
+{
+  struct item it = next_non_space(p);
+  struct node *n;
+  switch (it.type) {
+  case I_IDENT:
+    if (!has_function(item_text(p, &it), it.len)) {
+      struct buf b = {0};
+      buf_adds(&b, "function ");
+      go_quote(&b, item_text(p, &it), it.len, false);
+      buf_adds(&b, " not defined");
+      parse_fail(p, &b);
+    }
+    n = new_node(p, N_IDENT, it.pos, it.line);
+    n->text = arena_strndup(&p->t->arena, item_text(p, &it), it.len);
+    n->text_len = it.len;
+    return n;
+  case I_DOT:
+    return new_node(p, N_DOT, it.pos, it.line);
+  case I_NIL:
+    return new_node(p, N_NIL, it.pos, it.line);
+  case I_VARIABLE:
+    return use_var(p, &it);
+  case I_FIELD:
+    n = new_node(p, N_FIELD, it.pos, it.line);
+    set_idents(p, n, item_text(p, &it), it.len, true);
+    return n;
+  case I_BOOL:
+    n = new_node(p, N_BOOL, it.pos, it.line);
+    n->boolean = it.len == 4;
+    return n;
+  case I_CHARCONST:
+  case I_COMPLEX:
+  case I_NUMBER:
+    return new_number(p, &it);
+  case I_LPAREN:
+    enter_nesting(p);
+    n = parse_pipeline(p, "parenthesized pipeline", I_RPAREN);
+    p->depth--;
+    return n;
+  case I_STRING:
+  case I_RAWSTRING:
+    n = new_node(p, N_STRING, it.pos, it.line);
+    n->src = arena_strndup(&p->t->arena, item_text(p, &it), it.len);
+    n->src_len = it.len;
+    if (!unquote_string(p, item_text(p, &it), it.len, n))
+      parse_errorf(p, "invalid syntax");
+    return n;
+  case I_ERROR: case I_CHAR: case I_ASSIGN: case I_DECLARE: case I_EOF: case I_LDELIM: case I_PIPE: case I_RDELIM:
+  case I_RPAREN: case I_SPACE: case I_TEXT: case I_KEYWORD: case I_BLOCK: case I_BREAK: case I_CONTINUE:
+  case I_DEFINE: case I_ELSE: case I_END: case I_IF: case I_RANGE: case I_TEMPLATE: case I_WITH:
+  default:
+    backup(p);
+    return NULL;
+  }
+}
+
+static void node_string(struct buf *b, const struct node *n);
+
+static struct node *parse_operand(struct parser *p)
+{
+  struct node *node = parse_term(p), *chain;
+  size_t count = 0, k = 0, base = 0;
+  size_t save_idx;
+  struct item save_tok[3];
+  int save_peek;
+  const char **idents;
+  if (!node)
+    return NULL;
+  if (peek(p).type != I_FIELD)
+    return node;
+  /* count the chained fields, then collect them */
+  save_idx = p->idx;
+  memcpy(save_tok, p->token, sizeof(save_tok));
+  save_peek = p->peek_count;
+  while (peek(p).type == I_FIELD) {
+    (void)next_item(p);
+    count++;
+  }
+  p->idx = save_idx;
+  memcpy(p->token, save_tok, sizeof(save_tok));
+  p->peek_count = save_peek;
+  if (node->type == N_FIELD || node->type == N_VARIABLE)
+    base = node->nidents;
+  idents = arena_alloc(&p->t->arena, (base + count) * sizeof(char *));
+  for (; k < base; k++)
+    idents[k] = node->idents[k];
+  chain = new_node(p, N_CHAIN, peek(p).pos, peek(p).line);
+  while (peek(p).type == I_FIELD) {
+    struct item f = next_item(p);
+    idents[k++] = arena_strndup(&p->t->arena, item_text(p, &f) + 1, f.len - 1);
+  }
+  switch (node->type) {
+  case N_FIELD:
+  case N_VARIABLE:
+    node->idents = idents;
+    node->nidents = k;
+    node->pos = chain->pos;
+    return node;
+  case N_BOOL:
+  case N_STRING:
+  case N_NUMBER:
+  case N_NIL:
+  case N_DOT: {
+    struct buf b = {0}, msg = {0};
+    node_string(&b, node);
+    buf_adds(&msg, "unexpected . after term ");
+    go_quote(&msg, b.p, b.len, false);
+    buf_free(&b);
+    parse_fail(p, &msg);
+  }
+  case N_LIST: case N_TEXT: case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE:
+  case N_BREAK: case N_CONTINUE: case N_PIPE: case N_COMMAND: case N_CHAIN: case N_IDENT: case N_END:
+  case N_ELSE:
+  default:
+    chain->pipe = node;
+    chain->idents = idents;
+    chain->nidents = k;
+    return chain;
+  }
+}
+
+static struct node *parse_command(struct parser *p)
+{
+  struct item first = peek_non_space(p);
+  struct node *cmd = new_node(p, N_COMMAND, first.pos, first.line);
+  for (;;) {
+    struct node *operand;
+    struct item it;
+    (void)peek_non_space(p);
+    operand = parse_operand(p);
+    if (operand)
+      node_append(cmd, operand);
+    it = next_item(p);
+    if (it.type == I_SPACE)
+      continue;
+    if (it.type == I_RDELIM || it.type == I_RPAREN)
+      backup(p);
+    else if (it.type != I_PIPE)
+      unexpected(p, &it, "operand");
+    break;
+  }
+  if (cmd->count == 0)
+    parse_errorf(p, "empty command");
+  return cmd;
+}
+
+static void check_pipeline(struct parser *p, struct node *pipe, const char *context)
+{
+  size_t i = 1;
+  if (pipe->count == 0)
+    parse_errorf(p, "missing value for %s", context);
+  for (struct node *c = pipe->first ? pipe->first->next : NULL; c; c = c->next, i++) {
+    switch (c->first->type) {
+    case N_BOOL: case N_DOT: case N_NIL: case N_NUMBER: case N_STRING:
+      parse_errorf(p, "non executable command in pipeline stage %zu", i + 1);
+    case N_LIST: case N_TEXT: case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE:
+    case N_BREAK: case N_CONTINUE: case N_PIPE: case N_COMMAND: case N_FIELD: case N_VARIABLE:
+    case N_CHAIN: case N_IDENT: case N_END: case N_ELSE:
+    default:
+      break;
+    }
+  }
+}
+
+static void add_decl(struct parser *p, struct node *pipe, const struct item *v)
+{
+  struct node *var = new_variable(p, v), **tail = &pipe->decl;
+  while (*tail)
+    tail = &(*tail)->next;
+  *tail = var;
+  pipe->ndecl++;
+  push_var(p, var->idents[0]);
+}
+
+static struct node *parse_pipeline(struct parser *p, const char *context, enum item_type end)
+{
+  struct item tok = peek_non_space(p);
+  struct node *pipe = new_node(p, N_PIPE, tok.pos, tok.line);
+  for (;;) {
+    struct item v = peek_non_space(p), after, nxt;
+    if (v.type != I_VARIABLE)
+      break;
+    (void)next_item(p);
+    after = peek(p);
+    nxt = peek_non_space(p);
+    if (nxt.type == I_ASSIGN || nxt.type == I_DECLARE) {
+      pipe->is_assign = nxt.type == I_ASSIGN;
+      (void)next_non_space(p);
+      add_decl(p, pipe, &v);
+      break;
+    }
+    if (nxt.type == I_CHAR && item_text(p, &nxt)[0] == ',') {
+      (void)next_non_space(p);
+      add_decl(p, pipe, &v);
+      if (strcmp(context, "range") == 0 && pipe->ndecl < 2) {
+        enum item_type t = peek_non_space(p).type;
+        if (t == I_VARIABLE || t == I_RDELIM || t == I_RPAREN)
+          continue;
+        parse_errorf(p, "range can only initialize variables");
+      }
+      parse_errorf(p, "too many declarations in %s", context);
+    }
+    if (after.type == I_SPACE)
+      backup3(p, v, after);
+    else
+      backup2(p, v);
+    break;
+  }
+  for (;;) {
+    struct item it = next_non_space(p);
+    if (it.type == end) {
+      check_pipeline(p, pipe, context);
+      return pipe;
+    }
+    switch (it.type) {
+    case I_BOOL: case I_CHARCONST: case I_COMPLEX: case I_DOT: case I_FIELD: case I_IDENT:
+    case I_NUMBER: case I_NIL: case I_RAWSTRING: case I_STRING: case I_VARIABLE: case I_LPAREN:
+      backup(p);
+      node_append(pipe, parse_command(p));
+      break;
+    case I_ERROR: case I_CHAR: case I_ASSIGN: case I_DECLARE: case I_EOF: case I_LDELIM: case I_PIPE:
+    case I_RDELIM: case I_RPAREN: case I_SPACE: case I_TEXT: case I_KEYWORD: case I_BLOCK: case I_BREAK:
+    case I_CONTINUE: case I_DEFINE: case I_ELSE: case I_END: case I_IF: case I_RANGE: case I_TEMPLATE:
+    case I_WITH:
+    default:
+      unexpected(p, &it, context);
+    }
+  }
+}
+
+static struct node *parse_if_control(struct parser *p);
+static struct node *parse_with_control(struct parser *p);
+
+static struct node *parse_control(struct parser *p, enum node_type type, const char *context)
+{
+  size_t nvars = p->nvars;
+  struct node *pipe, *next = NULL, *n;
+  enter_nesting(p);
+  pipe = parse_pipeline(p, context, I_RDELIM);
+  n = new_node(p, type, pipe->pos, pipe->line);
+  n->pipe = pipe;
+  if (type == N_RANGE)
+    p->range_depth++;
+  n->list = parse_item_list(p, &next);
+  if (type == N_RANGE)
+    p->range_depth--;
+  if (next->type == N_ELSE) {
+    if (type == N_IF && peek(p).type == I_IF) {
+      (void)next_item(p);
+      n->else_list = new_node(p, N_LIST, next->pos, next->line);
+      node_append(n->else_list, parse_if_control(p));
+    } else if (type == N_WITH && peek(p).type == I_WITH) {
+      (void)next_item(p);
+      n->else_list = new_node(p, N_LIST, next->pos, next->line);
+      node_append(n->else_list, parse_with_control(p));
+    } else {
+      n->else_list = parse_item_list(p, &next);
+      if (next->type != N_END)
+        parse_errorf(p, "expected end; found {{else}}");
+    }
+  }
+  p->nvars = nvars;
+  p->depth--;
+  return n;
+}
+
+static struct node *parse_if_control(struct parser *p)
+{
+  return parse_control(p, N_IF, "if");
+}
+
+static struct node *parse_with_control(struct parser *p)
+{
+  return parse_control(p, N_WITH, "with");
+}
+
+static const char *parse_template_name(struct parser *p, const struct item *it, const char *context)
+{
+  struct node tmp = {0};
+  if (it->type != I_STRING && it->type != I_RAWSTRING)
+    unexpected(p, it, context);
+  if (!unquote_string(p, item_text(p, it), it->len, &tmp))
+    parse_errorf(p, "invalid syntax");
+  return tmp.text;
+}
+
+static bool is_empty_tree(const struct node *n)
+{
+  if (!n)
+    return true;
+  switch (n->type) {
+  case N_LIST:
+    for (const struct node *c = n->first; c; c = c->next)
+      if (!is_empty_tree(c))
+        return false;
+    return true;
+  case N_TEXT:
+    for (size_t i = 0; i < n->text_len; i++)
+      if (!uni_is_space((unsigned char)n->text[i]))
+        return false;
+    return true;
+  case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE: case N_BREAK: case N_CONTINUE:
+  case N_PIPE: case N_COMMAND: case N_FIELD: case N_VARIABLE: case N_CHAIN: case N_IDENT: case N_DOT:
+  case N_NIL: case N_BOOL: case N_NUMBER: case N_STRING: case N_END: case N_ELSE:
+  default:
+    return false;
+  }
+}
+
+/* Go's Tree.add: a later non-empty definition may not replace a non-empty one. */
+static void add_tree(struct parser *p, const char *name, struct node *root)
+{
+  struct tree *t;
+  for (t = p->t->trees; t; t = t->next)
+    if (strcmp(t->name, name) == 0)
+      break;
+  if (t && !is_empty_tree(t->root)) {
+    if (!is_empty_tree(root)) {
+      struct buf b = {0};
+      buf_adds(&b, "template: multiple definition of template ");
+      go_quote(&b, name, strlen(name), false);
+      parse_fail(p, &b);
+    }
+    return;
+  }
+  if (!t) {
+    t = arena_alloc(&p->t->arena, sizeof(*t));
+    t->name = name;
+    t->next = p->t->trees;
+    p->t->trees = t;
+  }
+  t->root = root;
+}
+
+/* {{define "name"}} ... {{end}}: a tree of its own, with fresh variables. */
+static void parse_definition(struct parser *p)
+{
+  const char *context = "define clause";
+  struct item it = next_non_space(p);
+  const char *name;
+  struct node *root, *end = NULL;
+  size_t nvars = p->nvars;
+  int range_depth = p->range_depth;
+  name = parse_template_name(p, &it, context);
+  (void)expect(p, I_RDELIM, context);
+  p->nvars = 1; /* only $ */
+  p->range_depth = 0;
+  enter_nesting(p);
+  root = parse_item_list(p, &end);
+  p->depth--;
+  if (end->type != N_END)
+    parse_errorf(p, "unexpected {{else}} in %s", context);
+  p->nvars = nvars;
+  p->range_depth = range_depth;
+  add_tree(p, name, root);
+}
+
+/* {{block "name" pipeline}} T {{end}}: define "name" as T and execute it here. */
+static struct node *parse_block(struct parser *p)
+{
+  const char *context = "block clause";
+  struct item it = next_non_space(p);
+  struct node *n = new_node(p, N_TEMPLATE, it.pos, it.line), *root, *end = NULL;
+  size_t nvars;
+  int range_depth = p->range_depth;
+  n->text = parse_template_name(p, &it, context);
+  n->pipe = parse_pipeline(p, context, I_RDELIM);
+  nvars = p->nvars;
+  p->nvars = 1;
+  p->range_depth = 0;
+  enter_nesting(p);
+  root = parse_item_list(p, &end);
+  p->depth--;
+  if (end->type != N_END)
+    parse_errorf(p, "unexpected {{else}} in %s", context);
+  p->nvars = nvars;
+  p->range_depth = range_depth;
+  add_tree(p, n->text, root);
+  return n;
+}
+
+static struct node *parse_template_call(struct parser *p)
+{
+  const char *context = "template clause";
+  struct item it = next_non_space(p);
+  struct node *n = new_node(p, N_TEMPLATE, it.pos, it.line);
+  n->text = parse_template_name(p, &it, context);
+  if (next_non_space(p).type != I_RDELIM) {
+    backup(p);
+    n->pipe = parse_pipeline(p, context, I_RDELIM);
+  }
+  return n;
+}
+
+static struct node *parse_break_continue(struct parser *p, const struct item *kw, bool is_break)
+{
+  struct item it = next_non_space(p);
+  if (it.type != I_RDELIM)
+    unexpected(p, &it, is_break ? "{{break}}" : "{{continue}}");
+  if (p->range_depth == 0)
+    parse_errorf(p, "%s outside {{range}}", is_break ? "{{break}}" : "{{continue}}");
+  return new_node(p, is_break ? N_BREAK : N_CONTINUE, kw->pos, kw->line);
+}
+
+static struct node *parse_action(struct parser *p)
+{
+  struct item it = next_non_space(p), tok;
+  struct node *n;
+  switch (it.type) {
+  case I_BLOCK:
+    return parse_block(p);
+  case I_BREAK:
+  case I_CONTINUE:
+    return parse_break_continue(p, &it, it.type == I_BREAK);
+  case I_ELSE: {
+    struct item pk = peek_non_space(p);
+    if (pk.type == I_IF || pk.type == I_WITH)
+      return new_node(p, N_ELSE, pk.pos, pk.line);
+    tok = expect(p, I_RDELIM, "else");
+    return new_node(p, N_ELSE, tok.pos, tok.line);
+  }
+  case I_END:
+    tok = expect(p, I_RDELIM, "end");
+    return new_node(p, N_END, tok.pos, tok.line);
+  case I_IF:
+    return parse_if_control(p);
+  case I_RANGE:
+    return parse_control(p, N_RANGE, "range");
+  case I_TEMPLATE:
+    return parse_template_call(p);
+  case I_WITH:
+    return parse_with_control(p);
+  case I_ERROR: case I_BOOL: case I_CHAR: case I_CHARCONST: case I_COMPLEX: case I_ASSIGN: case I_DECLARE:
+  case I_EOF: case I_FIELD: case I_IDENT: case I_LDELIM: case I_LPAREN: case I_NUMBER: case I_PIPE:
+  case I_RAWSTRING: case I_RDELIM: case I_RPAREN: case I_SPACE: case I_STRING: case I_TEXT: case I_VARIABLE:
+  case I_KEYWORD: case I_DOT: case I_DEFINE: case I_NIL:
+  default:
+    break;
+  }
+  backup(p);
+  tok = peek(p);
+  n = new_node(p, N_ACTION, tok.pos, tok.line);
+  n->pipe = parse_pipeline(p, "command", I_RDELIM);
+  return n;
+}
+
+static struct node *parse_text_or_action(struct parser *p)
+{
+  struct item it = next_non_space(p);
+  struct node *n;
+  if (it.type == I_TEXT) {
+    n = new_node(p, N_TEXT, it.pos, it.line);
+    n->text = item_text(p, &it);
+    n->text_len = it.len;
+    return n;
+  }
+  if (it.type == I_LDELIM) {
+    p->action_line = it.line;
+    n = parse_action(p);
+    p->action_line = 0;
+    return n;
+  }
+  unexpected(p, &it, "input");
+}
+
+static struct node *parse_item_list(struct parser *p, struct node **ret_next)
+{
+  struct node *list = new_node(p, N_LIST, peek_non_space(p).pos, peek_non_space(p).line);
+  while (peek_non_space(p).type != I_EOF) {
+    struct node *n = parse_text_or_action(p);
+    if (n->type == N_END || n->type == N_ELSE) {
+      *ret_next = n;
+      return list;
+    }
+    node_append(list, n);
+  }
+  parse_errorf(p, "unexpected EOF");
+}
+
+static void parse_top(struct parser *p)
+{
+  struct node *root = new_node(p, N_LIST, peek(p).pos, peek(p).line);
+  while (peek(p).type != I_EOF) {
+    struct node *n;
+    if (peek(p).type == I_LDELIM) {
+      struct item delim = next_item(p);
+      if (next_non_space(p).type == I_DEFINE) {
+        parse_definition(p);
+        continue;
+      }
+      backup2(p, delim);
+    }
+    n = parse_text_or_action(p);
+    if (n->type == N_END || n->type == N_ELSE)
+      parse_errorf(p, "unexpected %s", n->type == N_END ? "{{end}}" : "{{else}}");
+    node_append(root, n);
+  }
+  add_tree(p, "", root);
+}
+
+/* ---- Node.String() for error messages ---- */
+
+static void pipe_string(struct buf *b, const struct node *pipe)
+{
+  if (pipe->decl) {
+    for (const struct node *v = pipe->decl; v; v = v->next) {
+      if (v != pipe->decl)
+        buf_adds(b, ", ");
+      node_string(b, v);
+    }
+    buf_adds(b, pipe->is_assign ? " = " : " := ");
+  }
+  for (const struct node *c = pipe->first; c; c = c->next) {
+    if (c != pipe->first)
+      buf_adds(b, " | ");
+    node_string(b, c);
+  }
+}
+
+static void node_string(struct buf *b, const struct node *n)
+{
+  switch (n->type) {
+  case N_LIST:
+    for (const struct node *c = n->first; c; c = c->next)
+      node_string(b, c);
+    break;
+  case N_TEXT:
+    buf_add(b, n->text, n->text_len);
+    break;
+  case N_ACTION:
+    buf_adds(b, "{{");
+    pipe_string(b, n->pipe);
+    buf_adds(b, "}}");
+    break;
+  case N_IF:
+  case N_RANGE:
+  case N_WITH:
+    buf_adds(b, n->type == N_IF ? "{{if " : n->type == N_RANGE ? "{{range " : "{{with ");
+    pipe_string(b, n->pipe);
+    buf_adds(b, "}}");
+    node_string(b, n->list);
+    if (n->else_list) {
+      buf_adds(b, "{{else}}");
+      node_string(b, n->else_list);
+    }
+    buf_adds(b, "{{end}}");
+    break;
+  case N_TEMPLATE:
+    buf_adds(b, "{{template ");
+    go_quote(b, n->text, strlen(n->text), false);
+    if (n->pipe) {
+      buf_addc(b, ' ');
+      pipe_string(b, n->pipe);
+    }
+    buf_adds(b, "}}");
+    break;
+  case N_BREAK:
+    buf_adds(b, "{{break}}");
+    break;
+  case N_CONTINUE:
+    buf_adds(b, "{{continue}}");
+    break;
+  case N_PIPE:
+    pipe_string(b, n);
+    break;
+  case N_COMMAND:
+    for (const struct node *a = n->first; a; a = a->next) {
+      if (a != n->first)
+        buf_addc(b, ' ');
+      if (a->type == N_PIPE) {
+        buf_addc(b, '(');
+        pipe_string(b, a);
+        buf_addc(b, ')');
+      } else {
+        node_string(b, a);
+      }
+    }
+    break;
+  case N_FIELD:
+    for (size_t i = 0; i < n->nidents; i++) {
+      buf_addc(b, '.');
+      buf_adds(b, n->idents[i]);
+    }
+    break;
+  case N_VARIABLE:
+    for (size_t i = 0; i < n->nidents; i++) {
+      if (i)
+        buf_addc(b, '.');
+      buf_adds(b, n->idents[i]);
+    }
+    break;
+  case N_CHAIN:
+    if (n->pipe->type == N_PIPE) {
+      buf_addc(b, '(');
+      pipe_string(b, n->pipe);
+      buf_addc(b, ')');
+    } else {
+      node_string(b, n->pipe);
+    }
+    for (size_t i = 0; i < n->nidents; i++) {
+      buf_addc(b, '.');
+      buf_adds(b, n->idents[i]);
+    }
+    break;
+  case N_IDENT:
+    buf_adds(b, n->text);
+    break;
+  case N_DOT:
+    buf_addc(b, '.');
+    break;
+  case N_NIL:
+    buf_adds(b, "nil");
+    break;
+  case N_BOOL:
+    buf_adds(b, n->boolean ? "true" : "false");
+    break;
+  case N_NUMBER:
+  case N_STRING:
+    buf_add(b, n->src, n->src_len);
+    break;
+  case N_END:
+    buf_adds(b, "{{end}}");
+    break;
+  case N_ELSE:
+    buf_adds(b, "{{else}}");
+    break;
+  default:
+    break;
+  }
+}
+
+void berth_template_free(struct berth_template *t)
+{
+  if (!t)
+    return;
+  arena_free(&t->arena);
+  free(t->src);
+  free(t);
+}
+
+int berth_template_parse(const char *src, struct berth_template **ret, berth_error_t *err)
+{
+  struct berth_template *t = calloc(1, sizeof(*t));
+  struct lexer l = {0};
+  struct parser *p = calloc(1, sizeof(*p));
+  int rc = 0;
+  if (!t || !p)
+    abort();
+  if (!src)
+    src = "";
+  t->src_len = strlen(src);
+  t->src = strdup(src);
+  if (!t->src)
+    abort();
+  l.in = t->src;
+  l.n = t->src_len;
+  lex_run(&l);
+  p->t = t;
+  p->items = l.items;
+  p->nitems = l.nitems;
+  push_var(p, "$");
+  if (setjmp(p->jb) == 0) {
+    parse_top(p);
+    *ret = t;
+  } else {
+    rc = berth_error_set(err, EINVAL, "%s", p->msg);
+    berth_template_free(t);
+  }
+  free(p->msg);
+  free(p->vars);
+  free(p);
+  lex_free(&l);
+  return rc;
+}
+
+/* ======================================================================
+ * Execution state and values
+ * ====================================================================== */
+
+/* A Go reflect.Value as the executor sees it: a JSON value, or j == NULL for
+ * Go's invalid value (a missing map key, printed "<no value>").  `map` tells
+ * whether an object (or a null) stands for a Go map rather than a struct. */
+struct val {
+  json_t *j;
+  bool map;
+};
+
+enum arg_type { A_UNTYPED, A_ANY, A_VALUE, A_STRING, A_INT, A_STRINGS };
+
+struct var {
+  const char *name;
+  struct val v;
+};
+
+struct state;
+
+struct func {
+  const char *name;
+  int (*fn)(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg);
+  size_t nin;
+  bool variadic;
+  enum arg_type in[3];
+};
+
+struct state {
+  const struct berth_template *t;
+  const struct berth_template_opts *opts;
+  const char *const *map_fields;
+  const struct func *funcs;
+  const char *tmpl_name;
+  struct buf *out;
+  const struct node *node;
+  json_t *root;
+  struct var *vars;
+  size_t nvars, cap_vars, var_base;
+  json_t **pool;
+  size_t npool, cap_pool;
+  size_t steps, max_steps, max_output;
+  int depth, calls;
+  berth_error_t *err;
+};
+
+#define WALK_BREAK 1
+#define WALK_CONTINUE 2
+
+static const struct val missing_val = {NULL, false};
+
+static json_t *keep(struct state *s, json_t *j)
+{
+  if (!j)
+    abort();
+  if (s->npool == s->cap_pool) {
+    s->cap_pool = s->cap_pool ? s->cap_pool * 2 : 64;
+    s->pool = realloc(s->pool, s->cap_pool * sizeof(*s->pool));
+    if (!s->pool)
+      abort();
+  }
+  s->pool[s->npool++] = j;
+  return j;
+}
+
+static void release_pool(struct state *s, size_t mark)
+{
+  while (s->npool > mark)
+    json_decref(s->pool[--s->npool]);
+}
+
+static struct val v_str(struct state *s, const char *p, size_t n)
+{
+  return (struct val){keep(s, json_stringn_nocheck(p ? p : "", n)), false};
+}
+
+static struct val v_int(struct state *s, int64_t i)
+{
+  return (struct val){keep(s, json_integer(i)), false};
+}
+
+static struct val v_bool(bool b)
+{
+  return (struct val){b ? json_true() : json_false(), false};
+}
+
+static struct val v_null(void)
+{
+  return (struct val){json_null(), false};
+}
+
+static bool is_missing(struct val v)
+{
+  return v.j == NULL;
+}
+
+/* Go's indirectInterface: null (a nil interface) is invalid too. */
+static bool is_nil(struct val v)
+{
+  return !v.j || json_is_null(v.j);
+}
+
+static bool in_map_fields(const struct state *s, const char *key)
+{
+  for (size_t i = 0; s->map_fields[i]; i++)
+    if (strcmp(s->map_fields[i], key) == 0)
+      return true;
+  return false;
+}
+
+/* The value of member `key`: a map when every object is, or when the key is
+ * one of the map-typed members. */
+static struct val member_val(const struct state *s, const char *key, json_t *j)
+{
+  return (struct val){j, s->opts->missing != BERTH_TEMPLATE_STRUCT || in_map_fields(s, key)};
+}
+
+static bool is_struct(const struct state *s, struct val v)
+{
+  return v.j && json_is_object(v.j) && !v.map && s->opts->missing == BERTH_TEMPLATE_STRUCT;
+}
+
+static const char *type_name(const struct state *s, struct val v)
+{
+  if (!v.j)
+    return "<nil>";
+  switch (json_typeof(v.j)) {
+  case JSON_OBJECT:
+    if (is_struct(s, v) && v.j == s->root && s->opts->type_name)
+      return s->opts->type_name;
+    return "map[string]interface {}";
+  case JSON_ARRAY:
+    return "[]interface {}";
+  case JSON_STRING:
+    return "string";
+  case JSON_INTEGER:
+    return "int";
+  case JSON_REAL:
+    return "float64";
+  case JSON_TRUE:
+  case JSON_FALSE:
+    return "bool";
+  case JSON_NULL:
+  default:
+    return "interface {}";
+  }
+}
+
+static bool truth(const struct state *s, struct val v)
+{
+  if (!v.j)
+    return false;
+  switch (json_typeof(v.j)) {
+  case JSON_OBJECT:
+    return is_struct(s, v) || json_object_size(v.j) > 0;
+  case JSON_ARRAY:
+    return json_array_size(v.j) > 0;
+  case JSON_STRING:
+    return json_string_length(v.j) > 0;
+  case JSON_INTEGER:
+    return json_integer_value(v.j) != 0;
+  case JSON_REAL:
+    return json_real_value(v.j) != 0;
+  case JSON_TRUE:
+    return true;
+  case JSON_FALSE:
+  case JSON_NULL:
+  default:
+    return false;
+  }
+}
+
+/* Object members, sorted by key bytes (fmtsort) or in document order. */
+struct member {
+  const char *key;
+  size_t len;
+  json_t *v;
+};
+
+static int member_cmp(const void *a, const void *b)
+{
+  const struct member *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->key, y->key, n);
+  if (c)
+    return c;
+  return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static struct member *object_members(json_t *obj, bool sorted, size_t *ret_n)
+{
+  size_t n = json_object_size(obj), i = 0;
+  struct member *m = malloc((n ? n : 1) * sizeof(*m));
+  if (!m)
+    abort();
+  for (void *it = json_object_iter(obj); it && i < n; it = json_object_iter_next(obj, it), i++) {
+    m[i].key = json_object_iter_key(it);
+    m[i].len = json_object_iter_key_len(it);
+    m[i].v = json_object_iter_value(it);
+  }
+  if (sorted && i > 1)
+    qsort(m, i, sizeof(*m), member_cmp);
+  *ret_n = i;
+  return m;
+}
+
+/* ---- variables ---- */
+
+static void push_val(struct state *s, const char *name, struct val v)
+{
+  if (s->nvars == s->cap_vars) {
+    s->cap_vars = s->cap_vars ? s->cap_vars * 2 : 16;
+    s->vars = realloc(s->vars, s->cap_vars * sizeof(*s->vars));
+    if (!s->vars)
+      abort();
+  }
+  json_incref(v.j);
+  s->vars[s->nvars++] = (struct var){name, v};
+}
+
+static void pop_vars(struct state *s, size_t mark)
+{
+  while (s->nvars > mark)
+    json_decref(s->vars[--s->nvars].v.j);
+}
+
+static void set_slot(struct var *slot, struct val v)
+{
+  json_incref(v.j);
+  json_decref(slot->v.j);
+  slot->v = v;
+}
+
+/* ---- errors ---- */
+
+static int exec_fail(struct state *s, struct buf *msg)
+{
+  struct buf b = {0};
+  const char *name = s->tmpl_name ? s->tmpl_name : "";
+  if (!s->node) {
+    buf_adds(&b, "template: ");
+    buf_adds(&b, name);
+    buf_adds(&b, ": ");
+  } else {
+    size_t pos = s->node->pos, line = 1, col = pos;
+    const char *src = s->t->src;
+    for (size_t i = 0; i < pos && i < s->t->src_len; i++)
+      if (src[i] == '\n') {
+        line++;
+        col = pos - i - 1;
+      }
+    buf_addf(&b, "template: :%zu:%zu: executing ", line, col);
+    go_quote(&b, name, strlen(name), false);
+    buf_adds(&b, " at <");
+    node_string(&b, s->node);
+    buf_adds(&b, ">: ");
+  }
+  buf_add(&b, msg->p ? msg->p : "", msg->len);
+  buf_free(msg);
+  berth_error_set(s->err, EINVAL, "%s", b.p);
+  buf_free(&b);
+  return -1;
+}
+
+static int exec_errorf(struct state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int exec_errorf(struct state *s, const char *fmt, ...)
+{
+  struct buf b = {0};
+  char *m = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  if (vasprintf(&m, fmt, ap) < 0)
+    abort();
+  va_end(ap);
+  buf_adds(&b, m);
+  free(m);
+  return exec_fail(s, &b);
+}
+
+static void at(struct state *s, const struct node *n)
+{
+  s->node = n;
+}
+
+static int enter(struct state *s)
+{
+  if (++s->depth > MAX_EXEC_DEPTH) {
+    s->depth--;
+    return exec_errorf(s, "exceeded maximum template depth (%d)", MAX_EXEC_DEPTH);
+  }
+  if (++s->steps > s->max_steps) {
+    s->depth--;
+    return exec_errorf(s, "execution exceeded %zu steps", s->max_steps);
+  }
+  return 0;
+}
+
+static int out_write(struct state *s, const char *p, size_t n)
+{
+  buf_add(s->out, p, n);
+  if (s->out->len > s->max_output)
+    return exec_errorf(s, "output exceeds %zu bytes", s->max_output);
+  return 0;
+}
+
+/* ======================================================================
+ * Floats as Go formats them (strconv.AppendFloat)
+ * ====================================================================== */
+
+/* Shortest decimal digits that round-trip: d[0..nd), value 0.d * 10^dp. */
+static void shortest_digits(double v, char d[24], int *nd, int *dp)
+{
+  char tmp[40];
+  const char *e;
+  int n = 0;
+  v = fabs(v);
+  if (v == 0) {
+    *nd = 0;
+    *dp = 0;
+    return;
+  }
+  for (int prec = 1; prec <= 17; prec++) {
+    double back;
+    (void)berth_snprintf_c(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+    if (berth_go_parse_float(tmp, strlen(tmp), &back) == 0 && back == v)
+      break;
+  }
+  for (const char *c = tmp; *c && *c != 'e'; c++)
+    if (*c >= '0' && *c <= '9' && n < 23)
+      d[n++] = *c;
+  while (n > 1 && d[n - 1] == '0')
+    n--;
+  e = strchr(tmp, 'e');
+  *nd = n;
+  *dp = (e ? atoi(e + 1) : 0) + 1;
+}
+
+static void go_fmt_e(struct buf *b, bool neg, const char *d, int nd, int dp, int prec, char fmtc)
+{
+  int exp = nd == 0 ? 0 : dp - 1, i, m;
+  if (neg)
+    buf_addc(b, '-');
+  buf_addc(b, nd ? d[0] : '0');
+  if (prec > 0) {
+    buf_addc(b, '.');
+    m = nd < prec + 1 ? nd : prec + 1;
+    for (i = 1; i < m; i++)
+      buf_addc(b, d[i]);
+    for (; i <= prec; i++)
+      buf_addc(b, '0');
+  }
+  buf_addc(b, fmtc);
+  buf_addc(b, exp < 0 ? '-' : '+');
+  if (exp < 0)
+    exp = -exp;
+  buf_addf(b, exp < 10 ? "0%d" : "%d", exp);
+}
+
+static void go_fmt_f(struct buf *b, bool neg, const char *d, int nd, int dp, int prec)
+{
+  if (neg)
+    buf_addc(b, '-');
+  if (dp > 0) {
+    int m = nd < dp ? nd : dp;
+    buf_add(b, d, (size_t)m);
+    for (; m < dp; m++)
+      buf_addc(b, '0');
+  } else {
+    buf_addc(b, '0');
+  }
+  if (prec > 0) {
+    buf_addc(b, '.');
+    for (int i = 1; i <= prec; i++) {
+      int j = dp + i - 1;
+      buf_addc(b, j >= 0 && j < nd ? d[j] : '0');
+    }
+  }
+}
+
+/* Go's %x on floats: C's %a with a two-digit exponent. */
+static void go_fmt_hexfloat(struct buf *b, double v, int prec, bool upper)
+{
+  char tmp[64];
+  char *p;
+  if (prec >= 0)
+    (void)berth_snprintf_c(tmp, sizeof(tmp), upper ? "%.*A" : "%.*a", prec > 40 ? 40 : prec, v);
+  else
+    (void)berth_snprintf_c(tmp, sizeof(tmp), upper ? "%A" : "%a", v);
+  p = strchr(tmp, upper ? 'P' : 'p');
+  if (!p) {
+    buf_adds(b, tmp);
+    return;
+  }
+  buf_add(b, tmp, (size_t)(p - tmp) + 2);
+  if (strlen(p + 2) < 2)
+    buf_addc(b, '0');
+  buf_adds(b, p + 2);
+}
+
+/* strconv.AppendFloat(v, fmtc, prec, 64). */
+static void go_format_float(struct buf *b, double v, char fmtc, int prec)
+{
+  char d[24];
+  int nd, dp;
+  bool neg = signbit(v) != 0;
+  char tmp[64];
+  if (isnan(v)) {
+    buf_adds(b, "NaN");
+    return;
+  }
+  if (isinf(v)) {
+    buf_adds(b, neg ? "-Inf" : "+Inf");
+    return;
+  }
+  if (fmtc == 'x' || fmtc == 'X') {
+    go_fmt_hexfloat(b, v, prec, fmtc == 'X');
+    return;
+  }
+  if (fmtc == 'b') {
+    uint64_t bits;
+    int64_t exp;
+    memcpy(&bits, &v, sizeof(bits));
+    exp = (int64_t)((bits >> 52) & 0x7ff);
+    bits &= (1ULL << 52) - 1;
+    if (exp == 0)
+      exp++;
+    else
+      bits |= 1ULL << 52;
+    exp += -1023 - 52;
+    if (neg)
+      buf_addc(b, '-');
+    buf_addf(b, "%llup%c%lld", (unsigned long long)bits, exp >= 0 ? '+' : '-', (long long)llabs(exp));
+    return;
+  }
+  if (prec >= 0) {
+    int pr = prec > 1000 ? 1000 : prec;
+    struct buf big = {0};
+    int n;
+    if (fmtc == 'e' || fmtc == 'E')
+      n = berth_snprintf_c(tmp, sizeof(tmp), fmtc == 'e' ? "%.*e" : "%.*E", pr, v);
+    else if (fmtc == 'f')
+      n = berth_snprintf_c(tmp, sizeof(tmp), "%.*f", pr, v);
+    else
+      n = berth_snprintf_c(tmp, sizeof(tmp), fmtc == 'g' ? "%.*g" : "%.*G", pr, v);
+    if (n < 0)
+      return;
+    if ((size_t)n < sizeof(tmp)) {
+      buf_add(b, tmp, (size_t)n);
+      return;
+    }
+    buf_reserve(&big, (size_t)n);
+    if (fmtc == 'e' || fmtc == 'E')
+      (void)berth_snprintf_c(big.p, (size_t)n + 1, fmtc == 'e' ? "%.*e" : "%.*E", pr, v);
+    else if (fmtc == 'f')
+      (void)berth_snprintf_c(big.p, (size_t)n + 1, "%.*f", pr, v);
+    else
+      (void)berth_snprintf_c(big.p, (size_t)n + 1, fmtc == 'g' ? "%.*g" : "%.*G", pr, v);
+    buf_add(b, big.p, (size_t)n);
+    buf_free(&big);
+    return;
+  }
+  shortest_digits(v, d, &nd, &dp);
+  switch (fmtc) {
+  case 'e':
+  case 'E':
+    go_fmt_e(b, neg, d, nd, dp, nd > 0 ? nd - 1 : 0, fmtc);
+    return;
+  case 'f':
+    go_fmt_f(b, neg, d, nd, dp, nd - dp > 0 ? nd - dp : 0);
+    return;
+  default: {
+    int exp = dp - 1;
+    if (nd == 0)
+      exp = 0;
+    if (exp < -4 || exp >= 6)
+      go_fmt_e(b, neg, d, nd, dp, nd > 0 ? nd - 1 : 0, fmtc == 'G' ? 'E' : 'e');
+    else
+      go_fmt_f(b, neg, d, nd, dp, nd - dp > 0 ? nd - dp : 0);
+    return;
+  }
+  }
+}
+
+/* encoding/json's float64 encoding. */
+static void json_float(struct buf *b, double v)
+{
+  double a = fabs(v);
+  size_t start = b->len;
+  char fmtc = (a != 0 && (a < 1e-6 || a >= 1e21)) ? 'e' : 'f';
+  go_format_float(b, v, fmtc, -1);
+  if (fmtc == 'e') {
+    size_t n = b->len - start;
+    char *p = b->p + start;
+    /* clean up e-09 to e-9 */
+    if (n >= 4 && p[n - 4] == 'e' && p[n - 3] == '-' && p[n - 2] == '0') {
+      p[n - 2] = p[n - 1];
+      b->len--;
+      b->p[b->len] = '\0';
+    }
+  }
+}
+
+/* ======================================================================
+ * fmt: Sprint, Sprintln and Sprintf on JSON values (fmt/print.go, format.go)
+ * ====================================================================== */
+
+struct pp {
+  struct state *s;
+  struct buf *b;
+  bool minus, plus, sharp, space, zero, plus_v, sharp_v, wid_present, prec_present;
+  int wid, prec;
+  bool overflow; /* output would exceed the execution limit, or values nest too deeply */
+};
+
+static void pp_clear_flags(struct pp *p)
+{
+  p->minus = p->plus = p->sharp = p->space = p->zero = p->plus_v = p->sharp_v = false;
+  p->wid_present = p->prec_present = false;
+  p->wid = p->prec = 0;
+}
+
+static bool pp_full(struct pp *p)
+{
+  if (p->b->len > p->s->max_output)
+    p->overflow = true;
+  return p->overflow;
+}
+
+static void pp_write_padding(struct pp *p, int n)
+{
+  if (n <= 0 || pp_full(p))
+    return;
+  buf_addn(p->b, p->zero && !p->minus ? '0' : ' ', (size_t)n);
+}
+
+static void pp_pad(struct pp *p, const char *s, size_t n)
+{
+  int width;
+  if (!p->wid_present || p->wid == 0) {
+    buf_add(p->b, s, n);
+    return;
+  }
+  width = p->wid - (int)(u8_count(s, n) > (size_t)INT_MAX ? INT_MAX : u8_count(s, n));
+  if (!p->minus) {
+    pp_write_padding(p, width);
+    buf_add(p->b, s, n);
+  } else {
+    buf_add(p->b, s, n);
+    pp_write_padding(p, width);
+  }
+}
+
+static void pp_pads(struct pp *p, const char *s)
+{
+  pp_pad(p, s, strlen(s));
+}
+
+/* truncateString: precision counts runes. */
+static size_t pp_truncate(const struct pp *p, const char *s, size_t n)
+{
+  size_t i = 0;
+  if (!p->prec_present)
+    return n;
+  for (int k = 0; k < p->prec && i < n; k++) {
+    uint32_t r;
+    i += u8_decode((const unsigned char *)s + i, n - i, &r);
+  }
+  return i;
+}
+
+static void pp_fmt_q(struct pp *p, const char *s, size_t n)
+{
+  struct buf q = {0};
+  n = pp_truncate(p, s, n);
+  if (p->sharp && can_backquote(s, n)) {
+    buf_addc(&q, '`');
+    buf_add(&q, s, n);
+    buf_addc(&q, '`');
+  } else {
+    go_quote(&q, s, n, p->plus);
+  }
+  pp_pad(p, q.p, q.len);
+  buf_free(&q);
+}
+
+static void pp_fmt_sx(struct pp *p, const char *s, size_t n, bool upper)
+{
+  const char *digits = upper ? "0123456789ABCDEFX" : "0123456789abcdefx";
+  size_t length = n, width;
+  if (p->prec_present && (size_t)p->prec < length)
+    length = (size_t)p->prec;
+  width = 2 * length;
+  if (width == 0) {
+    if (p->wid_present)
+      pp_write_padding(p, p->wid);
+    return;
+  }
+  if (p->space) {
+    if (p->sharp)
+      width *= 2;
+    width += length - 1;
+  } else if (p->sharp) {
+    width += 2;
+  }
+  if (p->wid_present && (size_t)p->wid > width && !p->minus)
+    pp_write_padding(p, p->wid - (int)width);
+  if (p->sharp) {
+    buf_addc(p->b, '0');
+    buf_addc(p->b, digits[16]);
+  }
+  for (size_t i = 0; i < length; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (p->space && i > 0) {
+      buf_addc(p->b, ' ');
+      if (p->sharp) {
+        buf_addc(p->b, '0');
+        buf_addc(p->b, digits[16]);
+      }
+    }
+    buf_addc(p->b, digits[c >> 4]);
+    buf_addc(p->b, digits[c & 15]);
+  }
+  if (p->wid_present && (size_t)p->wid > width && p->minus)
+    pp_write_padding(p, p->wid - (int)width);
+}
+
+static void pp_fmt_integer(struct pp *p, uint64_t u, unsigned base, bool is_signed, int verb, bool upper)
+{
+  const char *digits = upper ? "0123456789ABCDEFX" : "0123456789abcdefx";
+  bool negative = is_signed && (int64_t)u < 0;
+  char tmp[80];
+  struct buf big = {0};
+  char *buf = tmp;
+  size_t size = sizeof(tmp), i;
+  int prec = 0;
+  bool old_zero;
+  if (negative)
+    u = 0 - u;
+  if (p->wid_present || p->prec_present) {
+    size_t need = 3 + (size_t)p->wid + (size_t)p->prec + 70;
+    if (need > size) {
+      buf_reserve(&big, need);
+      buf = big.p;
+      size = need;
+    }
+  }
+  if (p->prec_present) {
+    prec = p->prec;
+    if (prec == 0 && u == 0) {
+      old_zero = p->zero;
+      p->zero = false;
+      pp_write_padding(p, p->wid);
+      p->zero = old_zero;
+      buf_free(&big);
+      return;
+    }
+  } else if (p->zero && !p->minus && p->wid_present) {
+    prec = p->wid;
+    if (negative || p->plus || p->space)
+      prec--;
+  }
+  i = size;
+  do {
+    buf[--i] = digits[u % base];
+    u /= base;
+  } while (u > 0);
+  while (i > 0 && prec > (int)(size - i))
+    buf[--i] = '0';
+  if (p->sharp) {
+    if (base == 2) {
+      buf[--i] = 'b';
+      buf[--i] = '0';
+    } else if (base == 8) {
+      if (buf[i] != '0')
+        buf[--i] = '0';
+    } else if (base == 16) {
+      buf[--i] = digits[16];
+      buf[--i] = '0';
+    }
+  }
+  if (verb == 'O') {
+    buf[--i] = 'o';
+    buf[--i] = '0';
+  }
+  if (negative)
+    buf[--i] = '-';
+  else if (p->plus)
+    buf[--i] = '+';
+  else if (p->space)
+    buf[--i] = ' ';
+  old_zero = p->zero;
+  p->zero = false;
+  pp_pad(p, buf + i, size - i);
+  p->zero = old_zero;
+  buf_free(&big);
+}
+
+static void pp_fmt_unicode(struct pp *p, uint64_t u)
+{
+  struct buf t = {0};
+  int prec = 4;
+  bool old_zero;
+  if (p->prec_present && p->prec > 4)
+    prec = p->prec;
+  buf_addf(&t, "U+%0*llX", prec, (unsigned long long)u);
+  if (p->sharp && u <= 0x10ffff && uni_is_print((uint32_t)u)) {
+    buf_adds(&t, " '");
+    buf_add_rune(&t, (uint32_t)u);
+    buf_addc(&t, '\'');
+  }
+  old_zero = p->zero;
+  p->zero = false;
+  pp_pad(p, t.p, t.len);
+  p->zero = old_zero;
+  buf_free(&t);
+}
+
+static void pp_fmt_float(struct pp *p, double v, int verb, int prec)
+{
+  struct buf num = {0};
+  char fmtc = verb == 'F' ? 'f' : (char)verb;
+  size_t start;
+  if (p->prec_present)
+    prec = p->prec;
+  buf_addc(&num, '+');
+  start = num.len;
+  go_format_float(&num, v, fmtc, prec);
+  if (num.p[start] == '-' || num.p[start] == '+')
+    memmove(num.p, num.p + 1, --num.len);
+  if (p->space && num.p[0] == '+' && !p->plus)
+    num.p[0] = ' ';
+  if (num.p[1] == 'I' || num.p[1] == 'N') {
+    bool old_zero = p->zero;
+    const char *s = num.p;
+    size_t n = num.len;
+    p->zero = false;
+    if (num.p[1] == 'N' && !p->space && !p->plus) {
+      s++;
+      n--;
+    }
+    pp_pad(p, s, n);
+    p->zero = old_zero;
+    buf_free(&num);
+    return;
+  }
+  if (p->sharp && verb != 'b') {
+    int digits = 0;
+    struct buf tail = {0};
+    bool has_point = false, saw_nonzero = false;
+    size_t i;
+    if (verb == 'v' || verb == 'g' || verb == 'G' || verb == 'x')
+      digits = prec == -1 ? 6 : prec;
+    for (i = 1; i < num.len; i++) {
+      char c = num.p[i];
+      if (c == '.') {
+        has_point = true;
+      } else if (c == 'p' || c == 'P' || ((c == 'e' || c == 'E') && verb != 'x' && verb != 'X')) {
+        buf_add(&tail, num.p + i, num.len - i);
+        num.len = i;
+        break;
+      } else {
+        if (c != '0')
+          saw_nonzero = true;
+        if (saw_nonzero)
+          digits--;
+      }
+    }
+    if (!has_point) {
+      if (num.len == 2 && num.p[1] == '0')
+        digits--;
+      buf_addc(&num, '.');
+    }
+    while (digits-- > 0)
+      buf_addc(&num, '0');
+    buf_add(&num, tail.p ? tail.p : "", tail.len);
+    buf_free(&tail);
+  }
+  if (p->plus || num.p[0] != '+') {
+    if (p->zero && !p->minus && p->wid_present && p->wid > (int)num.len) {
+      buf_addc(p->b, num.p[0]);
+      pp_write_padding(p, p->wid - (int)num.len);
+      buf_add(p->b, num.p + 1, num.len - 1);
+    } else {
+      pp_pad(p, num.p, num.len);
+    }
+  } else {
+    pp_pad(p, num.p + 1, num.len - 1);
+  }
+  buf_free(&num);
+}
+
+static void pp_print_value(struct pp *p, struct val v, int verb, int depth);
+
+/* badVerb: "%!d(string=foo)", "%!d(<nil>)". */
+static void pp_bad_verb(struct pp *p, int verb, struct val v)
+{
+  buf_adds(p->b, "%!");
+  buf_add_rune(p->b, (uint32_t)verb);
+  buf_addc(p->b, '(');
+  if (is_nil(v)) {
+    buf_adds(p->b, "<nil>");
+  } else {
+    buf_adds(p->b, type_name(p->s, v));
+    buf_addc(p->b, '=');
+    pp_print_value(p, v, 'v', 0);
+  }
+  buf_addc(p->b, ')');
+}
+
+static void pp_print_int(struct pp *p, struct val v, int verb)
+{
+  uint64_t u = (uint64_t)json_integer_value(v.j);
+  switch (verb) {
+  case 'v':
+  case 'd': pp_fmt_integer(p, u, 10, true, verb, false); break;
+  case 'b': pp_fmt_integer(p, u, 2, true, verb, false); break;
+  case 'o':
+  case 'O': pp_fmt_integer(p, u, 8, true, verb, false); break;
+  case 'x': pp_fmt_integer(p, u, 16, true, verb, false); break;
+  case 'X': pp_fmt_integer(p, u, 16, true, verb, true); break;
+  case 'c': {
+    struct buf t = {0};
+    buf_add_rune(&t, u > 0x10ffff ? RUNE_ERROR : (uint32_t)u);
+    pp_pad(p, t.p, t.len);
+    buf_free(&t);
+    break;
+  }
+  case 'q': {
+    struct buf t = {0};
+    go_quote_rune(&t, u > 0x10ffff ? RUNE_ERROR : (uint32_t)u, p->plus);
+    pp_pad(p, t.p, t.len);
+    buf_free(&t);
+    break;
+  }
+  case 'U': pp_fmt_unicode(p, u); break;
+  default: pp_bad_verb(p, verb, v); break;
+  }
+}
+
+static void pp_print_string(struct pp *p, struct val v, int verb)
+{
+  const char *s = json_string_value(v.j);
+  size_t n = json_string_length(v.j);
+  switch (verb) {
+  case 'v':
+    if (p->sharp_v) {
+      pp_fmt_q(p, s, n);
+      break;
+    }
+    /* fallthrough */
+  case 's':
+    pp_pad(p, s, pp_truncate(p, s, n));
+    break;
+  case 'x':
+  case 'X':
+    pp_fmt_sx(p, s, n, verb == 'X');
+    break;
+  case 'q':
+    pp_fmt_q(p, s, n);
+    break;
+  default:
+    pp_bad_verb(p, verb, v);
+    break;
+  }
+}
+
+static void pp_print_float(struct pp *p, struct val v, int verb)
+{
+  double f = json_real_value(v.j);
+  switch (verb) {
+  case 'v': pp_fmt_float(p, f, 'g', -1); break;
+  case 'b': case 'g': case 'G': case 'x': case 'X': pp_fmt_float(p, f, verb, -1); break;
+  case 'f': case 'e': case 'E': case 'F': pp_fmt_float(p, f, verb, 6); break;
+  default: pp_bad_verb(p, verb, v); break;
+  }
+}
+
+static void pp_print_composite(struct pp *p, struct val v, int verb, int depth)
+{
+  if (depth > MAX_VALUE_DEPTH) {
+    p->overflow = true;
+    return;
+  }
+  if (json_is_array(v.j)) {
+    size_t n = json_array_size(v.j);
+    if (p->sharp_v)
+      buf_adds(p->b, "[]interface {}{");
+    else
+      buf_addc(p->b, '[');
+    for (size_t i = 0; i < n && !pp_full(p); i++) {
+      if (i > 0)
+        buf_adds(p->b, p->sharp_v ? ", " : " ");
+      pp_print_value(p, (struct val){json_array_get(v.j, i), false}, verb, depth + 1);
+    }
+    buf_addc(p->b, p->sharp_v ? '}' : ']');
+  } else if (is_struct(p->s, v)) {
+    size_t n;
+    struct member *m = object_members(v.j, false, &n);
+    if (p->sharp_v)
+      buf_adds(p->b, type_name(p->s, v));
+    buf_addc(p->b, '{');
+    for (size_t i = 0; i < n && !pp_full(p); i++) {
+      if (i > 0)
+        buf_adds(p->b, p->sharp_v ? ", " : " ");
+      if (p->plus_v || p->sharp_v) {
+        buf_add(p->b, m[i].key, m[i].len);
+        buf_addc(p->b, ':');
+      }
+      pp_print_value(p, member_val(p->s, m[i].key, m[i].v), verb, depth + 1);
+    }
+    buf_addc(p->b, '}');
+    free(m);
+  } else {
+    size_t n;
+    struct member *m = object_members(v.j, true, &n);
+    buf_adds(p->b, p->sharp_v ? "map[string]interface {}{" : "map[");
+    for (size_t i = 0; i < n && !pp_full(p); i++) {
+      json_t *key = json_stringn_nocheck(m[i].key, m[i].len);
+      if (i > 0)
+        buf_adds(p->b, p->sharp_v ? ", " : " ");
+      pp_print_value(p, (struct val){key, false}, verb, depth + 1);
+      json_decref(key);
+      buf_addc(p->b, ':');
+      pp_print_value(p, member_val(p->s, m[i].key, m[i].v), verb, depth + 1);
+    }
+    buf_addc(p->b, p->sharp_v ? '}' : ']');
+    free(m);
+  }
+}
+
+/* printValue for an element of a composite (an interface{} in Go) or printArg
+ * at depth 0. */
+static void pp_print_value(struct pp *p, struct val v, int verb, int depth)
+{
+  if (is_nil(v)) {
+    if (depth == 0) {
+      if (verb == 'v')
+        pp_pads(p, "<nil>");
+      else
+        pp_bad_verb(p, verb, v);
+    } else {
+      buf_adds(p->b, p->sharp_v ? "interface {}(nil)" : "<nil>");
+    }
+    return;
+  }
+  switch (json_typeof(v.j)) {
+  case JSON_TRUE:
+  case JSON_FALSE:
+    if (verb == 't' || verb == 'v')
+      pp_pads(p, json_is_true(v.j) ? "true" : "false");
+    else
+      pp_bad_verb(p, verb, v);
+    break;
+  case JSON_INTEGER:
+    pp_print_int(p, v, verb);
+    break;
+  case JSON_REAL:
+    pp_print_float(p, v, verb);
+    break;
+  case JSON_STRING:
+    pp_print_string(p, v, verb);
+    break;
+  case JSON_ARRAY:
+  case JSON_OBJECT:
+    pp_print_composite(p, v, verb, depth);
+    break;
+  case JSON_NULL:
+  default:
+    break;
+  }
+}
+
+/* printArg. */
+static void pp_print_arg(struct pp *p, struct val v, int verb)
+{
+  if (verb == 'T') {
+    const char *t = is_nil(v) ? "<nil>" : type_name(p->s, v);
+    pp_pad(p, t, pp_truncate(p, t, strlen(t)));
+    return;
+  }
+  if (verb == 'p' && !is_nil(v)) {
+    pp_bad_verb(p, verb, v);
+    return;
+  }
+  pp_print_value(p, v, verb, 0);
+}
+
+static void pp_init(struct pp *p, struct state *s, struct buf *b)
+{
+  memset(p, 0, sizeof(*p));
+  p->s = s;
+  p->b = b;
+}
+
+/* fmt.Sprint: spaces between operands when neither is a string. */
+static void do_print(struct state *s, struct buf *b, struct val *argv, size_t argc, bool ln, bool *overflow)
+{
+  struct pp p;
+  bool prev_string = false;
+  pp_init(&p, s, b);
+  for (size_t i = 0; i < argc && !pp_full(&p); i++) {
+    bool is_string = argv[i].j && json_is_string(argv[i].j);
+    if (i > 0 && (ln || (!is_string && !prev_string)))
+      buf_addc(b, ' ');
+    pp_print_arg(&p, argv[i], 'v');
+    prev_string = is_string;
+  }
+  if (ln)
+    buf_addc(b, '\n');
+  *overflow = p.overflow;
+}
+
+static int pp_parsenum(const char *f, size_t start, size_t end, int *num, bool *isnum, size_t *newi)
+{
+  size_t i = start;
+  *num = 0;
+  *isnum = false;
+  if (start >= end) {
+    *newi = end;
+    return 0;
+  }
+  for (; i < end && f[i] >= '0' && f[i] <= '9'; i++) {
+    if (*num > FMT_MAX_NUM) {
+      *num = 0;
+      *isnum = false;
+      *newi = end;
+      return 0;
+    }
+    *num = *num * 10 + (f[i] - '0');
+    *isnum = true;
+  }
+  *newi = i;
+  return 0;
+}
+
+struct printf_state {
+  size_t argnum;
+  bool reordered, good_argnum;
+};
+
+static bool pp_arg_number(struct pp *p, struct printf_state *ps, const char *f, size_t *i, size_t end, size_t nargs)
+{
+  size_t j;
+  if (*i >= end || f[*i] != '[')
+    return false;
+  ps->reordered = true;
+  if (end - *i < 3) {
+    (*i)++;
+    ps->good_argnum = false;
+    return false;
+  }
+  for (j = *i + 1; j < end; j++) {
+    if (f[j] == ']') {
+      int width;
+      bool ok;
+      size_t newi;
+      (void)pp_parsenum(f, *i + 1, j, &width, &ok, &newi);
+      if (!ok || newi != j) {
+        *i = j + 1;
+        ps->good_argnum = false;
+        return false;
+      }
+      *i = j + 1;
+      if (width - 1 >= 0 && (size_t)(width - 1) < nargs) {
+        ps->argnum = (size_t)(width - 1);
+        return true;
+      }
+      ps->good_argnum = false;
+      return true;
+    }
+  }
+  (*i)++;
+  ps->good_argnum = false;
+  return false;
+}
+
+static bool pp_int_from_arg(struct val *argv, size_t argc, size_t *argnum, int *num)
+{
+  bool is_int = false;
+  *num = 0;
+  if (*argnum < argc) {
+    struct val v = argv[*argnum];
+    if (v.j && json_is_integer(v.j)) {
+      json_int_t n = json_integer_value(v.j);
+      if (n >= INT_MIN && n <= INT_MAX) {
+        *num = (int)n;
+        is_int = true;
+      }
+    }
+    (*argnum)++;
+    if (*num > FMT_MAX_NUM || *num < -FMT_MAX_NUM) {
+      *num = 0;
+      is_int = false;
+    }
+  }
+  return is_int;
+}
+
+/* fmt.Sprintf. */
+static void do_printf(struct state *s, struct buf *b, const char *f, size_t end, struct val *argv, size_t argc,
+                      bool *overflow)
+{
+  struct pp p;
+  struct printf_state ps = {0, false, true};
+  bool after_index;
+  pp_init(&p, s, b);
+  for (size_t i = 0; i < end && !pp_full(&p);) {
+    size_t lasti = i;
+    uint32_t verb;
+    ps.good_argnum = true;
+    while (i < end && f[i] != '%')
+      i++;
+    if (i > lasti)
+      buf_add(b, f + lasti, i - lasti);
+    if (i >= end)
+      break;
+    i++;
+    pp_clear_flags(&p);
+    for (; i < end; i++) {
+      char c = f[i];
+      if (c == '#')
+        p.sharp = true;
+      else if (c == '0')
+        p.zero = !p.minus;
+      else if (c == '+')
+        p.plus = true;
+      else if (c == '-') {
+        p.minus = true;
+        p.zero = false;
+      } else if (c == ' ')
+        p.space = true;
+      else
+        break;
+    }
+    after_index = pp_arg_number(&p, &ps, f, &i, end, argc);
+    if (i < end && f[i] == '*') {
+      i++;
+      p.wid_present = pp_int_from_arg(argv, argc, &ps.argnum, &p.wid);
+      if (!p.wid_present)
+        buf_adds(b, "%!(BADWIDTH)");
+      if (p.wid < 0) {
+        p.wid = -p.wid;
+        p.minus = true;
+        p.zero = false;
+      }
+      after_index = false;
+    } else {
+      (void)pp_parsenum(f, i, end, &p.wid, &p.wid_present, &i);
+      if (after_index && p.wid_present)
+        ps.good_argnum = false;
+    }
+    if (i + 1 < end && f[i] == '.') {
+      i++;
+      if (after_index)
+        ps.good_argnum = false;
+      after_index = pp_arg_number(&p, &ps, f, &i, end, argc);
+      if (i < end && f[i] == '*') {
+        i++;
+        p.prec_present = pp_int_from_arg(argv, argc, &ps.argnum, &p.prec);
+        if (p.prec < 0) {
+          p.prec = 0;
+          p.prec_present = false;
+        }
+        if (!p.prec_present)
+          buf_adds(b, "%!(BADPREC)");
+        after_index = false;
+      } else {
+        (void)pp_parsenum(f, i, end, &p.prec, &p.prec_present, &i);
+        if (!p.prec_present) {
+          p.prec = 0;
+          p.prec_present = true;
+        }
+      }
+    }
+    if (!after_index)
+      after_index = pp_arg_number(&p, &ps, f, &i, end, argc);
+    if (i >= end) {
+      buf_adds(b, "%!(NOVERB)");
+      break;
+    }
+    i += u8_decode((const unsigned char *)f + i, end - i, &verb);
+    if (verb == '%') {
+      buf_addc(b, '%');
+    } else if (!ps.good_argnum) {
+      buf_adds(b, "%!");
+      buf_add_rune(b, verb);
+      buf_adds(b, "(BADINDEX)");
+    } else if (ps.argnum >= argc) {
+      buf_adds(b, "%!");
+      buf_add_rune(b, verb);
+      buf_adds(b, "(MISSING)");
+    } else {
+      if (verb == 'v') {
+        p.sharp_v = p.sharp;
+        p.sharp = false;
+        p.plus_v = p.plus;
+        p.plus = false;
+      }
+      pp_print_arg(&p, argv[ps.argnum], (int)verb);
+      ps.argnum++;
+    }
+  }
+  if (!ps.reordered && ps.argnum < argc && !pp_full(&p)) {
+    pp_clear_flags(&p);
+    buf_adds(b, "%!(EXTRA ");
+    for (size_t k = ps.argnum; k < argc; k++) {
+      if (k > ps.argnum)
+        buf_adds(b, ", ");
+      if (is_nil(argv[k])) {
+        buf_adds(b, "<nil>");
+      } else {
+        buf_adds(b, type_name(s, argv[k]));
+        buf_addc(b, '=');
+        pp_print_arg(&p, argv[k], 'v');
+      }
+    }
+    buf_addc(b, ')');
+  }
+  *overflow = p.overflow;
+}
+
+/* fmt.Fprint of one value, as actions print: "<no value>" for missing. */
+static int print_value(struct state *s, struct val v)
+{
+  struct buf b = {0};
+  bool overflow = false;
+  int rc;
+  if (is_missing(v)) {
+    buf_adds(&b, "<no value>");
+  } else {
+    struct pp p;
+    pp_init(&p, s, &b);
+    pp_print_arg(&p, v, 'v');
+    overflow = p.overflow;
+  }
+  rc = overflow ? exec_errorf(s, "value too large or nested too deeply to print") : out_write(s, b.p, b.len);
+  buf_free(&b);
+  return rc;
+}
+
+/* ======================================================================
+ * encoding/json, as docker's json function (SetEscapeHTML(false))
+ * ====================================================================== */
+
+static void json_string_out(struct buf *b, const char *s, size_t n)
+{
+  buf_addc(b, '"');
+  for (size_t i = 0; i < n;) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        buf_addc(b, (char)c);
+      } else {
+        switch (c) {
+        case '"': buf_adds(b, "\\\""); break;
+        case '\\': buf_adds(b, "\\\\"); break;
+        case '\b': buf_adds(b, "\\b"); break;
+        case '\f': buf_adds(b, "\\f"); break;
+        case '\n': buf_adds(b, "\\n"); break;
+        case '\r': buf_adds(b, "\\r"); break;
+        case '\t': buf_adds(b, "\\t"); break;
+        default: buf_addf(b, "\\u00%c%c", lower_hex[c >> 4], lower_hex[c & 15]); break;
+        }
+      }
+      i++;
+      continue;
+    }
+    {
+      uint32_t r;
+      size_t w = u8_decode((const unsigned char *)s + i, n - i, &r);
+      if (w == 1 && r == RUNE_ERROR)
+        buf_adds(b, "\\ufffd");
+      else if (r == 0x2028 || r == 0x2029)
+        buf_addf(b, "\\u%04x", (unsigned)r);
+      else
+        buf_add(b, s + i, w);
+      i += w;
+    }
+  }
+  buf_addc(b, '"');
+}
+
+static bool json_encode(struct state *s, struct buf *b, struct val v, int depth)
+{
+  if (depth > MAX_VALUE_DEPTH || b->len > s->max_output)
+    return false;
+  if (is_nil(v)) {
+    buf_adds(b, "null");
+    return true;
+  }
+  switch (json_typeof(v.j)) {
+  case JSON_TRUE:
+    buf_adds(b, "true");
+    return true;
+  case JSON_FALSE:
+    buf_adds(b, "false");
+    return true;
+  case JSON_INTEGER:
+    buf_addf(b, "%lld", (long long)json_integer_value(v.j));
+    return true;
+  case JSON_REAL:
+    json_float(b, json_real_value(v.j));
+    return true;
+  case JSON_STRING:
+    json_string_out(b, json_string_value(v.j), json_string_length(v.j));
+    return true;
+  case JSON_ARRAY:
+    buf_addc(b, '[');
+    for (size_t i = 0; i < json_array_size(v.j); i++) {
+      if (i)
+        buf_addc(b, ',');
+      if (!json_encode(s, b, (struct val){json_array_get(v.j, i), false}, depth + 1))
+        return false;
+    }
+    buf_addc(b, ']');
+    return true;
+  case JSON_OBJECT: {
+    size_t n;
+    struct member *m = object_members(v.j, !is_struct(s, v), &n);
+    bool ok = true;
+    buf_addc(b, '{');
+    for (size_t i = 0; i < n && ok; i++) {
+      if (i)
+        buf_addc(b, ',');
+      json_string_out(b, m[i].key, m[i].len);
+      buf_addc(b, ':');
+      ok = json_encode(s, b, member_val(s, m[i].key, m[i].v), depth + 1);
+    }
+    buf_addc(b, '}');
+    free(m);
+    return ok;
+  }
+  case JSON_NULL:
+  default:
+    buf_adds(b, "null");
+    return true;
+  }
+}
+
+/* ======================================================================
+ * Template functions (text/template/funcs.go, docker/cli templates.go)
+ * ====================================================================== */
+
+static int fn_not(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  *ret = v_bool(!truth(s, argv[0]));
+  return 0;
+}
+
+static int fn_len(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct val v = argv[0];
+  if (is_missing(v)) {
+    buf_adds(msg, "reflect: call of reflect.Value.Type on zero Value");
+    return -1;
+  }
+  switch (json_typeof(v.j)) {
+  case JSON_STRING:
+    *ret = v_int(s, (int64_t)json_string_length(v.j));
+    return 0;
+  case JSON_ARRAY:
+    *ret = v_int(s, (int64_t)json_array_size(v.j));
+    return 0;
+  case JSON_OBJECT:
+    *ret = v_int(s, (int64_t)json_object_size(v.j));
+    return 0;
+  case JSON_NULL: /* a nil slice or map */
+    *ret = v_int(s, 0);
+    return 0;
+  case JSON_INTEGER:
+  case JSON_REAL:
+  case JSON_TRUE:
+  case JSON_FALSE:
+  default:
+    buf_addf(msg, "len of type %s", type_name(s, v));
+    return -1;
+  }
+}
+
+static bool index_arg(struct state *s, struct val idx, size_t cap, int64_t *ret, struct buf *msg)
+{
+  if (is_nil(idx)) {
+    buf_adds(msg, "cannot index slice/array with nil");
+    return false;
+  }
+  if (!json_is_integer(idx.j)) {
+    buf_addf(msg, "cannot index slice/array with type %s", type_name(s, idx));
+    return false;
+  }
+  *ret = json_integer_value(idx.j);
+  if (*ret < 0 || (uint64_t)*ret > cap) {
+    buf_addf(msg, "index out of range: %lld", (long long)*ret);
+    return false;
+  }
+  return true;
+}
+
+/* The zero value of a typed map's elements, guessed from its members:
+ * "" for string maps (labels) and for empty or nil ones. */
+static struct val zero_member(struct state *s, json_t *obj)
+{
+  void *it = obj && json_is_object(obj) ? json_object_iter(obj) : NULL;
+  json_t *first = it ? json_object_iter_value(it) : NULL;
+  if (s->opts->missing != BERTH_TEMPLATE_STRUCT)
+    return missing_val;
+  if (!first || json_is_string(first))
+    return v_str(s, "", 0);
+  switch (json_typeof(first)) {
+  case JSON_INTEGER:
+    return v_int(s, 0);
+  case JSON_REAL:
+    return (struct val){keep(s, json_real(0)), false};
+  case JSON_TRUE:
+  case JSON_FALSE:
+    return v_bool(false);
+  case JSON_OBJECT:
+  case JSON_ARRAY:
+  case JSON_STRING:
+  case JSON_NULL:
+  default:
+    return v_null();
+  }
+}
+
+static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct val item = argv[0];
+  bool typed = s->opts->missing == BERTH_TEMPLATE_STRUCT;
+  if (is_missing(item) || (json_is_null(item.j) && !(item.map && typed))) {
+    buf_adds(msg, "index of untyped nil");
+    return -1;
+  }
+  for (size_t i = 1; i < argc; i++) {
+    struct val idx = argv[i];
+    int64_t x;
+    if (json_is_null(item.j)) { /* a nil map of a typed struct */
+      if (idx.j && json_is_string(idx.j)) {
+        item = zero_member(s, NULL);
+        if (is_missing(item))
+          break;
+        continue;
+      }
+      buf_adds(msg, "index of nil pointer");
+      return -1;
+    }
+    switch (json_typeof(item.j)) {
+    case JSON_ARRAY:
+      if (!index_arg(s, idx, json_array_size(item.j), &x, msg))
+        return -1;
+      if ((size_t)x == json_array_size(item.j)) {
+        buf_adds(msg, "reflect: slice index out of range");
+        return -1;
+      }
+      item = (struct val){json_array_get(item.j, (size_t)x), false};
+      break;
+    case JSON_STRING:
+      if (!index_arg(s, idx, json_string_length(item.j), &x, msg))
+        return -1;
+      if ((size_t)x == json_string_length(item.j)) {
+        buf_adds(msg, "reflect: string index out of range");
+        return -1;
+      }
+      item = v_int(s, (unsigned char)json_string_value(item.j)[x]);
+      break;
+    case JSON_OBJECT: {
+      json_t *m;
+      if (is_nil(idx)) {
+        buf_adds(msg, "value is nil; should be of type string");
+        return -1;
+      }
+      if (!json_is_string(idx.j)) {
+        buf_addf(msg, "value has type %s; should be string", type_name(s, idx));
+        return -1;
+      }
+      m = json_object_getn(item.j, json_string_value(idx.j), json_string_length(idx.j));
+      if (m)
+        item = member_val(s, json_string_value(idx.j), m);
+      else
+        item = zero_member(s, item.j);
+      if (is_missing(item)) {
+        *ret = item;
+        return 0;
+      }
+      break;
+    }
+    case JSON_INTEGER:
+    case JSON_REAL:
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL:
+    default:
+      buf_addf(msg, "can't index item of type %s", type_name(s, item));
+      return -1;
+    }
+  }
+  *ret = item;
+  return 0;
+}
+
+static int fn_slice(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct val item = argv[0];
+  size_t cap, idx[3];
+  bool is_string;
+  if (is_nil(item)) {
+    buf_adds(msg, "slice of untyped nil");
+    return -1;
+  }
+  if (argc - 1 > 3) {
+    buf_addf(msg, "too many slice indexes: %zu", argc - 1);
+    return -1;
+  }
+  is_string = json_is_string(item.j);
+  if (is_string) {
+    if (argc - 1 == 3) {
+      buf_adds(msg, "cannot 3-index slice a string");
+      return -1;
+    }
+    cap = json_string_length(item.j);
+  } else if (json_is_array(item.j)) {
+    cap = json_array_size(item.j);
+  } else {
+    buf_addf(msg, "can't slice item of type %s", type_name(s, item));
+    return -1;
+  }
+  idx[0] = 0;
+  idx[1] = cap;
+  idx[2] = cap;
+  for (size_t i = 1; i < argc; i++) {
+    int64_t x;
+    if (!index_arg(s, argv[i], cap, &x, msg))
+      return -1;
+    idx[i - 1] = (size_t)x;
+  }
+  if (idx[0] > idx[1]) {
+    buf_addf(msg, "invalid slice index: %zu > %zu", idx[0], idx[1]);
+    return -1;
+  }
+  if (argc - 1 == 3 && idx[1] > idx[2]) {
+    buf_addf(msg, "invalid slice index: %zu > %zu", idx[1], idx[2]);
+    return -1;
+  }
+  if (is_string) {
+    *ret = v_str(s, json_string_value(item.j) + idx[0], idx[1] - idx[0]);
+  } else {
+    json_t *a = json_array();
+    for (size_t i = idx[0]; i < idx[1]; i++)
+      (void)json_array_append(a, json_array_get(item.j, i));
+    *ret = (struct val){keep(s, a), false};
+  }
+  return 0;
+}
+
+enum bkind { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STRING };
+
+static enum bkind basic_kind(struct val v)
+{
+  if (is_nil(v))
+    return K_INVALID;
+  switch (json_typeof(v.j)) {
+  case JSON_TRUE:
+  case JSON_FALSE:
+    return K_BOOL;
+  case JSON_INTEGER:
+    return K_INT;
+  case JSON_REAL:
+    return K_FLOAT;
+  case JSON_STRING:
+    return K_STRING;
+  case JSON_OBJECT:
+  case JSON_ARRAY:
+  case JSON_NULL:
+  default:
+    return K_INVALID;
+  }
+}
+
+static int str_cmp(json_t *a, json_t *b)
+{
+  size_t na = json_string_length(a), nb = json_string_length(b);
+  int c = memcmp(json_string_value(a), json_string_value(b), na < nb ? na : nb);
+  if (c)
+    return c;
+  return na < nb ? -1 : na > nb;
+}
+
+static void value_with_verb(struct state *s, struct buf *b, struct val v, int verb)
+{
+  struct pp p;
+  pp_init(&p, s, b);
+  pp_print_arg(&p, v, verb);
+}
+
+/* eq arg1 arg2...: arg1 == arg2 || arg1 == arg3 ... (-1 on error) */
+static int compare_eq(struct state *s, struct val a, struct val *others, size_t n, struct buf *msg)
+{
+  enum bkind k1 = basic_kind(a);
+  if (n == 0) {
+    buf_adds(msg, "missing argument for comparison");
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    struct val b = others[i];
+    enum bkind k2 = basic_kind(b);
+    bool t = false;
+    if (k1 != k2) {
+      if (!is_nil(a) && !is_nil(b)) {
+        buf_addf(msg, "incompatible types for comparison: %s and %s", type_name(s, a), type_name(s, b));
+        return -1;
+      }
+    } else {
+      switch (k1) {
+      case K_BOOL: t = json_is_true(a.j) == json_is_true(b.j); break;
+      case K_INT: t = json_integer_value(a.j) == json_integer_value(b.j); break;
+      case K_FLOAT: t = json_real_value(a.j) == json_real_value(b.j); break;
+      case K_STRING: t = str_cmp(a.j, b.j) == 0; break;
+      case K_INVALID:
+      default:
+        if (!is_nil(a) && !is_nil(b) && json_typeof(a.j) != json_typeof(b.j)) {
+          buf_adds(msg, "non-comparable types ");
+          value_with_verb(s, msg, a, 's');
+          buf_addf(msg, ": %s, %s: ", type_name(s, a), type_name(s, b));
+          value_with_verb(s, msg, b, 'v');
+          return -1;
+        }
+        if (is_nil(a) || is_nil(b)) {
+          t = is_nil(a) == is_nil(b);
+        } else if (is_struct(s, a) && is_struct(s, b)) {
+          t = json_equal(a.j, b.j);
+        } else {
+          buf_adds(msg, "non-comparable type ");
+          value_with_verb(s, msg, b, 's');
+          buf_addf(msg, ": %s", type_name(s, b));
+          return -1;
+        }
+        break;
+      }
+    }
+    if (t)
+      return 1;
+  }
+  return 0;
+}
+
+/* lt: -1 on error, else 0/1. */
+static int compare_lt(struct state *s, struct val a, struct val b, struct buf *msg)
+{
+  enum bkind k1 = basic_kind(a), k2 = basic_kind(b);
+  if (k1 == K_INVALID || k2 == K_INVALID) {
+    buf_adds(msg, "invalid type for comparison");
+    return -1;
+  }
+  if (k1 != k2) {
+    buf_addf(msg, "incompatible types for comparison: %s and %s", type_name(s, a), type_name(s, b));
+    return -1;
+  }
+  switch (k1) {
+  case K_INT: return json_integer_value(a.j) < json_integer_value(b.j);
+  case K_FLOAT: return json_real_value(a.j) < json_real_value(b.j);
+  case K_STRING: return str_cmp(a.j, b.j) < 0;
+  case K_BOOL:
+  case K_INVALID:
+  default:
+    buf_adds(msg, "invalid type for comparison");
+    return -1;
+  }
+}
+
+static int fn_eq(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  int r = compare_eq(s, argv[0], argv + 1, argc - 1, msg);
+  if (r < 0)
+    return -1;
+  *ret = v_bool(r);
+  return 0;
+}
+
+static int fn_ne(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  int r = compare_eq(s, argv[0], argv + 1, 1, msg);
+  if (r < 0)
+    return -1;
+  *ret = v_bool(!r);
+  return 0;
+}
+
+static int fn_lt(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  int r = compare_lt(s, argv[0], argv[1], msg);
+  if (r < 0)
+    return -1;
+  *ret = v_bool(r);
+  return 0;
+}
+
+static int fn_le(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  int r = compare_lt(s, argv[0], argv[1], msg);
+  if (r == 0)
+    r = compare_eq(s, argv[0], argv + 1, 1, msg);
+  if (r < 0)
+    return -1;
+  *ret = v_bool(r);
+  return 0;
+}
+
+static int fn_gt(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  int r = compare_lt(s, argv[0], argv[1], msg);
+  if (r == 0)
+    r = compare_eq(s, argv[0], argv + 1, 1, msg);
+  if (r < 0)
+    return -1;
+  *ret = v_bool(!r);
+  return 0;
+}
+
+static int fn_ge(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  int r = compare_lt(s, argv[0], argv[1], msg);
+  if (r < 0)
+    return -1;
+  *ret = v_bool(!r);
+  return 0;
+}
+
+static int result_string(struct state *s, struct buf *b, bool overflow, struct val *ret, struct buf *msg)
+{
+  if (overflow || b->len > s->max_output) {
+    buf_free(b);
+    buf_addf(msg, "result exceeds %zu bytes", s->max_output);
+    return -1;
+  }
+  *ret = v_str(s, b->p, b->len);
+  buf_free(b);
+  return 0;
+}
+
+static int fn_print(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct buf b = {0};
+  bool overflow;
+  do_print(s, &b, argv, argc, false, &overflow);
+  return result_string(s, &b, overflow, ret, msg);
+}
+
+static int fn_println(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct buf b = {0};
+  bool overflow;
+  do_print(s, &b, argv, argc, true, &overflow);
+  return result_string(s, &b, overflow, ret, msg);
+}
+
+static int fn_printf(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct buf b = {0};
+  bool overflow;
+  do_printf(s, &b, json_string_value(argv[0].j), json_string_length(argv[0].j), argv + 1, argc - 1, &overflow);
+  return result_string(s, &b, overflow, ret, msg);
+}
+
+/* evalArgs: Sprint of the arguments, a nil interface printed "<no value>"
+ * (a null is a nil pointer of a typed struct in struct mode: "<nil>"). */
+static void eval_args_string(struct state *s, struct buf *b, struct val *argv, size_t argc, bool *overflow)
+{
+  struct val *copy;
+  if (argc == 1 && argv[0].j && json_is_string(argv[0].j)) {
+    buf_add(b, json_string_value(argv[0].j), json_string_length(argv[0].j));
+    *overflow = false;
+    return;
+  }
+  copy = calloc(argc ? argc : 1, sizeof(*copy));
+  if (!copy)
+    abort();
+  for (size_t i = 0; i < argc; i++) {
+    bool no_value = is_missing(argv[i]) || (json_is_null(argv[i].j) && s->opts->missing != BERTH_TEMPLATE_STRUCT);
+    copy[i] = no_value ? v_str(s, "<no value>", 10) : argv[i];
+  }
+  do_print(s, b, copy, argc, false, overflow);
+  free(copy);
+}
+
+static int fn_html(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct buf in = {0}, out = {0};
+  bool overflow;
+  eval_args_string(s, &in, argv, argc, &overflow);
+  for (size_t i = 0; i < in.len; i++) {
+    switch (in.p[i]) {
+    case '\0': buf_adds(&out, "\xef\xbf\xbd"); break;
+    case '"': buf_adds(&out, "&#34;"); break;
+    case '\'': buf_adds(&out, "&#39;"); break;
+    case '&': buf_adds(&out, "&amp;"); break;
+    case '<': buf_adds(&out, "&lt;"); break;
+    case '>': buf_adds(&out, "&gt;"); break;
+    default: buf_addc(&out, in.p[i]); break;
+    }
+  }
+  buf_free(&in);
+  return result_string(s, &out, overflow, ret, msg);
+}
+
+static int fn_js(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct buf in = {0}, out = {0};
+  bool overflow;
+  eval_args_string(s, &in, argv, argc, &overflow);
+  for (size_t i = 0; i < in.len;) {
+    unsigned char c = (unsigned char)in.p[i];
+    if (c < 0x80) {
+      switch (c) {
+      case '\\': buf_adds(&out, "\\\\"); break;
+      case '\'': buf_adds(&out, "\\'"); break;
+      case '"': buf_adds(&out, "\\\""); break;
+      case '<': buf_adds(&out, "\\u003C"); break;
+      case '>': buf_adds(&out, "\\u003E"); break;
+      case '&': buf_adds(&out, "\\u0026"); break;
+      case '=': buf_adds(&out, "\\u003D"); break;
+      default:
+        if (c < ' ')
+          buf_addf(&out, "\\u00%02X", c);
+        else
+          buf_addc(&out, (char)c);
+        break;
+      }
+      i++;
+    } else {
+      uint32_t r;
+      size_t w = u8_decode((const unsigned char *)in.p + i, in.len - i, &r);
+      if (uni_is_print(r))
+        buf_add(&out, in.p + i, w);
+      else
+        buf_addf(&out, "\\u%04X", (unsigned)r);
+      i += w;
+    }
+  }
+  buf_free(&in);
+  return result_string(s, &out, overflow, ret, msg);
+}
+
+static int fn_urlquery(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct buf in = {0}, out = {0};
+  bool overflow;
+  eval_args_string(s, &in, argv, argc, &overflow);
+  for (size_t i = 0; i < in.len; i++) {
+    unsigned char c = (unsigned char)in.p[i];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~')
+      buf_addc(&out, (char)c);
+    else if (c == ' ')
+      buf_addc(&out, '+');
+    else
+      buf_addf(&out, "%%%02X", c);
+  }
+  buf_free(&in);
+  return result_string(s, &out, overflow, ret, msg);
+}
+
+static int fn_call(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  if (is_nil(argv[0]))
+    buf_adds(msg, "call of nil");
+  else
+    buf_addf(msg, "non-function of type %s", type_name(s, argv[0]));
+  return -1;
+}
+
+static int fn_json(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct buf b = {0};
+  bool ok = json_encode(s, &b, argv[0], 0);
+  return result_string(s, &b, !ok, ret, msg);
+}
+
+static int fn_split(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  const char *str = json_string_value(argv[0].j), *sep = json_string_value(argv[1].j);
+  size_t n = json_string_length(argv[0].j), sn = json_string_length(argv[1].j), start = 0;
+  json_t *a = keep(s, json_array());
+  if (sn == 0) {
+    for (size_t i = 0; i < n;) {
+      uint32_t r;
+      size_t w = u8_decode((const unsigned char *)str + i, n - i, &r);
+      (void)json_array_append_new(a, json_stringn_nocheck(str + i, w));
+      i += w;
+    }
+  } else {
+    for (size_t i = 0; i + sn <= n;) {
+      if (memcmp(str + i, sep, sn) == 0) {
+        (void)json_array_append_new(a, json_stringn_nocheck(str + start, i - start));
+        i += sn;
+        start = i;
+      } else {
+        i++;
+      }
+    }
+    (void)json_array_append_new(a, json_stringn_nocheck(str + start, n - start));
+  }
+  *ret = (struct val){a, false};
+  return 0;
+}
+
+static int fn_join(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  struct buf b = {0};
+  json_t *list = argv[0].j;
+  size_t n = list && json_is_array(list) ? json_array_size(list) : 0;
+  for (size_t i = 0; i < n && b.len <= s->max_output; i++) {
+    json_t *e = json_array_get(list, i);
+    if (i)
+      buf_add(&b, json_string_value(argv[1].j), json_string_length(argv[1].j));
+    buf_add(&b, json_string_value(e), json_string_length(e));
+  }
+  return result_string(s, &b, false, ret, msg);
+}
+
+/* strings.Map with a case mapping: invalid bytes become U+FFFD unless the
+ * string is ASCII. */
+static int map_runes(struct state *s, struct val in, uint32_t (*f)(uint32_t), bool title, struct val *ret,
+                     struct buf *msg)
+{
+  const char *str = json_string_value(in.j);
+  size_t n = json_string_length(in.j);
+  struct buf b = {0};
+  uint32_t prev = ' ';
+  for (size_t i = 0; i < n;) {
+    uint32_t r;
+    size_t w = u8_decode((const unsigned char *)str + i, n - i, &r);
+    if (title) {
+      bool sep;
+      if (prev < 0x80)
+        sep = !((prev >= '0' && prev <= '9') || (prev >= 'a' && prev <= 'z') || (prev >= 'A' && prev <= 'Z') ||
+                prev == '_');
+      else
+        sep = !(uni_is_letter(prev) || uni_is_digit(prev)) && uni_is_space(prev);
+      buf_add_rune(&b, sep ? uni_upper(r) : r);
+      prev = r;
+    } else {
+      buf_add_rune(&b, f(r));
+    }
+    i += w;
+  }
+  return result_string(s, &b, false, ret, msg);
+}
+
+static int fn_lower(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  return map_runes(s, argv[0], uni_lower, false, ret, msg);
+}
+
+static int fn_upper(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  return map_runes(s, argv[0], uni_upper, false, ret, msg);
+}
+
+static int fn_title(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  return map_runes(s, argv[0], uni_upper, true, ret, msg);
+}
+
+static int fn_pad(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  size_t n = json_string_length(argv[0].j);
+  json_int_t pre = json_integer_value(argv[1].j), post = json_integer_value(argv[2].j);
+  struct buf b = {0};
+  if (n == 0) {
+    *ret = argv[0];
+    return 0;
+  }
+  if (pre < 0 || post < 0) {
+    buf_adds(msg, "strings: negative Repeat count");
+    return -1;
+  }
+  if ((uint64_t)pre > s->max_output || (uint64_t)post > s->max_output || n + (size_t)pre + (size_t)post > s->max_output) {
+    buf_addf(msg, "result exceeds %zu bytes", s->max_output);
+    return -1;
+  }
+  buf_addn(&b, ' ', (size_t)pre);
+  buf_add(&b, json_string_value(argv[0].j), n);
+  buf_addn(&b, ' ', (size_t)post);
+  return result_string(s, &b, false, ret, msg);
+}
+
+static int fn_truncate(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  size_t n = json_string_length(argv[0].j);
+  json_int_t len = json_integer_value(argv[1].j);
+  if (len > 0 && n < (uint64_t)len) {
+    *ret = argv[0];
+    return 0;
+  }
+  if (len < 0) {
+    buf_addf(msg, "runtime error: slice bounds out of range [:%lld]", (long long)len);
+    return -1;
+  }
+  *ret = v_str(s, json_string_value(argv[0].j), (size_t)len);
+  return 0;
+}
+
+/* docker's HeaderFunctions: the column title passes through unchanged. */
+static int fn_header_identity(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  *ret = argv[0];
+  return 0;
+}
+
+#define F1(t) {t, A_UNTYPED, A_UNTYPED}
+#define F2(t, u) {t, u, A_UNTYPED}
+
+static const struct func funcs_common[] = {
+    {"and", NULL, 2, true, F2(A_VALUE, A_VALUE)},
+    {"or", NULL, 2, true, F2(A_VALUE, A_VALUE)},
+    {"call", fn_call, 2, true, F2(A_VALUE, A_VALUE)},
+    {"html", fn_html, 1, true, F1(A_ANY)},
+    {"js", fn_js, 1, true, F1(A_ANY)},
+    {"urlquery", fn_urlquery, 1, true, F1(A_ANY)},
+    {"index", fn_index, 2, true, F2(A_VALUE, A_VALUE)},
+    {"slice", fn_slice, 2, true, F2(A_VALUE, A_VALUE)},
+    {"len", fn_len, 1, false, F1(A_VALUE)},
+    {"not", fn_not, 1, false, F1(A_VALUE)},
+    {"print", fn_print, 1, true, F1(A_ANY)},
+    {"printf", fn_printf, 2, true, F2(A_STRING, A_ANY)},
+    {"println", fn_println, 1, true, F1(A_ANY)},
+    {"eq", fn_eq, 2, true, F2(A_VALUE, A_VALUE)},
+    {"ne", fn_ne, 2, false, F2(A_VALUE, A_VALUE)},
+    {"lt", fn_lt, 2, false, F2(A_VALUE, A_VALUE)},
+    {"le", fn_le, 2, false, F2(A_VALUE, A_VALUE)},
+    {"gt", fn_gt, 2, false, F2(A_VALUE, A_VALUE)},
+    {"ge", fn_ge, 2, false, F2(A_VALUE, A_VALUE)},
+    {"pad", fn_pad, 3, false, {A_STRING, A_INT, A_INT}},
+    {NULL, NULL, 0, false, F1(A_UNTYPED)},
+};
+
+static const struct func funcs_docker[] = {
+    {"json", fn_json, 1, false, F1(A_ANY)},
+    {"split", fn_split, 2, false, F2(A_STRING, A_STRING)},
+    {"join", fn_join, 2, false, F2(A_STRINGS, A_STRING)},
+    {"title", fn_title, 1, false, F1(A_STRING)},
+    {"lower", fn_lower, 1, false, F1(A_STRING)},
+    {"upper", fn_upper, 1, false, F1(A_STRING)},
+    {"truncate", fn_truncate, 2, false, F2(A_STRING, A_INT)},
+    {NULL, NULL, 0, false, F1(A_UNTYPED)},
+};
+
+static const struct func funcs_header[] = {
+    {"json", fn_header_identity, 1, false, F1(A_STRING)},
+    {"split", fn_header_identity, 2, false, F2(A_STRING, A_STRING)},
+    {"join", fn_header_identity, 2, false, F2(A_STRING, A_STRING)},
+    {"title", fn_header_identity, 1, false, F1(A_STRING)},
+    {"lower", fn_header_identity, 1, false, F1(A_STRING)},
+    {"upper", fn_header_identity, 1, false, F1(A_STRING)},
+    {"truncate", fn_header_identity, 2, false, F2(A_STRING, A_INT)},
+    {NULL, NULL, 0, false, F1(A_UNTYPED)},
+};
+
+static const struct func *find_function(const struct state *s, const char *name)
+{
+  for (const struct func *f = s->funcs; f->name; f++)
+    if (strcmp(f->name, name) == 0)
+      return f;
+  for (const struct func *f = funcs_common; f->name; f++)
+    if (strcmp(f->name, name) == 0)
+      return f;
+  return NULL;
+}
+
+/* ======================================================================
+ * Evaluation (text/template/exec.go)
+ * ====================================================================== */
+
+static int eval_pipeline(struct state *s, struct val dot, const struct node *pipe, struct val *ret);
+static int eval_arg(struct state *s, struct val dot, enum arg_type typ, const struct node *n, struct val *ret);
+static int eval_function(struct state *s, struct val dot, const struct node *ident, const struct node *cmd,
+                         const struct node *extra, size_t nextra, const struct val *final, struct val *ret);
+static int walk(struct state *s, struct val dot, const struct node *n);
+
+static const char *arg_type_name(enum arg_type t)
+{
+  switch (t) {
+  case A_ANY: return "interface {}";
+  case A_VALUE: return "reflect.Value";
+  case A_STRING: return "string";
+  case A_INT: return "int";
+  case A_STRINGS: return "[]string";
+  case A_UNTYPED:
+  default: return "<nil>";
+  }
+}
+
+static int errorf_node(struct state *s, const char *before, const struct node *n, const char *after)
+{
+  struct buf b = {0};
+  buf_adds(&b, before);
+  node_string(&b, n);
+  buf_adds(&b, after);
+  return exec_fail(s, &b);
+}
+
+static int errorf_quoted(struct state *s, const char *before, const char *q, const char *after)
+{
+  struct buf b = {0};
+  buf_adds(&b, before);
+  go_quote(&b, q, strlen(q), false);
+  buf_adds(&b, after);
+  return exec_fail(s, &b);
+}
+
+/* validateType: can v be passed as a parameter of type typ? */
+static int validate(struct state *s, struct val v, enum arg_type typ, struct val *ret)
+{
+  if (is_missing(v)) {
+    switch (typ) {
+    case A_UNTYPED:
+    case A_VALUE:
+    case A_ANY: /* a nil interface{}: prints "<nil>", and "<no value>" in html/js/urlquery */
+      *ret = missing_val;
+      return 0;
+    case A_STRINGS:
+      *ret = v_null();
+      return 0;
+    case A_STRING:
+    case A_INT:
+    default:
+      return exec_errorf(s, "invalid value; expected %s", arg_type_name(typ));
+    }
+  }
+  switch (typ) {
+  case A_STRING:
+    if (!json_is_string(v.j))
+      return exec_errorf(s, "wrong type for value; expected string; got %s", type_name(s, v));
+    break;
+  case A_INT:
+    if (!json_is_integer(v.j))
+      return exec_errorf(s, "wrong type for value; expected int; got %s", type_name(s, v));
+    break;
+  case A_STRINGS:
+    if (json_is_null(v.j))
+      break;
+    if (json_is_array(v.j)) {
+      size_t i;
+      for (i = 0; i < json_array_size(v.j); i++)
+        if (!json_is_string(json_array_get(v.j, i)))
+          break;
+      if (i == json_array_size(v.j))
+        break;
+    }
+    return exec_errorf(s, "wrong type for value; expected []string; got %s", type_name(s, v));
+  case A_UNTYPED:
+  case A_ANY:
+  case A_VALUE:
+  default:
+    break;
+  }
+  *ret = v;
+  return 0;
+}
+
+static bool is_hex_int(const struct node *n)
+{
+  return n->src_len > 2 && n->src[0] == '0' && (n->src[1] == 'x' || n->src[1] == 'X') &&
+         !contains_any(n->src, n->src_len, "pP");
+}
+
+static int ideal_constant(struct state *s, const struct node *n, struct val *ret)
+{
+  at(s, n);
+  if (n->num.is_complex)
+    return exec_errorf(s, "complex constant %s is not supported", n->src);
+  if (n->num.is_float && !is_hex_int(n) && n->src[0] != '\'' && contains_any(n->src, n->src_len, ".eEpP")) {
+    *ret = (struct val){keep(s, json_real(n->num.f)), false};
+    return 0;
+  }
+  if (n->num.is_int) {
+    *ret = v_int(s, n->num.i);
+    return 0;
+  }
+  if (n->num.is_uint)
+    return exec_errorf(s, "%s overflows int", n->src);
+  *ret = missing_val;
+  return 0;
+}
+
+static int eval_empty_interface(struct state *s, struct val dot, const struct node *n, struct val *ret)
+{
+  at(s, n);
+  switch (n->type) {
+  case N_BOOL:
+    *ret = v_bool(n->boolean);
+    return 0;
+  case N_NUMBER:
+    return ideal_constant(s, n, ret);
+  case N_STRING:
+    *ret = v_str(s, n->text, n->text_len);
+    return 0;
+  case N_LIST: case N_TEXT: case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE: case N_BREAK:
+  case N_CONTINUE: case N_PIPE: case N_COMMAND: case N_FIELD: case N_VARIABLE: case N_CHAIN: case N_IDENT:
+  case N_DOT: case N_NIL: case N_END: case N_ELSE:
+  default:
+    return errorf_node(s, "can't handle assignment of ", n, " to empty interface argument");
+  }
+}
+
+static int not_a_function(struct state *s, const struct node *first, size_t nextra, const struct val *final)
+{
+  if (nextra > 0 || final)
+    return errorf_node(s, "can't give argument to non-function ", first, "");
+  return 0;
+}
+
+static struct var *find_var(struct state *s, const char *name)
+{
+  for (size_t i = s->nvars; i > s->var_base; i--)
+    if (strcmp(s->vars[i - 1].name, name) == 0)
+      return &s->vars[i - 1];
+  return NULL;
+}
+
+static int call_method(struct state *s, struct val dot, const char *name, const struct node *node,
+                       const struct node *extra, size_t nextra, const struct val *final, struct val receiver,
+                       struct val *ret)
+{
+  size_t n = nextra + (final ? 1 : 0), k = 0;
+  json_t **args = calloc(n ? n : 1, sizeof(*args));
+  json_t *res = NULL;
+  berth_error_t merr = NULL;
+  int rc;
+  if (!args)
+    abort();
+  for (const struct node *a = extra; a && k < nextra; a = a->next) {
+    struct val v;
+    if (eval_arg(s, dot, A_ANY, a, &v) < 0) {
+      free(args);
+      return -1;
+    }
+    args[k++] = v.j ? v.j : json_null();
+  }
+  if (final)
+    args[k++] = final->j ? final->j : json_null();
+  rc = s->opts->method(s->opts->method_data, name, receiver.j, args, k, &res, &merr);
+  free(args);
+  if (rc < 0) {
+    at(s, node);
+    rc = exec_errorf(s, "error calling %s: %s", name, merr && merr->msg ? merr->msg : "method failed");
+    berth_error_release(&merr);
+    json_decref(res);
+    return rc;
+  }
+  berth_error_release(&merr);
+  if (rc == 0) {
+    json_decref(res);
+    return 0;
+  }
+  *ret = res ? (struct val){keep(s, res), false} : missing_val;
+  return 1;
+}
+
+/* evalField: .name on receiver, with arguments when it is the last of a chain. */
+static int eval_field(struct state *s, struct val dot, const char *name, const struct node *node,
+                      const struct node *extra, size_t nextra, const struct val *final, struct val receiver,
+                      struct val *ret)
+{
+  bool has_args = nextra > 0 || final;
+  json_t *m;
+  int rc;
+  if (is_missing(receiver)) {
+    if (s->opts->missing == BERTH_TEMPLATE_MAP_ERROR)
+      return errorf_quoted(s, "nil data; no entry for key ", name, "");
+    *ret = missing_val;
+    return 0;
+  }
+  if (json_is_null(receiver.j)) {
+    if (receiver.map && s->opts->missing == BERTH_TEMPLATE_STRUCT) { /* a nil map */
+      if (has_args)
+        return exec_errorf(s, "%s is not a method but has arguments", name);
+      *ret = missing_val;
+      return 0;
+    }
+    return exec_errorf(s, "nil pointer evaluating interface {}.%s", name);
+  }
+  if (s->opts->method && json_is_object(receiver.j)) {
+    rc = call_method(s, dot, name, node, extra, nextra, final, receiver, ret);
+    if (rc != 0)
+      return rc < 0 ? -1 : 0;
+  }
+  if (!json_is_object(receiver.j))
+    return exec_errorf(s, "can't evaluate field %s in type %s", name, type_name(s, receiver));
+  m = json_object_get(receiver.j, name);
+  if (!is_struct(s, receiver)) {
+    if (has_args)
+      return exec_errorf(s, "%s is not a method but has arguments", name);
+    if (m) {
+      *ret = member_val(s, name, m);
+      return 0;
+    }
+    if (s->opts->missing == BERTH_TEMPLATE_MAP_ERROR)
+      return errorf_quoted(s, "map has no entry for key ", name, "");
+    *ret = missing_val;
+    return 0;
+  }
+  if (m) {
+    if (has_args)
+      return exec_errorf(s, "%s has arguments but cannot be invoked as function", name);
+    *ret = member_val(s, name, m);
+    return 0;
+  }
+  if (receiver.j == s->root && s->opts->type_name)
+    return exec_errorf(s, "can't evaluate field %s in type %s", name, s->opts->type_name);
+  return errorf_quoted(s, "map has no entry for key ", name, "");
+}
+
+static int eval_field_chain(struct state *s, struct val dot, struct val receiver, const struct node *node,
+                            const char *const *idents, size_t n, const struct node *extra, size_t nextra,
+                            const struct val *final, struct val *ret)
+{
+  for (size_t i = 0; i + 1 < n; i++)
+    if (eval_field(s, dot, idents[i], node, NULL, 0, NULL, receiver, &receiver) < 0)
+      return -1;
+  return eval_field(s, dot, idents[n - 1], node, extra, nextra, final, receiver, ret);
+}
+
+static int eval_field_node(struct state *s, struct val dot, const struct node *field, const struct node *extra,
+                           size_t nextra, const struct val *final, struct val *ret)
+{
+  at(s, field);
+  return eval_field_chain(s, dot, dot, field, field->idents, field->nidents, extra, nextra, final, ret);
+}
+
+static int eval_chain_node(struct state *s, struct val dot, const struct node *chain, const struct node *extra,
+                           size_t nextra, const struct val *final, struct val *ret)
+{
+  struct val v;
+  at(s, chain);
+  if (chain->pipe->type == N_NIL)
+    return errorf_node(s, "indirection through explicit nil in ", chain, "");
+  if (eval_arg(s, dot, A_UNTYPED, chain->pipe, &v) < 0)
+    return -1;
+  return eval_field_chain(s, dot, v, chain, chain->idents, chain->nidents, extra, nextra, final, ret);
+}
+
+static int eval_variable_node(struct state *s, struct val dot, const struct node *var, const struct node *extra,
+                              size_t nextra, const struct val *final, struct val *ret)
+{
+  struct var *slot;
+  at(s, var);
+  slot = find_var(s, var->idents[0]);
+  if (!slot)
+    return exec_errorf(s, "undefined variable: %s", var->idents[0]);
+  if (var->nidents == 1) {
+    if (not_a_function(s, var, nextra, final) < 0)
+      return -1;
+    *ret = slot->v;
+    return 0;
+  }
+  return eval_field_chain(s, dot, slot->v, var, var->idents + 1, var->nidents - 1, extra, nextra, final, ret);
+}
+
+static int eval_call(struct state *s, struct val dot, const struct func *f, const struct node *node, const char *name,
+                     const struct node *extra, size_t nextra, const struct val *final, struct val *ret)
+{
+  size_t num_in = nextra + (final ? 1 : 0), num_fixed = nextra, i = 0;
+  const struct node *a = extra;
+  struct val *argv;
+  struct buf msg = {0};
+  int rc;
+  if (f->variadic) {
+    num_fixed = f->nin - 1;
+    if (num_in < num_fixed)
+      return exec_errorf(s, "wrong number of args for %s: want at least %zu got %zu", name, f->nin - 1, nextra);
+  } else if (num_in != f->nin) {
+    return exec_errorf(s, "wrong number of args for %s: want %zu got %zu", name, f->nin, num_in);
+  }
+  if (!f->fn) { /* and, or: short-circuit and return the deciding value */
+    bool is_or = name[0] == 'o';
+    struct val v = missing_val;
+    for (; a; a = a->next) {
+      if (eval_arg(s, dot, A_VALUE, a, &v) < 0)
+        return -1;
+      if (truth(s, v) == is_or) {
+        *ret = v;
+        return 0;
+      }
+    }
+    if (final && validate(s, *final, A_VALUE, &v) < 0)
+      return -1;
+    *ret = v;
+    return 0;
+  }
+  argv = calloc(num_in ? num_in : 1, sizeof(*argv));
+  if (!argv)
+    abort();
+  for (; i < num_fixed && i < nextra; i++, a = a->next)
+    if (eval_arg(s, dot, f->in[i], a, &argv[i]) < 0)
+      goto fail;
+  if (f->variadic)
+    for (; i < nextra; i++, a = a->next)
+      if (eval_arg(s, dot, f->in[f->nin - 1], a, &argv[i]) < 0)
+        goto fail;
+  if (final) {
+    enum arg_type t = f->in[f->nin - 1];
+    if (f->variadic && num_in - 1 < num_fixed)
+      t = f->in[num_in - 1];
+    if (validate(s, *final, t, &argv[i]) < 0)
+      goto fail;
+  }
+  rc = f->fn(s, argv, num_in, ret, &msg);
+  free(argv);
+  if (rc < 0) {
+    struct buf b = {0};
+    at(s, node);
+    buf_addf(&b, "error calling %s: ", name);
+    buf_add(&b, msg.p ? msg.p : "", msg.len);
+    buf_free(&msg);
+    return exec_fail(s, &b);
+  }
+  buf_free(&msg);
+  return 0;
+fail:
+  free(argv);
+  buf_free(&msg);
+  return -1;
+}
+
+static int eval_function(struct state *s, struct val dot, const struct node *ident, const struct node *cmd,
+                         const struct node *extra, size_t nextra, const struct val *final, struct val *ret)
+{
+  const struct func *f;
+  at(s, ident);
+  f = find_function(s, ident->text);
+  if (!f)
+    return errorf_quoted(s, "", ident->text, " is not a defined function");
+  return eval_call(s, dot, f, cmd, ident->text, extra, nextra, final, ret);
+}
+
+static int eval_arg(struct state *s, struct val dot, enum arg_type typ, const struct node *n, struct val *ret)
+{
+  struct val v;
+  int r;
+  at(s, n);
+  switch (n->type) {
+  case N_DOT:
+    return validate(s, dot, typ, ret);
+  case N_NIL:
+    if (typ == A_STRINGS) {
+      *ret = v_null();
+      return 0;
+    }
+    if (typ == A_VALUE || typ == A_ANY) {
+      *ret = missing_val;
+      return 0;
+    }
+    return exec_errorf(s, "cannot assign nil to %s", arg_type_name(typ));
+  case N_FIELD:
+    r = eval_field_node(s, dot, n, NULL, 0, NULL, &v);
+    break;
+  case N_VARIABLE:
+    r = eval_variable_node(s, dot, n, NULL, 0, NULL, &v);
+    break;
+  case N_PIPE:
+    r = eval_pipeline(s, dot, n, &v);
+    break;
+  case N_IDENT:
+    r = eval_function(s, dot, n, n, NULL, 0, NULL, &v);
+    break;
+  case N_CHAIN:
+    r = eval_chain_node(s, dot, n, NULL, 0, NULL, &v);
+    break;
+  case N_LIST: case N_TEXT: case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE: case N_BREAK:
+  case N_CONTINUE: case N_COMMAND: case N_BOOL: case N_NUMBER: case N_STRING: case N_END: case N_ELSE:
+  default:
+    switch (typ) {
+    case A_STRING:
+      if (n->type == N_STRING) {
+        *ret = v_str(s, n->text, n->text_len);
+        return 0;
+      }
+      return errorf_node(s, "expected string; found ", n, "");
+    case A_INT:
+      if (n->type == N_NUMBER && n->num.is_int && !n->num.is_complex) {
+        *ret = v_int(s, n->num.i);
+        return 0;
+      }
+      return errorf_node(s, "expected integer; found ", n, "");
+    case A_STRINGS:
+      return errorf_node(s, "can't handle ", n, " for arg of type []string");
+    case A_UNTYPED:
+    case A_ANY:
+    case A_VALUE:
+    default:
+      return eval_empty_interface(s, dot, n, ret);
+    }
+  }
+  if (r < 0)
+    return r;
+  return validate(s, v, typ, ret);
+}
+
+static int eval_command(struct state *s, struct val dot, const struct node *cmd, const struct val *final,
+                        struct val *ret)
+{
+  const struct node *first = cmd->first, *extra = first->next;
+  size_t nextra = cmd->count - 1;
+  switch (first->type) {
+  case N_FIELD:
+    return eval_field_node(s, dot, first, extra, nextra, final, ret);
+  case N_CHAIN:
+    return eval_chain_node(s, dot, first, extra, nextra, final, ret);
+  case N_IDENT:
+    return eval_function(s, dot, first, cmd, extra, nextra, final, ret);
+  case N_PIPE:
+    if (not_a_function(s, first, nextra, final) < 0)
+      return -1;
+    return eval_pipeline(s, dot, first, ret);
+  case N_VARIABLE:
+    return eval_variable_node(s, dot, first, extra, nextra, final, ret);
+  case N_LIST: case N_TEXT: case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE: case N_BREAK:
+  case N_CONTINUE: case N_COMMAND: case N_DOT: case N_NIL: case N_BOOL: case N_NUMBER: case N_STRING:
+  case N_END: case N_ELSE:
+  default:
+    break;
+  }
+  at(s, first);
+  if (not_a_function(s, first, nextra, final) < 0)
+    return -1;
+  switch (first->type) {
+  case N_BOOL:
+    *ret = v_bool(first->boolean);
+    return 0;
+  case N_DOT:
+    *ret = dot;
+    return 0;
+  case N_NIL:
+    return exec_errorf(s, "nil is not a command");
+  case N_NUMBER:
+    return ideal_constant(s, first, ret);
+  case N_STRING:
+    *ret = v_str(s, first->text, first->text_len);
+    return 0;
+  case N_LIST: case N_TEXT: case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE: case N_BREAK:
+  case N_CONTINUE: case N_PIPE: case N_COMMAND: case N_FIELD: case N_VARIABLE: case N_CHAIN: case N_IDENT:
+  case N_END: case N_ELSE:
+  default:
+    return errorf_node(s, "can't evaluate command ", first, "");
+  }
+}
+
+static int eval_pipeline(struct state *s, struct val dot, const struct node *pipe, struct val *ret)
+{
+  struct val value = missing_val;
+  bool have = false;
+  int r;
+  if (!pipe) {
+    *ret = missing_val;
+    return 0;
+  }
+  if ((r = enter(s)) < 0)
+    return r;
+  at(s, pipe);
+  for (const struct node *cmd = pipe->first; cmd; cmd = cmd->next) {
+    struct val prev = value;
+    r = eval_command(s, dot, cmd, have ? &prev : NULL, &value);
+    if (r < 0) {
+      s->depth--;
+      return r;
+    }
+    have = true;
+  }
+  for (const struct node *v = pipe->decl; v; v = v->next) {
+    if (pipe->is_assign) {
+      struct var *slot = find_var(s, v->idents[0]);
+      if (!slot) {
+        s->depth--;
+        return exec_errorf(s, "undefined variable: %s", v->idents[0]);
+      }
+      set_slot(slot, value);
+    } else {
+      push_val(s, v->idents[0], value);
+    }
+  }
+  s->depth--;
+  *ret = value;
+  return 0;
+}
+
+/* ======================================================================
+ * Walking the tree
+ * ====================================================================== */
+
+static const struct tree *find_tree(const struct berth_template *t, const char *name)
+{
+  for (const struct tree *tr = t->trees; tr; tr = tr->next)
+    if (strcmp(tr->name, name) == 0)
+      return tr;
+  return NULL;
+}
+
+static int walk_if_or_with(struct state *s, struct val dot, const struct node *n)
+{
+  size_t vmark = s->nvars, pmark = s->npool;
+  struct val v;
+  int r = eval_pipeline(s, dot, n->pipe, &v);
+  if (r == 0) {
+    if (truth(s, v))
+      r = walk(s, n->type == N_WITH ? v : dot, n->list);
+    else if (n->else_list)
+      r = walk(s, dot, n->else_list);
+  }
+  pop_vars(s, vmark);
+  release_pool(s, pmark);
+  return r;
+}
+
+/* One range iteration: set the loop variables, walk the body, drop what it
+ * declared and allocated. */
+static int range_iteration(struct state *s, const struct node *n, size_t mark, struct val index, struct val elem)
+{
+  const struct node *pipe = n->pipe;
+  int r;
+  if (pipe->ndecl > 0) {
+    if (pipe->is_assign) {
+      struct var *slot = find_var(s, pipe->decl->idents[0]);
+      if (!slot)
+        return exec_errorf(s, "undefined variable: %s", pipe->decl->idents[0]);
+      set_slot(slot, pipe->ndecl > 1 ? index : elem);
+    } else {
+      set_slot(&s->vars[s->nvars - 1], elem);
+    }
+  }
+  if (pipe->ndecl > 1) {
+    if (pipe->is_assign) {
+      struct var *slot = find_var(s, pipe->decl->next->idents[0]);
+      if (!slot)
+        return exec_errorf(s, "undefined variable: %s", pipe->decl->next->idents[0]);
+      set_slot(slot, elem);
+    } else {
+      set_slot(&s->vars[s->nvars - 2], index);
+    }
+  }
+  r = walk(s, elem, n->list);
+  pop_vars(s, mark);
+  return r == WALK_CONTINUE ? 0 : r;
+}
+
+static int walk_range(struct state *s, struct val dot, const struct node *n)
+{
+  size_t vmark = s->nvars, pmark = s->npool, mark;
+  struct val v;
+  int r = eval_pipeline(s, dot, n->pipe, &v);
+  bool ran = false;
+  if (r < 0)
+    goto out;
+  mark = s->nvars;
+  if (!is_nil(v)) {
+    switch (json_typeof(v.j)) {
+    case JSON_ARRAY:
+      for (size_t i = 0; i < json_array_size(v.j) && r == 0; i++) {
+        size_t ip = s->npool;
+        ran = true;
+        r = range_iteration(s, n, mark, v_int(s, (int64_t)i), (struct val){json_array_get(v.j, i), false});
+        release_pool(s, ip);
+      }
+      break;
+    case JSON_OBJECT: {
+      size_t count;
+      struct member *m = object_members(v.j, true, &count);
+      for (size_t i = 0; i < count && r == 0; i++) {
+        size_t ip = s->npool;
+        ran = true;
+        r = range_iteration(s, n, mark, v_str(s, m[i].key, m[i].len), member_val(s, m[i].key, m[i].v));
+        release_pool(s, ip);
+      }
+      free(m);
+      break;
+    }
+    case JSON_INTEGER:
+      if (n->pipe->ndecl > 1) {
+        struct buf b = {0};
+        buf_adds(&b, "can't use ");
+        value_with_verb(s, &b, v, 'v');
+        buf_adds(&b, " to iterate over more than one variable");
+        r = exec_fail(s, &b);
+        break;
+      }
+      for (json_int_t i = 0; i < json_integer_value(v.j) && r == 0; i++) {
+        size_t ip = s->npool;
+        struct val iv = v_int(s, i);
+        ran = true;
+        r = range_iteration(s, n, mark, iv, iv);
+        release_pool(s, ip);
+      }
+      break;
+    case JSON_STRING:
+    case JSON_REAL:
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL:
+    default: {
+      struct buf b = {0};
+      buf_adds(&b, "range can't iterate over ");
+      value_with_verb(s, &b, v, 'v');
+      r = exec_fail(s, &b);
+      break;
+    }
+    }
+  }
+  if (r == WALK_BREAK)
+    r = 0;
+  if (r == 0 && !ran && n->else_list)
+    r = walk(s, dot, n->else_list);
+out:
+  pop_vars(s, vmark);
+  release_pool(s, pmark);
+  return r;
+}
+
+static int walk_template(struct state *s, struct val dot, const struct node *n)
+{
+  const struct tree *t = find_tree(s->t, n->text);
+  size_t pmark = s->npool, base = s->var_base, nv;
+  const char *name = s->tmpl_name;
+  struct val newdot;
+  int r;
+  at(s, n);
+  if (!t)
+    return errorf_quoted(s, "template ", n->text, " not defined");
+  r = eval_pipeline(s, dot, n->pipe, &newdot);
+  if (r < 0)
+    return r;
+  nv = s->nvars;
+  push_val(s, "$", newdot);
+  s->var_base = nv;
+  s->tmpl_name = t->name;
+  r = walk(s, newdot, t->root);
+  pop_vars(s, nv);
+  s->var_base = base;
+  s->tmpl_name = name;
+  release_pool(s, pmark);
+  return r < 0 ? r : 0;
+}
+
+static int walk(struct state *s, struct val dot, const struct node *n)
+{
+  int r = enter(s);
+  if (r < 0)
+    return r;
+  at(s, n);
+  switch (n->type) {
+  case N_ACTION: {
+    size_t pmark = s->npool;
+    struct val v;
+    r = eval_pipeline(s, dot, n->pipe, &v);
+    if (r == 0 && n->pipe->ndecl == 0) {
+      at(s, n);
+      r = print_value(s, v);
+    }
+    release_pool(s, pmark);
+    break;
+  }
+  case N_IF:
+  case N_WITH:
+    r = walk_if_or_with(s, dot, n);
+    break;
+  case N_LIST:
+    for (const struct node *c = n->first; c && r == 0; c = c->next)
+      r = walk(s, dot, c);
+    break;
+  case N_RANGE:
+    r = walk_range(s, dot, n);
+    break;
+  case N_TEMPLATE:
+    r = walk_template(s, dot, n);
+    break;
+  case N_TEXT:
+    r = out_write(s, n->text, n->text_len);
+    break;
+  case N_BREAK:
+    r = WALK_BREAK;
+    break;
+  case N_CONTINUE:
+    r = WALK_CONTINUE;
+    break;
+  case N_PIPE: case N_COMMAND: case N_FIELD: case N_VARIABLE: case N_CHAIN: case N_IDENT: case N_DOT: case N_NIL:
+  case N_BOOL: case N_NUMBER: case N_STRING: case N_END: case N_ELSE:
+  default:
+    r = errorf_node(s, "unknown node: ", n, "");
+    break;
+  }
+  s->depth--;
+  return r;
+}
+
+static int exec_tree(const struct berth_template *t, json_t *data, const struct berth_template_opts *opts,
+                     bool header, struct buf *out, berth_error_t *err)
+{
+  struct berth_template_opts o = {0};
+  struct state s = {0};
+  const struct tree *main_tree = find_tree(t, "");
+  struct val root;
+  int r;
+  if (opts)
+    o = *opts;
+  if (header)
+    o.missing = BERTH_TEMPLATE_MAP;
+  s.t = t;
+  s.opts = &o;
+  s.map_fields = o.map_fields ? o.map_fields : berth_template_docker_map_fields;
+  s.funcs = header ? funcs_header : funcs_docker;
+  s.tmpl_name = "";
+  s.out = out;
+  s.err = err;
+  s.root = data;
+  s.max_steps = o.max_steps ? o.max_steps : DEFAULT_MAX_STEPS;
+  s.max_output = o.max_output ? o.max_output : DEFAULT_MAX_OUTPUT;
+  root = (struct val){data, o.missing != BERTH_TEMPLATE_STRUCT};
+  push_val(&s, "$", root);
+  if (!main_tree || !main_tree->root)
+    r = exec_errorf(&s, "\"\" is an incomplete or empty template");
+  else
+    r = walk(&s, root, main_tree->root);
+  pop_vars(&s, 0);
+  release_pool(&s, 0);
+  free(s.vars);
+  free(s.pool);
+  buf_terminate(out);
+  return r < 0 ? -1 : 0;
+}
+
+/* ======================================================================
+ * Public API
+ * ====================================================================== */
+
+int berth_template_exec(const struct berth_template *t, json_t *data, const struct berth_template_opts *opts,
+                        FILE *out, berth_error_t *err)
+{
+  struct buf b = {0};
+  int rc = exec_tree(t, data, opts, false, &b, err);
+  if (b.len > 0 && fwrite(b.p, 1, b.len, out) != b.len && rc == 0)
+    rc = berth_error_set(err, errno ? errno : EIO, "write template output");
+  buf_free(&b);
+  return rc;
+}
+
+int berth_template_exec_string(const struct berth_template *t, json_t *data, const struct berth_template_opts *opts,
+                               char **ret, berth_error_t *err)
+{
+  struct buf b = {0};
+  if (exec_tree(t, data, opts, false, &b, err) < 0) {
+    buf_free(&b);
+    *ret = NULL;
+    return -1;
+  }
+  *ret = buf_steal(&b);
+  return 0;
+}
+
+int berth_template_exec_header(const struct berth_template *t, json_t *header,
+                               const struct berth_template_opts *opts, char **ret, berth_error_t *err)
+{
+  struct buf b = {0};
+  int rc = exec_tree(t, header, opts, true, &b, err);
+  *ret = buf_steal(&b);
+  return rc;
+}
+
+bool berth_template_is_table(const char *format)
+{
+  return format && strncmp(format, "table", 5) == 0;
+}
+
+bool berth_template_is_json(const char *format)
+{
+  return format && strcmp(format, "json") == 0;
+}
+
+char *berth_template_preformat(const char *format)
+{
+  const char *f = format ? format : "";
+  struct buf b = {0};
+  size_t start = 0, end;
+  if (berth_template_is_table(f))
+    f += 5;
+  else if (berth_template_is_json(f))
+    f = "{{json .}}";
+  end = strlen(f);
+  while (start < end && f[start] == ' ')
+    start++;
+  while (end > start && f[end - 1] == ' ')
+    end--;
+  for (size_t i = start; i < end; i++) {
+    if (f[i] == '\\' && i + 1 < end && (f[i + 1] == 't' || f[i + 1] == 'n')) {
+      buf_addc(&b, f[i + 1] == 't' ? '\t' : '\n');
+      i++;
+    } else {
+      buf_addc(&b, f[i]);
+    }
+  }
+  return buf_steal(&b);
+}
+
+struct berth_formatter {
+  struct berth_template *t;
+  struct berth_template_opts opts;
+  bool table;
+  struct buf rows;
+};
+
+int berth_formatter_new(const char *format, const struct berth_template_opts *opts, struct berth_formatter **ret,
+                        berth_error_t *err)
+{
+  cleanup_free char *pre = berth_template_preformat(format);
+  struct berth_formatter *f = calloc(1, sizeof(*f));
+  if (!f)
+    abort();
+  if (berth_template_parse(pre, &f->t, err) < 0) {
+    free(f);
+    return berth_error_prefix(err, "template parsing error");
+  }
+  if (opts)
+    f->opts = *opts;
+  f->table = berth_template_is_table(format);
+  *ret = f;
+  return 0;
+}
+
+bool berth_formatter_is_table(const struct berth_formatter *f)
+{
+  return f->table;
+}
+
+int berth_formatter_add(struct berth_formatter *f, json_t *row, berth_error_t *err)
+{
+  size_t mark = f->rows.len;
+  if (exec_tree(f->t, row, &f->opts, false, &f->rows, err) < 0) {
+    f->rows.len = mark;
+    if (f->rows.p)
+      f->rows.p[mark] = '\0';
+    return berth_error_prefix(err, "template parsing error");
+  }
+  buf_addc(&f->rows, '\n');
+  return 0;
+}
+
+int berth_formatter_write(struct berth_formatter *f, json_t *header, FILE *out, berth_error_t *err)
+{
+  int rc = 0;
+  if (f->table) {
+    struct berth_table *tb = berth_table_new();
+    struct buf h = {0};
+    berth_error_t ignored = NULL;
+    if (header) {
+      /* docker ignores header errors and keeps what was printed before them */
+      (void)exec_tree(f->t, header, &f->opts, true, &h, &ignored);
+      berth_error_release(&ignored);
+      berth_table_write(tb, h.p ? h.p : "", h.len);
+      berth_table_write(tb, "\n", 1);
+    }
+    berth_table_write(tb, f->rows.p ? f->rows.p : "", f->rows.len);
+    rc = berth_table_flush(tb, out, err);
+    berth_table_free(tb);
+    buf_free(&h);
+  } else if (f->rows.len > 0 && fwrite(f->rows.p, 1, f->rows.len, out) != f->rows.len) {
+    rc = berth_error_set(err, errno ? errno : EIO, "write formatted output");
+  }
+  f->rows.len = 0;
+  if (f->rows.p)
+    f->rows.p[0] = '\0';
+  return rc;
+}
+
+void berth_formatter_free(struct berth_formatter *f)
+{
+  if (!f)
+    return;
+  berth_template_free(f->t);
+  buf_free(&f->rows);
+  free(f);
+}
