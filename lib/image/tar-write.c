@@ -47,7 +47,8 @@ static int out_flush(struct out *o, berth_error_t *err)
 {
   if (!o->len)
     return 0;
-  berth_sha256_update(o->out_hash, o->buf, o->len);
+  if (o->out_hash)
+    berth_sha256_update(o->out_hash, o->buf, o->len);
   if (berth_write_all(o->fd, o->buf, o->len) < 0)
     return berth_error_set(err, errno, "write archive");
   o->written += (int64_t)o->len;
@@ -60,7 +61,8 @@ static int out_plain(struct out *o, const void *data, size_t len, berth_error_t 
   if (o->len + len > OUT_BUF_SIZE && out_flush(o, err) < 0)
     return -1;
   if (len >= OUT_BUF_SIZE) {
-    berth_sha256_update(o->out_hash, data, len);
+    if (o->out_hash)
+      berth_sha256_update(o->out_hash, data, len);
     if (berth_write_all(o->fd, data, len) < 0)
       return berth_error_set(err, errno, "write archive");
     o->written += (int64_t)len;
@@ -133,7 +135,9 @@ static int out_init(struct out *o, int fd, const struct berth_tar_write_opts *op
   o->fd = fd;
   o->comp = opts ? opts->compression : BERTH_COMPRESSION_NONE;
   o->tar_hash = berth_sha256_new();
-  o->out_hash = berth_sha256_new();
+  /* Uncompressed output is the tar itself: hash it once. */
+  if (o->comp != BERTH_COMPRESSION_NONE)
+    o->out_hash = berth_sha256_new();
   o->buf = malloc(OUT_BUF_SIZE);
   if (!o->buf)
     abort();
@@ -779,7 +783,10 @@ int berth_tar_write(int dirfd, int out_fd, const struct berth_tar_write_opts *op
     r = out_finish(&w.out, err);
   if (r == 0 && res) {
     berth_sha256_final(w.out.tar_hash, res->diff_id);
-    berth_sha256_final(w.out.out_hash, res->digest);
+    if (w.out.out_hash)
+      berth_sha256_final(w.out.out_hash, res->digest);
+    else
+      memcpy(res->digest, res->diff_id, sizeof(res->digest));
     w.out.tar_hash = w.out.out_hash = NULL;
     res->tar_size = w.out.tar_size;
     res->written_size = w.out.written;
