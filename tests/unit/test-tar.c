@@ -260,10 +260,15 @@ static int mem_fd(const void *data, size_t len)
 static int apply_buf(const void *data, size_t len, struct berth_tar_apply_opts *opts,
                      struct berth_tar_apply_result *res, berth_error_t *err)
 {
-  struct berth_tar_apply_opts def = {.tee_fd = -1};
+  struct berth_tar_apply_opts o = {.tee_fd = -1};
   struct berth_tar_apply_result r;
   int fd = mem_fd(data, len), ret;
-  ret = berth_tar_apply(fd, root_fd, opts ? opts : &def, res ? res : &r, err);
+  if (opts)
+    o = *opts;
+  /* The archives name uid 0; without root, unpack the way rootless does. */
+  if (!is_root())
+    o.ignore_ownership = true;
+  ret = berth_tar_apply(fd, root_fd, &o, res ? res : &r, err);
   close(fd);
   return ret;
 }
