@@ -2,8 +2,8 @@
 /* Sizes, durations and numbers the way docker prints and parses them: the
  * docker/go-units helpers (HumanSizeWithPrecision, BytesSize, HumanDuration,
  * RAMInBytes, FromHumanSize), Go's time.ParseDuration and strconv.ParseFloat.
- * Everything here is locale-independent ("." is always the decimal point),
- * allocation-free and thread-safe. */
+ * Everything here is locale-independent ("." is always the decimal point)
+ * and thread-safe; nothing keeps memory the caller must free. */
 #ifndef BERTH_UNITS_H
 #define BERTH_UNITS_H
 
