@@ -68,17 +68,25 @@ static void setup(void)
 static void teardown(void)
 {
   berth_error_t err = NULL;
-  if (root_fd >= 0)
-    close(root_fd);
-  if (base_fd >= 0)
-    close(base_fd);
-  if (berth_rm_rf_at(AT_FDCWD, base, &err) < 0)
+  close_and_reset(&root_fd);
+  close_and_reset(&base_fd);
+  if (base[0] && berth_rm_rf_at(AT_FDCWD, base, &err) < 0)
     berth_error_release(&err);
+  base[0] = '\0';
 }
 
 TestSuite(tar, .init = setup, .fini = teardown);
 
 static bool is_root(void) { return geteuid() == 0; }
+
+/* Criterion does not run .fini after cr_skip_test(), so clean up first. */
+static void skip_unless_root(const char *why)
+{
+  if (is_root())
+    return;
+  teardown();
+  cr_skip_test("needs root: %s", why);
+}
 
 /* The victim sibling still holds exactly "hello" with its mode, and the
  * base holds nothing but root and victim. */
@@ -538,8 +546,7 @@ Test(tar, metadata_modes_owners_times_xattrs)
   struct tb t = {0}, pax = {0};
   struct stat st;
   char v[16] = {0};
-  if (!is_root())
-    cr_skip_test("needs root: chown, mknod and trusted.* xattrs");
+  skip_unless_root("chown, mknod and trusted.* xattrs");
   tb_add(&t, (struct te){.name = "d/", .type = '5', .mode = 02775, .uid = 1234, .gid = 5678, .mtime = 1000000000});
   tb_add(&t, (struct te){.name = "d/suid", .data = "x", .mode = 04755, .uid = 1234, .gid = 5678, .mtime = 1100000000});
   tb_add(&t, (struct te){.name = "d/sticky/", .type = '5', .mode = 01777});
@@ -738,8 +745,7 @@ Test(tar, whiteouts_overlay_mode)
   struct stat st;
   char v[4] = {0};
   int fd;
-  if (!is_root())
-    cr_skip_test("needs root: whiteout devices and trusted.* xattrs");
+  skip_unless_root("whiteout devices and trusted.* xattrs");
   tb_add(&t, (struct te){.name = "a/", .type = '5'});
   tb_add(&t, (struct te){.name = "a/.wh.gone", .uid = 0});
   tb_add(&t, (struct te){.name = "c/.wh..wh..opq"});
@@ -1147,6 +1153,7 @@ static void deny_openat2(void)
   cr_assert_eq(syscall(SYS_openat2, AT_FDCWD, ".", NULL, 0), -1);
   cr_assert_eq(errno, ENOSYS);
 #else
+  teardown();
   cr_skip_test("seccomp filter written for x86_64 only");
 #endif
 }
@@ -1417,8 +1424,7 @@ Test(tar, roundtrip_preserves_everything)
   berth_error_t err = NULL;
   struct stat s1, s2;
   int fds;
-  if (!is_root())
-    cr_skip_test("needs root: chown, mknod and trusted.* xattrs");
+  skip_unless_root("chown, mknod and trusted.* xattrs");
   cr_assert_eq(mkdirat(base_fd, "src", 0755), 0);
   src = openat(base_fd, "src", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   dst = root_fd;
@@ -1455,8 +1461,7 @@ Test(tar, write_compressed_and_source_subtree)
   struct berth_tar_write_opts os = {.source = "dir/sub", .rename = "renamed"};
   struct berth_tar_apply_result ar;
   berth_error_t err = NULL;
-  if (!is_root())
-    cr_skip_test("needs root: the rich tree has devices and owners");
+  skip_unless_root("the rich tree has devices and owners");
   cr_assert_eq(mkdirat(base_fd, "src", 0755), 0);
   src = openat(base_fd, "src", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   make_rich_tree(src);
@@ -1512,8 +1517,7 @@ Test(tar, write_converts_overlay_whiteouts)
   berth_error_t err = NULL;
   const char *want[] = {"a/", "a/.wh.gone", "a/kept", "c/", "c/.wh..wh..opq", "c/new"};
   size_t i = 0;
-  if (!is_root())
-    cr_skip_test("needs root: whiteout devices and trusted.* xattrs");
+  skip_unless_root("whiteout devices and trusted.* xattrs");
   cr_assert_eq(berth_mkdir_p(root_fd, "a", 0755, NULL), 0);
   cr_assert_eq(berth_mkdir_p(root_fd, "c", 0755, NULL), 0);
   cr_assert_eq(mknodat(root_fd, "a/gone", S_IFCHR, makedev(0, 0)), 0);
