@@ -1543,3 +1543,41 @@ Test(tar, write_converts_overlay_whiteouts)
   berth_reader_free(r);
   close(out);
 }
+
+Test(tar, overlay_layer_survives_apply_then_write)
+{
+  struct tb t = {0};
+  struct berth_tar_apply_opts ao = overlay_opts();
+  struct berth_tar_write_opts wo = {.overlay_whiteouts = true};
+  struct berth_tar_write_result w;
+  struct berth_reader *r = NULL;
+  struct berth_tar_reader *tr;
+  const struct berth_tar_header *h;
+  berth_error_t err = NULL;
+  const char *want[] = {"a/", "a/.wh.gone", "a/kept", "c/", "c/.wh..wh..opq", "c/new"};
+  size_t i = 0;
+  int out = memfd_create("out", MFD_CLOEXEC);
+  skip_unless_root("whiteout devices and trusted.* xattrs");
+  tb_add(&t, (struct te){.name = "a/", .type = '5'});
+  tb_add(&t, (struct te){.name = "a/.wh.gone"});
+  tb_add(&t, (struct te){.name = "a/kept", .data = "k"});
+  tb_add(&t, (struct te){.name = "c/", .type = '5'});
+  tb_add(&t, (struct te){.name = "c/.wh..wh..opq"});
+  tb_add(&t, (struct te){.name = "c/new", .data = "n"});
+  tb_end(&t);
+  apply_ok(&t, &ao);
+  write_tree(root_fd, &wo, out, &w);
+  cr_assert_eq(lseek(out, 0, SEEK_SET), 0);
+  cr_assert_eq(berth_reader_new(out, NULL, &r, &err), 0);
+  tr = berth_tar_reader_new(r);
+  while (berth_tar_reader_next(tr, &h, &err) > 0) {
+    cr_assert_lt(i, sizeof(want) / sizeof(*want), "extra entry `%s`", h->name);
+    cr_assert_str_eq(h->name, want[i]);
+    i++;
+  }
+  cr_assert_eq(i, sizeof(want) / sizeof(*want));
+  berth_tar_reader_free(tr);
+  berth_reader_free(r);
+  close(out);
+  free(t.buf);
+}
