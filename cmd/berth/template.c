@@ -110,6 +110,24 @@ static void buf_addf(struct buf *b, const char *fmt, ...)
   b->len += (size_t)n;
 }
 
+/* buf_addf in the "C" locale, for floating point. */
+static void buf_addf_c(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_addf_c(struct buf *b, const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = berth_vsnprintf_c(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    abort();
+  buf_reserve(b, (size_t)n);
+  va_start(ap, fmt);
+  (void)berth_vsnprintf_c(b->p + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
 static void buf_free(struct buf *b)
 {
   free(b->p);
@@ -2646,7 +2664,6 @@ static void go_format_float(struct buf *b, double v, char fmtc, int prec)
   char d[24];
   int nd, dp;
   bool neg = signbit(v) != 0;
-  char tmp[64];
   if (isnan(v)) {
     buf_adds(b, "NaN");
     return;
@@ -2676,30 +2693,17 @@ static void go_format_float(struct buf *b, double v, char fmtc, int prec)
     return;
   }
   if (prec >= 0) {
-    int pr = prec > 1000 ? 1000 : prec;
-    struct buf big = {0};
-    int n;
-    if (fmtc == 'e' || fmtc == 'E')
-      n = berth_snprintf_c(tmp, sizeof(tmp), fmtc == 'e' ? "%.*e" : "%.*E", pr, v);
+    /* C's correctly rounded %e/%f/%g are Go's for an explicit precision */
+    if (fmtc == 'e')
+      buf_addf_c(b, "%.*e", prec, v);
+    else if (fmtc == 'E')
+      buf_addf_c(b, "%.*E", prec, v);
     else if (fmtc == 'f')
-      n = berth_snprintf_c(tmp, sizeof(tmp), "%.*f", pr, v);
+      buf_addf_c(b, "%.*f", prec, v);
+    else if (fmtc == 'G')
+      buf_addf_c(b, "%.*G", prec, v);
     else
-      n = berth_snprintf_c(tmp, sizeof(tmp), fmtc == 'g' ? "%.*g" : "%.*G", pr, v);
-    if (n < 0)
-      return;
-    if ((size_t)n < sizeof(tmp)) {
-      buf_add(b, tmp, (size_t)n);
-      return;
-    }
-    buf_reserve(&big, (size_t)n);
-    if (fmtc == 'e' || fmtc == 'E')
-      (void)berth_snprintf_c(big.p, (size_t)n + 1, fmtc == 'e' ? "%.*e" : "%.*E", pr, v);
-    else if (fmtc == 'f')
-      (void)berth_snprintf_c(big.p, (size_t)n + 1, "%.*f", pr, v);
-    else
-      (void)berth_snprintf_c(big.p, (size_t)n + 1, fmtc == 'g' ? "%.*g" : "%.*G", pr, v);
-    buf_add(b, big.p, (size_t)n);
-    buf_free(&big);
+      buf_addf_c(b, "%.*g", prec, v);
     return;
   }
   shortest_digits(v, d, &nd, &dp);
@@ -3339,13 +3343,123 @@ static bool pp_int_from_arg(struct val *argv, size_t argc, size_t *argnum, int *
   return is_int;
 }
 
+/* The flags of one verb: # 0 + - space. */
+static void pp_parse_flags(struct pp *p, const char *f, size_t *i, size_t end)
+{
+  pp_clear_flags(p);
+  for (; *i < end; (*i)++) {
+    char c = f[*i];
+    if (c == '#') {
+      p->sharp = true;
+    } else if (c == '0') {
+      p->zero = !p->minus;
+    } else if (c == '+') {
+      p->plus = true;
+    } else if (c == '-') {
+      p->minus = true;
+      p->zero = false;
+    } else if (c == ' ') {
+      p->space = true;
+    } else {
+      break;
+    }
+  }
+}
+
+/* [n] argument index, width (digits or *) and .precision of one verb. */
+static bool pp_parse_width_prec(struct pp *p, struct printf_state *ps, const char *f, size_t *i, size_t end,
+                                struct val *argv, size_t argc)
+{
+  bool after_index = pp_arg_number(p, ps, f, i, end, argc);
+  if (*i < end && f[*i] == '*') {
+    (*i)++;
+    p->wid_present = pp_int_from_arg(argv, argc, &ps->argnum, &p->wid);
+    if (!p->wid_present)
+      buf_adds(p->b, "%!(BADWIDTH)");
+    if (p->wid < 0) {
+      p->wid = -p->wid;
+      p->minus = true;
+      p->zero = false;
+    }
+    after_index = false;
+  } else {
+    (void)pp_parsenum(f, *i, end, &p->wid, &p->wid_present, i);
+    if (after_index && p->wid_present)
+      ps->good_argnum = false;
+  }
+  if (*i + 1 < end && f[*i] == '.') {
+    (*i)++;
+    if (after_index)
+      ps->good_argnum = false;
+    after_index = pp_arg_number(p, ps, f, i, end, argc);
+    if (*i < end && f[*i] == '*') {
+      (*i)++;
+      p->prec_present = pp_int_from_arg(argv, argc, &ps->argnum, &p->prec);
+      if (p->prec < 0) {
+        p->prec = 0;
+        p->prec_present = false;
+      }
+      if (!p->prec_present)
+        buf_adds(p->b, "%!(BADPREC)");
+      after_index = false;
+    } else {
+      (void)pp_parsenum(f, *i, end, &p->prec, &p->prec_present, i);
+      if (!p->prec_present) {
+        p->prec = 0;
+        p->prec_present = true;
+      }
+    }
+  }
+  if (!after_index)
+    after_index = pp_arg_number(p, ps, f, i, end, argc);
+  return after_index;
+}
+
+static void pp_print_verb(struct pp *p, struct printf_state *ps, uint32_t verb, struct val *argv, size_t argc)
+{
+  if (verb == '%') {
+    buf_addc(p->b, '%');
+  } else if (!ps->good_argnum || ps->argnum >= argc) {
+    buf_adds(p->b, "%!");
+    buf_add_rune(p->b, verb);
+    buf_adds(p->b, !ps->good_argnum ? "(BADINDEX)" : "(MISSING)");
+  } else {
+    if (verb == 'v') {
+      p->sharp_v = p->sharp;
+      p->sharp = false;
+      p->plus_v = p->plus;
+      p->plus = false;
+    }
+    pp_print_arg(p, argv[ps->argnum], (int)verb);
+    ps->argnum++;
+  }
+}
+
+/* "%!(EXTRA type=value, ...)" for arguments no verb used. */
+static void pp_print_extra(struct pp *p, const struct printf_state *ps, struct val *argv, size_t argc)
+{
+  pp_clear_flags(p);
+  buf_adds(p->b, "%!(EXTRA ");
+  for (size_t k = ps->argnum; k < argc; k++) {
+    if (k > ps->argnum)
+      buf_adds(p->b, ", ");
+    if (is_nil(argv[k])) {
+      buf_adds(p->b, "<nil>");
+    } else {
+      buf_adds(p->b, type_name(p->s, argv[k]));
+      buf_addc(p->b, '=');
+      pp_print_arg(p, argv[k], 'v');
+    }
+  }
+  buf_addc(p->b, ')');
+}
+
 /* fmt.Sprintf. */
 static void do_printf(struct state *s, struct buf *b, const char *f, size_t end, struct val *argv, size_t argc,
                       bool *overflow)
 {
   struct pp p;
   struct printf_state ps = {0, false, true};
-  bool after_index;
   pp_init(&p, s, b);
   for (size_t i = 0; i < end && !pp_full(&p);) {
     size_t lasti = i;
@@ -3358,107 +3472,17 @@ static void do_printf(struct state *s, struct buf *b, const char *f, size_t end,
     if (i >= end)
       break;
     i++;
-    pp_clear_flags(&p);
-    for (; i < end; i++) {
-      char c = f[i];
-      if (c == '#')
-        p.sharp = true;
-      else if (c == '0')
-        p.zero = !p.minus;
-      else if (c == '+')
-        p.plus = true;
-      else if (c == '-') {
-        p.minus = true;
-        p.zero = false;
-      } else if (c == ' ')
-        p.space = true;
-      else
-        break;
-    }
-    after_index = pp_arg_number(&p, &ps, f, &i, end, argc);
-    if (i < end && f[i] == '*') {
-      i++;
-      p.wid_present = pp_int_from_arg(argv, argc, &ps.argnum, &p.wid);
-      if (!p.wid_present)
-        buf_adds(b, "%!(BADWIDTH)");
-      if (p.wid < 0) {
-        p.wid = -p.wid;
-        p.minus = true;
-        p.zero = false;
-      }
-      after_index = false;
-    } else {
-      (void)pp_parsenum(f, i, end, &p.wid, &p.wid_present, &i);
-      if (after_index && p.wid_present)
-        ps.good_argnum = false;
-    }
-    if (i + 1 < end && f[i] == '.') {
-      i++;
-      if (after_index)
-        ps.good_argnum = false;
-      after_index = pp_arg_number(&p, &ps, f, &i, end, argc);
-      if (i < end && f[i] == '*') {
-        i++;
-        p.prec_present = pp_int_from_arg(argv, argc, &ps.argnum, &p.prec);
-        if (p.prec < 0) {
-          p.prec = 0;
-          p.prec_present = false;
-        }
-        if (!p.prec_present)
-          buf_adds(b, "%!(BADPREC)");
-        after_index = false;
-      } else {
-        (void)pp_parsenum(f, i, end, &p.prec, &p.prec_present, &i);
-        if (!p.prec_present) {
-          p.prec = 0;
-          p.prec_present = true;
-        }
-      }
-    }
-    if (!after_index)
-      after_index = pp_arg_number(&p, &ps, f, &i, end, argc);
+    pp_parse_flags(&p, f, &i, end);
+    (void)pp_parse_width_prec(&p, &ps, f, &i, end, argv, argc);
     if (i >= end) {
       buf_adds(b, "%!(NOVERB)");
       break;
     }
     i += u8_decode((const unsigned char *)f + i, end - i, &verb);
-    if (verb == '%') {
-      buf_addc(b, '%');
-    } else if (!ps.good_argnum) {
-      buf_adds(b, "%!");
-      buf_add_rune(b, verb);
-      buf_adds(b, "(BADINDEX)");
-    } else if (ps.argnum >= argc) {
-      buf_adds(b, "%!");
-      buf_add_rune(b, verb);
-      buf_adds(b, "(MISSING)");
-    } else {
-      if (verb == 'v') {
-        p.sharp_v = p.sharp;
-        p.sharp = false;
-        p.plus_v = p.plus;
-        p.plus = false;
-      }
-      pp_print_arg(&p, argv[ps.argnum], (int)verb);
-      ps.argnum++;
-    }
+    pp_print_verb(&p, &ps, verb, argv, argc);
   }
-  if (!ps.reordered && ps.argnum < argc && !pp_full(&p)) {
-    pp_clear_flags(&p);
-    buf_adds(b, "%!(EXTRA ");
-    for (size_t k = ps.argnum; k < argc; k++) {
-      if (k > ps.argnum)
-        buf_adds(b, ", ");
-      if (is_nil(argv[k])) {
-        buf_adds(b, "<nil>");
-      } else {
-        buf_adds(b, type_name(s, argv[k]));
-        buf_addc(b, '=');
-        pp_print_arg(&p, argv[k], 'v');
-      }
-    }
-    buf_addc(b, ')');
-  }
+  if (!ps.reordered && ps.argnum < argc && !pp_full(&p))
+    pp_print_extra(&p, &ps, argv, argc);
   *overflow = p.overflow;
 }
 

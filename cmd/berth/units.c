@@ -29,18 +29,25 @@ static locale_t get_c_locale(void)
   return c_locale;
 }
 
-int berth_snprintf_c(char *buf, size_t len, const char *fmt, ...)
+int berth_vsnprintf_c(char *buf, size_t len, const char *fmt, va_list ap)
 {
   locale_t loc = get_c_locale(), old = (locale_t)0;
-  va_list ap;
   int n;
   if (loc)
     old = uselocale(loc);
-  va_start(ap, fmt);
   n = vsnprintf(buf, len, fmt, ap);
-  va_end(ap);
   if (loc)
     (void)uselocale(old);
+  return n;
+}
+
+int berth_snprintf_c(char *buf, size_t len, const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = berth_vsnprintf_c(buf, len, fmt, ap);
+  va_end(ap);
   return n;
 }
 

@@ -7,6 +7,7 @@
 #ifndef BERTH_UNITS_H
 #define BERTH_UNITS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,5 +50,6 @@ int berth_parse_duration(const char *s, int64_t *ret_ns, berth_error_t *err);
 int berth_go_parse_float(const char *s, size_t n, double *ret);
 /* snprintf in the "C" locale, whatever the process locale is. */
 int berth_snprintf_c(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int berth_vsnprintf_c(char *buf, size_t len, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 #endif
