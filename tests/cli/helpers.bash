@@ -175,8 +175,16 @@ import_files() {
 
 # A directory a test watches: it must be identical at the end.
 make_victim() {
-  VICTIM=$BATS_TEST_TMPDIR/victim
+  VICTIM=${1:-$BATS_TEST_TMPDIR/victim}
   mkdir -p "$VICTIM"
   echo "host data" >"$VICTIM/hello"
   chmod 0644 "$VICTIM/hello"
+}
+
+# assert_same_state BEFORE AFTER: two tree_state listings are equal; on failure
+# show only the difference.
+assert_same_state() {
+  local d
+  d=$(diff <(printf '%s\n' "$1") <(printf '%s\n' "$2")) && return 0
+  fail "$(printf 'the tree changed (< before, > after):\n%s' "$d")"
 }

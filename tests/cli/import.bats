@@ -164,7 +164,7 @@ listing() {
     [ "$stderr" = "Error: ${change%% *} is not a valid change command" ] || fail "-c '$change': stderr '$stderr'"
     [ -z "$output" ] || fail "-c '$change': stdout '$output'"
   done
-  assert_equal "$(tree_state "$TEST_ROOT")" "$before"
+  assert_same_state "$before" "$(tree_state "$TEST_ROOT")"
 }
 
 @test "import -c with a malformed value fails, exit 1, nothing stored" {
@@ -176,7 +176,7 @@ listing() {
     [ "$status" -eq 1 ] || fail "-c '$change': exit $status"
     [[ $stderr == Error:* ]] || fail "-c '$change': stderr '$stderr'"
   done
-  assert_equal "$(tree_state "$TEST_ROOT")" "$before"
+  assert_same_state "$before" "$(tree_state "$TEST_ROOT")"
 }
 
 @test "import of a missing file: exit 1, docker's open error" {
@@ -192,7 +192,7 @@ listing() {
   run --separate-stderr berth import "$BATS_TEST_TMPDIR/r.tar" Bad/Name
   assert_failure 1
   [[ $stderr == *"invalid reference format"* ]] || fail "stderr: $stderr"
-  assert_equal "$(tree_state "$TEST_ROOT")" "$before"
+  assert_same_state "$before" "$(tree_state "$TEST_ROOT")"
 }
 
 @test "import: the config records the platform, created time and no parent" {

@@ -151,7 +151,7 @@ berth_tty() {
   berth2 load -i "$BATS_TEST_TMPDIR/bb.tar"
   a=$(layer_dir busybox)
   b=$(berth2 image inspect -f '{{.GraphDriver.Data.LowerDir}}' busybox)
-  assert_equal "$(tree_state "$b")" "$(tree_state "$a")"
+  assert_same_state "$(tree_state "$a")" "$(tree_state "$b")"
 }
 
 @test "load twice: idempotent, nothing duplicated" {
@@ -161,7 +161,7 @@ berth_tty() {
   run berth2 load -i "$BATS_TEST_TMPDIR/bb.tar"
   assert_success
   assert_output "Loaded image: busybox:latest"
-  assert_equal "$(tree_state "$BATS_TEST_TMPDIR/root2" | grep -v -e '^images.json ' -e '^store.lock ')" "$state"
+  assert_same_state "$state" "$(tree_state "$BATS_TEST_TMPDIR/root2" | grep -v -e "^images.json " -e "^store.lock ")"
   run berth2 images -q
   assert_output "${BUSYBOX_ID:7:12}"
 }
@@ -286,7 +286,7 @@ berth_tty() {
   assert_equal "$(berth2 image inspect -f '{{.Id}}|{{json .RootFS.Layers}}' busybox:gz)" "$BUSYBOX_ID|$BB_LAYERS"
   a=$(layer_dir busybox)
   b=$(berth2 image inspect -f '{{.GraphDriver.Data.LowerDir}}' busybox:gz)
-  assert_equal "$(tree_state "$b")" "$(tree_state "$a")"
+  assert_same_state "$(tree_state "$a")" "$(tree_state "$b")"
 }
 
 @test "skopeo's conversion of berth's docker archive (a re-encoded config) loads with skopeo's id" {

@@ -64,7 +64,7 @@ first_layer() { berth image inspect -f '{{index .RootFS.Layers 0}}' "$1"; }
   assert_failure 1
   assert_equal "$output" ""
   [[ $stderr =~ refusing\ to\ create\ a\ tag\ with\ a\ digest\ reference$ ]] || fail "stderr: $stderr"
-  assert_equal "$(tree_state "$TEST_ROOT")" "$before"
+  assert_same_state "$before" "$(tree_state "$TEST_ROOT")"
 }
 
 @test "tag: an invalid reference is 'invalid reference format', exit 1" {
@@ -76,7 +76,7 @@ first_layer() { berth image inspect -f '{{index .RootFS.Layers 0}}' "$1"; }
     [[ $stderr == *"\"$bad\" is not a valid repository/tag: invalid reference format" ]] ||
       fail "tag '$bad': stderr '$stderr'"
   done
-  assert_equal "$(tree_state "$TEST_ROOT")" "$before"
+  assert_same_state "$before" "$(tree_state "$TEST_ROOT")"
 }
 
 @test "tag: an uppercase repository is refused with docker's text" {
@@ -175,7 +175,7 @@ first_layer() { berth image inspect -f '{{index .RootFS.Layers 0}}' "$1"; }
   assert_failure 1
   assert_equal "$output" ""
   assert_equal "$stderr" "Error: conflict: unable to delete ${BUSYBOX_ID:7:12} (must be forced) - image is referenced in multiple repositories"
-  assert_equal "$(tree_state "$TEST_ROOT")" "$before"
+  assert_same_state "$before" "$(tree_state "$TEST_ROOT")"
   run berth rmi -f "${BUSYBOX_ID:7:12}"
   assert_success
   assert_line "Untagged: busybox:latest"
@@ -302,11 +302,11 @@ Error: No such image: other:3"
   assert_success
   assert_equal "$output" "WARNING! This will remove all dangling images.
 Are you sure you want to continue? [y/N] "
-  assert_equal "$(tree_state "$TEST_ROOT")" "$before"
+  assert_same_state "$before" "$(tree_state "$TEST_ROOT")"
   # No answer at all is no.
   run berth image prune </dev/null
   assert_success
-  assert_equal "$(tree_state "$TEST_ROOT")" "$before"
+  assert_same_state "$before" "$(tree_state "$TEST_ROOT")"
 }
 
 @test "image prune without -f asks; 'y' prunes" {
