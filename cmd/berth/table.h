@@ -30,8 +30,9 @@ struct berth_table;
 /* docker's settings: minwidth 10, padding 3, padded with spaces.  Aborts on
  * out-of-memory, like every allocation in the CLI. */
 struct berth_table *berth_table_new(void);
-/* Other settings (tabwriter's minwidth, padding and padchar; padchar '\t'
- * is not supported and pads with spaces). */
+/* Other settings (tabwriter's minwidth, padding and padchar).  A '\t'
+ * padchar is repeated like any other: tabwriter's tab-stop padding is not
+ * implemented. */
 struct berth_table *berth_table_new_full(size_t minwidth, size_t padding, char padchar);
 /* Append raw text (cells and lines as above); may contain NUL bytes. */
 void berth_table_write(struct berth_table *t, const char *text, size_t len);
