@@ -128,15 +128,18 @@ store_files() {
   (cd "$TEST_ROOT" && find layers blobs 2>/dev/null | LC_ALL=C sort)
 }
 
-# docker's units.HumanSizeWithPrecision(n, 3): decimal units, 3 significant digits.
+# docker's units.HumanSizeWithPrecision(n, 3) (image and history sizes):
+# decimal units, 3 significant digits.  human_size4 is units.HumanSize, 4
+# digits (system df, reclaimed space, shared/unique/virtual sizes).
 human_size() {
-  awk -v n="$1" 'BEGIN {
+  awk -v n="$1" -v p="${2:-3}" 'BEGIN {
     split("B kB MB GB TB PB EB ZB YB", u, " ")
     i = 1
     while (n >= 1000 && i < 9) { n /= 1000.0; i++ }
-    printf "%.3g%s\n", n, u[i]
+    printf "%.*g%s\n", p, n, u[i]
   }'
 }
+human_size4() { human_size "$1" 4; }
 
 # A tabwriter table (docker's: minwidth 10, padding 3): every row's cells start
 # where the header's labels start.  Labels are given because some contain spaces.

@@ -340,8 +340,10 @@ busybox:latest"
       assert_output '["Containers","CreatedAt","CreatedSince","Digest","ID","Repository","SharedSize","Size","Tag","UniqueSize","VirtualSize"]'
     done
     run berth images --format "$fmt" busybox
-    run jq -e --arg id "${BUSYBOX_ID:7:12}" '.ID == $id and .Repository == "busybox" and .Tag == "latest"
-      and .Digest == "<none>" and (.Size | test("^[0-9.]+[kMG]?B$"))
+    size=$(berth image inspect -f '{{.Size}}' busybox)
+    run jq -e --arg id "${BUSYBOX_ID:7:12}" --arg s3 "$(human_size "$size")" --arg s4 "$(human_size4 "$size")" '
+      .ID == $id and .Repository == "busybox" and .Tag == "latest"
+      and .Digest == "<none>" and .Size == $s3 and .VirtualSize == $s4 and .Containers == "N/A"
       and (.CreatedAt | test("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [+-][0-9]{4} [A-Z]+$"))' <<<"$output"
     assert_success
   done
