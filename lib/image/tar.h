@@ -81,7 +81,8 @@ ssize_t berth_tar_reader_data(struct berth_tar_reader *t, size_t max, const void
 /* ---- apply ---------------------------------------------------------------- */
 
 struct berth_tar_apply_opts {
-  int tee_fd;             /* -1, or an fd receiving an exact copy of the raw input bytes */
+  int tee_fd;             /* -1, or an fd receiving an exact copy of the raw input bytes
+                           * (note: a zeroed struct means fd 0; set -1) */
   /* true: the layer is unpacked on its own (overlayfs lowerdir): ".wh.NAME"
    * becomes a char device 0:0 named NAME and ".wh..wh..opq" sets
    * trusted.overlay.opaque="y" on its directory.  false: apply onto an
@@ -127,8 +128,9 @@ struct berth_tar_apply_result {
  * are applied after all entries.  Hard links must point at an existing
  * non-directory inside the root (absolute targets are resolved inside it);
  * a hard link to a symlink links the symlink itself.  Hard-link entries
- * carry no metadata of their own.  xattrs trusted.overlay.* in the input are
- * dropped; ENOTSUP/EPERM from setting other xattrs are ignored (as docker).
+ * carry no metadata of their own.  xattrs trusted.overlay.* and
+ * user.overlay.* in the input are dropped (overlayfs would act on them);
+ * ENOTSUP/EPERM from setting other xattrs are ignored (as docker).
  *
  * On failure nothing outside root_dirfd has been touched, but partial content
  * may remain inside it: unpack into a fresh staging directory and remove it
