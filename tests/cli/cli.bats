@@ -64,7 +64,9 @@ usage_regex() {
   assert_line --regexp '^ API version: +1\.[0-9]+'
   assert_line --regexp "^ OS/Arch: +linux/(amd64|arm64|arm|386|ppc64le|s390x|riscv64)$"
   assert_line --regexp '^Server'
-  assert_line --regexp "^  Kernel: +$(uname -r | sed 's/[.+]/\\&/g')$"
+  assert_line --regexp '^ Engine:$'
+  assert_line --regexp '^  Version: +[0-9]+\.[0-9]+\.[0-9]+'
+  assert_line --regexp '^  API version: +1\.[0-9]+ \(minimum version 1\.[0-9]+\)$'
 }
 
 @test "version --format '{{.Client.Version}}' prints the bare version, the one -v and --version print" {
