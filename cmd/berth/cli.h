@@ -48,6 +48,7 @@ struct cli {
 /* Exit codes, docker's. */
 #define CLI_EXIT_USAGE 125 /* bad flags, and engine failures for run */
 #define CLI_EXIT_ERROR 1
+#define CLI_EXIT_TEMPLATE 64 /* a --format that does not parse (inspect, version, info) */
 
 /* Parse flags of `cmd`: on --help prints help and returns 0 with *ret_done set.
  * Positional arguments are left in argv[0..*ret_argc).  With interspersed false,
@@ -57,10 +58,14 @@ int cli_parse_flags(struct cli *cli, const struct cli_command *cmd, const struct
 /* docker's "requires exactly/at least/at most N argument(s)" checks; print and
  * return CLI_EXIT_ERROR (1) on mismatch, 0 when fine. */
 int cli_require_args(struct cli *cli, const struct cli_command *cmd, int argc, int min, int max);
+/* --filter values must be name=value: a flag error (exit 125) otherwise. */
+int cli_check_filters(struct cli *cli, char **filters, const char *shown);
 void cli_print_help(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, FILE *out);
 /* Print "Error: ..." for err and return `code`. */
 int cli_fail(berth_error_t *err, int code);
 int cli_failf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "Error: <fmt>: <strerror(errnum) in lower case>", as Go prints system errors. */
+int cli_fail_errno(int code, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Open the engine lazily (flag parsing and --help never touch the store). */
 int cli_engine(struct cli *cli, struct berth_engine **ret);
 

@@ -47,10 +47,11 @@ static void split_repo_tag(const char *s, char **repo, char **tag)
 
 static json_t *image_row(const json_t *img, const char *repo, const char *tag, const char *digest, bool no_trunc)
 {
-  char size[32], id[80], created_at[64], since[64];
+  char size[32], vsize[32], id[80], created_at[64], since[64];
   const char *full = berth_json_str(img, "Id");
   time_t created = (time_t)berth_json_int(img, "Created", 0);
   berth_human_size(berth_json_int(img, "Size", 0), size, sizeof(size));
+  berth_human_size_prec((double)berth_json_int(img, "Size", 0), 4, vsize, sizeof(vsize));
   snprintf(id, sizeof(id), "%s", no_trunc ? full : full + 7);
   if (!no_trunc)
     id[12] = '\0';
@@ -58,7 +59,7 @@ static json_t *image_row(const json_t *img, const char *repo, const char *tag, c
   cli_format_since(created, since, sizeof(since));
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Repository", repo, "Tag", tag,
                    "Digest", digest, "CreatedSince", since, "CreatedAt", created_at, "Size", size, "Containers", "N/A",
-                   "SharedSize", "N/A", "UniqueSize", "N/A", "VirtualSize", size);
+                   "SharedSize", "N/A", "UniqueSize", "N/A", "VirtualSize", vsize);
 }
 
 /* One row per tag (docker's table), digests matched to their repository. */
@@ -118,7 +119,7 @@ int cmd_images(struct cli *cli, const struct cli_command *cmd, int argc, char **
   size_t i;
   if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
     return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 0, 1)))
+  if ((rc = cli_require_args(cli, cmd, argc, 0, 1)) || (rc = cli_check_filters(cli, filters, "-f, --filter")))
     return rc;
   if ((rc = cli_engine(cli, &e)))
     return rc;
@@ -129,14 +130,8 @@ int cmd_images(struct cli *cli, const struct cli_command *cmd, int argc, char **
     return cli_fail(&err, CLI_EXIT_ERROR);
   json_array_foreach(list, i, img) image_rows(rows, img, no_trunc, digests);
   if (quiet) {
-    cleanup_json json_t *seen = json_object();
-    json_array_foreach(rows, i, img)
-    {
-      const char *id = berth_json_str(img, "ID");
-      if (!json_object_get(seen, id))
-        printf("%s\n", id);
-      json_object_set_new(seen, id, json_true());
-    }
+    /* One id per row, repeated for each tag, as docker prints them. */
+    json_array_foreach(rows, i, img) printf("%s\n", berth_json_str(img, "ID"));
     return 0;
   }
   return cli_output_rows(rows, format,
@@ -188,20 +183,6 @@ int cmd_rmi(struct cli *cli, const struct cli_command *cmd, int argc, char **arg
   return status;
 }
 
-static int print_prune(const json_t *res)
-{
-  char size[32];
-  json_t *deleted = json_object_get(res, "ImagesDeleted");
-  if (json_array_size(deleted)) {
-    printf("Deleted Images:\n");
-    cli_print_report(deleted);
-    printf("\n");
-  }
-  berth_human_size(berth_json_int(res, "SpaceReclaimed", 0), size, sizeof(size));
-  printf("Total reclaimed space: %s\n", size);
-  return 0;
-}
-
 int cmd_image_prune(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
   bool all = false, force = false, done;
@@ -218,7 +199,7 @@ int cmd_image_prune(struct cli *cli, const struct cli_command *cmd, int argc, ch
   int rc;
   if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
     return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)))
+  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_check_filters(cli, filters, "--filter")))
     return rc;
   if (!force && !cli_confirm(all ? "WARNING! This will remove all images without at least one container associated to "
                                "them."
@@ -228,7 +209,7 @@ int cmd_image_prune(struct cli *cli, const struct cli_command *cmd, int argc, ch
     return rc;
   if (!(res = berth_image_prune(e, all, filters, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
-  return print_prune(res);
+  return cli_print_prune(res);
 }
 
 /* ---- inspect, history ---- */
@@ -246,7 +227,7 @@ static int inspect_images(struct cli *cli, char **names, int n, const char *form
     if (!j) {
       if (any_object && err && err->code == ENOENT) {
         berth_error_release(&err);
-        berth_error_set(&err, ENOENT, "No such object: %s", names[i]);
+        berth_error_set_plain(&err, ENOENT, "No such object: %s", names[i]);
       }
       status = cli_fail(&err, CLI_EXIT_ERROR);
       continue;
@@ -382,11 +363,11 @@ int cmd_import(struct cli *cli, const struct cli_command *cmd, int argc, char **
   if (strcmp(argv[0], "-") == 0)
     fd = dup(0);
   else if (strstr(argv[0], "://"))
-    return cli_failf(CLI_EXIT_ERROR, "importing from a URL is not supported: download `%s` first", argv[0]);
+    opts.url = argv[0];
   else
     fd = open(argv[0], O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return cli_failf(CLI_EXIT_ERROR, "open %s: %s", argv[0], strerror(errno));
+  if (fd < 0 && !opts.url)
+    return cli_fail_errno(CLI_EXIT_ERROR, errno, "open %s", argv[0]);
   opts.reference = argc > 1 ? argv[1] : NULL;
   opts.changes = changes;
   opts.message = message;
@@ -432,7 +413,7 @@ int cmd_save(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
       abort();
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-      return cli_failf(CLI_EXIT_ERROR, "open %s: %s", output, strerror(errno));
+      return cli_fail_errno(CLI_EXIT_ERROR, errno, "open %s", output);
   } else {
     fd = dup(1);
   }
@@ -444,7 +425,7 @@ int cmd_save(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   if (tmp && (fsync(fd) < 0 || rename(tmp, output) < 0)) {
     int saved = errno;
     unlink(tmp);
-    return cli_failf(CLI_EXIT_ERROR, "write %s: %s", output, strerror(saved));
+    return cli_fail_errno(CLI_EXIT_ERROR, saved, "write %s", output);
   }
   return 0;
 }
@@ -473,13 +454,14 @@ int cmd_load(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
     return cli_failf(CLI_EXIT_ERROR, "requested load from stdin, but stdin is empty");
   fd = input ? open(input, O_RDONLY | O_CLOEXEC) : dup(0);
   if (fd < 0)
-    return cli_failf(CLI_EXIT_ERROR, "open %s: %s", input, strerror(errno));
+    return cli_fail_errno(CLI_EXIT_ERROR, errno, "open %s", input);
   if ((rc = cli_engine(cli, &e)))
     return rc;
   if (!(loaded = berth_image_load(e, fd, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
-  if (!quiet)
-    json_array_foreach(loaded, i, v) printf("%s\n", json_string_value(v));
+  /* -q hides progress (there is none yet); docker prints the result anyway. */
+  (void)quiet;
+  json_array_foreach(loaded, i, v) printf("%s\n", json_string_value(v));
   return 0;
 }
 

@@ -47,7 +47,7 @@ int cmd_version(struct cli *cli, const struct cli_command *cmd, int argc, char *
                 "Server", "Version", BERTH_VERSION, "ApiVersion", BERTH_API_VERSION, "MinAPIVersion", "1.24", "Os",
                 "linux", "Arch", go_arch(u.machine), "KernelVersion", u.release);
   if (format)
-    return cli_output_template(v, format);
+    return cli_output_template(v, format, "version");
   printf("Client:\n Version:           %s\n API version:       %s\n OS/Arch:           linux/%s\n Context:           "
          "default\n\nServer: berth (daemonless)\n Engine:\n  Version:          %s\n  API version:      %s (minimum "
          "version 1.24)\n  OS/Arch:          linux/%s\n  Kernel:           %s\n",
@@ -76,7 +76,7 @@ int cmd_info(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   if (!(info = berth_system_info(e, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
   if (format)
-    return cli_output_template(info, format);
+    return cli_output_template(info, format, NULL);
   berth_bytes_size((double)berth_json_int(info, "MemTotal", 0), mem, sizeof(mem));
   printf("Client:\n Version:    %s\n Context:    default\n Debug Mode: %s\n\n", BERTH_VERSION,
          cli->debug ? "true" : "false");
@@ -103,14 +103,18 @@ static const struct cli_header df_headers[] = {
 static json_t *df_row(const char *type, size_t total, size_t active, int64_t size, int64_t reclaimable)
 {
   char s[32], r[32], rr[48];
-  berth_human_size(size, s, sizeof(s));
-  berth_human_size(reclaimable, r, sizeof(r));
+  /* docker's df uses units.HumanSize: four significant digits */
+  berth_human_size_prec((double)size, 4, s, sizeof(s));
+  berth_human_size_prec((double)reclaimable, 4, r, sizeof(r));
   if (size > 0)
     snprintf(rr, sizeof(rr), "%s (%d%%)", r, (int)(reclaimable * 100 / size));
   else
     snprintf(rr, sizeof(rr), "%s", r);
-  return json_pack("{s:s, s:I, s:I, s:s, s:s}", "Type", type, "TotalCount", (json_int_t)total, "Active",
-                   (json_int_t)active, "Size", s, "Reclaimable", rr);
+  char t[24], a[24];
+  snprintf(t, sizeof(t), "%zu", total);
+  snprintf(a, sizeof(a), "%zu", active);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", type, "TotalCount", t, "Active", a, "Size", s,
+                   "Reclaimable", rr);
 }
 
 static int df_verbose(const json_t *df)
@@ -138,8 +142,8 @@ static int df_verbose(const json_t *df)
     }
     snprintf(id, sizeof(id), "%.12s", berth_json_str(img, "Id") + 7);
     berth_human_size(sz, size, sizeof(size));
-    berth_human_size(sh, shared, sizeof(shared));
-    berth_human_size(sz - sh, unique, sizeof(unique));
+    berth_human_size_prec((double)sh, 4, shared, sizeof(shared));
+    berth_human_size_prec((double)(sz - sh), 4, unique, sizeof(unique));
     cli_format_since((time_t)berth_json_int(img, "Created", 0), since, sizeof(since));
     json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository",
                                           repo ? repo : "<none>", "Tag", tag, "ID", id, "CreatedSince", since, "Size",
@@ -207,15 +211,16 @@ int cmd_system_prune(struct cli *cli, const struct cli_command *cmd, int argc, c
   struct berth_engine *e;
   berth_error_t err = NULL;
   cleanup_json json_t *res = NULL;
-  char size[32];
   int rc;
   if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)))
+  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_check_filters(cli, filters, "--filter")))
     return rc;
   if (!force) {
     char warning[512];
-    snprintf(warning, sizeof(warning), "WARNING! This will remove:\n  - all stopped containers\n%s  - %s\n  - unused build cache\n",
+    snprintf(warning, sizeof(warning),
+             "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one "
+             "container\n%s  - %s\n  - unused build cache\n",
              volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
              all ? "all images without at least one container associated to them" : "all dangling images");
     if (!cli_confirm(warning))
@@ -225,12 +230,5 @@ int cmd_system_prune(struct cli *cli, const struct cli_command *cmd, int argc, c
     return rc;
   if (!(res = berth_system_prune(e, all, filters, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
-  if (json_array_size(json_object_get(res, "ImagesDeleted"))) {
-    printf("Deleted Images:\n");
-    cli_print_report(json_object_get(res, "ImagesDeleted"));
-    printf("\n");
-  }
-  berth_human_size(berth_json_int(res, "SpaceReclaimed", 0), size, sizeof(size));
-  printf("Total reclaimed space: %s\n", size);
-  return 0;
+  return cli_print_prune(res);
 }

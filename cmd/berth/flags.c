@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* docker-style flag parsing (pflag rules: --name=value, --name value, -x value,
  * -xvalue, grouped short booleans -aq, "--" ends flags), help and usage errors. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,9 @@
 
 static const struct cli_flag help_flag = {"help", 0, CLI_BOOL, NULL, NULL, "Print usage", false};
 
+/* docker 28's shape: the message, the usage line, a pointer to --help. */
+static const struct cli_command *current_cmd;
+
 static void usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void usage_error(struct cli *cli, const char *fmt, ...)
 {
@@ -19,7 +23,9 @@ static void usage_error(struct cli *cli, const char *fmt, ...)
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\nSee '%s --help'.\n", cli->path);
+  if (current_cmd)
+    fprintf(stderr, "\n\nUsage:  %s %s\n", cli->path, current_cmd->usage);
+  fprintf(stderr, "\nRun '%s --help' for more information\n", cli->path);
 }
 
 static const struct cli_flag *find_long(const struct cli_flag *flags, const char *name, size_t n)
@@ -168,6 +174,7 @@ int cli_parse_flags(struct cli *cli, const struct cli_command *cmd, const struct
   int n = *argc, out = 0;
   bool help = false, only_args = false;
   *ret_done = false;
+  current_cmd = cmd;
   for (int i = 0; i < n; i++) {
     const char *a = argv[i];
     if (only_args || a[0] != '-' || a[1] == '\0') {
@@ -192,20 +199,37 @@ int cli_parse_flags(struct cli *cli, const struct cli_command *cmd, const struct
   return 0;
 }
 
+int cli_check_filters(struct cli *cli, char **filters, const char *shown)
+{
+  for (size_t i = 0; filters && filters[i]; i++)
+    if (!strchr(filters[i], '=')) {
+      usage_error(cli, "invalid argument \"%s\" for \"%s\" flag: bad format of filter (expected name=value)",
+                  filters[i], shown);
+      return CLI_EXIT_USAGE;
+    }
+  return 0;
+}
+
 int cli_require_args(struct cli *cli, const struct cli_command *cmd, int argc, int min, int max)
 {
-  const char *what = NULL;
-  int n = 0;
-  if (min == max && argc != min)
-    what = "exactly", n = min;
-  else if (argc < min)
-    what = "at least", n = min;
-  else if (max >= 0 && argc > max)
-    what = "at most", n = max;
-  if (!what)
+  const char *pointer = "Run";
+  char what[64];
+  if (min == max && argc != min) {
+    if (min == 0)
+      snprintf(what, sizeof(what), "accepts no arguments");
+    else
+      snprintf(what, sizeof(what), "requires %d argument%s", min, min == 1 ? "" : "s");
+  } else if (argc < min) {
+    snprintf(what, sizeof(what), "requires at least %d argument%s", min, min == 1 ? "" : "s");
+    pointer = "See";
+  } else if (max >= 0 && argc > max) {
+    snprintf(what, sizeof(what), "requires at most %d argument%s", max, max == 1 ? "" : "s");
+    pointer = "See";
+  } else {
     return 0;
-  fprintf(stderr, "\"%s\" requires %s %d argument%s.\nSee '%s --help'.\n\nUsage:  %s %s\n\n%s\n", cli->path, what, n,
-          n == 1 ? "" : "s", cli->path, cli->path, cmd->usage, cmd->summary);
+  }
+  fprintf(stderr, "berth: '%s' %s\n\nUsage:  %s %s\n\n%s '%s --help' for more information\n", cli->path, what,
+          cli->path, cmd->usage, pointer, cli->path);
   return CLI_EXIT_ERROR;
 }
 
@@ -221,7 +245,7 @@ void cli_print_help(struct cli *cli, const struct cli_command *cmd, const struct
 {
   size_t width = 0;
   char label[160];
-  fprintf(out, "\nUsage:  %s %s\n\n%s\n", cli->path, cmd->usage, cmd->summary);
+  fprintf(out, "Usage:  %s %s\n\n%s\n", cli->path, cmd->usage, cmd->summary);
   if (cmd->aliases)
     fprintf(out, "\nAliases:\n  %s\n", cmd->aliases);
   if (!flags || !flags->name)
@@ -245,6 +269,18 @@ int cli_fail(berth_error_t *err, int code)
   cleanup_free char *s = berth_error_string(err ? *err : NULL);
   fprintf(stderr, "Error: %s\n", s);
   berth_error_release(err);
+  return code;
+}
+
+int cli_fail_errno(int code, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  const char *text = strerror(errnum);
+  fputs("Error: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, ": %c%s\n", tolower((unsigned char)text[0]), text + 1);
   return code;
 }
 

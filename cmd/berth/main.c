@@ -19,20 +19,16 @@ static const struct cli_command image_commands[] = {
     {"bootstrap", "[OPTIONS] busybox|debian [REPOSITORY[:TAG]]", "Make a base image from the host, without a registry",
      cmd_image_bootstrap, NULL, NULL, NULL},
     {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history, NULL, NULL, NULL},
-    {"import", "[OPTIONS] file|-  [REPOSITORY[:TAG]]",
+    {"import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
      "Import the contents from a tarball to create a filesystem image", cmd_import, NULL, NULL, NULL},
     {"inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images", cmd_image_inspect,
      NULL, NULL, NULL},
     {"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmd_load, NULL, NULL, NULL},
     {"ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmd_images, NULL,
      "berth image ls, berth image list, berth images", NULL},
-    {"list", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmd_images, NULL,
-     "berth image ls, berth image list, berth images", "hidden"},
     {"prune", "[OPTIONS]", "Remove unused images", cmd_image_prune, NULL, NULL, NULL},
     {"rm", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmd_rmi, NULL,
      "berth image rm, berth image remove, berth rmi", NULL},
-    {"remove", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmd_rmi, NULL,
-     "berth image rm, berth image remove, berth rmi", "hidden"},
     {"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
      cmd_save, NULL, NULL, NULL},
     {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmd_tag,
@@ -54,10 +50,10 @@ static const struct cli_command commands[] = {
      "common"},
     {"image", "COMMAND", "Manage images", NULL, image_commands, NULL, "management"},
     {"system", "COMMAND", "Manage berth", NULL, system_commands, NULL, "management"},
-    {"help", "[COMMAND]", "Help about any command", cmd_help, NULL, NULL, NULL},
+    {"help", "[command]", "Help about any command", cmd_help, NULL, NULL, NULL},
     {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history, NULL,
      "berth image history, berth history", NULL},
-    {"import", "[OPTIONS] file|- [REPOSITORY[:TAG]]",
+    {"import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
      "Import the contents from a tarball to create a filesystem image", cmd_import, NULL,
      "berth image import, berth import", NULL},
     {"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on berth objects", cmd_inspect, NULL,
@@ -78,8 +74,16 @@ static const struct cli_command root_command = {"berth", "[OPTIONS] COMMAND",
                                                 "A daemonless, Docker-compatible container engine", NULL, commands,
                                                 NULL, NULL};
 
+/* Other names a subcommand answers to (docker's cobra aliases). */
+static const struct {
+  const char *alias, *name;
+} subcommand_aliases[] = {{"list", "ls"}, {"remove", "rm"}};
+
 static const struct cli_command *find_command(const struct cli_command *table, const char *name)
 {
+  for (size_t i = 0; table != commands && i < sizeof(subcommand_aliases) / sizeof(subcommand_aliases[0]); i++)
+    if (strcmp(name, subcommand_aliases[i].alias) == 0)
+      name = subcommand_aliases[i].name;
   for (const struct cli_command *c = table; c && c->name; c++)
     if (strcmp(c->name, name) == 0)
       return c;
@@ -90,8 +94,8 @@ static void print_group(const struct cli_command *table, const char *title, cons
 {
   bool any = false;
   for (const struct cli_command *c = table; c->name; c++) {
-    bool in = group ? (c->group && strcmp(c->group, group) == 0) : (!c->group || strcmp(c->group, "hidden") == 0);
-    if (!in || (c->group && strcmp(c->group, "hidden") == 0))
+    bool in = group ? (c->group && strcmp(c->group, group) == 0) : !c->group;
+    if (!in)
       continue;
     if (!any)
       fprintf(out, "\n%s:\n", title);
@@ -102,7 +106,7 @@ static void print_group(const struct cli_command *table, const char *title, cons
 
 static void print_command_list(struct cli *cli, const struct cli_command *cmd, FILE *out)
 {
-  fprintf(out, "\nUsage:  %s %s\n\n%s\n", cli->path, cmd->usage, cmd->summary);
+  fprintf(out, "Usage:  %s %s\n\n%s\n", cli->path, cmd->usage, cmd->summary);
   if (cmd == &root_command) {
     print_group(cmd->subcommands, "Common Commands", "common", out);
     print_group(cmd->subcommands, "Management Commands", "management", out);
@@ -134,16 +138,16 @@ static int dispatch(struct cli *cli, const struct cli_command *table_cmd, int ar
   }
   c = find_command(table_cmd->subcommands, argv[0]);
   if (!c) {
-    if (argv[0][0] == '-')
-      fprintf(stderr, "unknown flag: %s\nSee '%s --help'.\n", argv[0], cli->path);
-    else if (table_cmd == &root_command)
-      fprintf(stderr, "%s: '%s' is not a berth command.\nSee '%s --help'\n", cli->path, argv[0], cli->path);
-    else {
-      fprintf(stderr, "%s: unknown command: %s %s\n\nRun '%s --help' for more information\n", cli->path, cli->path,
-              argv[0], cli->path);
-      return CLI_EXIT_ERROR;
+    if (argv[0][0] == '-') {
+      fprintf(stderr, "unknown flag: %s\n\nUsage:  %s %s\n\nRun '%s --help' for more information\n", argv[0],
+              cli->path, table_cmd == &root_command ? "[OPTIONS] COMMAND [ARG...]" : "COMMAND", cli->path);
+      return CLI_EXIT_USAGE;
     }
-    return CLI_EXIT_USAGE;
+    fprintf(stderr, "berth: unknown command: %s %s\n\n", cli->path, argv[0]);
+    if (table_cmd != &root_command)
+      fprintf(stderr, "Usage:  %s\n\n", cli->path);
+    fprintf(stderr, "Run '%s --help' for more information\n", cli->path);
+    return CLI_EXIT_ERROR;
   }
   path_push(cli, c->name);
   if (c->subcommands)
@@ -155,6 +159,11 @@ static int cmd_help(struct cli *cli, const struct cli_command *cmd, int argc, ch
 {
   const struct cli_command *table = &root_command;
   char *help_argv[] = {(char *)"--help", NULL};
+  const struct cli_flag flags[] = {{NULL, 0, 0, NULL, NULL, NULL, false}};
+  bool done;
+  int rc;
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
+    return rc;
   snprintf(cli->path, sizeof(cli->path), "berth");
   for (int i = 0; i < argc; i++) {
     const struct cli_command *c = find_command(table->subcommands, argv[i]);
@@ -194,7 +203,7 @@ int main(int argc, char **argv)
     const char *a = argv[i];
     if (!strcmp(a, "--root") || !strcmp(a, "--runroot")) {
       if (i + 1 >= argc)
-        return fprintf(stderr, "flag needs an argument: %s\nSee 'berth --help'.\n", a), CLI_EXIT_USAGE;
+        return fprintf(stderr, "flag needs an argument: %s\n\nUsage:  berth [OPTIONS] COMMAND [ARG...]\n\nRun 'berth --help' for more information\n", a), CLI_EXIT_USAGE;
       *(a[2] == 'r' && a[3] == 'o' ? &cli.root : &cli.runroot) = argv[++i];
     } else if (!strncmp(a, "--root=", 7)) {
       cli.root = a + 7;
@@ -208,7 +217,9 @@ int main(int argc, char **argv)
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       break;
     } else {
-      fprintf(stderr, "unknown flag: %s\nSee 'berth --help'.\n", a);
+      fprintf(stderr, "unknown flag: %s\n\nUsage:  berth [OPTIONS] COMMAND [ARG...]\n\nRun 'berth --help' for more "
+                      "information\n",
+              a);
       return CLI_EXIT_USAGE;
     }
   }

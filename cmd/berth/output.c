@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Presenting results: tables and --format templates the way docker prints
  * them, inspect output, times. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +41,22 @@ out:
   return rc;
 }
 
-int cli_output_template(json_t *obj, const char *format)
+int cli_output_template(json_t *obj, const char *format, const char *name)
 {
   struct berth_template *t = NULL;
   berth_error_t err = NULL;
   cleanup_free char *pre = berth_template_preformat(format);
   const struct berth_template_opts opts = {.missing = BERTH_TEMPLATE_MAP_ERROR};
   if (berth_template_parse(pre, &t, &err) < 0) {
-    berth_error_prefix(&err, "template parsing error");
-    return cli_fail(&err, CLI_EXIT_ERROR);
+    /* docker's inspect, version and info exit 64 on a template that does not parse */
+    const char *msg = err->msg;
+    /* docker names the template after the command that parses it ("version") */
+    if (name && *name && strncmp(msg, "template: :", 11) == 0)
+      fprintf(stderr, "template parsing error: template: %s:%s\n", name, msg + 11);
+    else
+      fprintf(stderr, "template parsing error: %s\n", msg);
+    berth_error_release(&err);
+    return CLI_EXIT_TEMPLATE;
   }
   if (berth_template_exec(t, obj, &opts, stdout, &err) < 0) {
     berth_template_free(t);
@@ -69,9 +77,15 @@ int cli_output_inspect(json_t *items, const char *format)
     printf("%s\n", s ? s : "[]");
     return 0;
   }
+  if (strcmp(format, "json") == 0) {
+    /* docker: the default output, as one compact line */
+    cleanup_free char *s = json_dumps(items, JSON_COMPACT);
+    printf("%s\n", s ? s : "[]");
+    return 0;
+  }
   json_array_foreach(items, i, v)
   {
-    int rc = cli_output_template(v, strcmp(format, "json") == 0 ? "{{json .}}" : format);
+    int rc = cli_output_template(v, format, NULL);
     if (rc)
       return rc;
   }
@@ -87,6 +101,32 @@ void cli_print_report(const json_t *report)
     const char *key = json_object_iter_key(json_object_iter((json_t *)v));
     printf("%s: %s\n", key, json_string_value(json_object_get(v, key)));
   }
+}
+
+void cli_print_prune_report(const json_t *report)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach(report, i, v)
+  {
+    const char *key = json_object_iter_key(json_object_iter((json_t *)v));
+    printf("%c%s: %s\n", tolower((unsigned char)key[0]), key + 1, json_string_value(json_object_get(v, key)));
+  }
+}
+
+int cli_print_prune(const json_t *res)
+{
+  char size[32];
+  json_t *deleted = json_object_get(res, "ImagesDeleted");
+  if (json_array_size(deleted)) {
+    printf("Deleted Images:\n");
+    cli_print_prune_report(deleted);
+    printf("\n");
+  }
+  /* units.HumanSize: four significant digits */
+  berth_human_size_prec((double)berth_json_int(res, "SpaceReclaimed", 0), 4, size, sizeof(size));
+  printf("Total reclaimed space: %s\n", size);
+  return 0;
 }
 
 bool cli_confirm(const char *warning)

@@ -32,10 +32,15 @@ struct cli_header {
 int cli_output_rows(json_t *rows, const char *format, const char *default_table, const struct cli_header *headers);
 /* inspect: an indented JSON array, or the template once per element. */
 int cli_output_inspect(json_t *items, const char *format);
-/* One object through a template (version, info). */
-int cli_output_template(json_t *obj, const char *format);
+/* One object through a template (version, info); `name` names the template
+ * in parse errors as docker does ("version"), NULL for none. */
+int cli_output_template(json_t *obj, const char *format, const char *name);
 /* Print [{"Untagged": x}, {"Deleted": y}] as docker does. */
 void cli_print_report(const json_t *report);
+/* The same for prune, which docker prints in lower case ("deleted: ..."). */
+void cli_print_prune_report(const json_t *report);
+/* "Deleted Images:" and "Total reclaimed space:" of a prune result. */
+int cli_print_prune(const json_t *res);
 /* Ask "[y/N]" after `warning`; true for yes. */
 bool cli_confirm(const char *warning);
 /* "2024-05-01 10:11:12 +0000 UTC" (Go's time.String of a local time). */

@@ -2248,7 +2248,7 @@ int berth_template_parse(const char *src, struct berth_template **ret, berth_err
     parse_top(p);
     *ret = t;
   } else {
-    rc = berth_error_set(err, EINVAL, "%s", p->msg);
+    rc = berth_error_set_plain(err, EINVAL, "%s", p->msg);
     berth_template_free(t);
   }
   free(p->msg);
@@ -2518,7 +2518,7 @@ static int exec_fail(struct state *s, struct buf *msg)
   }
   buf_add(&b, msg->p ? msg->p : "", msg->len);
   buf_free(msg);
-  berth_error_set(s->err, EINVAL, "%s", b.p);
+  berth_error_set_plain(s->err, EINVAL, "%s", b.p);
   buf_free(&b);
   return -1;
 }

@@ -276,23 +276,23 @@ static int parse_size(const char *s, const int64_t *mult, int64_t *ret, berth_er
     if (strchr("0123456789. ", *p))
       sep = p;
   if (!sep)
-    return berth_error_set(err, EINVAL, "invalid size `%s`", s);
+    return berth_error_set_plain(err, EINVAL, "invalid size `%s`", s);
   num_len = (size_t)(sep - s) + (*sep == ' ' ? 0 : 1);
   sfx = sep + 1;
   if (berth_go_parse_float(s, num_len, &size) < 0 || isnan(size) || size < 0)
-    return berth_error_set(err, EINVAL, "invalid size `%s`", s);
+    return berth_error_set_plain(err, EINVAL, "invalid size `%s`", s);
   sfx_len = strlen(sfx);
   if (sfx_len > 3)
-    return berth_error_set(err, EINVAL, "invalid suffix `%s` in size `%s`", sfx, s);
+    return berth_error_set_plain(err, EINVAL, "invalid suffix `%s` in size `%s`", sfx, s);
   for (size_t i = 0; i < sfx_len; i++)
     lsfx[i] = lower_ascii(sfx[i]);
   if (sfx_len > 0 && lsfx[0] == 'b') {
     if (sfx_len > 1)
-      return berth_error_set(err, EINVAL, "invalid suffix `%s` in size `%s`", sfx, s);
+      return berth_error_set_plain(err, EINVAL, "invalid suffix `%s` in size `%s`", sfx, s);
   } else if (sfx_len > 0) {
     const char *u = strchr(units, lsfx[0]);
     if (!u || !*u || (sfx_len == 2 && lsfx[1] != 'b') || (sfx_len == 3 && strcmp(lsfx + 1, "ib") != 0))
-      return berth_error_set(err, EINVAL, "invalid suffix `%s` in size `%s`", sfx, s);
+      return berth_error_set_plain(err, EINVAL, "invalid suffix `%s` in size `%s`", sfx, s);
     size *= (double)mult[u - units];
   }
   if (size >= 9223372036854775808.0)
@@ -387,17 +387,17 @@ int berth_parse_duration(const char *s, int64_t *ret_ns, berth_error_t *err)
     return 0;
   }
   if (!*p)
-    return berth_error_set(err, EINVAL, "invalid duration `%s`", orig);
+    return berth_error_set_plain(err, EINVAL, "invalid duration `%s`", orig);
   while (*p) {
     uint64_t v = 0, f = 0, unit;
     double scale = 1;
     const char *start, *u;
     bool pre, post = false;
     if (!(*p == '.' || is_digit(*p)))
-      return berth_error_set(err, EINVAL, "invalid duration `%s`", orig);
+      return berth_error_set_plain(err, EINVAL, "invalid duration `%s`", orig);
     start = p;
     if (!leading_int(&p, &v))
-      return berth_error_set(err, EINVAL, "invalid duration `%s`", orig);
+      return berth_error_set_plain(err, EINVAL, "invalid duration `%s`", orig);
     pre = p != start;
     if (*p == '.') {
       const char *frac = ++p;
@@ -405,33 +405,33 @@ int berth_parse_duration(const char *s, int64_t *ret_ns, berth_error_t *err)
       post = p != frac;
     }
     if (!pre && !post)
-      return berth_error_set(err, EINVAL, "invalid duration `%s`", orig);
+      return berth_error_set_plain(err, EINVAL, "invalid duration `%s`", orig);
     u = p;
     while (*p && *p != '.' && !is_digit(*p))
       p++;
     if (p == u)
-      return berth_error_set(err, EINVAL, "missing unit in duration `%s`", orig);
+      return berth_error_set_plain(err, EINVAL, "missing unit in duration `%s`", orig);
     if (!duration_unit(u, (size_t)(p - u), &unit))
-      return berth_error_set(err, EINVAL, "unknown unit `%.*s` in duration `%s`", (int)(p - u), u, orig);
+      return berth_error_set_plain(err, EINVAL, "unknown unit `%.*s` in duration `%s`", (int)(p - u), u, orig);
     if (v > DURATION_LIMIT / unit)
-      return berth_error_set(err, EINVAL, "invalid duration `%s`", orig);
+      return berth_error_set_plain(err, EINVAL, "invalid duration `%s`", orig);
     v *= unit;
     if (f > 0) {
       /* float64 keeps fractions of hours nanosecond-accurate, as in Go */
       v += (uint64_t)((double)f * ((double)unit / scale));
       if (v > DURATION_LIMIT)
-        return berth_error_set(err, EINVAL, "invalid duration `%s`", orig);
+        return berth_error_set_plain(err, EINVAL, "invalid duration `%s`", orig);
     }
     d += v;
     if (d > DURATION_LIMIT)
-      return berth_error_set(err, EINVAL, "invalid duration `%s`", orig);
+      return berth_error_set_plain(err, EINVAL, "invalid duration `%s`", orig);
   }
   if (neg) {
     *ret_ns = d == DURATION_LIMIT ? INT64_MIN : -(int64_t)d;
     return 0;
   }
   if (d > (uint64_t)INT64_MAX)
-    return berth_error_set(err, EINVAL, "invalid duration `%s`", orig);
+    return berth_error_set_plain(err, EINVAL, "invalid duration `%s`", orig);
   *ret_ns = (int64_t)d;
   return 0;
 }

@@ -51,8 +51,10 @@ struct berth_import_opts {
   char **changes;        /* Dockerfile instructions: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR */
   const char *message;   /* history comment */
   const char *platform;  /* "os/arch", default the host's */
+  const char *url;       /* http(s) URL to download the tarball from; fd is then unused */
 };
-/* Import a root filesystem tarball (plain, gzip or zstd) read from fd. */
+/* Import a root filesystem tarball (plain, gzip or zstd) read from fd or
+ * downloaded from opts->url. */
 BERTH_PUBLIC int berth_image_import(struct berth_engine *e, int fd, const struct berth_import_opts *opts,
                                     char **ret_id, berth_error_t *err);
 

@@ -81,6 +81,6 @@ int berth_digest_validate(const char *digest, berth_error_t *err)
   if (berth_digest_is_valid(digest))
     return 0;
   if (digest && strchr(digest, ':') && strncmp(digest, "sha256:", 7) != 0)
-    return berth_error_set(err, EINVAL, "unsupported digest algorithm in `%.80s`", digest);
-  return berth_error_set(err, EINVAL, "invalid digest `%.80s`", digest ? digest : "");
+    return berth_error_set_plain(err, EINVAL, "unsupported digest algorithm in `%.80s`", digest);
+  return berth_error_set_plain(err, EINVAL, "invalid digest `%.80s`", digest ? digest : "");
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The error object: creation, prefixing, release and printing. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,10 @@ char *berth_error_string(const struct berth_error *e)
   if (!e)
     return strdup("unknown error");
   if (e->code > 0 && !e->plain) {
-    if (asprintf(&s, "%s: %s", e->msg, strerror(e->code)) < 0)
+    /* Go (and so docker) prints system errors in lower case:
+     * "open /x: no such file or directory". */
+    const char *text = strerror(e->code);
+    if (asprintf(&s, "%s: %c%s", e->msg, tolower((unsigned char)text[0]), text + 1) < 0)
       abort();
   } else if (!(s = strdup(e->msg)))
     abort();

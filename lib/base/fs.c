@@ -123,7 +123,7 @@ int berth_mkdir_p(int dirfd, const char *path, mode_t mode, berth_error_t *err)
   if (!copy)
     abort();
   if (!berth_path_is_clean_relative(path))
-    return berth_error_set(err, EINVAL, "mkdir `%s`: not a clean relative path", path);
+    return berth_error_set_plain(err, EINVAL, "mkdir `%s`: not a clean relative path", path);
   for (p = copy;; p++) {
     if (*p == '/' || *p == '\0') {
       char saved = *p;

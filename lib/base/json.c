@@ -12,7 +12,7 @@ json_t *berth_json_loadb(const char *buf, size_t len, const char *what, berth_er
   json_error_t je;
   json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
   if (!j) {
-    berth_error_set(err, EINVAL, "parse %s: %s (line %d, column %d)", what, je.text, je.line, je.column);
+    berth_error_set_plain(err, EINVAL, "parse %s: %s (line %d, column %d)", what, je.text, je.line, je.column);
     return NULL;
   }
   return j;

@@ -40,14 +40,14 @@ int berth_parse_rfc3339(const char *s, int64_t *ret_ns, berth_error_t *err)
   const char *p;
   int64_t frac = 0, off = 0;
   if (!s || !(p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
-    return berth_error_set(err, EINVAL, "invalid timestamp `%s`", s ? s : "");
+    return berth_error_set_plain(err, EINVAL, "invalid timestamp `%s`", s ? s : "");
   if (*p == '.') {
     int digits = 0;
     for (p++; isdigit((unsigned char)*p); p++, digits++)
       if (digits < 9)
         frac = frac * 10 + (*p - '0');
     if (digits == 0)
-      return berth_error_set(err, EINVAL, "invalid timestamp `%s`", s);
+      return berth_error_set_plain(err, EINVAL, "invalid timestamp `%s`", s);
     for (; digits < 9; digits++)
       frac *= 10;
   }
@@ -59,10 +59,10 @@ int berth_parse_rfc3339(const char *s, int64_t *ret_ns, berth_error_t *err)
     off = (int64_t)(hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
     p += 6;
   } else {
-    return berth_error_set(err, EINVAL, "invalid timestamp `%s`", s);
+    return berth_error_set_plain(err, EINVAL, "invalid timestamp `%s`", s);
   }
   if (*p)
-    return berth_error_set(err, EINVAL, "invalid timestamp `%s`", s);
+    return berth_error_set_plain(err, EINVAL, "invalid timestamp `%s`", s);
   {
     /* Outside what int64 nanoseconds hold (Go's zero time, year 1, among
      * them): saturate rather than overflow. */
@@ -90,7 +90,7 @@ int berth_parse_go_duration(const char *s, int64_t *ret_ns, berth_error_t *err)
   double total = 0;
   bool neg = false;
   if (!s || !*s)
-    return berth_error_set(err, EINVAL, "time: invalid duration \"%s\"", s ? s : "");
+    return berth_error_set_plain(err, EINVAL, "time: invalid duration \"%s\"", s ? s : "");
   if (*p == '-' || *p == '+')
     neg = *p++ == '-';
   if (strcmp(p, "0") == 0) {
@@ -102,7 +102,7 @@ int berth_parse_go_duration(const char *s, int64_t *ret_ns, berth_error_t *err)
     double v = strtod(p, &end);
     size_t best = 0, idx = 0;
     if (end == p || (!isdigit((unsigned char)*p) && *p != '.'))
-      return berth_error_set(err, EINVAL, "time: invalid duration \"%s\"", s);
+      return berth_error_set_plain(err, EINVAL, "time: invalid duration \"%s\"", s);
     p = end;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
       size_t n = strlen(units[i].unit);
@@ -112,7 +112,7 @@ int berth_parse_go_duration(const char *s, int64_t *ret_ns, berth_error_t *err)
       }
     }
     if (!best)
-      return berth_error_set(err, EINVAL, "time: missing unit in duration \"%s\"", s);
+      return berth_error_set_plain(err, EINVAL, "time: missing unit in duration \"%s\"", s);
     total += v * units[idx].ns;
     p += best;
   }
@@ -127,7 +127,7 @@ int berth_parse_time_filter(const char *s, int64_t *ret_ns, berth_error_t *err)
   int64_t d;
   berth_error_t ign __attribute__((cleanup(berth_error_release))) = NULL;
   if (!s || !*s)
-    return berth_error_set(err, EINVAL, "invalid time filter: empty value");
+    return berth_error_set_plain(err, EINVAL, "invalid time filter: empty value");
   if (berth_parse_go_duration(s, &d, &ign) == 0) {
     *ret_ns = berth_now_ns() - d;
     return 0;
@@ -151,6 +151,6 @@ int berth_parse_time_filter(const char *s, int64_t *ret_ns, berth_error_t *err)
     *ret_ns = (int64_t)timegm(&tm) * 1000000000LL;
     return 0;
   }
-  return berth_error_set(err, EINVAL, "invalid time filter `%s`: expected a duration, a unix timestamp or a date",
+  return berth_error_set_plain(err, EINVAL, "invalid time filter `%s`: expected a duration, a unix timestamp or a date",
                          s);
 }

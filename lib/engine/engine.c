@@ -62,7 +62,7 @@ const char *berth_engine_resolve_image(json_t *table, const char *name, berth_er
   cleanup_free char *normalized = berth_engine_normalize_ref(name, &parse_err);
   const char *id;
   if (!name || !*name) {
-    berth_error_set(err, EINVAL, "invalid reference format");
+    berth_error_set_plain(err, EINVAL, "invalid reference format");
     return NULL;
   }
   id = berth_images_lookup(table, normalized, name, err);
@@ -81,7 +81,7 @@ json_t *berth_engine_parse_filters(char **filters, const char *const *allowed, b
     json_t *arr;
     if (!eq) {
       json_decref(out);
-      berth_error_set(err, EINVAL, "bad format of filter (expected name=value)");
+      berth_error_set_plain(err, EINVAL, "bad format of filter (expected name=value)");
       return NULL;
     }
     key = strndup(filters[i], (size_t)(eq - filters[i]));
@@ -89,7 +89,7 @@ json_t *berth_engine_parse_filters(char **filters, const char *const *allowed, b
       ok = ok || strcmp(allowed[k], key) == 0;
     if (!ok) {
       json_decref(out);
-      berth_error_set(err, EINVAL, "invalid filter '%s'", key);
+      berth_error_set_plain(err, EINVAL, "invalid filter '%s'", key);
       return NULL;
     }
     arr = json_object_get(out, key);

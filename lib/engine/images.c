@@ -5,13 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/json.h"
 #include "base/timeutil.h"
 #include "engine/engine-internal.h"
 #include "image/image.h"
 #include "image/bootstrap.h"
+#include "image/fetch.h"
 #include "image/import.h"
 #include "oci/reference.h"
 
@@ -57,20 +60,32 @@ static bool label_matches(const json_t *labels, const char *want)
 }
 
 /* docker's reference filter: path.Match of the pattern against the familiar
- * "name" and "name:tag" of each tag. */
+ * "name:tag" and "name" of each tag; the fully qualified forms match too, so
+ * `images docker.io/library/busybox:latest` finds busybox:latest. */
 static bool reference_matches(const json_t *tags, const char *pattern)
 {
   size_t i;
   json_t *v;
   json_array_foreach(tags, i, v)
   {
-    const char *t = json_string_value(v);
-    cleanup_free char *repo = strdup(t);
+    const char *forms[4] = {json_string_value(v), NULL, NULL, NULL};
+    cleanup_free char *repo = strdup(forms[0]), *full = NULL, *full_repo = NULL;
+    cleanup_error berth_error_t ign = NULL;
     char *colon = strrchr(repo, ':');
     if (colon && !strchr(colon, '/'))
       *colon = '\0';
-    if (fnmatch(pattern, t, FNM_PATHNAME) == 0 || fnmatch(pattern, repo, FNM_PATHNAME) == 0)
-      return true;
+    forms[1] = repo;
+    if ((full = berth_engine_normalize_ref(forms[0], &ign))) {
+      full_repo = strdup(full);
+      colon = strrchr(full_repo, ':');
+      if (colon && !strchr(colon, '/'))
+        *colon = '\0';
+      forms[2] = full;
+      forms[3] = full_repo;
+    }
+    for (size_t k = 0; k < 4; k++)
+      if (forms[k] && fnmatch(pattern, forms[k], FNM_PATHNAME) == 0)
+        return true;
   }
   return false;
 }
@@ -108,7 +123,7 @@ static int parse_list_filters(json_t *table, char **filters, struct list_filters
     else if (!strcasecmp(s, "false") || !strcmp(s, "0"))
       lf->dangling = 0;
     else
-      return berth_error_set(err, EINVAL, "invalid filter 'dangling=%s'", s);
+      return berth_error_set_plain(err, EINVAL, "invalid filter 'dangling=%s'", s);
   }
   json_array_foreach(json_object_get(f, "before"), i, v)
   {
@@ -136,7 +151,8 @@ static int parse_list_filters(json_t *table, char **filters, struct list_filters
   return 0;
 }
 
-static bool summary_passes(const json_t *sum, int64_t created_ns, const struct list_filters *lf)
+/* docker's reference filter also narrows the image's tags to the matching ones. */
+static bool summary_passes(json_t *sum, int64_t created_ns, const struct list_filters *lf)
 {
   json_t *tags = json_object_get(sum, "RepoTags"), *v;
   size_t i;
@@ -147,9 +163,18 @@ static bool summary_passes(const json_t *sum, int64_t created_ns, const struct l
     return false;
   json_array_foreach(lf->labels, i, v) if (!label_matches(json_object_get(sum, "Labels"), json_string_value(v))) return false;
   if (json_array_size(lf->references)) {
-    bool any = false;
-    json_array_foreach(lf->references, i, v) any = any || reference_matches(tags, json_string_value(v));
-    if (!any)
+    json_t *kept = json_array(), *tag;
+    size_t k;
+    json_array_foreach(tags, k, tag)
+    {
+      cleanup_json json_t *one = json_pack("[O]", tag);
+      bool any = false;
+      json_array_foreach(lf->references, i, v) any = any || reference_matches(one, json_string_value(v));
+      if (any)
+        json_array_append(kept, tag);
+    }
+    json_object_set_new(sum, "RepoTags", kept);
+    if (json_array_size(kept) == 0)
       return false;
   }
   return true;
@@ -263,7 +288,8 @@ json_t *berth_image_inspect(struct berth_engine *e, const char *name, berth_erro
   out = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s?, s:s, s:s, s:o, s:s, s:s, s:I, s:{s:{s:s?}, s:s}, s:{s:s, s:O}, "
                   "s:{s:s}}",
                   "Id", id, "RepoTags", familiar_list(json_object_get(rec, "names")), "RepoDigests",
-                  familiar_list(json_object_get(rec, "digests")), "Parent", "", "Comment", "", "Created",
+                  familiar_list(json_object_get(rec, "digests")), "Parent", "", "Comment",
+                  berth_json_str(cfg, "comment") ? berth_json_str(cfg, "comment") : "", "Created",
                   berth_json_str(cfg, "created"), "DockerVersion", "", "Author",
                   berth_json_str(cfg, "author") ? berth_json_str(cfg, "author") : "", "Config",
                   docker_config(json_object_get(cfg, "config")), "Architecture",
@@ -273,7 +299,7 @@ json_t *berth_image_inspect(struct berth_engine *e, const char *name, berth_erro
                   "overlay", "RootFS", "Type", "layers", "Layers", diff_ids ? diff_ids : json_array(), "Metadata",
                   "LastTagTime", tagged[0] ? tagged : "0001-01-01T00:00:00Z");
   if (!out)
-    berth_error_set(err, EINVAL, "inspect `%s`: malformed image config", name);
+    berth_error_set_plain(err, EINVAL, "inspect `%s`: malformed image config", name);
   else if (berth_json_str(cfg, "variant"))
     json_object_set_new(out, "Variant", json_string(berth_json_str(cfg, "variant")));
   return out;
@@ -333,10 +359,10 @@ int berth_image_tag(struct berth_engine *e, const char *source, const char *targ
   struct berth_reference r = {0};
   const char *id;
   if (berth_reference_parse(target, &r, err) < 0)
-    return -1;
+    return berth_error_prefix(err, "\"%s\" is not a valid repository/tag", target);
   if (r.digest) {
     berth_reference_clear(&r);
-    return berth_error_set(err, EINVAL, "refusing to create a tag with a digest reference");
+    return berth_error_set_plain(err, EINVAL, "refusing to create a tag with a digest reference");
   }
   berth_reference_with_default_tag(&r);
   ref = berth_reference_string(&r);
@@ -462,7 +488,7 @@ json_t *berth_image_prune(struct berth_engine *e, bool all, char **filters, bert
     if (!strcasecmp(s, "false") || !strcmp(s, "0"))
       all = true;
     else if (strcasecmp(s, "true") && strcmp(s, "1")) {
-      berth_error_set(err, EINVAL, "invalid filter 'dangling=%s'", s);
+      berth_error_set_plain(err, EINVAL, "invalid filter 'dangling=%s'", s);
       goto fail;
     }
   }
@@ -505,12 +531,24 @@ int berth_image_import(struct berth_engine *e, int fd, const struct berth_import
       return -1;
     if (r.digest) {
       berth_reference_clear(&r);
-      return berth_error_set(err, EINVAL, "refusing to create a tag with a digest reference");
+      return berth_error_set_plain(err, EINVAL, "refusing to create a tag with a digest reference");
     }
     berth_reference_with_default_tag(&r);
     ref = berth_reference_string(&r);
     berth_reference_clear(&r);
     o.reference = ref;
+  }
+  if (opts->url) {
+    cleanup_close int tmp = berth_tmpfile_unlinked(e->store->root_fd, err);
+    cleanup_free char *comment = NULL;
+    if (tmp < 0 || berth_fetch_url(opts->url, tmp, err) < 0 || lseek(tmp, 0, SEEK_SET) < 0)
+      return berth_error_prefix(err, "import");
+    if (!o.message || !*o.message) {
+      if (asprintf(&comment, "Imported from %s", opts->url) < 0)
+        abort();
+      o.message = comment;
+    }
+    return berth_image_import_fd(e->store, tmp, &o, ret_id, err);
   }
   return berth_image_import_fd(e->store, fd, &o, ret_id, err);
 }
@@ -531,7 +569,7 @@ int berth_image_bootstrap(struct berth_engine *e, const struct berth_bootstrap_o
   if (!(ref = berth_engine_normalize_ref(opts->reference ? opts->reference : dflt, err)))
     return -1;
   if (strchr(ref, '@'))
-    return berth_error_set(err, EINVAL, "refusing to create a tag with a digest reference");
+    return berth_error_set_plain(err, EINVAL, "refusing to create a tag with a digest reference");
   if (debian)
     return berth_bootstrap_debian(e->store, suite, opts->mirror, ref, ret_id, err);
   return berth_bootstrap_busybox(e->store, opts->busybox, ref, ret_id, err);

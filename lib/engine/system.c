@@ -30,20 +30,28 @@ json_t *berth_system_df(struct berth_engine *e, berth_error_t *err)
   int64_t layers_size = 0;
   if (!table || !(images = berth_image_list(e, &lo, err)))
     return NULL;
-  /* Unique layers, each counted once however many images share it. */
+  /* What the images occupy on disk, each layer counted once however many
+   * images share it: unpacked content, the stored layer tars, configs and
+   * manifests.  Removing every image frees exactly this (see prune). */
   json_object_foreach(json_object_get(table, "images"), id, rec)
   {
     size_t k;
     json_t *c;
+    int64_t meta = 0;
+    const char *manifest = berth_json_str(rec, "manifest");
+    cleanup_error berth_error_t ign = NULL;
+    if (berth_blob_stat(e->store, id, &meta, &ign) == 0)
+      layers_size += meta;
+    if (manifest && berth_blob_stat(e->store, manifest, &meta, &ign) == 0)
+      layers_size += meta;
     json_array_foreach(json_object_get(rec, "layers"), k, c)
     {
       struct berth_layer l;
-      cleanup_error berth_error_t ign = NULL;
       const char *chain = json_string_value(c);
       if (!chain || json_object_get(seen, chain) || berth_layer_get(e->store, chain, &l, &ign) < 0)
         continue;
       json_object_set_new(seen, chain, json_integer(l.size));
-      layers_size += l.size;
+      layers_size += l.size + l.blob_size;
     }
   }
   /* SharedSize: bytes of layers this image shares with another image. */

@@ -47,7 +47,7 @@ int berth_image_save(struct berth_engine *e, char **names, enum berth_archive_fo
   size_t n = 0;
   int r;
   if (!table || !(groups = group_by_image(table, names, err)))
-    return berth_error_prefix(err, "save");
+    return -1;
   items = calloc(json_object_size(groups) + 1, sizeof(*items));
   if (!items)
     abort();
@@ -66,13 +66,10 @@ int berth_image_save(struct berth_engine *e, char **names, enum berth_archive_fo
   for (size_t i = 0; i < n; i++)
     free(items[i].refs);
   free(items);
-  return r < 0 ? berth_error_prefix(err, "save") : 0;
+  return r;
 }
 
 json_t *berth_image_load(struct berth_engine *e, int fd, berth_error_t *err)
 {
-  json_t *out = berth_archive_load(e->store, fd, err);
-  if (!out)
-    berth_error_prefix(err, "load");
-  return out;
+  return berth_archive_load(e->store, fd, err);
 }

@@ -57,13 +57,13 @@ static int check_static_elf(int fd, const char *path, berth_error_t *err)
   Elf64_Ehdr eh;
   if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
       eh.e_ident[EI_CLASS] != ELFCLASS64)
-    return berth_error_set(err, ENOEXEC, "`%s` is not a 64-bit ELF executable", path);
+    return berth_error_set_plain(err, ENOEXEC, "`%s` is not a 64-bit ELF executable", path);
   for (int i = 0; i < eh.e_phnum; i++) {
     Elf64_Phdr ph;
     if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) != (ssize_t)sizeof(ph))
-      return berth_error_set(err, ENOEXEC, "`%s`: truncated ELF program headers", path);
+      return berth_error_set_plain(err, ENOEXEC, "`%s`: truncated ELF program headers", path);
     if (ph.p_type == PT_INTERP)
-      return berth_error_set(err, ENOEXEC, "`%s` is dynamically linked: install busybox-static", path);
+      return berth_error_set_plain(err, ENOEXEC, "`%s` is dynamically linked: install busybox-static", path);
   }
   return 0;
 }
@@ -274,7 +274,7 @@ int berth_bootstrap_busybox(struct berth_store *s, const char *busybox_path, con
   if ((bb = open(found, O_RDONLY | O_CLOEXEC)) < 0)
     return berth_error_set(err, errno, "bootstrap busybox: open `%s`", found);
   if (fstat(bb, &st) < 0 || !S_ISREG(st.st_mode))
-    return berth_error_set(err, EINVAL, "bootstrap busybox: `%s` is not a regular file", found);
+    return berth_error_set_plain(err, EINVAL, "bootstrap busybox: `%s` is not a regular file", found);
   if (check_static_elf(bb, found, err) < 0 || !(applets = list_applets(found, err)))
     return berth_error_prefix(err, "bootstrap busybox");
   if ((tar_fd = memfd_create("berth-bootstrap", MFD_CLOEXEC)) < 0)
@@ -288,19 +288,32 @@ int berth_bootstrap_busybox(struct berth_store *s, const char *busybox_path, con
   return register_one_layer(s, tar_fd, reference, cc, st.st_mtime, created_by, ret_id, err);
 }
 
+/* The host's Debian mirror: the first "URIs:" (deb822) or "deb URI" line of
+ * apt's sources that is not the security archive; comments are skipped. */
 static char *host_debian_mirror(void)
 {
   static const char *const files[] = {"/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list", NULL};
   for (size_t i = 0; files[i]; i++) {
     cleanup_free char *buf = NULL;
     cleanup_error berth_error_t ign = NULL;
-    char *p;
     if (berth_read_file_at(AT_FDCWD, files[i], &buf, NULL, &ign) < 0)
       continue;
-    for (p = strstr(buf, "http"); p; p = strstr(p + 1, "http")) {
-      size_t n = strcspn(p, " \t\n");
-      if (n > 7 && memmem(p, n, "/debian", 7) && !memmem(p, n, "security", 8))
-        return strndup(p, n);
+    for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+      char *uri = NULL;
+      size_t n;
+      line += strspn(line, " \t");
+      if (strncmp(line, "URIs:", 5) == 0)
+        uri = line + 5;
+      else if (strncmp(line, "deb ", 4) == 0)
+        uri = line + 4;
+      if (!uri)
+        continue;
+      uri += strspn(uri, " \t");
+      if (*uri == '[') /* deb [options] URI */
+        uri = strchr(uri, ']') ? strchr(uri, ']') + 1 : uri, uri += strspn(uri, " \t");
+      n = strcspn(uri, " \t");
+      if ((strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0) && !memmem(uri, n, "security", 8))
+        return strndup(uri, n);
     }
   }
   return strdup("http://deb.debian.org/debian");
@@ -320,7 +333,7 @@ static int run_debootstrap(const char *suite, const char *dir, const char *mirro
     int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (nul >= 0)
       dup2(nul, 1);
-    execl(prog, "debootstrap", "--variant=minbase", "--", suite, dir, mirror, (char *)NULL);
+    execl(prog, "debootstrap", "--variant=minbase", suite, dir, mirror, (char *)NULL);
     _exit(127);
   }
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -341,8 +354,11 @@ int berth_bootstrap_debian(struct berth_store *s, const char *suite, const char 
   struct berth_tar_write_opts wopts = {0};
   struct berth_tar_write_result wres;
   int r = -1;
-  if (!suite || !*suite || strspn(suite, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(suite))
-    return berth_error_set(err, EINVAL, "bootstrap debian: invalid suite `%s`", suite ? suite : "");
+  if (!suite || !*suite || strspn(suite, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(suite) || suite[0] == '-')
+    return berth_error_set_plain(err, EINVAL, "bootstrap debian: invalid suite `%s`", suite ? suite : "");
+  if (strncmp(m, "http://", 7) != 0 && strncmp(m, "https://", 8) != 0 && strncmp(m, "file:/", 6) != 0)
+    return berth_error_set_plain(err, EINVAL, "bootstrap debian: invalid mirror `%s`: an http, https or file URL",
+                                 m);
   if (asprintf(&dir, "%s/tmp-bootstrap-XXXXXX", s->root) < 0)
     abort();
   if (!mkdtemp(dir))

@@ -2,6 +2,7 @@
 /* Dockerfile-style config changes (`import --change`, later `commit --change`):
  * CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR. */
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@ static char **split_words(const char *s, berth_error_t *err)
     if (quote) {
       free(word);
       berth_strv_free(out);
-      berth_error_set(err, EINVAL, "unmatched quote");
+      berth_error_set_plain(err, EINVAL, "unmatched quote");
       return NULL;
     }
     word[w] = '\0';
@@ -73,7 +74,7 @@ static json_t *exec_or_shell_form(const char *args, bool shell, berth_error_t *e
     json_array_foreach(j, i, v) if (!json_is_string(v))
     {
       json_decref(j);
-      berth_error_set(err, EINVAL, "`%s`: a JSON array must hold strings only", args);
+      berth_error_set_plain(err, EINVAL, "`%s`: a JSON array must hold strings only", args);
       return NULL;
     }
     return j;
@@ -129,7 +130,7 @@ static int key_values(json_t *cfg, const char *args, bool env, const char *what,
   if (!words)
     return berth_error_prefix(err, "%s", what);
   if (!words[0])
-    return berth_error_set(err, EINVAL, "%s requires at least one argument", what);
+    return berth_error_set_plain(err, EINVAL, "%s requires at least one argument", what);
   if (!strchr(words[0], '=')) {
     const char *rest = args;
     while (isspace((unsigned char)*rest))
@@ -138,7 +139,7 @@ static int key_values(json_t *cfg, const char *args, bool env, const char *what,
     while (isspace((unsigned char)*rest))
       rest++;
     if (!words[1])
-      return berth_error_set(err, EINVAL, "%s must have two arguments", what);
+      return berth_error_set_plain(err, EINVAL, "%s must have two arguments", what);
     if (env)
       return set_env(cfg, words[0], strlen(words[0]), rest);
     return json_object_set_new(get_object(cfg, "Labels"), words[0], json_string(rest));
@@ -146,7 +147,7 @@ static int key_values(json_t *cfg, const char *args, bool env, const char *what,
   for (size_t i = 0; words[i]; i++) {
     char *eq = strchr(words[i], '=');
     if (!eq || eq == words[i])
-      return berth_error_set(err, EINVAL, "%s names can not be blank: `%s`", what, words[i]);
+      return berth_error_set_plain(err, EINVAL, "%s names can not be blank: `%s`", what, words[i]);
     if (env)
       set_env(cfg, words[i], (size_t)(eq - words[i]), eq + 1);
     else {
@@ -175,7 +176,7 @@ static int expose(json_t *cfg, const char *args, berth_error_t *err)
       hi = strtol(end + 1, &end, 10);
     if (*end || lo < 1 || hi > 65535 || hi < lo ||
         (strcasecmp(proto, "tcp") && strcasecmp(proto, "udp") && strcasecmp(proto, "sctp")))
-      return berth_error_set(err, EINVAL, "invalid containerPort: %s", words[i]);
+      return berth_error_set_plain(err, EINVAL, "invalid containerPort: %s", words[i]);
     for (long p = lo; p <= hi; p++) {
       char key[32];
       snprintf(key, sizeof(key), "%ld/%s", p, proto);
@@ -211,9 +212,18 @@ int berth_image_apply_change(json_t *cfg, const char *change, berth_error_t *err
     return key_values(cfg, p, false, "LABEL", err);
   if (!strcmp(cmd, "EXPOSE"))
     return expose(cfg, p, err);
+  if (!strcmp(cmd, "WORKDIR") && *p && *p != '/') {
+    /* A relative WORKDIR continues the previous one (docker). */
+    const char *prev = berth_json_str(cfg, "WorkingDir");
+    cleanup_free char *joined = NULL;
+    size_t plen = prev ? strlen(prev) : 0;
+    if (asprintf(&joined, "%s%s%s", prev && *prev ? prev : "", plen && prev[plen - 1] == '/' ? "" : "/", p) < 0)
+      abort();
+    return json_object_set_new(cfg, "WorkingDir", json_string(joined));
+  }
   if (!strcmp(cmd, "USER") || !strcmp(cmd, "WORKDIR") || !strcmp(cmd, "STOPSIGNAL")) {
     if (!*p)
-      return berth_error_set(err, EINVAL, "%s requires exactly one argument", cmd);
+      return berth_error_set_plain(err, EINVAL, "%s requires exactly one argument", cmd);
     return json_object_set_new(cfg, !strcmp(cmd, "USER") ? "User" : cmd[0] == 'W' ? "WorkingDir" : "StopSignal",
                                json_string(p));
   }
@@ -234,5 +244,5 @@ int berth_image_apply_change(json_t *cfg, const char *change, berth_error_t *err
     }
     return json_array_append_new(ob, json_string(p));
   }
-  return berth_error_set(err, EINVAL, "%s is not a valid change command", cmd[0] ? cmd : change);
+  return berth_error_set_plain(err, EINVAL, "%s is not a valid change command", cmd[0] ? cmd : change);
 }

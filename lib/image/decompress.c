@@ -179,10 +179,10 @@ static int detect(struct producer *p, berth_error_t *err)
     if (!p->zd)
       return berth_error_set(err, ENOMEM, "initialise zstd decoder");
   } else if (has_prefix(b, len, "\xfd" "7zXZ\0", 6)) {
-    return berth_error_set(err, ENOTSUP, "xz-compressed layers are not supported");
+    return berth_error_set_plain(err, ENOTSUP, "xz-compressed layers are not supported");
   } else if (len >= 10 && memcmp(b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9' &&
              memcmp(b + 4, "\x31\x41\x59\x26\x53\x59", 6) == 0) {
-    return berth_error_set(err, ENOTSUP, "bzip2-compressed layers are not supported");
+    return berth_error_set_plain(err, ENOTSUP, "bzip2-compressed layers are not supported");
   } else {
     p->comp = BERTH_COMPRESSION_NONE;
     return 0;
@@ -223,7 +223,7 @@ static int produce_gzip(struct producer *p, struct chunk *c, berth_error_t *err)
     if (p->in_pos == p->in_len) {
       /* End of input: fine between members, truncation inside one. */
       if (p->z_in_member)
-        return berth_error_set(err, EINVAL, "truncated gzip stream");
+        return berth_error_set_plain(err, EINVAL, "truncated gzip stream");
       p->done = true;
       return 0;
     }
@@ -239,12 +239,12 @@ static int produce_gzip(struct producer *p, struct chunk *c, berth_error_t *err)
       /* Another member may follow (pigz, concatenated blobs): it must
        * start with the gzip magic, which inflate checks after a reset. */
       if (inflateReset(z) != Z_OK)
-        return berth_error_set(err, EINVAL, "reset gzip decoder");
+        return berth_error_set_plain(err, EINVAL, "reset gzip decoder");
       p->z_in_member = false;
     } else if (r == Z_BUF_ERROR) {
       continue; /* needs more input; loop reads it */
     } else if (r != Z_OK) {
-      return berth_error_set(err, EINVAL, "corrupt gzip stream: %s", z->msg ? z->msg : "inflate failed");
+      return berth_error_set_plain(err, EINVAL, "corrupt gzip stream: %s", z->msg ? z->msg : "inflate failed");
     }
   }
   return 0;
@@ -266,11 +266,11 @@ static int produce_zstd(struct producer *p, struct chunk *c, berth_error_t *err)
     in = (ZSTD_inBuffer){p->in, p->in_len, p->in_pos};
     r = ZSTD_decompressStream(p->zd, &out, &in);
     if (ZSTD_isError(r))
-      return berth_error_set(err, EINVAL, "corrupt zstd stream: %s", ZSTD_getErrorName(r));
+      return berth_error_set_plain(err, EINVAL, "corrupt zstd stream: %s", ZSTD_getErrorName(r));
     p->zd_hint = r;
     /* No progress at the end of input means the last frame is cut short. */
     if (p->in_eof && in.pos == in.size && out.pos == c->len && r != 0)
-      return berth_error_set(err, EINVAL, "truncated zstd stream");
+      return berth_error_set_plain(err, EINVAL, "truncated zstd stream");
     p->in_pos = in.pos;
     c->len = out.pos;
   }
@@ -301,7 +301,7 @@ static int produce(struct producer *p, struct chunk *c, berth_error_t *err)
   if (p->max_size > 0 && p->data_size + (int64_t)c->len > p->max_size) {
     c->len = (size_t)(p->max_size - p->data_size);
     if (r == 0)
-      r = berth_error_set(err, EFBIG, "uncompressed layer exceeds the limit of %lld bytes",
+      r = berth_error_set_plain(err, EFBIG, "uncompressed layer exceeds the limit of %lld bytes",
                           (long long)p->max_size);
   }
   if (p->data_hash && !p->consumer_hashes_data)

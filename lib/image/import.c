@@ -44,17 +44,19 @@ int berth_layer_unpack(struct berth_store *s, int fd, const char *parent_chain, 
     goto out;
   opts.tee_fd = berth_blob_writer_fd(w);
   memset(&res, 0, sizeof(res));
-  if (berth_tar_apply(fd, diff_fd, &opts, &res, err) < 0) {
-    berth_error_prefix(err, "unpack layer");
+  if (berth_tar_apply(fd, diff_fd, &opts, &res, err) < 0)
+    goto out;
+  if (res.raw_size == 0) {
+    berth_error_set_plain(err, EINVAL, "unpack layer: empty input: not a tar archive");
     goto out;
   }
   if (expected_blob && strcmp(expected_blob, res.raw_digest) != 0) {
-    berth_error_set(err, EINVAL, "unpack layer: digest mismatch: expected `%s`, got `%s`", expected_blob,
+    berth_error_set_plain(err, EINVAL, "unpack layer: digest mismatch: expected `%s`, got `%s`", expected_blob,
                     res.raw_digest);
     goto out;
   }
   if (expected_diff_id && strcmp(expected_diff_id, res.diff_id) != 0) {
-    berth_error_set(err, EINVAL, "unpack layer: diff id mismatch: expected `%s`, got `%s`", expected_diff_id,
+    berth_error_set_plain(err, EINVAL, "unpack layer: diff id mismatch: expected `%s`, got `%s`", expected_diff_id,
                     res.diff_id);
     goto out;
   }
@@ -93,7 +95,7 @@ int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_impo
   if (platform) {
     char *slash = strchr(platform, '/');
     if (!slash || slash == platform || !slash[1])
-      return berth_error_set(err, EINVAL, "invalid platform `%s`: expected os/arch", opts->platform);
+      return berth_error_set_plain(err, EINVAL, "invalid platform `%s`: expected os/arch", opts->platform);
     *slash = '\0';
     os = platform;
     arch = slash + 1;
@@ -102,7 +104,7 @@ int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_impo
   for (size_t i = 0; opts->changes && opts->changes[i]; i++)
     if (berth_image_apply_change(cc, opts->changes[i], err) < 0) {
       json_decref(cc);
-      return berth_error_prefix(err, "import");
+      return -1;
     }
   if (berth_layer_unpack(s, fd, NULL, NULL, NULL, &l, err) < 0) {
     json_decref(cc);
@@ -114,6 +116,8 @@ int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_impo
                      "created", created, "created_by", "", "comment",
                      opts->message && *opts->message ? opts->message : "Imported from -");
   if (!config)
-    return berth_error_set(err, EINVAL, "import: cannot build the image config");
+    return berth_error_set_plain(err, EINVAL, "import: cannot build the image config");
+  if (opts->message && *opts->message)
+    json_object_set_new(config, "comment", json_string(opts->message));
   return berth_image_register(s, config, &ropts, ret_id, err);
 }

@@ -489,7 +489,7 @@ static int clean_name(const char *name, char **ret, berth_error_t *err)
     const char *slash = strchr(p, '/');
     size_t clen = slash ? (size_t)(slash - p) : strlen(p);
     if (clen == 2 && p[0] == '.' && p[1] == '.')
-      return berth_error_set(err, EINVAL, "path escapes the layer root");
+      return berth_error_set_plain(err, EINVAL, "path escapes the layer root");
     if (clen > 0 && !(clen == 1 && p[0] == '.')) {
       if (n)
         out[n++] = '/';
@@ -585,7 +585,7 @@ static bool need_chmod(const struct apply *a, const struct berth_tar_header *h)
 static int check_ids(const struct berth_tar_header *h, berth_error_t *err)
 {
   if (h->uid >= UINT32_MAX || h->gid >= UINT32_MAX)
-    return berth_error_set(err, EINVAL, "invalid owner %lld:%lld", (long long)h->uid, (long long)h->gid);
+    return berth_error_set_plain(err, EINVAL, "invalid owner %lld:%lld", (long long)h->uid, (long long)h->gid);
   return 0;
 }
 
@@ -734,7 +734,7 @@ static int apply_symlink(struct apply *a, const struct berth_tar_header *h, char
 {
   struct parent p;
   if (!*h->linkname)
-    return berth_error_set(err, EINVAL, "empty symlink target");
+    return berth_error_set_plain(err, EINVAL, "empty symlink target");
   if (resolve_dir(a, parent, true, &p, err) < 0)
     return -1;
   for (int tries = 0;; tries++) {
@@ -793,9 +793,9 @@ static int apply_hardlink(struct apply *a, const struct berth_tar_header *h, con
   if (clean_name(h->linkname, &target, err) < 0)
     return berth_error_prefix(err, "hard link target");
   if (!*target)
-    return berth_error_set(err, EINVAL, "hard link to the layer root");
+    return berth_error_set_plain(err, EINVAL, "hard link to the layer root");
   if (strcmp(target, path) == 0)
-    return berth_error_set(err, EINVAL, "hard link to itself");
+    return berth_error_set_plain(err, EINVAL, "hard link to itself");
   split_path(target, &tparent, &tleaf);
   if (resolve_dir(a, tparent, false, &p, err) < 0)
     return berth_error_prefix(err, "hard link target");
@@ -902,7 +902,7 @@ static int apply_whiteout(struct apply *a, const struct berth_tar_header *h, cha
     return 0;
   }
   if (!*victim || strcmp(victim, ".") == 0 || strcmp(victim, "..") == 0)
-    return berth_error_set(err, EINVAL, "invalid whiteout name");
+    return berth_error_set_plain(err, EINVAL, "invalid whiteout name");
   if (a->overlay) {
     struct berth_tar_header wh = *h;
     wh.type = BERTH_TAR_CHAR;
@@ -934,7 +934,7 @@ static int apply_entry(struct apply *a, struct berth_tar_reader *t, const struct
   if (!*path) {
     if (h->type == BERTH_TAR_DIR)
       return 0; /* "./": docker leaves the root alone too */
-    return berth_error_set(err, EINVAL, "entry would replace the layer root");
+    return berth_error_set_plain(err, EINVAL, "entry would replace the layer root");
   }
   if (strncmp(path, ".wh..wh.", 8) == 0 && strcmp(path, ".wh..wh..opq") != 0) {
     /* aufs metadata at the top (.wh..wh.plnk/, .wh..wh.aufs): docker skips it. */
@@ -961,7 +961,7 @@ static int apply_entry(struct apply *a, struct berth_tar_reader *t, const struct
   case BERTH_TAR_FIFO:
     return apply_node(a, h, parent, leaf, err);
   }
-  return berth_error_set(err, ENOTSUP, "unsupported entry type");
+  return berth_error_set_plain(err, ENOTSUP, "unsupported entry type");
 }
 
 /* Directory modes and mtimes, children before parents.  A directory that a

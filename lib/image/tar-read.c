@@ -87,7 +87,7 @@ static int read_block(struct berth_tar_reader *t, unsigned char *blk, berth_erro
     if (n == 0) {
       if (have == 0)
         return 0;
-      return berth_error_set(err, EINVAL, "truncated tar header");
+      return berth_error_set_plain(err, EINVAL, "truncated tar header");
     }
     memcpy(blk + have, p, (size_t)n);
     have += (size_t)n;
@@ -103,7 +103,7 @@ static int skip_bytes(struct berth_tar_reader *t, int64_t n, berth_error_t *err)
     if (got < 0)
       return -1;
     if (got == 0)
-      return berth_error_set(err, EINVAL, "truncated tar archive");
+      return berth_error_set_plain(err, EINVAL, "truncated tar archive");
     n -= got;
   }
   return 0;
@@ -115,7 +115,7 @@ static int read_meta(struct berth_tar_reader *t, int64_t n, char **ret, berth_er
   cleanup_free char *buf = NULL;
   ssize_t got;
   if (n < 0 || n > MAX_META_SIZE)
-    return berth_error_set(err, EINVAL, "tar metadata header of %lld bytes is too large", (long long)n);
+    return berth_error_set_plain(err, EINVAL, "tar metadata header of %lld bytes is too large", (long long)n);
   buf = malloc((size_t)n + 1);
   if (!buf)
     abort();
@@ -123,7 +123,7 @@ static int read_meta(struct berth_tar_reader *t, int64_t n, char **ret, berth_er
   if (got < 0)
     return -1;
   if (got != n)
-    return berth_error_set(err, EINVAL, "truncated tar archive");
+    return berth_error_set_plain(err, EINVAL, "truncated tar archive");
   buf[n] = '\0';
   if (skip_bytes(t, (BLOCK - n % BLOCK) % BLOCK, err) < 0)
     return -1;
@@ -350,12 +350,12 @@ static int pax_record(struct pax_state *p, const char *key, const char *v, size_
     else
       pax_set_xattr(p, key + 13, v, vlen);
   } else if (strncmp(key, "GNU.sparse.", 11) == 0) {
-    return berth_error_set(err, ENOTSUP, "sparse files are not supported");
+    return berth_error_set_plain(err, ENOTSUP, "sparse files are not supported");
   }
   /* Everything else (atime, ctime, uname, gname, comment, charset,
    * hdrcharset, LIBARCHIVE.*, vendor keys) does not change what we unpack. */
   if (r < 0)
-    return berth_error_set(err, EINVAL, "invalid PAX record `%.64s`", key);
+    return berth_error_set_plain(err, EINVAL, "invalid PAX record `%.64s`", key);
   return 0;
 }
 
@@ -373,13 +373,13 @@ static int parse_pax(struct berth_tar_reader *t, const char *data, size_t len, b
     while (i < len && i < 20 && data[i] >= '0' && data[i] <= '9')
       n = n * 10 + (size_t)(data[i++] - '0');
     if (i == 0 || i >= len || data[i] != ' ' || n <= i + 1 || n > len || data[n - 1] != '\n') {
-      r = berth_error_set(err, EINVAL, "malformed PAX header");
+      r = berth_error_set_plain(err, EINVAL, "malformed PAX header");
       break;
     }
     rec = data + i + 1;
     eq = memchr(rec, '=', (size_t)(data + n - 1 - rec));
     if (!eq || eq == rec || memchr(rec, '\0', (size_t)(eq - rec))) {
-      r = berth_error_set(err, EINVAL, "malformed PAX header");
+      r = berth_error_set_plain(err, EINVAL, "malformed PAX header");
       break;
     }
     key = strndup(rec, (size_t)(eq - rec));
@@ -409,7 +409,7 @@ static int numeric_field(const unsigned char *blk, size_t off, size_t len, const
                          bool allow_negative, int64_t *out, berth_error_t *err)
 {
   if (parse_numeric(blk + off, len, out) < 0 || (!allow_negative && *out < 0))
-    return berth_error_set(err, EINVAL, "invalid %s in tar header", what);
+    return berth_error_set_plain(err, EINVAL, "invalid %s in tar header", what);
   return 0;
 }
 
@@ -464,7 +464,7 @@ static int build_entry(struct berth_tar_reader *t, const unsigned char *blk, ber
   if (p->has_devminor)
     dmin = p->devminor;
   if (dmaj > UINT32_MAX || dmin > UINT32_MAX)
-    return berth_error_set(err, EINVAL, "invalid device number in tar header");
+    return berth_error_set_plain(err, EINVAL, "invalid device number in tar header");
   h->devmajor = (uint32_t)dmaj;
   h->devminor = (uint32_t)dmin;
   h->xattrs = p->xattrs;
@@ -487,11 +487,11 @@ static int build_entry(struct berth_tar_reader *t, const unsigned char *blk, ber
     h->type = (enum berth_tar_type)type;
     break;
   case 'S':
-    return berth_error_set(err, ENOTSUP, "sparse files are not supported");
+    return berth_error_set_plain(err, ENOTSUP, "sparse files are not supported");
   default:
     if (type >= ' ' && type <= '~')
-      return berth_error_set(err, ENOTSUP, "unsupported tar entry type '%c'", type);
-    return berth_error_set(err, ENOTSUP, "unsupported tar entry type 0x%02x", (unsigned char)type);
+      return berth_error_set_plain(err, ENOTSUP, "unsupported tar entry type '%c'", type);
+    return berth_error_set_plain(err, ENOTSUP, "unsupported tar entry type 0x%02x", (unsigned char)type);
   }
   /* Only regular files carry data (Go's isHeaderOnlyType). */
   if (h->type != BERTH_TAR_REG)
@@ -510,7 +510,7 @@ static int handle_zero_block(struct berth_tar_reader *t, berth_error_t *err)
   if (r < 0)
     return -1;
   if (r > 0 && !is_zero_block(blk))
-    return berth_error_set(err, EINVAL, "invalid tar header after a zero block");
+    return berth_error_set_plain(err, EINVAL, "invalid tar header after a zero block");
   t->end = true;
   return 0;
 }
@@ -533,7 +533,7 @@ int berth_tar_reader_next(struct berth_tar_reader *t, const struct berth_tar_hea
       return -1;
     if (r == 0) {
       if (t->gnu_name || t->gnu_link || t->pax.path || t->pax.n_xattrs)
-        return berth_error_set(err, EINVAL, "truncated tar archive: extended header without entry");
+        return berth_error_set_plain(err, EINVAL, "truncated tar archive: extended header without entry");
       t->end = true;
       return 0;
     }
@@ -543,7 +543,7 @@ int berth_tar_reader_next(struct berth_tar_reader *t, const struct berth_tar_hea
       return 0;
     }
     if (!checksum_ok(blk))
-      return berth_error_set(err, EINVAL, "invalid tar header checksum");
+      return berth_error_set_plain(err, EINVAL, "invalid tar header checksum");
     type = (char)blk[156];
     if (type != 'x' && type != 'g' && type != 'L' && type != 'K')
       break;
@@ -579,7 +579,7 @@ ssize_t berth_tar_reader_data(struct berth_tar_reader *t, size_t max, const void
   if (n < 0)
     return -1;
   if (n == 0)
-    return berth_error_set(err, EINVAL, "truncated tar archive: entry data cut short");
+    return berth_error_set_plain(err, EINVAL, "truncated tar archive: entry data cut short");
   t->remaining -= n;
   return n;
 }

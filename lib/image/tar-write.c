@@ -125,7 +125,7 @@ static int out_write(struct out *o, const void *data, size_t len, berth_error_t 
   case BERTH_COMPRESSION_ZSTD:
     return out_zstd(o, data, len, ZSTD_e_continue, err);
   }
-  return berth_error_set(err, EINVAL, "unknown compression");
+  return berth_error_set_plain(err, EINVAL, "unknown compression");
 }
 
 static int out_init(struct out *o, int fd, const struct berth_tar_write_opts *opts, berth_error_t *err)
@@ -147,7 +147,7 @@ static int out_init(struct out *o, int fd, const struct berth_tar_write_opts *op
   case BERTH_COMPRESSION_GZIP:
     if (deflateInit2(&o->z, level ? level : Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
                      Z_DEFAULT_STRATEGY) != Z_OK)
-      return berth_error_set(err, EINVAL, "initialise gzip compression");
+      return berth_error_set_plain(err, EINVAL, "initialise gzip compression");
     o->z_ready = true;
     break;
   case BERTH_COMPRESSION_ZSTD:
@@ -155,10 +155,10 @@ static int out_init(struct out *o, int fd, const struct berth_tar_write_opts *op
     if (!o->zc)
       abort();
     if (level && ZSTD_isError(ZSTD_CCtx_setParameter(o->zc, ZSTD_c_compressionLevel, level)))
-      return berth_error_set(err, EINVAL, "invalid zstd level %d", level);
+      return berth_error_set_plain(err, EINVAL, "invalid zstd level %d", level);
     break;
   default:
-    return berth_error_set(err, EINVAL, "unknown compression %d", (int)o->comp);
+    return berth_error_set_plain(err, EINVAL, "unknown compression %d", (int)o->comp);
   }
   return 0;
 }
@@ -716,7 +716,7 @@ static int open_source_parent(int dirfd, const char *source, char **ret_leaf, be
   if (!copy)
     abort();
   if (!berth_path_is_clean_relative(source))
-    return berth_error_set(err, EINVAL, "archive `%s`: not a clean relative path", source);
+    return berth_error_set_plain(err, EINVAL, "archive `%s`: not a clean relative path", source);
   slash = strrchr(copy, '/');
   if (slash) {
     *slash = '\0';

@@ -138,11 +138,11 @@ static int parse_annotations(const json_t *obj, json_t **ret, berth_error_t *err
   if (!a)
     return 0;
   if (!json_is_object(a))
-    return berth_error_set(err, EINVAL, "annotations must be an object");
+    return berth_error_set_plain(err, EINVAL, "annotations must be an object");
   json_object_foreach(a, key, v)
   {
     if (!json_is_string(v))
-      return berth_error_set(err, EINVAL, "annotation `%.100s` must be a string", key);
+      return berth_error_set_plain(err, EINVAL, "annotation `%.100s` must be a string", key);
   }
   *ret = json_incref(a);
   return 0;
@@ -153,11 +153,11 @@ static int check_string_array(const json_t *a, const char *what, berth_error_t *
   size_t i;
   json_t *v;
   if (!json_is_array(a))
-    return berth_error_set(err, EINVAL, "%s must be an array of strings", what);
+    return berth_error_set_plain(err, EINVAL, "%s must be an array of strings", what);
   json_array_foreach(a, i, v)
   {
     if (!json_is_string(v))
-      return berth_error_set(err, EINVAL, "%s must be an array of strings", what);
+      return berth_error_set_plain(err, EINVAL, "%s must be an array of strings", what);
   }
   return 0;
 }
@@ -181,7 +181,7 @@ static int opt_string(const json_t *obj, const char *key, berth_error_t *err)
 {
   json_t *v = opt_get(obj, key);
   if (v && !json_is_string(v))
-    return berth_error_set(err, EINVAL, "%s must be a string", key);
+    return berth_error_set_plain(err, EINVAL, "%s must be a string", key);
   return 0;
 }
 
@@ -197,11 +197,11 @@ static int parse_platform(const json_t *obj, struct berth_descriptor *d, berth_e
   if (!p)
     return 0;
   if (!json_is_object(p))
-    return berth_error_set(err, EINVAL, "platform must be an object");
+    return berth_error_set_plain(err, EINVAL, "platform must be an object");
   os = json_object_get(p, "os");
   arch = json_object_get(p, "architecture");
   if (!json_is_string(os) || !json_is_string(arch))
-    return berth_error_set(err, EINVAL, "platform must have string os and architecture");
+    return berth_error_set_plain(err, EINVAL, "platform must have string os and architecture");
   if (opt_string(p, "variant", err) < 0 || opt_string(p, "os.version", err) < 0 ||
       opt_string_array(p, "os.features", err) < 0 || opt_string_array(p, "features", err) < 0)
     return berth_error_prefix(err, "platform");
@@ -217,10 +217,10 @@ static int parse_size(const json_t *obj, int64_t *ret, berth_error_t *err)
   json_t *v = json_object_get(obj, "size");
   json_int_t n;
   if (!json_is_integer(v))
-    return berth_error_set(err, EINVAL, "size must be an integer");
+    return berth_error_set_plain(err, EINVAL, "size must be an integer");
   n = json_integer_value(v);
   if (n < 0 || n > BERTH_OCI_MAX_BLOB_SIZE)
-    return berth_error_set(err, EINVAL, "size %lld out of range 0..2^53-1", (long long)n);
+    return berth_error_set_plain(err, EINVAL, "size %lld out of range 0..2^53-1", (long long)n);
   *ret = (int64_t)n;
   return 0;
 }
@@ -230,14 +230,14 @@ static int parse_descriptor(const json_t *j, struct berth_descriptor *d, berth_e
 {
   json_t *mt, *dg;
   if (!json_is_object(j))
-    return berth_error_set(err, EINVAL, "descriptor must be an object");
+    return berth_error_set_plain(err, EINVAL, "descriptor must be an object");
   mt = json_object_get(j, "mediaType");
   if (!json_is_string(mt) || !media_type_syntax_is_valid(json_string_value(mt)))
-    return berth_error_set(err, EINVAL, "mediaType must be a valid media type");
+    return berth_error_set_plain(err, EINVAL, "mediaType must be a valid media type");
   d->media_type = xstrdup(json_string_value(mt));
   dg = json_object_get(j, "digest");
   if (!json_is_string(dg))
-    return berth_error_set(err, EINVAL, "digest must be a string");
+    return berth_error_set_plain(err, EINVAL, "digest must be a string");
   if (berth_digest_validate(json_string_value(dg), err) < 0)
     return -1;
   memcpy(d->digest, json_string_value(dg), BERTH_DIGEST_STR_LEN);
@@ -255,14 +255,14 @@ static int doc_load(const char *buf, size_t len, size_t max, const char *what, j
 {
   json_t *j;
   if (!buf)
-    return berth_error_set(err, EINVAL, "parse %s: no data", what);
+    return berth_error_set_plain(err, EINVAL, "parse %s: no data", what);
   if (len > max)
-    return berth_error_set(err, EFBIG, "%s too large (%zu bytes, limit %zu)", what, len, max);
+    return berth_error_set_plain(err, EFBIG, "%s too large (%zu bytes, limit %zu)", what, len, max);
   if (!(j = berth_json_loadb(buf, len, what, err)))
     return -1;
   if (!json_is_object(j)) {
     json_decref(j);
-    return berth_error_set(err, EINVAL, "parse %s: not a JSON object", what);
+    return berth_error_set_plain(err, EINVAL, "parse %s: not a JSON object", what);
   }
   *ret = j;
   return 0;
@@ -272,11 +272,11 @@ static int check_schema_version(const json_t *j, berth_error_t *err)
 {
   json_t *v = json_object_get(j, "schemaVersion");
   if (!json_is_integer(v))
-    return berth_error_set(err, EINVAL, "schemaVersion must be an integer");
+    return berth_error_set_plain(err, EINVAL, "schemaVersion must be an integer");
   if (json_integer_value(v) == 1)
-    return berth_error_set(err, ENOTSUP, "docker schema 1 manifests are not supported");
+    return berth_error_set_plain(err, ENOTSUP, "docker schema 1 manifests are not supported");
   if (json_integer_value(v) != 2)
-    return berth_error_set(err, EINVAL, "unsupported schemaVersion %lld", (long long)json_integer_value(v));
+    return berth_error_set_plain(err, EINVAL, "unsupported schemaVersion %lld", (long long)json_integer_value(v));
   return 0;
 }
 
@@ -289,18 +289,18 @@ static const char *doc_media_type(const json_t *j, const char *const *expected, 
   if (!v)
     return expected[0];
   if (!json_is_string(v)) {
-    berth_error_set(err, EINVAL, "mediaType must be a string");
+    berth_error_set_plain(err, EINVAL, "mediaType must be a string");
     return NULL;
   }
   mt = json_string_value(v);
   if (in_list(expected, mt))
     return mt;
   if (is_schema1(mt))
-    berth_error_set(err, ENOTSUP, "docker schema 1 manifests are not supported");
+    berth_error_set_plain(err, ENOTSUP, "docker schema 1 manifests are not supported");
   else if (berth_media_type_is_manifest(mt) || berth_media_type_is_index(mt))
-    berth_error_set(err, EINVAL, "unexpected media type `%s`", mt);
+    berth_error_set_plain(err, EINVAL, "unexpected media type `%s`", mt);
   else
-    berth_error_set(err, EINVAL, "unsupported media type `%.128s`", mt);
+    berth_error_set_plain(err, EINVAL, "unsupported media type `%.128s`", mt);
   return NULL;
 }
 
@@ -311,15 +311,15 @@ static int parse_config_descriptor(const json_t *j, const char *manifest_type, s
   const char *want = docker ? BERTH_MEDIA_DOCKER_CONFIG : BERTH_MEDIA_OCI_CONFIG;
   json_t *c = json_object_get(j, "config");
   if (!c)
-    return berth_error_set(err, EINVAL, "config is missing");
+    return berth_error_set_plain(err, EINVAL, "config is missing");
   if (parse_descriptor(c, d, err) < 0)
     return berth_error_prefix(err, "config");
   if (strcmp(d->media_type, want) == 0)
     return 0;
   if (berth_media_type_is_config(d->media_type))
-    return berth_error_set(err, EINVAL, "config media type `%s` does not match manifest media type `%s`",
+    return berth_error_set_plain(err, EINVAL, "config media type `%s` does not match manifest media type `%s`",
                            d->media_type, manifest_type);
-  return berth_error_set(err, EINVAL, "config media type `%.128s` is not an image config", d->media_type);
+  return berth_error_set_plain(err, EINVAL, "config media type `%.128s` is not an image config", d->media_type);
 }
 
 static int parse_layers(const json_t *j, struct berth_manifest *m, berth_error_t *err)
@@ -327,9 +327,9 @@ static int parse_layers(const json_t *j, struct berth_manifest *m, berth_error_t
   json_t *a = json_object_get(j, "layers"), *v;
   size_t i;
   if (!json_is_array(a))
-    return berth_error_set(err, EINVAL, "layers must be an array");
+    return berth_error_set_plain(err, EINVAL, "layers must be an array");
   if (json_array_size(a) > BERTH_OCI_MAX_LAYERS)
-    return berth_error_set(err, EINVAL, "too many layers (%zu, limit %d)", json_array_size(a), BERTH_OCI_MAX_LAYERS);
+    return berth_error_set_plain(err, EINVAL, "too many layers (%zu, limit %d)", json_array_size(a), BERTH_OCI_MAX_LAYERS);
   m->layers = xcalloc(json_array_size(a), sizeof(*m->layers));
   json_array_foreach(a, i, v)
   {
@@ -338,7 +338,7 @@ static int parse_layers(const json_t *j, struct berth_manifest *m, berth_error_t
     if (parse_descriptor(v, d, err) < 0)
       return berth_error_prefix(err, "layers[%zu]", i);
     if (!berth_media_type_is_layer(d->media_type))
-      return berth_error_set(err, EINVAL, "layers[%zu]: unsupported layer media type `%.128s`", i, d->media_type);
+      return berth_error_set_plain(err, EINVAL, "layers[%zu]: unsupported layer media type `%.128s`", i, d->media_type);
   }
   return 0;
 }
@@ -348,7 +348,7 @@ static int manifest_from_json(const json_t *j, struct berth_manifest *m, berth_e
   const char *mt;
   /* CVE-2021-41190: a manifest must not also read as an index. */
   if (json_object_get(j, "manifests"))
-    return berth_error_set(err, EINVAL, "ambiguous document: a manifest must not have \"manifests\"");
+    return berth_error_set_plain(err, EINVAL, "ambiguous document: a manifest must not have \"manifests\"");
   if (check_schema_version(j, err) < 0 || !(mt = doc_media_type(j, manifest_types, err)))
     return -1;
   m->schema_version = 2;
@@ -379,16 +379,16 @@ static int index_from_json(const json_t *j, struct berth_index *idx, berth_error
   const char *mt;
   size_t i;
   if (json_object_get(j, "layers") || json_object_get(j, "config"))
-    return berth_error_set(err, EINVAL, "ambiguous document: an index must not have \"layers\" or \"config\"");
+    return berth_error_set_plain(err, EINVAL, "ambiguous document: an index must not have \"layers\" or \"config\"");
   if (check_schema_version(j, err) < 0 || !(mt = doc_media_type(j, index_types, err)))
     return -1;
   idx->schema_version = 2;
   idx->media_type = xstrdup(mt);
   a = json_object_get(j, "manifests");
   if (!json_is_array(a))
-    return berth_error_set(err, EINVAL, "manifests must be an array");
+    return berth_error_set_plain(err, EINVAL, "manifests must be an array");
   if (json_array_size(a) > BERTH_OCI_MAX_MANIFESTS)
-    return berth_error_set(err, EINVAL, "too many manifests (%zu, limit %d)", json_array_size(a),
+    return berth_error_set_plain(err, EINVAL, "too many manifests (%zu, limit %d)", json_array_size(a),
                            BERTH_OCI_MAX_MANIFESTS);
   idx->manifests = xcalloc(json_array_size(a), sizeof(*idx->manifests));
   json_array_foreach(a, i, v)
@@ -422,28 +422,28 @@ static int detect_from_json(const json_t *j, enum berth_oci_kind *ret, berth_err
   json_t *v = opt_get(j, "mediaType");
   const char *mt;
   if (has_manifests && has_image)
-    return berth_error_set(err, EINVAL, "ambiguous document: both \"manifests\" and \"layers\"/\"config\"");
+    return berth_error_set_plain(err, EINVAL, "ambiguous document: both \"manifests\" and \"layers\"/\"config\"");
   if (!v) {
     if (json_integer_value(json_object_get(j, "schemaVersion")) == 1)
-      return berth_error_set(err, ENOTSUP, "docker schema 1 manifests are not supported");
+      return berth_error_set_plain(err, ENOTSUP, "docker schema 1 manifests are not supported");
     if (!has_manifests && !has_image)
-      return berth_error_set(err, EINVAL, "neither a manifest nor an index");
+      return berth_error_set_plain(err, EINVAL, "neither a manifest nor an index");
     *ret = has_manifests ? BERTH_OCI_KIND_INDEX : BERTH_OCI_KIND_MANIFEST;
     return 0;
   }
   if (!json_is_string(v))
-    return berth_error_set(err, EINVAL, "mediaType must be a string");
+    return berth_error_set_plain(err, EINVAL, "mediaType must be a string");
   mt = json_string_value(v);
   if (berth_media_type_is_manifest(mt) && !has_manifests)
     *ret = BERTH_OCI_KIND_MANIFEST;
   else if (berth_media_type_is_index(mt) && !has_image)
     *ret = BERTH_OCI_KIND_INDEX;
   else if (is_schema1(mt))
-    return berth_error_set(err, ENOTSUP, "docker schema 1 manifests are not supported");
+    return berth_error_set_plain(err, ENOTSUP, "docker schema 1 manifests are not supported");
   else if (berth_media_type_is_manifest(mt) || berth_media_type_is_index(mt))
-    return berth_error_set(err, EINVAL, "media type `%s` does not match the document's fields", mt);
+    return berth_error_set_plain(err, EINVAL, "media type `%s` does not match the document's fields", mt);
   else
-    return berth_error_set(err, EINVAL, "unsupported media type `%.128s`", mt);
+    return berth_error_set_plain(err, EINVAL, "unsupported media type `%.128s`", mt);
   return 0;
 }
 
@@ -721,7 +721,7 @@ static int check_field(const json_t *v, const struct field_rule *r, berth_error_
     break;
   case F_TIME:
     if (json_is_string(v) && !rfc3339_is_valid(json_string_value(v)))
-      return berth_error_set(err, EINVAL, "%s `%.64s` is not an RFC 3339 time", r->key, json_string_value(v));
+      return berth_error_set_plain(err, EINVAL, "%s `%.64s` is not an RFC 3339 time", r->key, json_string_value(v));
     ok = json_is_string(v);
     break;
   case F_HEALTH:
@@ -732,7 +732,7 @@ static int check_field(const json_t *v, const struct field_rule *r, berth_error_
     return 0;
   }
   if (!ok)
-    return berth_error_set(err, EINVAL, "%s has the wrong type", r->key);
+    return berth_error_set_plain(err, EINVAL, "%s has the wrong type", r->key);
   return 0;
 }
 
@@ -752,7 +752,7 @@ static int check_container_config(const json_t *config, const char *key, berth_e
   if (!c)
     return 0;
   if (!json_is_object(c))
-    return berth_error_set(err, EINVAL, "%s must be an object", key);
+    return berth_error_set_plain(err, EINVAL, "%s must be an object", key);
   if (check_rules(c, container_rules, err) < 0)
     return berth_error_prefix(err, "%s", key);
   return 0;
@@ -763,20 +763,20 @@ static int check_rootfs(const json_t *config, berth_error_t *err)
   json_t *r = json_object_get(config, "rootfs"), *ids, *v;
   size_t i;
   if (!json_is_object(r))
-    return berth_error_set(err, EINVAL, "rootfs must be an object");
+    return berth_error_set_plain(err, EINVAL, "rootfs must be an object");
   if (!json_is_string(json_object_get(r, "type")) || strcmp(json_string_value(json_object_get(r, "type")), "layers"))
-    return berth_error_set(err, EINVAL, "rootfs.type must be \"layers\"");
+    return berth_error_set_plain(err, EINVAL, "rootfs.type must be \"layers\"");
   ids = opt_get(r, "diff_ids");
   if (!ids)
     return 0;
   if (!json_is_array(ids))
-    return berth_error_set(err, EINVAL, "rootfs.diff_ids must be an array");
+    return berth_error_set_plain(err, EINVAL, "rootfs.diff_ids must be an array");
   if (json_array_size(ids) > BERTH_OCI_MAX_LAYERS)
-    return berth_error_set(err, EINVAL, "too many layers (%zu, limit %d)", json_array_size(ids), BERTH_OCI_MAX_LAYERS);
+    return berth_error_set_plain(err, EINVAL, "too many layers (%zu, limit %d)", json_array_size(ids), BERTH_OCI_MAX_LAYERS);
   json_array_foreach(ids, i, v)
   {
     if (!json_is_string(v))
-      return berth_error_set(err, EINVAL, "rootfs.diff_ids[%zu] must be a string", i);
+      return berth_error_set_plain(err, EINVAL, "rootfs.diff_ids[%zu] must be a string", i);
     if (berth_digest_validate(json_string_value(v), err) < 0)
       return berth_error_prefix(err, "rootfs.diff_ids[%zu]", i);
   }
@@ -790,11 +790,11 @@ static int check_history(const json_t *config, berth_error_t *err)
   if (!h)
     return 0;
   if (!json_is_array(h))
-    return berth_error_set(err, EINVAL, "history must be an array");
+    return berth_error_set_plain(err, EINVAL, "history must be an array");
   json_array_foreach(h, i, v)
   {
     if (!json_is_object(v))
-      return berth_error_set(err, EINVAL, "history[%zu] must be an object", i);
+      return berth_error_set_plain(err, EINVAL, "history[%zu] must be an object", i);
     if (check_rules(v, history_rules, err) < 0)
       return berth_error_prefix(err, "history[%zu]", i);
   }
@@ -805,13 +805,13 @@ static int config_check(const json_t *config, berth_error_t *err)
 {
   const char *arch, *os;
   if (!json_is_object(config))
-    return berth_error_set(err, EINVAL, "not a JSON object");
+    return berth_error_set_plain(err, EINVAL, "not a JSON object");
   arch = berth_json_str(config, "architecture");
   os = berth_json_str(config, "os");
   if (!arch || !*arch)
-    return berth_error_set(err, EINVAL, "architecture must be a non-empty string");
+    return berth_error_set_plain(err, EINVAL, "architecture must be a non-empty string");
   if (!os || !*os)
-    return berth_error_set(err, EINVAL, "os must be a non-empty string");
+    return berth_error_set_plain(err, EINVAL, "os must be a non-empty string");
   if (check_rules(config, top_rules, err) < 0 || check_container_config(config, "config", err) < 0 ||
       check_container_config(config, "container_config", err) < 0 || check_rootfs(config, err) < 0)
     return -1;
@@ -1005,7 +1005,7 @@ static int platform_parse_one(const char *part, struct berth_platform *ret, bert
   platform_make(&p, "linux", part, NULL);
   if (!in_list(known_arch, p.architecture)) {
     berth_platform_clear(&p);
-    return berth_error_set(err, EINVAL, "\"%.64s\": unknown operating system or architecture", part);
+    return berth_error_set_plain(err, EINVAL, "\"%.64s\": unknown operating system or architecture", part);
   }
   *ret = p;
   return 0;
@@ -1018,17 +1018,17 @@ int berth_platform_parse(const char *s, struct berth_platform *ret, berth_error_
   size_t n = 0;
   memset(ret, 0, sizeof(*ret));
   if (!s || strlen(s) > 256)
-    return berth_error_set(err, EINVAL, "invalid platform");
+    return berth_error_set_plain(err, EINVAL, "invalid platform");
   copy = xstrdup(s);
   for (char *p = copy, *slash;; p = slash + 1) {
     slash = strchr(p, '/');
     if (n == 3)
-      return berth_error_set(err, EINVAL, "\"%s\": cannot parse platform specifier", s);
+      return berth_error_set_plain(err, EINVAL, "\"%s\": cannot parse platform specifier", s);
     parts[n++] = p;
     if (slash)
       *slash = '\0';
     if (!component_is_valid(p, strlen(p)))
-      return berth_error_set(err, EINVAL, "\"%s\" is an invalid component of \"%s\"", p, s);
+      return berth_error_set_plain(err, EINVAL, "\"%s\" is an invalid component of \"%s\"", p, s);
     if (!slash)
       break;
   }

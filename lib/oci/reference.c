@@ -184,12 +184,12 @@ static int digest_check(const char *s, size_t n, berth_error_t *err)
   const char *colon = memchr(s, ':', n);
   size_t alg_len = (size_t)(colon - s), hex_len = n - alg_len - 1;
   if (alg_len != 6 || memcmp(s, "sha256", 6) != 0)
-    return berth_error_set(err, EINVAL, "unsupported digest algorithm");
+    return berth_error_set_plain(err, EINVAL, "unsupported digest algorithm");
   if (hex_len != BERTH_DIGEST_HEX_LEN)
-    return berth_error_set(err, EINVAL, "invalid checksum digest length");
+    return berth_error_set_plain(err, EINVAL, "invalid checksum digest length");
   for (size_t i = 0; i < hex_len; i++)
     if (!is_lower_hex(colon[1 + i]))
-      return berth_error_set(err, EINVAL, "invalid checksum digest format");
+      return berth_error_set_plain(err, EINVAL, "invalid checksum digest format");
   return 0;
 }
 
@@ -245,9 +245,9 @@ static int parse_remainder(const char *domain, const char *prefix, const char *r
   name_len = colon ? (size_t)(colon - name) : strlen(name);
   if (!domain_is_valid(domain, strlen(domain)) || !path_is_valid(name, name_len) ||
       (colon && !tag_is_valid(colon + 1, strlen(colon + 1))) || (at && !digest_syntax_is_valid(at + 1, strlen(at + 1))))
-    return berth_error_set(err, EINVAL, "invalid reference format");
+    return berth_error_set_plain(err, EINVAL, "invalid reference format");
   if (name_len > BERTH_REFERENCE_PATH_MAX)
-    return berth_error_set(err, EINVAL, "repository name must not be more than %d characters",
+    return berth_error_set_plain(err, EINVAL, "repository name must not be more than %d characters",
                            BERTH_REFERENCE_PATH_MAX);
   if (at && digest_check(at + 1, strlen(at + 1), err) < 0)
     return -1;
@@ -264,16 +264,16 @@ int berth_reference_parse(const char *s, struct berth_reference *ret, berth_erro
   size_t remote_len;
   *ret = r;
   if (!s)
-    return berth_error_set(err, EINVAL, "invalid reference format");
+    return berth_error_set_plain(err, EINVAL, "invalid reference format");
   /* A full image id is never a name (docker's anchoredIdentifierRegexp). */
   if (strlen(s) == BERTH_DIGEST_HEX_LEN && berth_hex64_is_valid(s))
-    return berth_error_set(err, EINVAL, "invalid repository name (%s), cannot specify 64-byte hexadecimal strings",
+    return berth_error_set_plain(err, EINVAL, "invalid repository name (%s), cannot specify 64-byte hexadecimal strings",
                            s);
   split_domain(s, &r.domain, &rest, &prefix);
   tagsep = strchr(rest, ':');
   remote_len = tagsep ? (size_t)(tagsep - rest) : strlen(rest);
   if (has_upper(rest, remote_len)) {
-    berth_error_set(err, EINVAL, "invalid reference format: repository name (%s%.*s) must be lowercase", prefix,
+    berth_error_set_plain(err, EINVAL, "invalid reference format: repository name (%s%.*s) must be lowercase", prefix,
                     (int)(remote_len > 1024 ? 1024 : remote_len), rest);
     berth_reference_clear(&r);
     return -1;

@@ -25,7 +25,7 @@ json_t *berth_images_load(struct berth_store *s, berth_error_t *err)
   images = json_object_get(t, "images");
   if (!json_is_object(images)) {
     json_decref(t);
-    berth_error_set(err, EINVAL, "images.json: no image table");
+    berth_error_set_plain(err, EINVAL, "images.json: no image table");
     return NULL;
   }
   return t;
@@ -117,7 +117,7 @@ const char *berth_images_lookup(json_t *table, const char *normalized_ref, const
     if (strncmp(key + 7, prefix, strlen(prefix)) != 0)
       continue;
     if (found) {
-      berth_error_set(err, EINVAL, "ambiguous image id prefix `%s`", user_input);
+      berth_error_set_plain(err, EINVAL, "ambiguous image id prefix `%s`", user_input);
       return NULL;
     }
     found = key;

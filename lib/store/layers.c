@@ -146,7 +146,7 @@ int berth_layer_get(struct berth_store *s, const char *chain_id, struct berth_la
   ret->blob_size = berth_json_int(j, "blob_size", 0);
   if (strcmp(ret->chain_id, chain_id) != 0 || !berth_digest_is_valid(ret->diff_id) ||
       (ret->blob[0] && !berth_digest_is_valid(ret->blob)))
-    return berth_error_set(err, EINVAL, "layer `%s`: corrupt metadata", chain_id);
+    return berth_error_set_plain(err, EINVAL, "layer `%s`: corrupt metadata", chain_id);
   return 0;
 }
 

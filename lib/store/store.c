@@ -70,9 +70,9 @@ int berth_store_open(const char *root, const char *runroot, struct berth_store *
 {
   struct berth_store *s;
   if (!root || root[0] != '/')
-    return berth_error_set(err, EINVAL, "store root `%s` must be an absolute path", root ? root : "");
+    return berth_error_set_plain(err, EINVAL, "store root `%s` must be an absolute path", root ? root : "");
   if (!runroot || runroot[0] != '/')
-    return berth_error_set(err, EINVAL, "run root `%s` must be an absolute path", runroot ? runroot : "");
+    return berth_error_set_plain(err, EINVAL, "run root `%s` must be an absolute path", runroot ? runroot : "");
   if (mkdirs(root, err) < 0 || mkdirs(runroot, err) < 0)
     return berth_error_prefix(err, "open store");
   s = calloc(1, sizeof(*s));
@@ -170,12 +170,12 @@ int berth_blob_writer_commit(struct berth_blob_writer *w, const char *expected, 
     snprintf(digest, sizeof(digest), "%s", trusted_digest);
   } else {
     if (w->raw_fd_used)
-      return berth_error_set(err, EINVAL, "commit blob: data written through the fd needs a digest");
+      return berth_error_set_plain(err, EINVAL, "commit blob: data written through the fd needs a digest");
     berth_sha256_final(w->hash, digest);
     w->hash = NULL;
   }
   if (expected && strcmp(expected, digest) != 0)
-    return berth_error_set(err, EINVAL, "blob digest mismatch: expected `%s`, got `%s`", expected, digest);
+    return berth_error_set_plain(err, EINVAL, "blob digest mismatch: expected `%s`, got `%s`", expected, digest);
   if (berth_commit_tmpfile(w->fd, w->store->blobs_fd, w->tmp, berth_digest_hex(digest), err) < 0)
     return -1;
   free(w->tmp);
