@@ -32,11 +32,7 @@
 
 #include "base/digest.h"
 
-enum berth_compression {
-  BERTH_COMPRESSION_NONE,
-  BERTH_COMPRESSION_GZIP,
-  BERTH_COMPRESSION_ZSTD,
-};
+#include "base/compression.h"
 
 /* "none", "gzip" or "zstd". */
 const char *berth_compression_name(enum berth_compression c);

@@ -60,11 +60,7 @@ enum berth_oci_kind {
   BERTH_OCI_KIND_INDEX,    /* OCI image index or docker manifest list */
 };
 
-enum berth_compression {
-  BERTH_COMPRESSION_NONE,
-  BERTH_COMPRESSION_GZIP,
-  BERTH_COMPRESSION_ZSTD,
-};
+#include "base/compression.h"
 
 struct berth_descriptor {
   char *media_type;                   /* never NULL in a parsed descriptor */
