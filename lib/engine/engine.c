@@ -71,6 +71,17 @@ const char *berth_engine_resolve_image(json_t *table, const char *name, berth_er
   return id;
 }
 
+char *berth_engine_name_ref(json_t *table, const char *name, const char *id)
+{
+  cleanup_error berth_error_t ign = NULL;
+  char *ref = berth_engine_normalize_ref(name, &ign);
+  if (ref && berth_images_lookup(table, ref, "", &ign) == id && strcmp(id, name) != 0 &&
+      strncmp(id + 7, name, strlen(name)) != 0)
+    return ref;
+  free(ref);
+  return NULL;
+}
+
 json_t *berth_engine_parse_filters(char **filters, const char *const *allowed, berth_error_t *err)
 {
   json_t *out = json_object();

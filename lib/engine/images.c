@@ -427,11 +427,9 @@ int berth_image_remove(struct berth_engine *e, const char *name, bool force, boo
 {
   cleanup_close int lock = -1;
   cleanup_json json_t *table = NULL;
-  cleanup_error berth_error_t parse_err = NULL;
-  cleanup_free char *ref = berth_engine_normalize_ref(name, &parse_err);
+  cleanup_free char *ref = NULL;
   const char *id;
   json_t *rec, *names, *digests;
-  bool by_ref;
   if ((lock = berth_store_lock(e->store, err)) < 0 || !(table = berth_images_load(e->store, err)))
     return -1;
   if (!(id = berth_engine_resolve_image(table, name, err)))
@@ -439,16 +437,15 @@ int berth_image_remove(struct berth_engine *e, const char *name, bool force, boo
   rec = json_object_get(json_object_get(table, "images"), id);
   names = json_object_get(rec, "names");
   digests = json_object_get(rec, "digests");
-  by_ref = ref && (berth_images_lookup(table, ref, "", &parse_err) == id) &&
-           strncmp(id + 7, name, strlen(name)) != 0 && strcmp(id, name) != 0;
-  if (by_ref && json_array_size(names) + json_array_size(digests) > 1) {
+  ref = berth_engine_name_ref(table, name, id);
+  if (ref && json_array_size(names) + json_array_size(digests) > 1) {
     /* Untag only: the image keeps its other names. */
     cleanup_free char *f = berth_engine_familiar(ref);
     berth_images_set_name(table, "", ref);
     report_add(report, "Untagged", f);
     return berth_images_save(e->store, table, err);
   }
-  if (!by_ref && json_array_size(names) > 1 && !force) {
+  if (!ref && json_array_size(names) > 1 && !force) {
     char short_id[13];
     snprintf(short_id, sizeof(short_id), "%.12s", id + 7);
     return berth_error_set_plain(err, EBUSY,

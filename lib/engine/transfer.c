@@ -15,8 +15,7 @@ static json_t *group_by_image(json_t *table, char **names, berth_error_t *err)
 {
   json_t *groups = json_object();
   for (size_t i = 0; names[i]; i++) {
-    cleanup_error berth_error_t parse_err = NULL;
-    cleanup_free char *ref = berth_engine_normalize_ref(names[i], &parse_err);
+    cleanup_free char *ref = NULL;
     const char *id = berth_engine_resolve_image(table, names[i], err);
     json_t *refs;
     if (!id) {
@@ -28,9 +27,9 @@ static json_t *group_by_image(json_t *table, char **names, berth_error_t *err)
       refs = json_array();
       json_object_set_new(groups, id, refs);
     }
-    /* Named by reference: record that tag.  Named by id: no tag (docker). */
-    if (ref && berth_images_lookup(table, ref, "", &parse_err) == id && strcmp(id, names[i]) != 0 &&
-        strncmp(id + 7, names[i], strlen(names[i])) != 0 && !strchr(ref, '@'))
+    /* Named by a tag: record that tag.  Named by id or digest: no tag (docker). */
+    ref = berth_engine_name_ref(table, names[i], id);
+    if (ref && !strchr(ref, '@'))
       json_array_append_new(refs, json_string(ref));
   }
   return groups;
