@@ -2223,6 +2223,16 @@ void berth_template_free(struct berth_template *t)
   free(t);
 }
 
+/* parse_top with parse errors caught: false when one was raised (p->msg).
+ * No local of the caller is live across the setjmp. */
+static bool parse_top_caught(struct parser *p)
+{
+  if (setjmp(p->jb) != 0)
+    return false;
+  parse_top(p);
+  return true;
+}
+
 int berth_template_parse(const char *src, struct berth_template **ret, berth_error_t *err)
 {
   struct berth_template *t = calloc(1, sizeof(*t));
@@ -2244,8 +2254,7 @@ int berth_template_parse(const char *src, struct berth_template **ret, berth_err
   p->items = l.items;
   p->nitems = l.nitems;
   push_var(p, "$");
-  if (setjmp(p->jb) == 0) {
-    parse_top(p);
+  if (parse_top_caught(p)) {
     *ret = t;
   } else {
     rc = berth_error_set_plain(err, EINVAL, "%s", p->msg);
@@ -5145,8 +5154,8 @@ char *berth_template_preformat(const char *format)
   const char *f = format ? format : "";
   struct buf b = {0};
   size_t start = 0, end;
-  if (berth_template_is_table(f))
-    f += 5;
+  if (berth_template_is_table(format))
+    f = format + 5;
   else if (berth_template_is_json(f))
     f = "{{json .}}";
   end = strlen(f);
