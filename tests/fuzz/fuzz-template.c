@@ -4,13 +4,16 @@
  * and through the tabwriter; the same bytes also go through the size and
  * duration parsers.  Execution limits are small so that runaway loops end
  * quickly; everything allocated must be freed (LeakSanitizer). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../cmd/berth/units.c"
-#include "../../cmd/berth/table.c"
-#include "../../cmd/berth/template.c"
+#include <jansson.h>
+
+#include "table.h"
+#include "template.h"
+#include "units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cmd/berth/template.c and table.c: Go text/template semantics on JSON, the
+/* cmd/berth/template*.c and table.c: Go text/template semantics on JSON, the
  * docker template functions, Go's fmt verbs, docker's formatter and
  * tabwriter.  Expected strings are what Go (and docker) print for the same
- * template on the equivalent Go values.  The CLI sources are compiled in. */
+ * template on the equivalent Go values.  Linked against berth_cli_util and
+ * driven through template.h and table.h only. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include "../../cmd/berth/units.c"
-#include "../../cmd/berth/table.c"
-#include "../../cmd/berth/template.c"
+#include <jansson.h>
+
+#include "base/cleanup.h"
+#include "table.h"
+#include "template.h"
 
 static const char *doc_text =
     "{\"ID\":\"abc123def456\",\"Name\":\"web\",\"Names\":[\"web\",\"db\"],\"Size\":1024,\"Ratio\":1.5,"

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cmd/berth/units.c against the tables of docker/go-units' size_test.go and
- * duration_test.go and Go's time.ParseDuration tests.  The CLI is not a
- * library, so the source is compiled in directly. */
+ * duration_test.go and Go's time.ParseDuration tests, through units.h (linked
+ * against berth_cli_util). */
 #include <criterion/criterion.h>
+#include <locale.h>
+#include <math.h>
 
-#include "../../cmd/berth/units.c"
+#include "base/cleanup.h"
+#include "units.h"
 
 #define KB 1000.0
 #define MB (1000.0 * KB)
