@@ -38,13 +38,13 @@ static json_t *image_summary(struct berth_engine *e, const char *id, const json_
   if (!cfg)
     return NULL;
   labels = json_object_get(json_object_get(cfg, "config"), "Labels");
-  return json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:i, s:I, s:O, s:i}", "Id", id, "ParentId", "", "RepoTags",
+  return json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:i, s:I, s:o, s:i}", "Id", id, "ParentId", "", "RepoTags",
                    familiar_list(json_object_get(rec, "names")), "RepoDigests",
                    familiar_list(json_object_get(rec, "digests")), "Created",
                    (json_int_t)(berth_json_int(rec, "created", 0) / 1000000000LL), "Size",
                    (json_int_t)berth_json_int(rec, "size", 0), "SharedSize", -1, "VirtualSize",
                    (json_int_t)berth_json_int(rec, "size", 0), "Labels",
-                   json_is_object(labels) ? labels : json_object(), "Containers", -1);
+                   json_is_object(labels) ? json_incref(labels) : json_object(), "Containers", -1);
 }
 
 static bool label_matches(const json_t *labels, const char *want)
@@ -285,7 +285,7 @@ json_t *berth_image_inspect(struct berth_engine *e, const char *name, berth_erro
   }
   if (berth_json_int(rec, "tagged", 0))
     berth_format_rfc3339(berth_json_int(rec, "tagged", 0), tagged);
-  out = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s?, s:s, s:s, s:o, s:s, s:s, s:I, s:{s:{s:s?}, s:s}, s:{s:s, s:O}, "
+  out = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s?, s:s, s:s, s:o, s:s, s:s, s:I, s:{s:{s:s?}, s:s}, s:{s:s, s:o}, "
                   "s:{s:s}}",
                   "Id", id, "RepoTags", familiar_list(json_object_get(rec, "names")), "RepoDigests",
                   familiar_list(json_object_get(rec, "digests")), "Parent", "", "Comment",
@@ -296,7 +296,7 @@ json_t *berth_image_inspect(struct berth_engine *e, const char *name, berth_erro
                   berth_json_str(cfg, "architecture") ? berth_json_str(cfg, "architecture") : "", "Os",
                   berth_json_str(cfg, "os") ? berth_json_str(cfg, "os") : "", "Size",
                   (json_int_t)berth_json_int(rec, "size", 0), "GraphDriver", "Data", "LowerDir", lower, "Name",
-                  "overlay", "RootFS", "Type", "layers", "Layers", diff_ids ? diff_ids : json_array(), "Metadata",
+                  "overlay", "RootFS", "Type", "layers", "Layers", diff_ids ? json_incref(diff_ids) : json_array(), "Metadata",
                   "LastTagTime", tagged[0] ? tagged : "0001-01-01T00:00:00Z");
   if (!out)
     berth_error_set_plain(err, EINVAL, "inspect `%s`: malformed image config", name);
