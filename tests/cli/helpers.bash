@@ -124,6 +124,35 @@ layer_dir() { berth image inspect -f '{{.GraphDriver.Data.LowerDir}}' "$1"; }
 
 # Every file below the store's layers and blobs: compare before and after to
 # prove that removing images leaves no orphans.
+# Bytes the images occupy in the store, as system df counts them and prune
+# frees them: unpacked layer content (regular files and symlinks, hard links
+# once) plus every blob (layer tars, configs, manifests).
+store_image_bytes() {
+  /usr/bin/python3 - "$TEST_ROOT" <<'PY'
+import os, sys
+root = sys.argv[1]
+seen, total = set(), 0
+for base, dirs, files in os.walk(os.path.join(root, "layers")):
+    if "/diff" not in base + "/":
+        continue
+    for f in files:
+        st = os.lstat(os.path.join(base, f))
+        if (st.st_dev, st.st_ino) in seen:
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        total += st.st_size
+    for d in dirs:
+        st = os.lstat(os.path.join(base, d))
+        if os.path.islink(os.path.join(base, d)):
+            total += st.st_size
+blobs = os.path.join(root, "blobs", "sha256")
+for f in os.listdir(blobs) if os.path.isdir(blobs) else []:
+    if not f.startswith("."):
+        total += os.lstat(os.path.join(blobs, f)).st_size
+print(total)
+PY
+}
+
 store_files() {
   (cd "$TEST_ROOT" && find layers blobs 2>/dev/null | LC_ALL=C sort)
 }
