@@ -23,6 +23,7 @@
 
 #include "base/cleanup.h"
 #include "table.h"
+#include "template-internal.h"
 #include "template.h"
 #include "units.h"
 
@@ -33,424 +34,10 @@
 #define DEFAULT_MAX_OUTPUT (256u << 20)
 #define FMT_MAX_NUM 1000000      /* Go's fmt tooLarge() */
 #define RUNE_EOF 0xffffffffu
-#define RUNE_ERROR 0xfffdu
-
 const char *const berth_template_docker_map_fields[] = {
     "Labels", "Options", "DriverOpts", "Networks", "Ports",       "ExposedPorts", "Volumes",
     "Data",   "Sysctls", "StorageOpt", "Tmpfs",    "Annotations", "Containers",   NULL,
 };
-
-/* ======================================================================
- * Growable byte buffers and the parse arena
- * ====================================================================== */
-
-struct buf {
-  char *p;
-  size_t len, cap;
-};
-
-static void buf_reserve(struct buf *b, size_t extra)
-{
-  size_t need, c;
-  if (extra > SIZE_MAX - b->len - 1)
-    abort();
-  need = b->len + extra + 1;
-  if (need <= b->cap)
-    return;
-  c = b->cap ? b->cap : 64;
-  while (c < need)
-    c = c > SIZE_MAX / 2 ? need : c * 2;
-  b->p = realloc(b->p, c);
-  if (!b->p)
-    abort();
-  b->cap = c;
-}
-
-static void buf_add(struct buf *b, const void *s, size_t n)
-{
-  buf_reserve(b, n);
-  if (n)
-    memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void buf_adds(struct buf *b, const char *s)
-{
-  buf_add(b, s, strlen(s));
-}
-
-static void buf_addc(struct buf *b, char c)
-{
-  buf_add(b, &c, 1);
-}
-
-static void buf_addn(struct buf *b, char c, size_t n)
-{
-  buf_reserve(b, n);
-  memset(b->p + b->len, c, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_addf(struct buf *b, const char *fmt, ...)
-{
-  va_list ap;
-  int n;
-  va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    abort();
-  buf_reserve(b, (size_t)n);
-  va_start(ap, fmt);
-  (void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
-}
-
-/* buf_addf in the "C" locale, for floating point. */
-static void buf_addf_c(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_addf_c(struct buf *b, const char *fmt, ...)
-{
-  va_list ap;
-  int n;
-  va_start(ap, fmt);
-  n = berth_vsnprintf_c(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (n < 0)
-    abort();
-  buf_reserve(b, (size_t)n);
-  va_start(ap, fmt);
-  (void)berth_vsnprintf_c(b->p + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
-}
-
-static void buf_free(struct buf *b)
-{
-  free(b->p);
-  b->p = NULL;
-  b->len = b->cap = 0;
-}
-
-/* Make b->p a NUL-terminated string, even when nothing was added. */
-static void buf_terminate(struct buf *b)
-{
-  buf_reserve(b, 0);
-  b->p[b->len] = '\0';
-}
-
-static char *buf_steal(struct buf *b)
-{
-  char *p;
-  buf_terminate(b);
-  p = b->p;
-  b->p = NULL;
-  b->len = b->cap = 0;
-  return p;
-}
-
-struct chunk {
-  struct chunk *next;
-  size_t used, size;
-  max_align_t data[];
-};
-
-struct arena {
-  struct chunk *head;
-};
-
-static void *arena_alloc(struct arena *a, size_t n)
-{
-  void *p;
-  n = (n + 15) & ~(size_t)15;
-  if (!a->head || a->head->size - a->head->used < n) {
-    size_t sz = n > 8192 ? n : 8192;
-    struct chunk *c = malloc(sizeof(*c) + sz);
-    if (!c)
-      abort();
-    c->size = sz;
-    c->used = 0;
-    c->next = a->head;
-    a->head = c;
-  }
-  p = (char *)a->head->data + a->head->used;
-  a->head->used += n;
-  memset(p, 0, n);
-  return p;
-}
-
-static char *arena_strndup(struct arena *a, const char *s, size_t n)
-{
-  char *p = arena_alloc(a, n + 1);
-  memcpy(p, s, n);
-  p[n] = '\0';
-  return p;
-}
-
-static void arena_free(struct arena *a)
-{
-  while (a->head) {
-    struct chunk *next = a->head->next;
-    free(a->head);
-    a->head = next;
-  }
-}
-
-/* ======================================================================
- * UTF-8 and Unicode classes
- * ====================================================================== */
-
-/* Go's utf8.DecodeRune: an invalid or short sequence is RuneError, length 1. */
-static size_t u8_decode(const unsigned char *s, size_t n, uint32_t *r)
-{
-  unsigned char c = s[0];
-  size_t len;
-  uint32_t v, min;
-  if (c < 0x80) {
-    *r = c;
-    return 1;
-  }
-  if (c >= 0xc2 && c <= 0xdf)
-    len = 2, v = c & 0x1fu, min = 0x80;
-  else if (c >= 0xe0 && c <= 0xef)
-    len = 3, v = c & 0x0fu, min = 0x800;
-  else if (c >= 0xf0 && c <= 0xf4)
-    len = 4, v = c & 0x07u, min = 0x10000;
-  else
-    goto bad;
-  if (n < len)
-    goto bad;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      goto bad;
-    v = (v << 6) | (s[i] & 0x3fu);
-  }
-  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-    goto bad;
-  *r = v;
-  return len;
-bad:
-  *r = RUNE_ERROR;
-  return 1;
-}
-
-static bool u8_valid_rune(uint32_t r)
-{
-  return r <= 0x10ffff && !(r >= 0xd800 && r <= 0xdfff);
-}
-
-/* Go's utf8.AppendRune: invalid runes become U+FFFD. */
-static void buf_add_rune(struct buf *b, uint32_t r)
-{
-  char s[4];
-  if (!u8_valid_rune(r))
-    r = RUNE_ERROR;
-  if (r < 0x80) {
-    buf_addc(b, (char)r);
-  } else if (r < 0x800) {
-    s[0] = (char)(0xc0 | (r >> 6));
-    s[1] = (char)(0x80 | (r & 0x3f));
-    buf_add(b, s, 2);
-  } else if (r < 0x10000) {
-    s[0] = (char)(0xe0 | (r >> 12));
-    s[1] = (char)(0x80 | ((r >> 6) & 0x3f));
-    s[2] = (char)(0x80 | (r & 0x3f));
-    buf_add(b, s, 3);
-  } else {
-    s[0] = (char)(0xf0 | (r >> 18));
-    s[1] = (char)(0x80 | ((r >> 12) & 0x3f));
-    s[2] = (char)(0x80 | ((r >> 6) & 0x3f));
-    s[3] = (char)(0x80 | (r & 0x3f));
-    buf_add(b, s, 4);
-  }
-}
-
-static size_t u8_count(const char *s, size_t n)
-{
-  size_t count = 0;
-  for (size_t i = 0; i < n; count++) {
-    uint32_t r;
-    i += u8_decode((const unsigned char *)s + i, n - i, &r);
-  }
-  return count;
-}
-
-static bool u8_valid(const char *s, size_t n)
-{
-  for (size_t i = 0; i < n;) {
-    uint32_t r;
-    size_t w = u8_decode((const unsigned char *)s + i, n - i, &r);
-    if (r == RUNE_ERROR && w == 1)
-      return false;
-    i += w;
-  }
-  return true;
-}
-
-/* Unicode classes come from glibc's C.UTF-8 locale; without it, ASCII only. */
-static locale_t uni_locale;
-static pthread_once_t uni_once = PTHREAD_ONCE_INIT;
-
-static void uni_init(void)
-{
-  uni_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-}
-
-static locale_t uni(void)
-{
-  (void)pthread_once(&uni_once, uni_init);
-  return uni_locale;
-}
-
-static bool uni_is_letter(uint32_t r)
-{
-  if (r < 0x80)
-    return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
-  return uni() && u8_valid_rune(r) && r != RUNE_ERROR && iswalpha_l((wint_t)r, uni());
-}
-
-static bool uni_is_digit(uint32_t r)
-{
-  if (r < 0x80)
-    return r >= '0' && r <= '9';
-  return uni() && u8_valid_rune(r) && iswdigit_l((wint_t)r, uni());
-}
-
-static bool uni_is_space(uint32_t r)
-{
-  if (r < 0x80)
-    return r == ' ' || (r >= '\t' && r <= '\r');
-  if (r == 0x85 || r == 0xa0)
-    return true;
-  return uni() && u8_valid_rune(r) && iswspace_l((wint_t)r, uni());
-}
-
-/* unicode.IsPrint: letters, marks, numbers, punctuation, symbols and ' '. */
-static bool uni_is_print(uint32_t r)
-{
-  if (r < 0x80)
-    return r >= 0x20 && r < 0x7f;
-  if (!u8_valid_rune(r) || r == 0xad || uni_is_space(r))
-    return false;
-  return uni() && iswprint_l((wint_t)r, uni());
-}
-
-static uint32_t uni_upper(uint32_t r)
-{
-  if (r < 0x80)
-    return r >= 'a' && r <= 'z' ? r - 32 : r;
-  return uni() && u8_valid_rune(r) ? (uint32_t)towupper_l((wint_t)r, uni()) : r;
-}
-
-static uint32_t uni_lower(uint32_t r)
-{
-  if (r < 0x80)
-    return r >= 'A' && r <= 'Z' ? r + 32 : r;
-  return uni() && u8_valid_rune(r) ? (uint32_t)towlower_l((wint_t)r, uni()) : r;
-}
-
-/* ======================================================================
- * Go quoting (strconv.Quote, QuoteRune, CanBackquote) and %#U
- * ====================================================================== */
-
-static const char lower_hex[] = "0123456789abcdef";
-
-static void quote_rune_into(struct buf *b, uint32_t r, size_t width, unsigned char raw, char quote, bool ascii)
-{
-  if (width == 1 && r == RUNE_ERROR) {
-    buf_adds(b, "\\x");
-    buf_addc(b, lower_hex[raw >> 4]);
-    buf_addc(b, lower_hex[raw & 15]);
-    return;
-  }
-  if (r == (uint32_t)quote || r == '\\') {
-    buf_addc(b, '\\');
-    buf_addc(b, (char)r);
-    return;
-  }
-  if (ascii ? (r < 0x80 && uni_is_print(r)) : uni_is_print(r)) {
-    buf_add_rune(b, r);
-    return;
-  }
-  switch (r) {
-  case '\a': buf_adds(b, "\\a"); return;
-  case '\b': buf_adds(b, "\\b"); return;
-  case '\f': buf_adds(b, "\\f"); return;
-  case '\n': buf_adds(b, "\\n"); return;
-  case '\r': buf_adds(b, "\\r"); return;
-  case '\t': buf_adds(b, "\\t"); return;
-  case '\v': buf_adds(b, "\\v"); return;
-  default: break;
-  }
-  if (r < ' ' || r == 0x7f)
-    buf_addf(b, "\\x%02x", (unsigned)r);
-  else if (!u8_valid_rune(r))
-    buf_adds(b, "\\ufffd");
-  else if (r < 0x10000)
-    buf_addf(b, "\\u%04x", (unsigned)r);
-  else
-    buf_addf(b, "\\U%08x", (unsigned)r);
-}
-
-static void go_quote(struct buf *b, const char *s, size_t n, bool ascii)
-{
-  buf_addc(b, '"');
-  for (size_t i = 0; i < n;) {
-    uint32_t r;
-    size_t w = u8_decode((const unsigned char *)s + i, n - i, &r);
-    quote_rune_into(b, r, w, (unsigned char)s[i], '"', ascii);
-    i += w;
-  }
-  buf_addc(b, '"');
-}
-
-static void go_quote_rune(struct buf *b, uint32_t r, bool ascii)
-{
-  if (!u8_valid_rune(r))
-    r = RUNE_ERROR;
-  buf_addc(b, '\'');
-  quote_rune_into(b, r, 0, 0, '\'', ascii);
-  buf_addc(b, '\'');
-}
-
-static bool can_backquote(const char *s, size_t n)
-{
-  for (size_t i = 0; i < n;) {
-    uint32_t r;
-    size_t w = u8_decode((const unsigned char *)s + i, n - i, &r);
-    if (w == 1 && r == RUNE_ERROR)
-      return false;
-    if (r == 0xfeff || r == '`' || (r < ' ' && r != '\t') || r == 0x7f)
-      return false;
-    i += w;
-  }
-  return true;
-}
-
-/* fmt's %#U: "U+0041 'A'" (the quoted rune only when printable). */
-static void sharp_unicode(struct buf *b, uint32_t r)
-{
-  buf_addf(b, "U+%04X", (unsigned)r);
-  if (u8_valid_rune(r) && uni_is_print(r)) {
-    buf_adds(b, " '");
-    buf_add_rune(b, r);
-    buf_addc(b, '\'');
-  }
-}
-
-/* fmt's %.10q...: the first ten runes, quoted, then "...". */
-static void quote_truncated(struct buf *b, const char *s, size_t n, size_t runes)
-{
-  size_t i = 0;
-  for (size_t k = 0; k < runes && i < n; k++) {
-    uint32_t r;
-    i += u8_decode((const unsigned char *)s + i, n - i, &r);
-  }
-  go_quote(b, s, i, false);
-}
 
 /* ======================================================================
  * Lexer (text/template/parse/lex.go)
@@ -520,7 +107,7 @@ static bool lex_is_space(uint32_t r)
 
 static bool lex_is_alnum(uint32_t r)
 {
-  return r == '_' || uni_is_letter(r) || uni_is_digit(r);
+  return r == '_' || tpl_uni_is_letter(r) || tpl_uni_is_digit(r);
 }
 
 static int lex_line_at(struct lexer *l, size_t pos)
@@ -560,7 +147,7 @@ static void lex_ignore(struct lexer *l)
 
 static enum lstate lex_error(struct lexer *l, struct buf *msg)
 {
-  l->msg = buf_steal(msg);
+  l->msg = tpl_buf_steal(msg);
   lex_push(l, I_ERROR, l->start, 0, l->msg);
   return LS_DONE;
 }
@@ -575,7 +162,7 @@ static enum lstate lex_errorf(struct lexer *l, const char *fmt, ...)
   if (vasprintf(&s, fmt, ap) < 0)
     abort();
   va_end(ap);
-  buf_adds(&b, s);
+  tpl_buf_adds(&b, s);
   free(s);
   return lex_error(l, &b);
 }
@@ -583,8 +170,8 @@ static enum lstate lex_errorf(struct lexer *l, const char *fmt, ...)
 static enum lstate lex_bad_char(struct lexer *l, const char *what, uint32_t r)
 {
   struct buf b = {0};
-  buf_adds(&b, what);
-  sharp_unicode(&b, r);
+  tpl_buf_adds(&b, what);
+  tpl_sharp_unicode(&b, r);
   return lex_error(l, &b);
 }
 
@@ -595,7 +182,7 @@ static uint32_t lex_next(struct lexer *l)
     l->width = 0;
     return RUNE_EOF;
   }
-  l->width = u8_decode((const unsigned char *)l->in + l->pos, l->n - l->pos, &r);
+  l->width = tpl_u8_decode((const unsigned char *)l->in + l->pos, l->n - l->pos, &r);
   l->pos += l->width;
   return r;
 }
@@ -874,8 +461,8 @@ static bool lex_scan_number(struct lexer *l)
 static enum lstate lex_bad_number(struct lexer *l)
 {
   struct buf b = {0};
-  buf_adds(&b, "bad number syntax: ");
-  go_quote(&b, l->in + l->start, l->pos - l->start, false);
+  tpl_buf_adds(&b, "bad number syntax: ");
+  tpl_go_quote(&b, l->in + l->start, l->pos - l->start, false);
   return lex_error(l, &b);
 }
 
@@ -1075,18 +662,18 @@ static void item_string(const struct parser *p, struct buf *b, const struct item
 {
   const char *v = p->t->src + it->pos;
   if (it->type == I_EOF)
-    buf_adds(b, "EOF");
+    tpl_buf_adds(b, "EOF");
   else if (it->type == I_ERROR)
-    buf_adds(b, it->msg);
+    tpl_buf_adds(b, it->msg);
   else if (it->type > I_KEYWORD) {
-    buf_addc(b, '<');
-    buf_add(b, v, it->len);
-    buf_addc(b, '>');
+    tpl_buf_addc(b, '<');
+    tpl_buf_add(b, v, it->len);
+    tpl_buf_addc(b, '>');
   } else if (it->len > 10) {
-    quote_truncated(b, v, it->len, 10);
-    buf_adds(b, "...");
+    tpl_quote_truncated(b, v, it->len, 10);
+    tpl_buf_adds(b, "...");
   } else {
-    go_quote(b, v, it->len, false);
+    tpl_go_quote(b, v, it->len, false);
   }
 }
 
@@ -1094,10 +681,10 @@ static void parse_fail(struct parser *p, struct buf *msg) __attribute__((noretur
 static void parse_fail(struct parser *p, struct buf *msg)
 {
   struct buf b = {0};
-  buf_addf(&b, "template: :%d: ", p->token[0].line);
-  buf_add(&b, msg->p ? msg->p : "", msg->len);
-  buf_free(msg);
-  p->msg = buf_steal(&b);
+  tpl_buf_addf(&b, "template: :%d: ", p->token[0].line);
+  tpl_buf_add(&b, msg->p ? msg->p : "", msg->len);
+  tpl_buf_free(msg);
+  p->msg = tpl_buf_steal(&b);
   longjmp(p->jb, 1);
 }
 
@@ -1111,7 +698,7 @@ static void parse_errorf(struct parser *p, const char *fmt, ...)
   if (vasprintf(&s, fmt, ap) < 0)
     abort();
   va_end(ap);
-  buf_adds(&b, s);
+  tpl_buf_adds(&b, s);
   free(s);
   parse_fail(p, &b);
 }
@@ -1122,18 +709,18 @@ static void unexpected(struct parser *p, const struct item *it, const char *cont
   struct buf b = {0};
   if (it->type == I_ERROR) {
     size_t n = strlen(it->msg);
-    buf_adds(&b, it->msg);
+    tpl_buf_adds(&b, it->msg);
     if (p->action_line != 0 && p->action_line != it->line) {
       if (n >= 7 && strcmp(it->msg + n - 7, " action") == 0)
-        buf_addf(&b, " started at :%d", p->action_line);
+        tpl_buf_addf(&b, " started at :%d", p->action_line);
       else
-        buf_addf(&b, " in action started at :%d", p->action_line);
+        tpl_buf_addf(&b, " in action started at :%d", p->action_line);
     }
     parse_fail(p, &b);
   }
-  buf_adds(&b, "unexpected ");
+  tpl_buf_adds(&b, "unexpected ");
   item_string(p, &b, it);
-  buf_addf(&b, " in %s", context);
+  tpl_buf_addf(&b, " in %s", context);
   parse_fail(p, &b);
 }
 
@@ -1212,7 +799,7 @@ static const char *item_text(const struct parser *p, const struct item *it)
 
 static struct node *new_node(struct parser *p, enum node_type type, size_t pos, int line)
 {
-  struct node *n = arena_alloc(&p->t->arena, sizeof(*n));
+  struct node *n = tpl_arena_alloc(&p->t->arena, sizeof(*n));
   n->type = type;
   n->pos = pos;
   n->line = line;
@@ -1250,8 +837,8 @@ static void push_var(struct parser *p, const char *name)
  * each (the lexer splits .A.B; the parser chains the pieces). */
 static void set_idents(struct parser *p, struct node *n, const char *s, size_t len, bool field)
 {
-  n->idents = arena_alloc(&p->t->arena, sizeof(char *));
-  n->idents[0] = field ? arena_strndup(&p->t->arena, s + 1, len - 1) : arena_strndup(&p->t->arena, s, len);
+  n->idents = tpl_arena_alloc(&p->t->arena, sizeof(char *));
+  n->idents[0] = field ? tpl_arena_strndup(&p->t->arena, s + 1, len - 1) : tpl_arena_strndup(&p->t->arena, s, len);
   n->nidents = 1;
 }
 
@@ -1274,92 +861,6 @@ static struct node *use_var(struct parser *p, const struct item *it)
 
 /* ---- literals: strconv.Unquote, UnquoteChar and number syntax ---- */
 
-static int hex_value(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Go's strconv.UnquoteChar.  Returns bytes consumed, 0 on a syntax error. */
-static size_t unquote_char(const char *s, size_t n, char quote, uint32_t *value, bool *multibyte)
-{
-  unsigned char c = (unsigned char)s[0];
-  size_t w;
-  *multibyte = false;
-  if (c == (unsigned char)quote)
-    return 0;
-  if (c >= 0x80) {
-    w = u8_decode((const unsigned char *)s, n, value);
-    *multibyte = true;
-    return w;
-  }
-  if (c != '\\') {
-    *value = c;
-    return 1;
-  }
-  if (n <= 1)
-    return 0;
-  c = (unsigned char)s[1];
-  switch (c) {
-  case 'a': *value = '\a'; return 2;
-  case 'b': *value = '\b'; return 2;
-  case 'f': *value = '\f'; return 2;
-  case 'n': *value = '\n'; return 2;
-  case 'r': *value = '\r'; return 2;
-  case 't': *value = '\t'; return 2;
-  case 'v': *value = '\v'; return 2;
-  case '\\': *value = '\\'; return 2;
-  case '\'':
-  case '"':
-    if (c != (unsigned char)quote)
-      return 0;
-    *value = c;
-    return 2;
-  case 'x':
-  case 'u':
-  case 'U': {
-    size_t digits = c == 'x' ? 2 : c == 'u' ? 4 : 8;
-    uint32_t v = 0;
-    if (n < 2 + digits)
-      return 0;
-    for (size_t i = 0; i < digits; i++) {
-      int h = hex_value(s[2 + i]);
-      if (h < 0)
-        return 0;
-      v = (v << 4) | (uint32_t)h;
-    }
-    if (c != 'x') {
-      if (!u8_valid_rune(v))
-        return 0;
-      *multibyte = true;
-    }
-    *value = v;
-    return 2 + digits;
-  }
-  default:
-    if (c >= '0' && c <= '7') {
-      uint32_t v = c - '0';
-      if (n < 4)
-        return 0;
-      for (size_t i = 2; i < 4; i++) {
-        if (s[i] < '0' || s[i] > '7')
-          return 0;
-        v = (v << 3) | (uint32_t)(s[i] - '0');
-      }
-      if (v > 255)
-        return 0;
-      *value = v;
-      return 4;
-    }
-    return 0;
-  }
-}
-
 /* strconv.Unquote of a "..." or `...` literal into the arena. */
 static bool unquote_string(struct parser *p, const char *s, size_t n, struct node *out)
 {
@@ -1369,136 +870,32 @@ static bool unquote_string(struct parser *p, const char *s, size_t n, struct nod
   if (s[0] == '`') {
     for (size_t i = 1; i + 1 < n; i++)
       if (s[i] != '\r')
-        buf_addc(&b, s[i]);
+        tpl_buf_addc(&b, s[i]);
   } else {
     size_t i = 1;
-    if (!memchr(s + 1, '\\', n - 2) && u8_valid(s + 1, n - 2)) {
-      buf_add(&b, s + 1, n - 2);
+    if (!memchr(s + 1, '\\', n - 2) && tpl_u8_valid(s + 1, n - 2)) {
+      tpl_buf_add(&b, s + 1, n - 2);
     } else {
       while (i < n - 1) {
         uint32_t v;
         bool mb;
-        size_t w = unquote_char(s + i, n - 1 - i, '"', &v, &mb);
+        size_t w = tpl_unquote_char(s + i, n - 1 - i, '"', &v, &mb);
         if (w == 0 || s[i] == '\n') {
-          buf_free(&b);
+          tpl_buf_free(&b);
           return false;
         }
         if (v < 0x80 || !mb)
-          buf_addc(&b, (char)v);
+          tpl_buf_addc(&b, (char)v);
         else
-          buf_add_rune(&b, v);
+          tpl_buf_add_rune(&b, v);
         i += w;
       }
     }
   }
-  out->text = arena_strndup(&p->t->arena, b.p ? b.p : "", b.len);
+  out->text = tpl_arena_strndup(&p->t->arena, b.p ? b.p : "", b.len);
   out->text_len = b.len;
-  buf_free(&b);
+  tpl_buf_free(&b);
   return true;
-}
-
-/* strconv's underscoreOK: underscores only between digits or right after a
- * base prefix. */
-static bool digits_underscore_ok(const char *s, size_t n)
-{
-  char saw = '^';
-  size_t i = 0;
-  bool hex = false;
-  if (n >= 1 && (s[0] == '+' || s[0] == '-')) {
-    s++;
-    n--;
-  }
-  if (n >= 2 && s[0] == '0' && s[1] && strchr("bBoOxX", s[1])) {
-    i = 2;
-    saw = '0';
-    hex = (s[1] | 0x20) == 'x';
-  }
-  for (; i < n; i++) {
-    if ((s[i] >= '0' && s[i] <= '9') || (hex && hex_value(s[i]) >= 0)) {
-      saw = '0';
-      continue;
-    }
-    if (s[i] == '_') {
-      if (saw != '0')
-        return false;
-      saw = '_';
-      continue;
-    }
-    if (saw == '_')
-      return false;
-    saw = '!';
-  }
-  return saw != '_';
-}
-
-/* strconv.ParseUint(s, 0, 64).  0 ok, -1 syntax, -2 range. */
-static int parse_uint0(const char *s, size_t n, uint64_t *ret)
-{
-  const char *s0 = s;
-  size_t n0 = n;
-  unsigned base = 10;
-  uint64_t v = 0;
-  bool underscores = false;
-  if (n == 0)
-    return -1;
-  if (s[0] == '0') {
-    char c = n >= 3 ? (char)(s[1] | 0x20) : 0;
-    if (c == 'b' || c == 'o' || c == 'x') {
-      base = c == 'b' ? 2 : c == 'o' ? 8 : 16;
-      s += 2;
-      n -= 2;
-    } else {
-      base = 8;
-      s++;
-      n--;
-    }
-  }
-  for (size_t i = 0; i < n; i++) {
-    int d;
-    if (s[i] == '_') {
-      underscores = true;
-      continue;
-    }
-    d = hex_value(s[i]);
-    if (d < 0 || (unsigned)d >= base)
-      return -1;
-    if (v > (UINT64_MAX - (unsigned)d) / base)
-      return -2;
-    v = v * base + (unsigned)d;
-  }
-  if (underscores && !digits_underscore_ok(s0, n0))
-    return -1;
-  *ret = v;
-  return 0;
-}
-
-static int parse_int0(const char *s, size_t n, int64_t *ret)
-{
-  bool neg = false;
-  uint64_t u;
-  int rc;
-  if (n > 0 && (s[0] == '+' || s[0] == '-')) {
-    neg = s[0] == '-';
-    s++;
-    n--;
-  }
-  rc = parse_uint0(s, n, &u);
-  if (rc < 0)
-    return rc;
-  if (!neg && u > (uint64_t)INT64_MAX)
-    return -2;
-  if (neg && u > (uint64_t)INT64_MAX + 1)
-    return -2;
-  *ret = neg ? (int64_t)(0 - u) : (int64_t)u;
-  return 0;
-}
-
-static bool contains_any(const char *s, size_t n, const char *set)
-{
-  for (size_t i = 0; i < n; i++)
-    if (strchr(set, s[i]))
-      return true;
-  return false;
 }
 
 /* Go's parse.newNumber. */
@@ -1511,12 +908,12 @@ static struct node *new_number(struct parser *p, const struct item *it)
   uint64_t u = 0;
   int64_t i = 0;
   double f;
-  n->src = arena_strndup(&p->t->arena, s, len);
+  n->src = tpl_arena_strndup(&p->t->arena, s, len);
   n->src_len = len;
   if (it->type == I_CHARCONST) {
     uint32_t r;
     bool mb;
-    size_t w = len > 1 ? unquote_char(s + 1, len - 1, '\'', &r, &mb) : 0;
+    size_t w = len > 1 ? tpl_unquote_char(s + 1, len - 1, '\'', &r, &mb) : 0;
     if (w == 0)
       parse_errorf(p, "invalid syntax");
     if (1 + w != len - 1 || s[len - 1] != '\'')
@@ -1536,11 +933,11 @@ static struct node *new_number(struct parser *p, const struct item *it)
     num->is_int = num->is_uint = num->is_float = f == 0;
     return n;
   }
-  if (parse_uint0(s, len, &u) == 0) {
+  if (tpl_parse_uint0(s, len, &u) == 0) {
     num->is_uint = true;
     num->u = u;
   }
-  if (parse_int0(s, len, &i) == 0) {
+  if (tpl_parse_int0(s, len, &i) == 0) {
     num->is_int = true;
     num->i = i;
     if (i == 0) {
@@ -1555,7 +952,7 @@ static struct node *new_number(struct parser *p, const struct item *it)
     num->is_float = true;
     num->f = (double)num->u;
   } else if (berth_go_parse_float(s, len, &f) == 0) {
-    if (!contains_any(s, len, ".eEpP"))
+    if (!tpl_contains_any(s, len, ".eEpP"))
       parse_errorf(p, "integer overflow: %s", n->src);
     num->is_float = true;
     num->f = f;
@@ -1570,8 +967,8 @@ static struct node *new_number(struct parser *p, const struct item *it)
   }
   if (!num->is_int && !num->is_uint && !num->is_float) {
     struct buf b = {0};
-    buf_adds(&b, "illegal number syntax: ");
-    go_quote(&b, s, len, false);
+    tpl_buf_adds(&b, "illegal number syntax: ");
+    tpl_go_quote(&b, s, len, false);
     parse_fail(p, &b);
   }
   return n;
@@ -1590,13 +987,13 @@ static struct node *parse_term(struct parser *p)
   case I_IDENT:
     if (!has_function(item_text(p, &it), it.len)) {
       struct buf b = {0};
-      buf_adds(&b, "function ");
-      go_quote(&b, item_text(p, &it), it.len, false);
-      buf_adds(&b, " not defined");
+      tpl_buf_adds(&b, "function ");
+      tpl_go_quote(&b, item_text(p, &it), it.len, false);
+      tpl_buf_adds(&b, " not defined");
       parse_fail(p, &b);
     }
     n = new_node(p, N_IDENT, it.pos, it.line);
-    n->text = arena_strndup(&p->t->arena, item_text(p, &it), it.len);
+    n->text = tpl_arena_strndup(&p->t->arena, item_text(p, &it), it.len);
     n->text_len = it.len;
     return n;
   case I_DOT:
@@ -1625,7 +1022,7 @@ static struct node *parse_term(struct parser *p)
   case I_STRING:
   case I_RAWSTRING:
     n = new_node(p, N_STRING, it.pos, it.line);
-    n->src = arena_strndup(&p->t->arena, item_text(p, &it), it.len);
+    n->src = tpl_arena_strndup(&p->t->arena, item_text(p, &it), it.len);
     n->src_len = it.len;
     if (!unquote_string(p, item_text(p, &it), it.len, n))
       parse_errorf(p, "invalid syntax");
@@ -1666,13 +1063,13 @@ static struct node *parse_operand(struct parser *p)
   p->peek_count = save_peek;
   if (node->type == N_FIELD || node->type == N_VARIABLE)
     base = node->nidents;
-  idents = arena_alloc(&p->t->arena, (base + count) * sizeof(char *));
+  idents = tpl_arena_alloc(&p->t->arena, (base + count) * sizeof(char *));
   for (; k < base; k++)
     idents[k] = node->idents[k];
   chain = new_node(p, N_CHAIN, peek(p).pos, peek(p).line);
   while (peek(p).type == I_FIELD) {
     struct item f = next_item(p);
-    idents[k++] = arena_strndup(&p->t->arena, item_text(p, &f) + 1, f.len - 1);
+    idents[k++] = tpl_arena_strndup(&p->t->arena, item_text(p, &f) + 1, f.len - 1);
   }
   switch (node->type) {
   case N_FIELD:
@@ -1688,9 +1085,9 @@ static struct node *parse_operand(struct parser *p)
   case N_DOT: {
     struct buf b = {0}, msg = {0};
     node_string(&b, node);
-    buf_adds(&msg, "unexpected . after term ");
-    go_quote(&msg, b.p, b.len, false);
-    buf_free(&b);
+    tpl_buf_adds(&msg, "unexpected . after term ");
+    tpl_go_quote(&msg, b.p, b.len, false);
+    tpl_buf_free(&b);
     parse_fail(p, &msg);
   }
   case N_LIST: case N_TEXT: case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE:
@@ -1881,7 +1278,7 @@ static bool is_empty_tree(const struct node *n)
     return true;
   case N_TEXT:
     for (size_t i = 0; i < n->text_len; i++)
-      if (!uni_is_space((unsigned char)n->text[i]))
+      if (!tpl_uni_is_space((unsigned char)n->text[i]))
         return false;
     return true;
   case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE: case N_BREAK: case N_CONTINUE:
@@ -1902,14 +1299,14 @@ static void add_tree(struct parser *p, const char *name, struct node *root)
   if (t && !is_empty_tree(t->root)) {
     if (!is_empty_tree(root)) {
       struct buf b = {0};
-      buf_adds(&b, "template: multiple definition of template ");
-      go_quote(&b, name, strlen(name), false);
+      tpl_buf_adds(&b, "template: multiple definition of template ");
+      tpl_go_quote(&b, name, strlen(name), false);
       parse_fail(p, &b);
     }
     return;
   }
   if (!t) {
-    t = arena_alloc(&p->t->arena, sizeof(*t));
+    t = tpl_arena_alloc(&p->t->arena, sizeof(*t));
     t->name = name;
     t->next = p->t->trees;
     p->t->trees = t;
@@ -2090,14 +1487,14 @@ static void pipe_string(struct buf *b, const struct node *pipe)
   if (pipe->decl) {
     for (const struct node *v = pipe->decl; v; v = v->next) {
       if (v != pipe->decl)
-        buf_adds(b, ", ");
+        tpl_buf_adds(b, ", ");
       node_string(b, v);
     }
-    buf_adds(b, pipe->is_assign ? " = " : " := ");
+    tpl_buf_adds(b, pipe->is_assign ? " = " : " := ");
   }
   for (const struct node *c = pipe->first; c; c = c->next) {
     if (c != pipe->first)
-      buf_adds(b, " | ");
+      tpl_buf_adds(b, " | ");
     node_string(b, c);
   }
 }
@@ -2110,40 +1507,40 @@ static void node_string(struct buf *b, const struct node *n)
       node_string(b, c);
     break;
   case N_TEXT:
-    buf_add(b, n->text, n->text_len);
+    tpl_buf_add(b, n->text, n->text_len);
     break;
   case N_ACTION:
-    buf_adds(b, "{{");
+    tpl_buf_adds(b, "{{");
     pipe_string(b, n->pipe);
-    buf_adds(b, "}}");
+    tpl_buf_adds(b, "}}");
     break;
   case N_IF:
   case N_RANGE:
   case N_WITH:
-    buf_adds(b, n->type == N_IF ? "{{if " : n->type == N_RANGE ? "{{range " : "{{with ");
+    tpl_buf_adds(b, n->type == N_IF ? "{{if " : n->type == N_RANGE ? "{{range " : "{{with ");
     pipe_string(b, n->pipe);
-    buf_adds(b, "}}");
+    tpl_buf_adds(b, "}}");
     node_string(b, n->list);
     if (n->else_list) {
-      buf_adds(b, "{{else}}");
+      tpl_buf_adds(b, "{{else}}");
       node_string(b, n->else_list);
     }
-    buf_adds(b, "{{end}}");
+    tpl_buf_adds(b, "{{end}}");
     break;
   case N_TEMPLATE:
-    buf_adds(b, "{{template ");
-    go_quote(b, n->text, strlen(n->text), false);
+    tpl_buf_adds(b, "{{template ");
+    tpl_go_quote(b, n->text, strlen(n->text), false);
     if (n->pipe) {
-      buf_addc(b, ' ');
+      tpl_buf_addc(b, ' ');
       pipe_string(b, n->pipe);
     }
-    buf_adds(b, "}}");
+    tpl_buf_adds(b, "}}");
     break;
   case N_BREAK:
-    buf_adds(b, "{{break}}");
+    tpl_buf_adds(b, "{{break}}");
     break;
   case N_CONTINUE:
-    buf_adds(b, "{{continue}}");
+    tpl_buf_adds(b, "{{continue}}");
     break;
   case N_PIPE:
     pipe_string(b, n);
@@ -2151,11 +1548,11 @@ static void node_string(struct buf *b, const struct node *n)
   case N_COMMAND:
     for (const struct node *a = n->first; a; a = a->next) {
       if (a != n->first)
-        buf_addc(b, ' ');
+        tpl_buf_addc(b, ' ');
       if (a->type == N_PIPE) {
-        buf_addc(b, '(');
+        tpl_buf_addc(b, '(');
         pipe_string(b, a);
-        buf_addc(b, ')');
+        tpl_buf_addc(b, ')');
       } else {
         node_string(b, a);
       }
@@ -2163,51 +1560,51 @@ static void node_string(struct buf *b, const struct node *n)
     break;
   case N_FIELD:
     for (size_t i = 0; i < n->nidents; i++) {
-      buf_addc(b, '.');
-      buf_adds(b, n->idents[i]);
+      tpl_buf_addc(b, '.');
+      tpl_buf_adds(b, n->idents[i]);
     }
     break;
   case N_VARIABLE:
     for (size_t i = 0; i < n->nidents; i++) {
       if (i)
-        buf_addc(b, '.');
-      buf_adds(b, n->idents[i]);
+        tpl_buf_addc(b, '.');
+      tpl_buf_adds(b, n->idents[i]);
     }
     break;
   case N_CHAIN:
     if (n->pipe->type == N_PIPE) {
-      buf_addc(b, '(');
+      tpl_buf_addc(b, '(');
       pipe_string(b, n->pipe);
-      buf_addc(b, ')');
+      tpl_buf_addc(b, ')');
     } else {
       node_string(b, n->pipe);
     }
     for (size_t i = 0; i < n->nidents; i++) {
-      buf_addc(b, '.');
-      buf_adds(b, n->idents[i]);
+      tpl_buf_addc(b, '.');
+      tpl_buf_adds(b, n->idents[i]);
     }
     break;
   case N_IDENT:
-    buf_adds(b, n->text);
+    tpl_buf_adds(b, n->text);
     break;
   case N_DOT:
-    buf_addc(b, '.');
+    tpl_buf_addc(b, '.');
     break;
   case N_NIL:
-    buf_adds(b, "nil");
+    tpl_buf_adds(b, "nil");
     break;
   case N_BOOL:
-    buf_adds(b, n->boolean ? "true" : "false");
+    tpl_buf_adds(b, n->boolean ? "true" : "false");
     break;
   case N_NUMBER:
   case N_STRING:
-    buf_add(b, n->src, n->src_len);
+    tpl_buf_add(b, n->src, n->src_len);
     break;
   case N_END:
-    buf_adds(b, "{{end}}");
+    tpl_buf_adds(b, "{{end}}");
     break;
   case N_ELSE:
-    buf_adds(b, "{{else}}");
+    tpl_buf_adds(b, "{{else}}");
     break;
   default:
     break;
@@ -2218,7 +1615,7 @@ void berth_template_free(struct berth_template *t)
 {
   if (!t)
     return;
-  arena_free(&t->arena);
+  tpl_arena_free(&t->arena);
   free(t->src);
   free(t);
 }
@@ -2508,9 +1905,9 @@ static int exec_fail(struct state *s, struct buf *msg)
   struct buf b = {0};
   const char *name = s->tmpl_name ? s->tmpl_name : "";
   if (!s->node) {
-    buf_adds(&b, "template: ");
-    buf_adds(&b, name);
-    buf_adds(&b, ": ");
+    tpl_buf_adds(&b, "template: ");
+    tpl_buf_adds(&b, name);
+    tpl_buf_adds(&b, ": ");
   } else {
     size_t pos = s->node->pos, line = 1, col = pos;
     const char *src = s->t->src;
@@ -2519,16 +1916,16 @@ static int exec_fail(struct state *s, struct buf *msg)
         line++;
         col = pos - i - 1;
       }
-    buf_addf(&b, "template: :%zu:%zu: executing ", line, col);
-    go_quote(&b, name, strlen(name), false);
-    buf_adds(&b, " at <");
+    tpl_buf_addf(&b, "template: :%zu:%zu: executing ", line, col);
+    tpl_go_quote(&b, name, strlen(name), false);
+    tpl_buf_adds(&b, " at <");
     node_string(&b, s->node);
-    buf_adds(&b, ">: ");
+    tpl_buf_adds(&b, ">: ");
   }
-  buf_add(&b, msg->p ? msg->p : "", msg->len);
-  buf_free(msg);
+  tpl_buf_add(&b, msg->p ? msg->p : "", msg->len);
+  tpl_buf_free(msg);
   berth_error_set_plain(s->err, EINVAL, "%s", b.p);
-  buf_free(&b);
+  tpl_buf_free(&b);
   return -1;
 }
 
@@ -2542,7 +1939,7 @@ static int exec_errorf(struct state *s, const char *fmt, ...)
   if (vasprintf(&m, fmt, ap) < 0)
     abort();
   va_end(ap);
-  buf_adds(&b, m);
+  tpl_buf_adds(&b, m);
   free(m);
   return exec_fail(s, &b);
 }
@@ -2567,174 +1964,10 @@ static int enter(struct state *s)
 
 static int out_write(struct state *s, const char *p, size_t n)
 {
-  buf_add(s->out, p, n);
+  tpl_buf_add(s->out, p, n);
   if (s->out->len > s->max_output)
     return exec_errorf(s, "output exceeds %zu bytes", s->max_output);
   return 0;
-}
-
-/* ======================================================================
- * Floats as Go formats them (strconv.AppendFloat)
- * ====================================================================== */
-
-/* Shortest decimal digits that round-trip: d[0..nd), value 0.d * 10^dp. */
-static void shortest_digits(double v, char d[24], int *nd, int *dp)
-{
-  char tmp[40];
-  const char *e;
-  int n = 0;
-  v = fabs(v);
-  if (v == 0) {
-    *nd = 0;
-    *dp = 0;
-    return;
-  }
-  for (int prec = 1; prec <= 17; prec++) {
-    double back;
-    (void)berth_snprintf_c(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-    if (berth_go_parse_float(tmp, strlen(tmp), &back) == 0 && back == v)
-      break;
-  }
-  for (const char *c = tmp; *c && *c != 'e'; c++)
-    if (*c >= '0' && *c <= '9' && n < 23)
-      d[n++] = *c;
-  while (n > 1 && d[n - 1] == '0')
-    n--;
-  e = strchr(tmp, 'e');
-  *nd = n;
-  *dp = (e ? atoi(e + 1) : 0) + 1;
-}
-
-static void go_fmt_e(struct buf *b, bool neg, const char *d, int nd, int dp, int prec, char fmtc)
-{
-  int exp = nd == 0 ? 0 : dp - 1, i, m;
-  if (neg)
-    buf_addc(b, '-');
-  buf_addc(b, nd ? d[0] : '0');
-  if (prec > 0) {
-    buf_addc(b, '.');
-    m = nd < prec + 1 ? nd : prec + 1;
-    for (i = 1; i < m; i++)
-      buf_addc(b, d[i]);
-    for (; i <= prec; i++)
-      buf_addc(b, '0');
-  }
-  buf_addc(b, fmtc);
-  buf_addc(b, exp < 0 ? '-' : '+');
-  if (exp < 0)
-    exp = -exp;
-  buf_addf(b, exp < 10 ? "0%d" : "%d", exp);
-}
-
-static void go_fmt_f(struct buf *b, bool neg, const char *d, int nd, int dp, int prec)
-{
-  if (neg)
-    buf_addc(b, '-');
-  if (dp > 0) {
-    int m = nd < dp ? nd : dp;
-    buf_add(b, d, (size_t)m);
-    for (; m < dp; m++)
-      buf_addc(b, '0');
-  } else {
-    buf_addc(b, '0');
-  }
-  if (prec > 0) {
-    buf_addc(b, '.');
-    for (int i = 1; i <= prec; i++) {
-      int j = dp + i - 1;
-      buf_addc(b, j >= 0 && j < nd ? d[j] : '0');
-    }
-  }
-}
-
-/* Go's %x on floats: C's %a with a two-digit exponent. */
-static void go_fmt_hexfloat(struct buf *b, double v, int prec, bool upper)
-{
-  char tmp[64];
-  char *p;
-  if (prec >= 0)
-    (void)berth_snprintf_c(tmp, sizeof(tmp), upper ? "%.*A" : "%.*a", prec > 40 ? 40 : prec, v);
-  else
-    (void)berth_snprintf_c(tmp, sizeof(tmp), upper ? "%A" : "%a", v);
-  p = strchr(tmp, upper ? 'P' : 'p');
-  if (!p) {
-    buf_adds(b, tmp);
-    return;
-  }
-  buf_add(b, tmp, (size_t)(p - tmp) + 2);
-  if (strlen(p + 2) < 2)
-    buf_addc(b, '0');
-  buf_adds(b, p + 2);
-}
-
-/* strconv.AppendFloat(v, fmtc, prec, 64). */
-static void go_format_float(struct buf *b, double v, char fmtc, int prec)
-{
-  char d[24];
-  int nd, dp;
-  bool neg = signbit(v) != 0;
-  if (isnan(v)) {
-    buf_adds(b, "NaN");
-    return;
-  }
-  if (isinf(v)) {
-    buf_adds(b, neg ? "-Inf" : "+Inf");
-    return;
-  }
-  if (fmtc == 'x' || fmtc == 'X') {
-    go_fmt_hexfloat(b, v, prec, fmtc == 'X');
-    return;
-  }
-  if (fmtc == 'b') {
-    uint64_t bits;
-    int64_t exp;
-    memcpy(&bits, &v, sizeof(bits));
-    exp = (int64_t)((bits >> 52) & 0x7ff);
-    bits &= (1ULL << 52) - 1;
-    if (exp == 0)
-      exp++;
-    else
-      bits |= 1ULL << 52;
-    exp += -1023 - 52;
-    if (neg)
-      buf_addc(b, '-');
-    buf_addf(b, "%llup%c%lld", (unsigned long long)bits, exp >= 0 ? '+' : '-', (long long)llabs(exp));
-    return;
-  }
-  if (prec >= 0) {
-    /* C's correctly rounded %e/%f/%g are Go's for an explicit precision */
-    if (fmtc == 'e')
-      buf_addf_c(b, "%.*e", prec, v);
-    else if (fmtc == 'E')
-      buf_addf_c(b, "%.*E", prec, v);
-    else if (fmtc == 'f')
-      buf_addf_c(b, "%.*f", prec, v);
-    else if (fmtc == 'G')
-      buf_addf_c(b, "%.*G", prec, v);
-    else
-      buf_addf_c(b, "%.*g", prec, v);
-    return;
-  }
-  shortest_digits(v, d, &nd, &dp);
-  switch (fmtc) {
-  case 'e':
-  case 'E':
-    go_fmt_e(b, neg, d, nd, dp, nd > 0 ? nd - 1 : 0, fmtc);
-    return;
-  case 'f':
-    go_fmt_f(b, neg, d, nd, dp, nd - dp > 0 ? nd - dp : 0);
-    return;
-  default: {
-    int exp = dp - 1;
-    if (nd == 0)
-      exp = 0;
-    if (exp < -4 || exp >= 6)
-      go_fmt_e(b, neg, d, nd, dp, nd > 0 ? nd - 1 : 0, fmtc == 'G' ? 'E' : 'e');
-    else
-      go_fmt_f(b, neg, d, nd, dp, nd - dp > 0 ? nd - dp : 0);
-    return;
-  }
-  }
 }
 
 /* encoding/json's float64 encoding. */
@@ -2743,7 +1976,7 @@ static void json_float(struct buf *b, double v)
   double a = fabs(v);
   size_t start = b->len;
   char fmtc = (a != 0 && (a < 1e-6 || a >= 1e21)) ? 'e' : 'f';
-  go_format_float(b, v, fmtc, -1);
+  tpl_go_format_float(b, v, fmtc, -1);
   if (fmtc == 'e') {
     size_t n = b->len - start;
     char *p = b->p + start;
@@ -2786,22 +2019,22 @@ static void pp_write_padding(struct pp *p, int n)
 {
   if (n <= 0 || pp_full(p))
     return;
-  buf_addn(p->b, p->zero && !p->minus ? '0' : ' ', (size_t)n);
+  tpl_buf_addn(p->b, p->zero && !p->minus ? '0' : ' ', (size_t)n);
 }
 
 static void pp_pad(struct pp *p, const char *s, size_t n)
 {
   int width;
   if (!p->wid_present || p->wid == 0) {
-    buf_add(p->b, s, n);
+    tpl_buf_add(p->b, s, n);
     return;
   }
-  width = p->wid - (int)(u8_count(s, n) > (size_t)INT_MAX ? INT_MAX : u8_count(s, n));
+  width = p->wid - (int)(tpl_u8_count(s, n) > (size_t)INT_MAX ? INT_MAX : tpl_u8_count(s, n));
   if (!p->minus) {
     pp_write_padding(p, width);
-    buf_add(p->b, s, n);
+    tpl_buf_add(p->b, s, n);
   } else {
-    buf_add(p->b, s, n);
+    tpl_buf_add(p->b, s, n);
     pp_write_padding(p, width);
   }
 }
@@ -2819,7 +2052,7 @@ static size_t pp_truncate(const struct pp *p, const char *s, size_t n)
     return n;
   for (int k = 0; k < p->prec && i < n; k++) {
     uint32_t r;
-    i += u8_decode((const unsigned char *)s + i, n - i, &r);
+    i += tpl_u8_decode((const unsigned char *)s + i, n - i, &r);
   }
   return i;
 }
@@ -2828,15 +2061,15 @@ static void pp_fmt_q(struct pp *p, const char *s, size_t n)
 {
   struct buf q = {0};
   n = pp_truncate(p, s, n);
-  if (p->sharp && can_backquote(s, n)) {
-    buf_addc(&q, '`');
-    buf_add(&q, s, n);
-    buf_addc(&q, '`');
+  if (p->sharp && tpl_can_backquote(s, n)) {
+    tpl_buf_addc(&q, '`');
+    tpl_buf_add(&q, s, n);
+    tpl_buf_addc(&q, '`');
   } else {
-    go_quote(&q, s, n, p->plus);
+    tpl_go_quote(&q, s, n, p->plus);
   }
   pp_pad(p, q.p, q.len);
-  buf_free(&q);
+  tpl_buf_free(&q);
 }
 
 static void pp_fmt_sx(struct pp *p, const char *s, size_t n, bool upper)
@@ -2861,20 +2094,20 @@ static void pp_fmt_sx(struct pp *p, const char *s, size_t n, bool upper)
   if (p->wid_present && (size_t)p->wid > width && !p->minus)
     pp_write_padding(p, p->wid - (int)width);
   if (p->sharp) {
-    buf_addc(p->b, '0');
-    buf_addc(p->b, digits[16]);
+    tpl_buf_addc(p->b, '0');
+    tpl_buf_addc(p->b, digits[16]);
   }
   for (size_t i = 0; i < length; i++) {
     unsigned char c = (unsigned char)s[i];
     if (p->space && i > 0) {
-      buf_addc(p->b, ' ');
+      tpl_buf_addc(p->b, ' ');
       if (p->sharp) {
-        buf_addc(p->b, '0');
-        buf_addc(p->b, digits[16]);
+        tpl_buf_addc(p->b, '0');
+        tpl_buf_addc(p->b, digits[16]);
       }
     }
-    buf_addc(p->b, digits[c >> 4]);
-    buf_addc(p->b, digits[c & 15]);
+    tpl_buf_addc(p->b, digits[c >> 4]);
+    tpl_buf_addc(p->b, digits[c & 15]);
   }
   if (p->wid_present && (size_t)p->wid > width && p->minus)
     pp_write_padding(p, p->wid - (int)width);
@@ -2895,7 +2128,7 @@ static void pp_fmt_integer(struct pp *p, uint64_t u, unsigned base, bool is_sign
   if (p->wid_present || p->prec_present) {
     size_t need = 3 + (size_t)p->wid + (size_t)p->prec + 70;
     if (need > size) {
-      buf_reserve(&big, need);
+      tpl_buf_reserve(&big, need);
       buf = big.p;
       size = need;
     }
@@ -2907,7 +2140,7 @@ static void pp_fmt_integer(struct pp *p, uint64_t u, unsigned base, bool is_sign
       p->zero = false;
       pp_write_padding(p, p->wid);
       p->zero = old_zero;
-      buf_free(&big);
+      tpl_buf_free(&big);
       return;
     }
   } else if (p->zero && !p->minus && p->wid_present) {
@@ -2948,7 +2181,7 @@ static void pp_fmt_integer(struct pp *p, uint64_t u, unsigned base, bool is_sign
   p->zero = false;
   pp_pad(p, buf + i, size - i);
   p->zero = old_zero;
-  buf_free(&big);
+  tpl_buf_free(&big);
 }
 
 static void pp_fmt_unicode(struct pp *p, uint64_t u)
@@ -2958,17 +2191,17 @@ static void pp_fmt_unicode(struct pp *p, uint64_t u)
   bool old_zero;
   if (p->prec_present && p->prec > 4)
     prec = p->prec;
-  buf_addf(&t, "U+%0*llX", prec, (unsigned long long)u);
-  if (p->sharp && u <= 0x10ffff && uni_is_print((uint32_t)u)) {
-    buf_adds(&t, " '");
-    buf_add_rune(&t, (uint32_t)u);
-    buf_addc(&t, '\'');
+  tpl_buf_addf(&t, "U+%0*llX", prec, (unsigned long long)u);
+  if (p->sharp && u <= 0x10ffff && tpl_uni_is_print((uint32_t)u)) {
+    tpl_buf_adds(&t, " '");
+    tpl_buf_add_rune(&t, (uint32_t)u);
+    tpl_buf_addc(&t, '\'');
   }
   old_zero = p->zero;
   p->zero = false;
   pp_pad(p, t.p, t.len);
   p->zero = old_zero;
-  buf_free(&t);
+  tpl_buf_free(&t);
 }
 
 static void pp_fmt_float(struct pp *p, double v, int verb, int prec)
@@ -2978,9 +2211,9 @@ static void pp_fmt_float(struct pp *p, double v, int verb, int prec)
   size_t start;
   if (p->prec_present)
     prec = p->prec;
-  buf_addc(&num, '+');
+  tpl_buf_addc(&num, '+');
   start = num.len;
-  go_format_float(&num, v, fmtc, prec);
+  tpl_go_format_float(&num, v, fmtc, prec);
   if (num.p[start] == '-' || num.p[start] == '+')
     memmove(num.p, num.p + 1, --num.len);
   if (p->space && num.p[0] == '+' && !p->plus)
@@ -2996,7 +2229,7 @@ static void pp_fmt_float(struct pp *p, double v, int verb, int prec)
     }
     pp_pad(p, s, n);
     p->zero = old_zero;
-    buf_free(&num);
+    tpl_buf_free(&num);
     return;
   }
   if (p->sharp && verb != 'b') {
@@ -3011,7 +2244,7 @@ static void pp_fmt_float(struct pp *p, double v, int verb, int prec)
       if (c == '.') {
         has_point = true;
       } else if (c == 'p' || c == 'P' || ((c == 'e' || c == 'E') && verb != 'x' && verb != 'X')) {
-        buf_add(&tail, num.p + i, num.len - i);
+        tpl_buf_add(&tail, num.p + i, num.len - i);
         num.len = i;
         break;
       } else {
@@ -3024,25 +2257,25 @@ static void pp_fmt_float(struct pp *p, double v, int verb, int prec)
     if (!has_point) {
       if (num.len == 2 && num.p[1] == '0')
         digits--;
-      buf_addc(&num, '.');
+      tpl_buf_addc(&num, '.');
     }
     while (digits-- > 0)
-      buf_addc(&num, '0');
-    buf_add(&num, tail.p ? tail.p : "", tail.len);
-    buf_free(&tail);
+      tpl_buf_addc(&num, '0');
+    tpl_buf_add(&num, tail.p ? tail.p : "", tail.len);
+    tpl_buf_free(&tail);
   }
   if (p->plus || num.p[0] != '+') {
     if (p->zero && !p->minus && p->wid_present && p->wid > (int)num.len) {
-      buf_addc(p->b, num.p[0]);
+      tpl_buf_addc(p->b, num.p[0]);
       pp_write_padding(p, p->wid - (int)num.len);
-      buf_add(p->b, num.p + 1, num.len - 1);
+      tpl_buf_add(p->b, num.p + 1, num.len - 1);
     } else {
       pp_pad(p, num.p, num.len);
     }
   } else {
     pp_pad(p, num.p + 1, num.len - 1);
   }
-  buf_free(&num);
+  tpl_buf_free(&num);
 }
 
 static void pp_print_value(struct pp *p, struct val v, int verb, int depth);
@@ -3050,17 +2283,17 @@ static void pp_print_value(struct pp *p, struct val v, int verb, int depth);
 /* badVerb: "%!d(string=foo)", "%!d(<nil>)". */
 static void pp_bad_verb(struct pp *p, int verb, struct val v)
 {
-  buf_adds(p->b, "%!");
-  buf_add_rune(p->b, (uint32_t)verb);
-  buf_addc(p->b, '(');
+  tpl_buf_adds(p->b, "%!");
+  tpl_buf_add_rune(p->b, (uint32_t)verb);
+  tpl_buf_addc(p->b, '(');
   if (is_nil(v)) {
-    buf_adds(p->b, "<nil>");
+    tpl_buf_adds(p->b, "<nil>");
   } else {
-    buf_adds(p->b, type_name(p->s, v));
-    buf_addc(p->b, '=');
+    tpl_buf_adds(p->b, type_name(p->s, v));
+    tpl_buf_addc(p->b, '=');
     pp_print_value(p, v, 'v', 0);
   }
-  buf_addc(p->b, ')');
+  tpl_buf_addc(p->b, ')');
 }
 
 static void pp_print_int(struct pp *p, struct val v, int verb)
@@ -3076,16 +2309,16 @@ static void pp_print_int(struct pp *p, struct val v, int verb)
   case 'X': pp_fmt_integer(p, u, 16, true, verb, true); break;
   case 'c': {
     struct buf t = {0};
-    buf_add_rune(&t, u > 0x10ffff ? RUNE_ERROR : (uint32_t)u);
+    tpl_buf_add_rune(&t, u > 0x10ffff ? RUNE_ERROR : (uint32_t)u);
     pp_pad(p, t.p, t.len);
-    buf_free(&t);
+    tpl_buf_free(&t);
     break;
   }
   case 'q': {
     struct buf t = {0};
-    go_quote_rune(&t, u > 0x10ffff ? RUNE_ERROR : (uint32_t)u, p->plus);
+    tpl_go_quote_rune(&t, u > 0x10ffff ? RUNE_ERROR : (uint32_t)u, p->plus);
     pp_pad(p, t.p, t.len);
-    buf_free(&t);
+    tpl_buf_free(&t);
     break;
   }
   case 'U': pp_fmt_unicode(p, u); break;
@@ -3140,46 +2373,46 @@ static void pp_print_composite(struct pp *p, struct val v, int verb, int depth)
   if (json_is_array(v.j)) {
     size_t n = json_array_size(v.j);
     if (p->sharp_v)
-      buf_adds(p->b, "[]interface {}{");
+      tpl_buf_adds(p->b, "[]interface {}{");
     else
-      buf_addc(p->b, '[');
+      tpl_buf_addc(p->b, '[');
     for (size_t i = 0; i < n && !pp_full(p); i++) {
       if (i > 0)
-        buf_adds(p->b, p->sharp_v ? ", " : " ");
+        tpl_buf_adds(p->b, p->sharp_v ? ", " : " ");
       pp_print_value(p, (struct val){json_array_get(v.j, i), false}, verb, depth + 1);
     }
-    buf_addc(p->b, p->sharp_v ? '}' : ']');
+    tpl_buf_addc(p->b, p->sharp_v ? '}' : ']');
   } else if (is_struct(p->s, v)) {
     size_t n;
     struct member *m = object_members(v.j, false, &n);
     if (p->sharp_v)
-      buf_adds(p->b, type_name(p->s, v));
-    buf_addc(p->b, '{');
+      tpl_buf_adds(p->b, type_name(p->s, v));
+    tpl_buf_addc(p->b, '{');
     for (size_t i = 0; i < n && !pp_full(p); i++) {
       if (i > 0)
-        buf_adds(p->b, p->sharp_v ? ", " : " ");
+        tpl_buf_adds(p->b, p->sharp_v ? ", " : " ");
       if (p->plus_v || p->sharp_v) {
-        buf_add(p->b, m[i].key, m[i].len);
-        buf_addc(p->b, ':');
+        tpl_buf_add(p->b, m[i].key, m[i].len);
+        tpl_buf_addc(p->b, ':');
       }
       pp_print_value(p, member_val(p->s, m[i].key, m[i].v), verb, depth + 1);
     }
-    buf_addc(p->b, '}');
+    tpl_buf_addc(p->b, '}');
     free(m);
   } else {
     size_t n;
     struct member *m = object_members(v.j, true, &n);
-    buf_adds(p->b, p->sharp_v ? "map[string]interface {}{" : "map[");
+    tpl_buf_adds(p->b, p->sharp_v ? "map[string]interface {}{" : "map[");
     for (size_t i = 0; i < n && !pp_full(p); i++) {
       json_t *key = json_stringn_nocheck(m[i].key, m[i].len);
       if (i > 0)
-        buf_adds(p->b, p->sharp_v ? ", " : " ");
+        tpl_buf_adds(p->b, p->sharp_v ? ", " : " ");
       pp_print_value(p, (struct val){key, false}, verb, depth + 1);
       json_decref(key);
-      buf_addc(p->b, ':');
+      tpl_buf_addc(p->b, ':');
       pp_print_value(p, member_val(p->s, m[i].key, m[i].v), verb, depth + 1);
     }
-    buf_addc(p->b, p->sharp_v ? '}' : ']');
+    tpl_buf_addc(p->b, p->sharp_v ? '}' : ']');
     free(m);
   }
 }
@@ -3195,7 +2428,7 @@ static void pp_print_value(struct pp *p, struct val v, int verb, int depth)
       else
         pp_bad_verb(p, verb, v);
     } else {
-      buf_adds(p->b, p->sharp_v ? "interface {}(nil)" : "<nil>");
+      tpl_buf_adds(p->b, p->sharp_v ? "interface {}(nil)" : "<nil>");
     }
     return;
   }
@@ -3257,12 +2490,12 @@ static void do_print(struct state *s, struct buf *b, struct val *argv, size_t ar
   for (size_t i = 0; i < argc && !pp_full(&p); i++) {
     bool is_string = argv[i].j && json_is_string(argv[i].j);
     if (i > 0 && (ln || (!is_string && !prev_string)))
-      buf_addc(b, ' ');
+      tpl_buf_addc(b, ' ');
     pp_print_arg(&p, argv[i], 'v');
     prev_string = is_string;
   }
   if (ln)
-    buf_addc(b, '\n');
+    tpl_buf_addc(b, '\n');
   *overflow = p.overflow;
 }
 
@@ -3384,7 +2617,7 @@ static bool pp_parse_width_prec(struct pp *p, struct printf_state *ps, const cha
     (*i)++;
     p->wid_present = pp_int_from_arg(argv, argc, &ps->argnum, &p->wid);
     if (!p->wid_present)
-      buf_adds(p->b, "%!(BADWIDTH)");
+      tpl_buf_adds(p->b, "%!(BADWIDTH)");
     if (p->wid < 0) {
       p->wid = -p->wid;
       p->minus = true;
@@ -3409,7 +2642,7 @@ static bool pp_parse_width_prec(struct pp *p, struct printf_state *ps, const cha
         p->prec_present = false;
       }
       if (!p->prec_present)
-        buf_adds(p->b, "%!(BADPREC)");
+        tpl_buf_adds(p->b, "%!(BADPREC)");
       after_index = false;
     } else {
       (void)pp_parsenum(f, *i, end, &p->prec, &p->prec_present, i);
@@ -3427,11 +2660,11 @@ static bool pp_parse_width_prec(struct pp *p, struct printf_state *ps, const cha
 static void pp_print_verb(struct pp *p, struct printf_state *ps, uint32_t verb, struct val *argv, size_t argc)
 {
   if (verb == '%') {
-    buf_addc(p->b, '%');
+    tpl_buf_addc(p->b, '%');
   } else if (!ps->good_argnum || ps->argnum >= argc) {
-    buf_adds(p->b, "%!");
-    buf_add_rune(p->b, verb);
-    buf_adds(p->b, !ps->good_argnum ? "(BADINDEX)" : "(MISSING)");
+    tpl_buf_adds(p->b, "%!");
+    tpl_buf_add_rune(p->b, verb);
+    tpl_buf_adds(p->b, !ps->good_argnum ? "(BADINDEX)" : "(MISSING)");
   } else {
     if (verb == 'v') {
       p->sharp_v = p->sharp;
@@ -3448,19 +2681,19 @@ static void pp_print_verb(struct pp *p, struct printf_state *ps, uint32_t verb, 
 static void pp_print_extra(struct pp *p, const struct printf_state *ps, struct val *argv, size_t argc)
 {
   pp_clear_flags(p);
-  buf_adds(p->b, "%!(EXTRA ");
+  tpl_buf_adds(p->b, "%!(EXTRA ");
   for (size_t k = ps->argnum; k < argc; k++) {
     if (k > ps->argnum)
-      buf_adds(p->b, ", ");
+      tpl_buf_adds(p->b, ", ");
     if (is_nil(argv[k])) {
-      buf_adds(p->b, "<nil>");
+      tpl_buf_adds(p->b, "<nil>");
     } else {
-      buf_adds(p->b, type_name(p->s, argv[k]));
-      buf_addc(p->b, '=');
+      tpl_buf_adds(p->b, type_name(p->s, argv[k]));
+      tpl_buf_addc(p->b, '=');
       pp_print_arg(p, argv[k], 'v');
     }
   }
-  buf_addc(p->b, ')');
+  tpl_buf_addc(p->b, ')');
 }
 
 /* fmt.Sprintf. */
@@ -3477,17 +2710,17 @@ static void do_printf(struct state *s, struct buf *b, const char *f, size_t end,
     while (i < end && f[i] != '%')
       i++;
     if (i > lasti)
-      buf_add(b, f + lasti, i - lasti);
+      tpl_buf_add(b, f + lasti, i - lasti);
     if (i >= end)
       break;
     i++;
     pp_parse_flags(&p, f, &i, end);
     (void)pp_parse_width_prec(&p, &ps, f, &i, end, argv, argc);
     if (i >= end) {
-      buf_adds(b, "%!(NOVERB)");
+      tpl_buf_adds(b, "%!(NOVERB)");
       break;
     }
-    i += u8_decode((const unsigned char *)f + i, end - i, &verb);
+    i += tpl_u8_decode((const unsigned char *)f + i, end - i, &verb);
     pp_print_verb(&p, &ps, verb, argv, argc);
   }
   if (!ps.reordered && ps.argnum < argc && !pp_full(&p))
@@ -3502,7 +2735,7 @@ static int print_value(struct state *s, struct val v)
   bool overflow = false;
   int rc;
   if (is_missing(v)) {
-    buf_adds(&b, "<no value>");
+    tpl_buf_adds(&b, "<no value>");
   } else {
     struct pp p;
     pp_init(&p, s, &b);
@@ -3510,7 +2743,7 @@ static int print_value(struct state *s, struct val v)
     overflow = p.overflow;
   }
   rc = overflow ? exec_errorf(s, "value too large or nested too deeply to print") : out_write(s, b.p, b.len);
-  buf_free(&b);
+  tpl_buf_free(&b);
   return rc;
 }
 
@@ -3520,22 +2753,22 @@ static int print_value(struct state *s, struct val v)
 
 static void json_string_out(struct buf *b, const char *s, size_t n)
 {
-  buf_addc(b, '"');
+  tpl_buf_addc(b, '"');
   for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];
     if (c < 0x80) {
       if (c >= 0x20 && c != '"' && c != '\\') {
-        buf_addc(b, (char)c);
+        tpl_buf_addc(b, (char)c);
       } else {
         switch (c) {
-        case '"': buf_adds(b, "\\\""); break;
-        case '\\': buf_adds(b, "\\\\"); break;
-        case '\b': buf_adds(b, "\\b"); break;
-        case '\f': buf_adds(b, "\\f"); break;
-        case '\n': buf_adds(b, "\\n"); break;
-        case '\r': buf_adds(b, "\\r"); break;
-        case '\t': buf_adds(b, "\\t"); break;
-        default: buf_addf(b, "\\u00%c%c", lower_hex[c >> 4], lower_hex[c & 15]); break;
+        case '"': tpl_buf_adds(b, "\\\""); break;
+        case '\\': tpl_buf_adds(b, "\\\\"); break;
+        case '\b': tpl_buf_adds(b, "\\b"); break;
+        case '\f': tpl_buf_adds(b, "\\f"); break;
+        case '\n': tpl_buf_adds(b, "\\n"); break;
+        case '\r': tpl_buf_adds(b, "\\r"); break;
+        case '\t': tpl_buf_adds(b, "\\t"); break;
+        default: tpl_buf_addf(b, "\\u00%c%c", tpl_lower_hex[c >> 4], tpl_lower_hex[c & 15]); break;
         }
       }
       i++;
@@ -3543,17 +2776,17 @@ static void json_string_out(struct buf *b, const char *s, size_t n)
     }
     {
       uint32_t r;
-      size_t w = u8_decode((const unsigned char *)s + i, n - i, &r);
+      size_t w = tpl_u8_decode((const unsigned char *)s + i, n - i, &r);
       if (w == 1 && r == RUNE_ERROR)
-        buf_adds(b, "\\ufffd");
+        tpl_buf_adds(b, "\\ufffd");
       else if (r == 0x2028 || r == 0x2029)
-        buf_addf(b, "\\u%04x", (unsigned)r);
+        tpl_buf_addf(b, "\\u%04x", (unsigned)r);
       else
-        buf_add(b, s + i, w);
+        tpl_buf_add(b, s + i, w);
       i += w;
     }
   }
-  buf_addc(b, '"');
+  tpl_buf_addc(b, '"');
 }
 
 static bool json_encode(struct state *s, struct buf *b, struct val v, int depth)
@@ -3561,18 +2794,18 @@ static bool json_encode(struct state *s, struct buf *b, struct val v, int depth)
   if (depth > MAX_VALUE_DEPTH || b->len > s->max_output)
     return false;
   if (is_nil(v)) {
-    buf_adds(b, "null");
+    tpl_buf_adds(b, "null");
     return true;
   }
   switch (json_typeof(v.j)) {
   case JSON_TRUE:
-    buf_adds(b, "true");
+    tpl_buf_adds(b, "true");
     return true;
   case JSON_FALSE:
-    buf_adds(b, "false");
+    tpl_buf_adds(b, "false");
     return true;
   case JSON_INTEGER:
-    buf_addf(b, "%lld", (long long)json_integer_value(v.j));
+    tpl_buf_addf(b, "%lld", (long long)json_integer_value(v.j));
     return true;
   case JSON_REAL:
     json_float(b, json_real_value(v.j));
@@ -3581,34 +2814,34 @@ static bool json_encode(struct state *s, struct buf *b, struct val v, int depth)
     json_string_out(b, json_string_value(v.j), json_string_length(v.j));
     return true;
   case JSON_ARRAY:
-    buf_addc(b, '[');
+    tpl_buf_addc(b, '[');
     for (size_t i = 0; i < json_array_size(v.j); i++) {
       if (i)
-        buf_addc(b, ',');
+        tpl_buf_addc(b, ',');
       if (!json_encode(s, b, (struct val){json_array_get(v.j, i), false}, depth + 1))
         return false;
     }
-    buf_addc(b, ']');
+    tpl_buf_addc(b, ']');
     return true;
   case JSON_OBJECT: {
     size_t n;
     struct member *m = object_members(v.j, !is_struct(s, v), &n);
     bool ok = true;
-    buf_addc(b, '{');
+    tpl_buf_addc(b, '{');
     for (size_t i = 0; i < n && ok; i++) {
       if (i)
-        buf_addc(b, ',');
+        tpl_buf_addc(b, ',');
       json_string_out(b, m[i].key, m[i].len);
-      buf_addc(b, ':');
+      tpl_buf_addc(b, ':');
       ok = json_encode(s, b, member_val(s, m[i].key, m[i].v), depth + 1);
     }
-    buf_addc(b, '}');
+    tpl_buf_addc(b, '}');
     free(m);
     return ok;
   }
   case JSON_NULL:
   default:
-    buf_adds(b, "null");
+    tpl_buf_adds(b, "null");
     return true;
   }
 }
@@ -3627,7 +2860,7 @@ static int fn_len(struct state *s, struct val *argv, size_t argc, struct val *re
 {
   struct val v = argv[0];
   if (is_missing(v)) {
-    buf_adds(msg, "reflect: call of reflect.Value.Type on zero Value");
+    tpl_buf_adds(msg, "reflect: call of reflect.Value.Type on zero Value");
     return -1;
   }
   switch (json_typeof(v.j)) {
@@ -3648,7 +2881,7 @@ static int fn_len(struct state *s, struct val *argv, size_t argc, struct val *re
   case JSON_TRUE:
   case JSON_FALSE:
   default:
-    buf_addf(msg, "len of type %s", type_name(s, v));
+    tpl_buf_addf(msg, "len of type %s", type_name(s, v));
     return -1;
   }
 }
@@ -3656,16 +2889,16 @@ static int fn_len(struct state *s, struct val *argv, size_t argc, struct val *re
 static bool index_arg(struct state *s, struct val idx, size_t cap, int64_t *ret, struct buf *msg)
 {
   if (is_nil(idx)) {
-    buf_adds(msg, "cannot index slice/array with nil");
+    tpl_buf_adds(msg, "cannot index slice/array with nil");
     return false;
   }
   if (!json_is_integer(idx.j)) {
-    buf_addf(msg, "cannot index slice/array with type %s", type_name(s, idx));
+    tpl_buf_addf(msg, "cannot index slice/array with type %s", type_name(s, idx));
     return false;
   }
   *ret = json_integer_value(idx.j);
   if (*ret < 0 || (uint64_t)*ret > cap) {
-    buf_addf(msg, "index out of range: %lld", (long long)*ret);
+    tpl_buf_addf(msg, "index out of range: %lld", (long long)*ret);
     return false;
   }
   return true;
@@ -3703,7 +2936,7 @@ static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *
   struct val item = argv[0];
   bool typed = s->opts->missing == BERTH_TEMPLATE_STRUCT;
   if (is_missing(item) || (json_is_null(item.j) && !(item.map && typed))) {
-    buf_adds(msg, "index of untyped nil");
+    tpl_buf_adds(msg, "index of untyped nil");
     return -1;
   }
   for (size_t i = 1; i < argc; i++) {
@@ -3716,7 +2949,7 @@ static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *
           break;
         continue;
       }
-      buf_adds(msg, "index of nil pointer");
+      tpl_buf_adds(msg, "index of nil pointer");
       return -1;
     }
     switch (json_typeof(item.j)) {
@@ -3724,7 +2957,7 @@ static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *
       if (!index_arg(s, idx, json_array_size(item.j), &x, msg))
         return -1;
       if ((size_t)x == json_array_size(item.j)) {
-        buf_adds(msg, "reflect: slice index out of range");
+        tpl_buf_adds(msg, "reflect: slice index out of range");
         return -1;
       }
       item = (struct val){json_array_get(item.j, (size_t)x), false};
@@ -3733,7 +2966,7 @@ static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *
       if (!index_arg(s, idx, json_string_length(item.j), &x, msg))
         return -1;
       if ((size_t)x == json_string_length(item.j)) {
-        buf_adds(msg, "reflect: string index out of range");
+        tpl_buf_adds(msg, "reflect: string index out of range");
         return -1;
       }
       item = v_int(s, (unsigned char)json_string_value(item.j)[x]);
@@ -3741,11 +2974,11 @@ static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *
     case JSON_OBJECT: {
       json_t *m;
       if (is_nil(idx)) {
-        buf_adds(msg, "value is nil; should be of type string");
+        tpl_buf_adds(msg, "value is nil; should be of type string");
         return -1;
       }
       if (!json_is_string(idx.j)) {
-        buf_addf(msg, "value has type %s; should be string", type_name(s, idx));
+        tpl_buf_addf(msg, "value has type %s; should be string", type_name(s, idx));
         return -1;
       }
       m = json_object_getn(item.j, json_string_value(idx.j), json_string_length(idx.j));
@@ -3765,7 +2998,7 @@ static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *
     case JSON_FALSE:
     case JSON_NULL:
     default:
-      buf_addf(msg, "can't index item of type %s", type_name(s, item));
+      tpl_buf_addf(msg, "can't index item of type %s", type_name(s, item));
       return -1;
     }
   }
@@ -3779,24 +3012,24 @@ static int fn_slice(struct state *s, struct val *argv, size_t argc, struct val *
   size_t cap, idx[3];
   bool is_string;
   if (is_nil(item)) {
-    buf_adds(msg, "slice of untyped nil");
+    tpl_buf_adds(msg, "slice of untyped nil");
     return -1;
   }
   if (argc - 1 > 3) {
-    buf_addf(msg, "too many slice indexes: %zu", argc - 1);
+    tpl_buf_addf(msg, "too many slice indexes: %zu", argc - 1);
     return -1;
   }
   is_string = json_is_string(item.j);
   if (is_string) {
     if (argc - 1 == 3) {
-      buf_adds(msg, "cannot 3-index slice a string");
+      tpl_buf_adds(msg, "cannot 3-index slice a string");
       return -1;
     }
     cap = json_string_length(item.j);
   } else if (json_is_array(item.j)) {
     cap = json_array_size(item.j);
   } else {
-    buf_addf(msg, "can't slice item of type %s", type_name(s, item));
+    tpl_buf_addf(msg, "can't slice item of type %s", type_name(s, item));
     return -1;
   }
   idx[0] = 0;
@@ -3809,11 +3042,11 @@ static int fn_slice(struct state *s, struct val *argv, size_t argc, struct val *
     idx[i - 1] = (size_t)x;
   }
   if (idx[0] > idx[1]) {
-    buf_addf(msg, "invalid slice index: %zu > %zu", idx[0], idx[1]);
+    tpl_buf_addf(msg, "invalid slice index: %zu > %zu", idx[0], idx[1]);
     return -1;
   }
   if (argc - 1 == 3 && idx[1] > idx[2]) {
-    buf_addf(msg, "invalid slice index: %zu > %zu", idx[1], idx[2]);
+    tpl_buf_addf(msg, "invalid slice index: %zu > %zu", idx[1], idx[2]);
     return -1;
   }
   if (is_string) {
@@ -3872,7 +3105,7 @@ static int compare_eq(struct state *s, struct val a, struct val *others, size_t 
 {
   enum bkind k1 = basic_kind(a);
   if (n == 0) {
-    buf_adds(msg, "missing argument for comparison");
+    tpl_buf_adds(msg, "missing argument for comparison");
     return -1;
   }
   for (size_t i = 0; i < n; i++) {
@@ -3881,7 +3114,7 @@ static int compare_eq(struct state *s, struct val a, struct val *others, size_t 
     bool t = false;
     if (k1 != k2) {
       if (!is_nil(a) && !is_nil(b)) {
-        buf_addf(msg, "incompatible types for comparison: %s and %s", type_name(s, a), type_name(s, b));
+        tpl_buf_addf(msg, "incompatible types for comparison: %s and %s", type_name(s, a), type_name(s, b));
         return -1;
       }
     } else {
@@ -3893,9 +3126,9 @@ static int compare_eq(struct state *s, struct val a, struct val *others, size_t 
       case K_INVALID:
       default:
         if (!is_nil(a) && !is_nil(b) && json_typeof(a.j) != json_typeof(b.j)) {
-          buf_adds(msg, "non-comparable types ");
+          tpl_buf_adds(msg, "non-comparable types ");
           value_with_verb(s, msg, a, 's');
-          buf_addf(msg, ": %s, %s: ", type_name(s, a), type_name(s, b));
+          tpl_buf_addf(msg, ": %s, %s: ", type_name(s, a), type_name(s, b));
           value_with_verb(s, msg, b, 'v');
           return -1;
         }
@@ -3904,9 +3137,9 @@ static int compare_eq(struct state *s, struct val a, struct val *others, size_t 
         } else if (is_struct(s, a) && is_struct(s, b)) {
           t = json_equal(a.j, b.j);
         } else {
-          buf_adds(msg, "non-comparable type ");
+          tpl_buf_adds(msg, "non-comparable type ");
           value_with_verb(s, msg, b, 's');
-          buf_addf(msg, ": %s", type_name(s, b));
+          tpl_buf_addf(msg, ": %s", type_name(s, b));
           return -1;
         }
         break;
@@ -3923,11 +3156,11 @@ static int compare_lt(struct state *s, struct val a, struct val b, struct buf *m
 {
   enum bkind k1 = basic_kind(a), k2 = basic_kind(b);
   if (k1 == K_INVALID || k2 == K_INVALID) {
-    buf_adds(msg, "invalid type for comparison");
+    tpl_buf_adds(msg, "invalid type for comparison");
     return -1;
   }
   if (k1 != k2) {
-    buf_addf(msg, "incompatible types for comparison: %s and %s", type_name(s, a), type_name(s, b));
+    tpl_buf_addf(msg, "incompatible types for comparison: %s and %s", type_name(s, a), type_name(s, b));
     return -1;
   }
   switch (k1) {
@@ -3937,7 +3170,7 @@ static int compare_lt(struct state *s, struct val a, struct val b, struct buf *m
   case K_BOOL:
   case K_INVALID:
   default:
-    buf_adds(msg, "invalid type for comparison");
+    tpl_buf_adds(msg, "invalid type for comparison");
     return -1;
   }
 }
@@ -4003,12 +3236,12 @@ static int fn_ge(struct state *s, struct val *argv, size_t argc, struct val *ret
 static int result_string(struct state *s, struct buf *b, bool overflow, struct val *ret, struct buf *msg)
 {
   if (overflow || b->len > s->max_output) {
-    buf_free(b);
-    buf_addf(msg, "result exceeds %zu bytes", s->max_output);
+    tpl_buf_free(b);
+    tpl_buf_addf(msg, "result exceeds %zu bytes", s->max_output);
     return -1;
   }
   *ret = v_str(s, b->p, b->len);
-  buf_free(b);
+  tpl_buf_free(b);
   return 0;
 }
 
@@ -4042,7 +3275,7 @@ static void eval_args_string(struct state *s, struct buf *b, struct val *argv, s
 {
   struct val *copy;
   if (argc == 1 && argv[0].j && json_is_string(argv[0].j)) {
-    buf_add(b, json_string_value(argv[0].j), json_string_length(argv[0].j));
+    tpl_buf_add(b, json_string_value(argv[0].j), json_string_length(argv[0].j));
     *overflow = false;
     return;
   }
@@ -4064,16 +3297,16 @@ static int fn_html(struct state *s, struct val *argv, size_t argc, struct val *r
   eval_args_string(s, &in, argv, argc, &overflow);
   for (size_t i = 0; i < in.len; i++) {
     switch (in.p[i]) {
-    case '\0': buf_adds(&out, "\xef\xbf\xbd"); break;
-    case '"': buf_adds(&out, "&#34;"); break;
-    case '\'': buf_adds(&out, "&#39;"); break;
-    case '&': buf_adds(&out, "&amp;"); break;
-    case '<': buf_adds(&out, "&lt;"); break;
-    case '>': buf_adds(&out, "&gt;"); break;
-    default: buf_addc(&out, in.p[i]); break;
+    case '\0': tpl_buf_adds(&out, "\xef\xbf\xbd"); break;
+    case '"': tpl_buf_adds(&out, "&#34;"); break;
+    case '\'': tpl_buf_adds(&out, "&#39;"); break;
+    case '&': tpl_buf_adds(&out, "&amp;"); break;
+    case '<': tpl_buf_adds(&out, "&lt;"); break;
+    case '>': tpl_buf_adds(&out, "&gt;"); break;
+    default: tpl_buf_addc(&out, in.p[i]); break;
     }
   }
-  buf_free(&in);
+  tpl_buf_free(&in);
   return result_string(s, &out, overflow, ret, msg);
 }
 
@@ -4086,32 +3319,32 @@ static int fn_js(struct state *s, struct val *argv, size_t argc, struct val *ret
     unsigned char c = (unsigned char)in.p[i];
     if (c < 0x80) {
       switch (c) {
-      case '\\': buf_adds(&out, "\\\\"); break;
-      case '\'': buf_adds(&out, "\\'"); break;
-      case '"': buf_adds(&out, "\\\""); break;
-      case '<': buf_adds(&out, "\\u003C"); break;
-      case '>': buf_adds(&out, "\\u003E"); break;
-      case '&': buf_adds(&out, "\\u0026"); break;
-      case '=': buf_adds(&out, "\\u003D"); break;
+      case '\\': tpl_buf_adds(&out, "\\\\"); break;
+      case '\'': tpl_buf_adds(&out, "\\'"); break;
+      case '"': tpl_buf_adds(&out, "\\\""); break;
+      case '<': tpl_buf_adds(&out, "\\u003C"); break;
+      case '>': tpl_buf_adds(&out, "\\u003E"); break;
+      case '&': tpl_buf_adds(&out, "\\u0026"); break;
+      case '=': tpl_buf_adds(&out, "\\u003D"); break;
       default:
         if (c < ' ')
-          buf_addf(&out, "\\u00%02X", c);
+          tpl_buf_addf(&out, "\\u00%02X", c);
         else
-          buf_addc(&out, (char)c);
+          tpl_buf_addc(&out, (char)c);
         break;
       }
       i++;
     } else {
       uint32_t r;
-      size_t w = u8_decode((const unsigned char *)in.p + i, in.len - i, &r);
-      if (uni_is_print(r))
-        buf_add(&out, in.p + i, w);
+      size_t w = tpl_u8_decode((const unsigned char *)in.p + i, in.len - i, &r);
+      if (tpl_uni_is_print(r))
+        tpl_buf_add(&out, in.p + i, w);
       else
-        buf_addf(&out, "\\u%04X", (unsigned)r);
+        tpl_buf_addf(&out, "\\u%04X", (unsigned)r);
       i += w;
     }
   }
-  buf_free(&in);
+  tpl_buf_free(&in);
   return result_string(s, &out, overflow, ret, msg);
 }
 
@@ -4124,22 +3357,22 @@ static int fn_urlquery(struct state *s, struct val *argv, size_t argc, struct va
     unsigned char c = (unsigned char)in.p[i];
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
         c == '.' || c == '~')
-      buf_addc(&out, (char)c);
+      tpl_buf_addc(&out, (char)c);
     else if (c == ' ')
-      buf_addc(&out, '+');
+      tpl_buf_addc(&out, '+');
     else
-      buf_addf(&out, "%%%02X", c);
+      tpl_buf_addf(&out, "%%%02X", c);
   }
-  buf_free(&in);
+  tpl_buf_free(&in);
   return result_string(s, &out, overflow, ret, msg);
 }
 
 static int fn_call(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
 {
   if (is_nil(argv[0]))
-    buf_adds(msg, "call of nil");
+    tpl_buf_adds(msg, "call of nil");
   else
-    buf_addf(msg, "non-function of type %s", type_name(s, argv[0]));
+    tpl_buf_addf(msg, "non-function of type %s", type_name(s, argv[0]));
   return -1;
 }
 
@@ -4158,7 +3391,7 @@ static int fn_split(struct state *s, struct val *argv, size_t argc, struct val *
   if (sn == 0) {
     for (size_t i = 0; i < n;) {
       uint32_t r;
-      size_t w = u8_decode((const unsigned char *)str + i, n - i, &r);
+      size_t w = tpl_u8_decode((const unsigned char *)str + i, n - i, &r);
       (void)json_array_append_new(a, json_stringn_nocheck(str + i, w));
       i += w;
     }
@@ -4186,8 +3419,8 @@ static int fn_join(struct state *s, struct val *argv, size_t argc, struct val *r
   for (size_t i = 0; i < n && b.len <= s->max_output; i++) {
     json_t *e = json_array_get(list, i);
     if (i)
-      buf_add(&b, json_string_value(argv[1].j), json_string_length(argv[1].j));
-    buf_add(&b, json_string_value(e), json_string_length(e));
+      tpl_buf_add(&b, json_string_value(argv[1].j), json_string_length(argv[1].j));
+    tpl_buf_add(&b, json_string_value(e), json_string_length(e));
   }
   return result_string(s, &b, false, ret, msg);
 }
@@ -4203,18 +3436,18 @@ static int map_runes(struct state *s, struct val in, uint32_t (*f)(uint32_t), bo
   uint32_t prev = ' ';
   for (size_t i = 0; i < n;) {
     uint32_t r;
-    size_t w = u8_decode((const unsigned char *)str + i, n - i, &r);
+    size_t w = tpl_u8_decode((const unsigned char *)str + i, n - i, &r);
     if (title) {
       bool sep;
       if (prev < 0x80)
         sep = !((prev >= '0' && prev <= '9') || (prev >= 'a' && prev <= 'z') || (prev >= 'A' && prev <= 'Z') ||
                 prev == '_');
       else
-        sep = !(uni_is_letter(prev) || uni_is_digit(prev)) && uni_is_space(prev);
-      buf_add_rune(&b, sep ? uni_upper(r) : r);
+        sep = !(tpl_uni_is_letter(prev) || tpl_uni_is_digit(prev)) && tpl_uni_is_space(prev);
+      tpl_buf_add_rune(&b, sep ? tpl_uni_upper(r) : r);
       prev = r;
     } else {
-      buf_add_rune(&b, f(r));
+      tpl_buf_add_rune(&b, f(r));
     }
     i += w;
   }
@@ -4223,17 +3456,17 @@ static int map_runes(struct state *s, struct val in, uint32_t (*f)(uint32_t), bo
 
 static int fn_lower(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
 {
-  return map_runes(s, argv[0], uni_lower, false, ret, msg);
+  return map_runes(s, argv[0], tpl_uni_lower, false, ret, msg);
 }
 
 static int fn_upper(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
 {
-  return map_runes(s, argv[0], uni_upper, false, ret, msg);
+  return map_runes(s, argv[0], tpl_uni_upper, false, ret, msg);
 }
 
 static int fn_title(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
 {
-  return map_runes(s, argv[0], uni_upper, true, ret, msg);
+  return map_runes(s, argv[0], tpl_uni_upper, true, ret, msg);
 }
 
 static int fn_pad(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
@@ -4246,16 +3479,16 @@ static int fn_pad(struct state *s, struct val *argv, size_t argc, struct val *re
     return 0;
   }
   if (pre < 0 || post < 0) {
-    buf_adds(msg, "strings: negative Repeat count");
+    tpl_buf_adds(msg, "strings: negative Repeat count");
     return -1;
   }
   if ((uint64_t)pre > s->max_output || (uint64_t)post > s->max_output || n + (size_t)pre + (size_t)post > s->max_output) {
-    buf_addf(msg, "result exceeds %zu bytes", s->max_output);
+    tpl_buf_addf(msg, "result exceeds %zu bytes", s->max_output);
     return -1;
   }
-  buf_addn(&b, ' ', (size_t)pre);
-  buf_add(&b, json_string_value(argv[0].j), n);
-  buf_addn(&b, ' ', (size_t)post);
+  tpl_buf_addn(&b, ' ', (size_t)pre);
+  tpl_buf_add(&b, json_string_value(argv[0].j), n);
+  tpl_buf_addn(&b, ' ', (size_t)post);
   return result_string(s, &b, false, ret, msg);
 }
 
@@ -4268,7 +3501,7 @@ static int fn_truncate(struct state *s, struct val *argv, size_t argc, struct va
     return 0;
   }
   if (len < 0) {
-    buf_addf(msg, "runtime error: slice bounds out of range [:%lld]", (long long)len);
+    tpl_buf_addf(msg, "runtime error: slice bounds out of range [:%lld]", (long long)len);
     return -1;
   }
   *ret = v_str(s, json_string_value(argv[0].j), (size_t)len);
@@ -4368,18 +3601,18 @@ static const char *arg_type_name(enum arg_type t)
 static int errorf_node(struct state *s, const char *before, const struct node *n, const char *after)
 {
   struct buf b = {0};
-  buf_adds(&b, before);
+  tpl_buf_adds(&b, before);
   node_string(&b, n);
-  buf_adds(&b, after);
+  tpl_buf_adds(&b, after);
   return exec_fail(s, &b);
 }
 
 static int errorf_quoted(struct state *s, const char *before, const char *q, const char *after)
 {
   struct buf b = {0};
-  buf_adds(&b, before);
-  go_quote(&b, q, strlen(q), false);
-  buf_adds(&b, after);
+  tpl_buf_adds(&b, before);
+  tpl_go_quote(&b, q, strlen(q), false);
+  tpl_buf_adds(&b, after);
   return exec_fail(s, &b);
 }
 
@@ -4436,7 +3669,7 @@ static int validate(struct state *s, struct val v, enum arg_type typ, struct val
 static bool is_hex_int(const struct node *n)
 {
   return n->src_len > 2 && n->src[0] == '0' && (n->src[1] == 'x' || n->src[1] == 'X') &&
-         !contains_any(n->src, n->src_len, "pP");
+         !tpl_contains_any(n->src, n->src_len, "pP");
 }
 
 static int ideal_constant(struct state *s, const struct node *n, struct val *ret)
@@ -4444,7 +3677,7 @@ static int ideal_constant(struct state *s, const struct node *n, struct val *ret
   at(s, n);
   if (n->num.is_complex)
     return exec_errorf(s, "complex constant %s is not supported", n->src);
-  if (n->num.is_float && !is_hex_int(n) && n->src[0] != '\'' && contains_any(n->src, n->src_len, ".eEpP")) {
+  if (n->num.is_float && !is_hex_int(n) && n->src[0] != '\'' && tpl_contains_any(n->src, n->src_len, ".eEpP")) {
     *ret = (struct val){keep(s, json_real(n->num.f)), false};
     return 0;
   }
@@ -4685,16 +3918,16 @@ static int eval_call(struct state *s, struct val dot, const struct func *f, cons
   if (rc < 0) {
     struct buf b = {0};
     at(s, node);
-    buf_addf(&b, "error calling %s: ", name);
-    buf_add(&b, msg.p ? msg.p : "", msg.len);
-    buf_free(&msg);
+    tpl_buf_addf(&b, "error calling %s: ", name);
+    tpl_buf_add(&b, msg.p ? msg.p : "", msg.len);
+    tpl_buf_free(&msg);
     return exec_fail(s, &b);
   }
-  buf_free(&msg);
+  tpl_buf_free(&msg);
   return 0;
 fail:
   free(argv);
-  buf_free(&msg);
+  tpl_buf_free(&msg);
   return -1;
 }
 
@@ -4952,9 +4185,9 @@ static int walk_range(struct state *s, struct val dot, const struct node *n)
     case JSON_INTEGER:
       if (n->pipe->ndecl > 1) {
         struct buf b = {0};
-        buf_adds(&b, "can't use ");
+        tpl_buf_adds(&b, "can't use ");
         value_with_verb(s, &b, v, 'v');
-        buf_adds(&b, " to iterate over more than one variable");
+        tpl_buf_adds(&b, " to iterate over more than one variable");
         r = exec_fail(s, &b);
         break;
       }
@@ -4973,7 +4206,7 @@ static int walk_range(struct state *s, struct val dot, const struct node *n)
     case JSON_NULL:
     default: {
       struct buf b = {0};
-      buf_adds(&b, "range can't iterate over ");
+      tpl_buf_adds(&b, "range can't iterate over ");
       value_with_verb(s, &b, v, 'v');
       r = exec_fail(s, &b);
       break;
@@ -5098,7 +4331,7 @@ static int exec_tree(const struct berth_template *t, json_t *data, const struct 
   release_pool(&s, 0);
   free(s.vars);
   free(s.pool);
-  buf_terminate(out);
+  tpl_buf_terminate(out);
   return r < 0 ? -1 : 0;
 }
 
@@ -5113,7 +4346,7 @@ int berth_template_exec(const struct berth_template *t, json_t *data, const stru
   int rc = exec_tree(t, data, opts, false, &b, err);
   if (b.len > 0 && fwrite(b.p, 1, b.len, out) != b.len && rc == 0)
     rc = berth_error_set(err, errno ? errno : EIO, "write template output");
-  buf_free(&b);
+  tpl_buf_free(&b);
   return rc;
 }
 
@@ -5122,11 +4355,11 @@ int berth_template_exec_string(const struct berth_template *t, json_t *data, con
 {
   struct buf b = {0};
   if (exec_tree(t, data, opts, false, &b, err) < 0) {
-    buf_free(&b);
+    tpl_buf_free(&b);
     *ret = NULL;
     return -1;
   }
-  *ret = buf_steal(&b);
+  *ret = tpl_buf_steal(&b);
   return 0;
 }
 
@@ -5135,7 +4368,7 @@ int berth_template_exec_header(const struct berth_template *t, json_t *header,
 {
   struct buf b = {0};
   int rc = exec_tree(t, header, opts, true, &b, err);
-  *ret = buf_steal(&b);
+  *ret = tpl_buf_steal(&b);
   return rc;
 }
 
@@ -5165,13 +4398,13 @@ char *berth_template_preformat(const char *format)
     end--;
   for (size_t i = start; i < end; i++) {
     if (f[i] == '\\' && i + 1 < end && (f[i + 1] == 't' || f[i + 1] == 'n')) {
-      buf_addc(&b, f[i + 1] == 't' ? '\t' : '\n');
+      tpl_buf_addc(&b, f[i + 1] == 't' ? '\t' : '\n');
       i++;
     } else {
-      buf_addc(&b, f[i]);
+      tpl_buf_addc(&b, f[i]);
     }
   }
-  return buf_steal(&b);
+  return tpl_buf_steal(&b);
 }
 
 struct berth_formatter {
@@ -5213,7 +4446,7 @@ int berth_formatter_add(struct berth_formatter *f, json_t *row, berth_error_t *e
       f->rows.p[mark] = '\0';
     return berth_error_prefix(err, "template parsing error");
   }
-  buf_addc(&f->rows, '\n');
+  tpl_buf_addc(&f->rows, '\n');
   return 0;
 }
 
@@ -5234,7 +4467,7 @@ int berth_formatter_write(struct berth_formatter *f, json_t *header, FILE *out, 
     berth_table_write(tb, f->rows.p ? f->rows.p : "", f->rows.len);
     rc = berth_table_flush(tb, out, err);
     berth_table_free(tb);
-    buf_free(&h);
+    tpl_buf_free(&h);
   } else if (f->rows.len > 0 && fwrite(f->rows.p, 1, f->rows.len, out) != f->rows.len) {
     rc = berth_error_set(err, errno ? errno : EIO, "write formatted output");
   }
@@ -5249,6 +4482,6 @@ void berth_formatter_free(struct berth_formatter *f)
   if (!f)
     return;
   berth_template_free(f->t);
-  buf_free(&f->rows);
+  tpl_buf_free(&f->rows);
   free(f);
 }

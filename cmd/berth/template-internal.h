@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the files of the template engine (template.h) share.  They follow
+ * Go's text/template, fmt and strconv closely, so names and messages are Go's:
+ *   template-buf.c      growable byte buffers and the parse arena
+ *   template-utf8.c     UTF-8 decoding and Unicode classes
+ *   template-strconv.c  Go's quoting, unquoting, integer and float syntax
+ *   template.c          what has not moved out yet
+ * Functions shared between the files carry a tpl_ prefix.  Allocation
+ * failures abort, like every allocation in the CLI. */
+#ifndef BERTH_TEMPLATE_INTERNAL_H
+#define BERTH_TEMPLATE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "template.h"
+
+/* ---- template-buf.c ---- */
+
+/* A growable byte string; p is NUL-terminated once anything was added. */
+struct buf {
+  char *p;
+  size_t len, cap;
+};
+
+void tpl_buf_reserve(struct buf *b, size_t extra);
+void tpl_buf_add(struct buf *b, const void *s, size_t n);
+void tpl_buf_adds(struct buf *b, const char *s);
+void tpl_buf_addc(struct buf *b, char c);
+void tpl_buf_addn(struct buf *b, char c, size_t n);
+void tpl_buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* tpl_buf_addf in the "C" locale, for floating point. */
+void tpl_buf_addf_c(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tpl_buf_free(struct buf *b);
+/* Make b->p a NUL-terminated string, even when nothing was added. */
+void tpl_buf_terminate(struct buf *b);
+/* The contents as a NUL-terminated string (caller frees); b is left empty. */
+char *tpl_buf_steal(struct buf *b);
+
+/* Zeroed allocations freed all at once, by tpl_arena_free. */
+struct chunk;
+struct arena {
+  struct chunk *head;
+};
+
+void *tpl_arena_alloc(struct arena *a, size_t n);
+char *tpl_arena_strndup(struct arena *a, const char *s, size_t n);
+void tpl_arena_free(struct arena *a);
+
+/* ---- template-utf8.c ---- */
+
+#define RUNE_ERROR 0xfffdu
+
+/* Go's utf8.DecodeRune of s[0..n), n > 0: returns the length; an invalid or
+ * short sequence is RUNE_ERROR, length 1. */
+size_t tpl_u8_decode(const unsigned char *s, size_t n, uint32_t *r);
+bool tpl_u8_valid_rune(uint32_t r);
+/* Go's utf8.AppendRune: invalid runes become U+FFFD. */
+void tpl_buf_add_rune(struct buf *b, uint32_t r);
+size_t tpl_u8_count(const char *s, size_t n);
+bool tpl_u8_valid(const char *s, size_t n);
+/* unicode.IsLetter, IsDigit, IsSpace, IsPrint, ToUpper, ToLower. */
+bool tpl_uni_is_letter(uint32_t r);
+bool tpl_uni_is_digit(uint32_t r);
+bool tpl_uni_is_space(uint32_t r);
+bool tpl_uni_is_print(uint32_t r);
+uint32_t tpl_uni_upper(uint32_t r);
+uint32_t tpl_uni_lower(uint32_t r);
+
+/* ---- template-strconv.c ---- */
+
+extern const char tpl_lower_hex[]; /* "0123456789abcdef" */
+/* strconv.Quote of s[0..n) (QuoteToASCII when ascii), appended to b. */
+void tpl_go_quote(struct buf *b, const char *s, size_t n, bool ascii);
+/* strconv.QuoteRune (QuoteRuneToASCII when ascii). */
+void tpl_go_quote_rune(struct buf *b, uint32_t r, bool ascii);
+bool tpl_can_backquote(const char *s, size_t n);
+/* fmt's %#U: "U+0041 'A'" (the quoted rune only when printable). */
+void tpl_sharp_unicode(struct buf *b, uint32_t r);
+/* The first `runes` runes of s[0..n), quoted. */
+void tpl_quote_truncated(struct buf *b, const char *s, size_t n, size_t runes);
+/* strconv.UnquoteChar of s[0..n) inside `quote`: the rune in *value,
+ * *multibyte when it is to be encoded as UTF-8.  Returns the bytes consumed,
+ * 0 on a syntax error. */
+size_t tpl_unquote_char(const char *s, size_t n, char quote, uint32_t *value, bool *multibyte);
+/* strconv.ParseUint(s, 0, 64) and ParseInt(s, 0, 64) of s[0..n): 0, -1 on a
+ * syntax error, -2 when out of range. */
+int tpl_parse_uint0(const char *s, size_t n, uint64_t *ret);
+int tpl_parse_int0(const char *s, size_t n, int64_t *ret);
+bool tpl_contains_any(const char *s, size_t n, const char *set);
+/* strconv.AppendFloat(v, fmtc, prec, 64); prec -1 is the shortest that
+ * round-trips. */
+void tpl_go_format_float(struct buf *b, double v, char fmtc, int prec);
+
+#endif
