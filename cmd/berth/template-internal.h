@@ -4,6 +4,7 @@
  *   template-buf.c      growable byte buffers and the parse arena
  *   template-utf8.c     UTF-8 decoding and Unicode classes
  *   template-strconv.c  Go's quoting, unquoting, integer and float syntax
+ *   template-lex.c      the lexer (text/template/parse/lex.go)
  *   template.c          what has not moved out yet
  * Functions shared between the files carry a tpl_ prefix.  Allocation
  * failures abort, like every allocation in the CLI. */
@@ -94,5 +95,67 @@ bool tpl_contains_any(const char *s, size_t n, const char *set);
 /* strconv.AppendFloat(v, fmtc, prec, 64); prec -1 is the shortest that
  * round-trips. */
 void tpl_go_format_float(struct buf *b, double v, char fmtc, int prec);
+
+/* ---- template-lex.c ---- */
+
+enum item_type {
+  I_ERROR,
+  I_BOOL,
+  I_CHAR,
+  I_CHARCONST,
+  I_COMPLEX,
+  I_ASSIGN,
+  I_DECLARE,
+  I_EOF,
+  I_FIELD,
+  I_IDENT,
+  I_LDELIM,
+  I_LPAREN,
+  I_NUMBER,
+  I_PIPE,
+  I_RAWSTRING,
+  I_RDELIM,
+  I_RPAREN,
+  I_SPACE,
+  I_STRING,
+  I_TEXT,
+  I_VARIABLE,
+  I_KEYWORD, /* keywords follow */
+  I_BLOCK,
+  I_BREAK,
+  I_CONTINUE,
+  I_DOT,
+  I_DEFINE,
+  I_ELSE,
+  I_END,
+  I_IF,
+  I_NIL,
+  I_RANGE,
+  I_TEMPLATE,
+  I_WITH,
+};
+
+struct item {
+  enum item_type type;
+  size_t pos, len;
+  int line;
+  const char *msg; /* I_ERROR */
+};
+
+struct lexer {
+  const char *in;
+  size_t n, pos, start, width;
+  int paren_depth;
+  struct item *items;
+  size_t nitems, cap;
+  size_t line_pos;
+  int line;
+  char *msg;
+};
+
+/* Lex l->in[0..l->n) into l->items, which end with I_EOF or, at the first
+ * error, I_ERROR (its message owned by l->msg). */
+void tpl_lex_run(struct lexer *l);
+void tpl_lex_free(struct lexer *l);
 
 #endif
