@@ -5,6 +5,8 @@
  *   template-utf8.c     UTF-8 decoding and Unicode classes
  *   template-strconv.c  Go's quoting, unquoting, integer and float syntax
  *   template-lex.c      the lexer (text/template/parse/lex.go)
+ *   template-parse.c    the parser (parse.go); berth_template_parse, _free
+ *   template-node.c     the parse tree printed back (Node.String())
  *   template.c          what has not moved out yet
  * Functions shared between the files carry a tpl_ prefix.  Allocation
  * failures abort, like every allocation in the CLI. */
@@ -157,5 +159,77 @@ struct lexer {
  * error, I_ERROR (its message owned by l->msg). */
 void tpl_lex_run(struct lexer *l);
 void tpl_lex_free(struct lexer *l);
+
+/* ---- template-parse.c and template-node.c: the parse tree ---- */
+
+enum node_type {
+  N_LIST,
+  N_TEXT,
+  N_ACTION,
+  N_IF,
+  N_RANGE,
+  N_WITH,
+  N_TEMPLATE,
+  N_BREAK,
+  N_CONTINUE,
+  N_PIPE,
+  N_COMMAND,
+  N_FIELD,
+  N_VARIABLE,
+  N_CHAIN,
+  N_IDENT,
+  N_DOT,
+  N_NIL,
+  N_BOOL,
+  N_NUMBER,
+  N_STRING,
+  N_END,  /* {{end}} while parsing */
+  N_ELSE, /* {{else}} while parsing */
+};
+
+struct number {
+  bool is_int, is_uint, is_float, is_complex;
+  int64_t i;
+  uint64_t u;
+  double f;
+};
+
+struct node {
+  enum node_type type;
+  size_t pos;
+  int line;
+  struct node *next;         /* next in a list, pipeline, command or declaration list */
+  struct node *first, *last; /* LIST: nodes; PIPE: commands; COMMAND: arguments */
+  size_t count;              /* PIPE: commands; COMMAND: arguments */
+  struct node *decl;         /* PIPE: declared variables */
+  size_t ndecl;
+  bool is_assign;
+  struct node *pipe; /* ACTION, IF, RANGE, WITH, TEMPLATE; CHAIN: the operand */
+  struct node *list, *else_list;
+  const char **idents; /* FIELD (without dots), VARIABLE ($x first), CHAIN fields */
+  size_t nidents;
+  const char *text; /* TEXT, STRING value, IDENT name, TEMPLATE name; NUMBER/STRING source */
+  size_t text_len;
+  const char *src; /* NUMBER and STRING as written */
+  size_t src_len;
+  bool boolean;
+  struct number num;
+};
+
+struct tree {
+  const char *name;
+  struct node *root;
+  struct tree *next;
+};
+
+struct berth_template {
+  char *src;
+  size_t src_len;
+  struct arena arena;
+  struct tree *trees; /* the main template is named "" */
+};
+
+/* Node.String(): n printed back as template text. */
+void tpl_node_string(struct buf *b, const struct node *n);
 
 #endif
