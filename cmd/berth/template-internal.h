@@ -7,6 +7,8 @@
  *   template-lex.c      the lexer (text/template/parse/lex.go)
  *   template-parse.c    the parser (parse.go); berth_template_parse, _free
  *   template-node.c     the parse tree printed back (Node.String())
+ *   template-value.c    JSON as Go values: maps, structs, truth, type names
+ *   template-printf.c   Go's fmt: Sprint, Sprintln and Sprintf
  *   template.c          what has not moved out yet
  * Functions shared between the files carry a tpl_ prefix.  Allocation
  * failures abort, like every allocation in the CLI. */
@@ -231,5 +233,94 @@ struct berth_template {
 
 /* Node.String(): n printed back as template text. */
 void tpl_node_string(struct buf *b, const struct node *n);
+
+/* ---- template-value.c: values, and the state of one execution ---- */
+
+#define MAX_VALUE_DEPTH 500 /* nesting of printed or encoded JSON values */
+
+/* A Go reflect.Value as the executor sees it: a JSON value, or j == NULL for
+ * Go's invalid value (a missing map key, printed "<no value>").  `map` tells
+ * whether an object (or a null) stands for a Go map rather than a struct. */
+struct val {
+  json_t *j;
+  bool map;
+};
+
+enum arg_type { A_UNTYPED, A_ANY, A_VALUE, A_STRING, A_INT, A_STRINGS };
+
+struct var {
+  const char *name;
+  struct val v;
+};
+
+struct state;
+
+struct func {
+  const char *name;
+  int (*fn)(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg);
+  size_t nin;
+  bool variadic;
+  enum arg_type in[3];
+};
+
+struct state {
+  const struct berth_template *t;
+  const struct berth_template_opts *opts;
+  const char *const *map_fields;
+  const struct func *funcs;
+  const char *tmpl_name;
+  struct buf *out;
+  const struct node *node;
+  json_t *root;
+  struct var *vars;
+  size_t nvars, cap_vars, var_base;
+  json_t **pool;
+  size_t npool, cap_pool;
+  size_t steps, max_steps, max_output;
+  int depth, calls;
+  berth_error_t *err;
+};
+
+extern const struct val tpl_missing_val;
+/* Hold j (a new reference) in the pool until it is released; returns j. */
+json_t *tpl_keep(struct state *s, json_t *j);
+/* Release the pool's references from `mark` on. */
+void tpl_release_pool(struct state *s, size_t mark);
+struct val tpl_v_str(struct state *s, const char *p, size_t n);
+struct val tpl_v_int(struct state *s, int64_t i);
+struct val tpl_v_bool(bool b);
+struct val tpl_v_null(void);
+bool tpl_is_missing(struct val v);
+/* Go's indirectInterface: null (a nil interface) is invalid too. */
+bool tpl_is_nil(struct val v);
+/* The value of member `key`: a map when every object is, or when the key is
+ * one of the map-typed members. */
+struct val tpl_member_val(const struct state *s, const char *key, json_t *j);
+bool tpl_is_struct(const struct state *s, struct val v);
+/* v's Go type, for messages: "string", "map[string]interface {}", ... */
+const char *tpl_type_name(const struct state *s, struct val v);
+/* Go's truth, for if, with, and, or and not. */
+bool tpl_truth(const struct state *s, struct val v);
+
+/* Object members, sorted by key bytes (fmtsort) or in document order. */
+struct member {
+  const char *key;
+  size_t len;
+  json_t *v;
+};
+
+/* An array of obj's members, values borrowed (caller frees the array). */
+struct member *tpl_object_members(json_t *obj, bool sorted, size_t *ret_n);
+
+/* ---- template-printf.c ---- */
+
+/* fmt.Sprint (Sprintln when ln) of argv, appended to b.  *overflow when the
+ * output passed s->max_output or values nested deeper than MAX_VALUE_DEPTH. */
+void tpl_do_print(struct state *s, struct buf *b, struct val *argv, size_t argc, bool ln, bool *overflow);
+/* fmt.Sprintf with the format f[0..end). */
+void tpl_do_printf(struct state *s, struct buf *b, const char *f, size_t end, struct val *argv, size_t argc,
+                   bool *overflow);
+/* fmt.Sprintf("%<verb>", v); overflow may be NULL. */
+void tpl_value_with_verb(struct state *s, struct buf *b, struct val v, int verb, bool *overflow);
 
 #endif

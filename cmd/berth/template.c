@@ -28,221 +28,10 @@
 #include "units.h"
 
 #define MAX_EXEC_DEPTH 400       /* nested walks and pipelines while executing */
-#define MAX_VALUE_DEPTH 500      /* nesting of printed or encoded JSON values */
 #define DEFAULT_MAX_STEPS 100000000u
 #define DEFAULT_MAX_OUTPUT (256u << 20)
-#define FMT_MAX_NUM 1000000      /* Go's fmt tooLarge() */
-const char *const berth_template_docker_map_fields[] = {
-    "Labels", "Options", "DriverOpts", "Networks", "Ports",       "ExposedPorts", "Volumes",
-    "Data",   "Sysctls", "StorageOpt", "Tmpfs",    "Annotations", "Containers",   NULL,
-};
-
-/* ======================================================================
- * Execution state and values
- * ====================================================================== */
-
-/* A Go reflect.Value as the executor sees it: a JSON value, or j == NULL for
- * Go's invalid value (a missing map key, printed "<no value>").  `map` tells
- * whether an object (or a null) stands for a Go map rather than a struct. */
-struct val {
-  json_t *j;
-  bool map;
-};
-
-enum arg_type { A_UNTYPED, A_ANY, A_VALUE, A_STRING, A_INT, A_STRINGS };
-
-struct var {
-  const char *name;
-  struct val v;
-};
-
-struct state;
-
-struct func {
-  const char *name;
-  int (*fn)(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg);
-  size_t nin;
-  bool variadic;
-  enum arg_type in[3];
-};
-
-struct state {
-  const struct berth_template *t;
-  const struct berth_template_opts *opts;
-  const char *const *map_fields;
-  const struct func *funcs;
-  const char *tmpl_name;
-  struct buf *out;
-  const struct node *node;
-  json_t *root;
-  struct var *vars;
-  size_t nvars, cap_vars, var_base;
-  json_t **pool;
-  size_t npool, cap_pool;
-  size_t steps, max_steps, max_output;
-  int depth, calls;
-  berth_error_t *err;
-};
-
 #define WALK_BREAK 1
 #define WALK_CONTINUE 2
-
-static const struct val missing_val = {NULL, false};
-
-static json_t *keep(struct state *s, json_t *j)
-{
-  if (!j)
-    abort();
-  if (s->npool == s->cap_pool) {
-    s->cap_pool = s->cap_pool ? s->cap_pool * 2 : 64;
-    s->pool = realloc(s->pool, s->cap_pool * sizeof(*s->pool));
-    if (!s->pool)
-      abort();
-  }
-  s->pool[s->npool++] = j;
-  return j;
-}
-
-static void release_pool(struct state *s, size_t mark)
-{
-  while (s->npool > mark)
-    json_decref(s->pool[--s->npool]);
-}
-
-static struct val v_str(struct state *s, const char *p, size_t n)
-{
-  return (struct val){keep(s, json_stringn_nocheck(p ? p : "", n)), false};
-}
-
-static struct val v_int(struct state *s, int64_t i)
-{
-  return (struct val){keep(s, json_integer(i)), false};
-}
-
-static struct val v_bool(bool b)
-{
-  return (struct val){b ? json_true() : json_false(), false};
-}
-
-static struct val v_null(void)
-{
-  return (struct val){json_null(), false};
-}
-
-static bool is_missing(struct val v)
-{
-  return v.j == NULL;
-}
-
-/* Go's indirectInterface: null (a nil interface) is invalid too. */
-static bool is_nil(struct val v)
-{
-  return !v.j || json_is_null(v.j);
-}
-
-static bool in_map_fields(const struct state *s, const char *key)
-{
-  for (size_t i = 0; s->map_fields[i]; i++)
-    if (strcmp(s->map_fields[i], key) == 0)
-      return true;
-  return false;
-}
-
-/* The value of member `key`: a map when every object is, or when the key is
- * one of the map-typed members. */
-static struct val member_val(const struct state *s, const char *key, json_t *j)
-{
-  return (struct val){j, s->opts->missing != BERTH_TEMPLATE_STRUCT || in_map_fields(s, key)};
-}
-
-static bool is_struct(const struct state *s, struct val v)
-{
-  return v.j && json_is_object(v.j) && !v.map && s->opts->missing == BERTH_TEMPLATE_STRUCT;
-}
-
-static const char *type_name(const struct state *s, struct val v)
-{
-  if (!v.j)
-    return "<nil>";
-  switch (json_typeof(v.j)) {
-  case JSON_OBJECT:
-    if (is_struct(s, v) && v.j == s->root && s->opts->type_name)
-      return s->opts->type_name;
-    return "map[string]interface {}";
-  case JSON_ARRAY:
-    return "[]interface {}";
-  case JSON_STRING:
-    return "string";
-  case JSON_INTEGER:
-    return "int";
-  case JSON_REAL:
-    return "float64";
-  case JSON_TRUE:
-  case JSON_FALSE:
-    return "bool";
-  case JSON_NULL:
-  default:
-    return "interface {}";
-  }
-}
-
-static bool truth(const struct state *s, struct val v)
-{
-  if (!v.j)
-    return false;
-  switch (json_typeof(v.j)) {
-  case JSON_OBJECT:
-    return is_struct(s, v) || json_object_size(v.j) > 0;
-  case JSON_ARRAY:
-    return json_array_size(v.j) > 0;
-  case JSON_STRING:
-    return json_string_length(v.j) > 0;
-  case JSON_INTEGER:
-    return json_integer_value(v.j) != 0;
-  case JSON_REAL:
-    return json_real_value(v.j) != 0;
-  case JSON_TRUE:
-    return true;
-  case JSON_FALSE:
-  case JSON_NULL:
-  default:
-    return false;
-  }
-}
-
-/* Object members, sorted by key bytes (fmtsort) or in document order. */
-struct member {
-  const char *key;
-  size_t len;
-  json_t *v;
-};
-
-static int member_cmp(const void *a, const void *b)
-{
-  const struct member *x = a, *y = b;
-  size_t n = x->len < y->len ? x->len : y->len;
-  int c = memcmp(x->key, y->key, n);
-  if (c)
-    return c;
-  return x->len < y->len ? -1 : x->len > y->len;
-}
-
-static struct member *object_members(json_t *obj, bool sorted, size_t *ret_n)
-{
-  size_t n = json_object_size(obj), i = 0;
-  struct member *m = malloc((n ? n : 1) * sizeof(*m));
-  if (!m)
-    abort();
-  for (void *it = json_object_iter(obj); it && i < n; it = json_object_iter_next(obj, it), i++) {
-    m[i].key = json_object_iter_key(it);
-    m[i].len = json_object_iter_key_len(it);
-    m[i].v = json_object_iter_value(it);
-  }
-  if (sorted && i > 1)
-    qsort(m, i, sizeof(*m), member_cmp);
-  *ret_n = i;
-  return m;
-}
 
 /* ---- variables ---- */
 
@@ -362,759 +151,16 @@ static void json_float(struct buf *b, double v)
   }
 }
 
-/* ======================================================================
- * fmt: Sprint, Sprintln and Sprintf on JSON values (fmt/print.go, format.go)
- * ====================================================================== */
-
-struct pp {
-  struct state *s;
-  struct buf *b;
-  bool minus, plus, sharp, space, zero, plus_v, sharp_v, wid_present, prec_present;
-  int wid, prec;
-  bool overflow; /* output would exceed the execution limit, or values nest too deeply */
-};
-
-static void pp_clear_flags(struct pp *p)
-{
-  p->minus = p->plus = p->sharp = p->space = p->zero = p->plus_v = p->sharp_v = false;
-  p->wid_present = p->prec_present = false;
-  p->wid = p->prec = 0;
-}
-
-static bool pp_full(struct pp *p)
-{
-  if (p->b->len > p->s->max_output)
-    p->overflow = true;
-  return p->overflow;
-}
-
-static void pp_write_padding(struct pp *p, int n)
-{
-  if (n <= 0 || pp_full(p))
-    return;
-  tpl_buf_addn(p->b, p->zero && !p->minus ? '0' : ' ', (size_t)n);
-}
-
-static void pp_pad(struct pp *p, const char *s, size_t n)
-{
-  int width;
-  if (!p->wid_present || p->wid == 0) {
-    tpl_buf_add(p->b, s, n);
-    return;
-  }
-  width = p->wid - (int)(tpl_u8_count(s, n) > (size_t)INT_MAX ? INT_MAX : tpl_u8_count(s, n));
-  if (!p->minus) {
-    pp_write_padding(p, width);
-    tpl_buf_add(p->b, s, n);
-  } else {
-    tpl_buf_add(p->b, s, n);
-    pp_write_padding(p, width);
-  }
-}
-
-static void pp_pads(struct pp *p, const char *s)
-{
-  pp_pad(p, s, strlen(s));
-}
-
-/* truncateString: precision counts runes. */
-static size_t pp_truncate(const struct pp *p, const char *s, size_t n)
-{
-  size_t i = 0;
-  if (!p->prec_present)
-    return n;
-  for (int k = 0; k < p->prec && i < n; k++) {
-    uint32_t r;
-    i += tpl_u8_decode((const unsigned char *)s + i, n - i, &r);
-  }
-  return i;
-}
-
-static void pp_fmt_q(struct pp *p, const char *s, size_t n)
-{
-  struct buf q = {0};
-  n = pp_truncate(p, s, n);
-  if (p->sharp && tpl_can_backquote(s, n)) {
-    tpl_buf_addc(&q, '`');
-    tpl_buf_add(&q, s, n);
-    tpl_buf_addc(&q, '`');
-  } else {
-    tpl_go_quote(&q, s, n, p->plus);
-  }
-  pp_pad(p, q.p, q.len);
-  tpl_buf_free(&q);
-}
-
-static void pp_fmt_sx(struct pp *p, const char *s, size_t n, bool upper)
-{
-  const char *digits = upper ? "0123456789ABCDEFX" : "0123456789abcdefx";
-  size_t length = n, width;
-  if (p->prec_present && (size_t)p->prec < length)
-    length = (size_t)p->prec;
-  width = 2 * length;
-  if (width == 0) {
-    if (p->wid_present)
-      pp_write_padding(p, p->wid);
-    return;
-  }
-  if (p->space) {
-    if (p->sharp)
-      width *= 2;
-    width += length - 1;
-  } else if (p->sharp) {
-    width += 2;
-  }
-  if (p->wid_present && (size_t)p->wid > width && !p->minus)
-    pp_write_padding(p, p->wid - (int)width);
-  if (p->sharp) {
-    tpl_buf_addc(p->b, '0');
-    tpl_buf_addc(p->b, digits[16]);
-  }
-  for (size_t i = 0; i < length; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (p->space && i > 0) {
-      tpl_buf_addc(p->b, ' ');
-      if (p->sharp) {
-        tpl_buf_addc(p->b, '0');
-        tpl_buf_addc(p->b, digits[16]);
-      }
-    }
-    tpl_buf_addc(p->b, digits[c >> 4]);
-    tpl_buf_addc(p->b, digits[c & 15]);
-  }
-  if (p->wid_present && (size_t)p->wid > width && p->minus)
-    pp_write_padding(p, p->wid - (int)width);
-}
-
-static void pp_fmt_integer(struct pp *p, uint64_t u, unsigned base, bool is_signed, int verb, bool upper)
-{
-  const char *digits = upper ? "0123456789ABCDEFX" : "0123456789abcdefx";
-  bool negative = is_signed && (int64_t)u < 0;
-  char tmp[80];
-  struct buf big = {0};
-  char *buf = tmp;
-  size_t size = sizeof(tmp), i;
-  int prec = 0;
-  bool old_zero;
-  if (negative)
-    u = 0 - u;
-  if (p->wid_present || p->prec_present) {
-    size_t need = 3 + (size_t)p->wid + (size_t)p->prec + 70;
-    if (need > size) {
-      tpl_buf_reserve(&big, need);
-      buf = big.p;
-      size = need;
-    }
-  }
-  if (p->prec_present) {
-    prec = p->prec;
-    if (prec == 0 && u == 0) {
-      old_zero = p->zero;
-      p->zero = false;
-      pp_write_padding(p, p->wid);
-      p->zero = old_zero;
-      tpl_buf_free(&big);
-      return;
-    }
-  } else if (p->zero && !p->minus && p->wid_present) {
-    prec = p->wid;
-    if (negative || p->plus || p->space)
-      prec--;
-  }
-  i = size;
-  do {
-    buf[--i] = digits[u % base];
-    u /= base;
-  } while (u > 0);
-  while (i > 0 && prec > (int)(size - i))
-    buf[--i] = '0';
-  if (p->sharp) {
-    if (base == 2) {
-      buf[--i] = 'b';
-      buf[--i] = '0';
-    } else if (base == 8) {
-      if (buf[i] != '0')
-        buf[--i] = '0';
-    } else if (base == 16) {
-      buf[--i] = digits[16];
-      buf[--i] = '0';
-    }
-  }
-  if (verb == 'O') {
-    buf[--i] = 'o';
-    buf[--i] = '0';
-  }
-  if (negative)
-    buf[--i] = '-';
-  else if (p->plus)
-    buf[--i] = '+';
-  else if (p->space)
-    buf[--i] = ' ';
-  old_zero = p->zero;
-  p->zero = false;
-  pp_pad(p, buf + i, size - i);
-  p->zero = old_zero;
-  tpl_buf_free(&big);
-}
-
-static void pp_fmt_unicode(struct pp *p, uint64_t u)
-{
-  struct buf t = {0};
-  int prec = 4;
-  bool old_zero;
-  if (p->prec_present && p->prec > 4)
-    prec = p->prec;
-  tpl_buf_addf(&t, "U+%0*llX", prec, (unsigned long long)u);
-  if (p->sharp && u <= 0x10ffff && tpl_uni_is_print((uint32_t)u)) {
-    tpl_buf_adds(&t, " '");
-    tpl_buf_add_rune(&t, (uint32_t)u);
-    tpl_buf_addc(&t, '\'');
-  }
-  old_zero = p->zero;
-  p->zero = false;
-  pp_pad(p, t.p, t.len);
-  p->zero = old_zero;
-  tpl_buf_free(&t);
-}
-
-static void pp_fmt_float(struct pp *p, double v, int verb, int prec)
-{
-  struct buf num = {0};
-  char fmtc = verb == 'F' ? 'f' : (char)verb;
-  size_t start;
-  if (p->prec_present)
-    prec = p->prec;
-  tpl_buf_addc(&num, '+');
-  start = num.len;
-  tpl_go_format_float(&num, v, fmtc, prec);
-  if (num.p[start] == '-' || num.p[start] == '+')
-    memmove(num.p, num.p + 1, --num.len);
-  if (p->space && num.p[0] == '+' && !p->plus)
-    num.p[0] = ' ';
-  if (num.p[1] == 'I' || num.p[1] == 'N') {
-    bool old_zero = p->zero;
-    const char *s = num.p;
-    size_t n = num.len;
-    p->zero = false;
-    if (num.p[1] == 'N' && !p->space && !p->plus) {
-      s++;
-      n--;
-    }
-    pp_pad(p, s, n);
-    p->zero = old_zero;
-    tpl_buf_free(&num);
-    return;
-  }
-  if (p->sharp && verb != 'b') {
-    int digits = 0;
-    struct buf tail = {0};
-    bool has_point = false, saw_nonzero = false;
-    size_t i;
-    if (verb == 'v' || verb == 'g' || verb == 'G' || verb == 'x')
-      digits = prec == -1 ? 6 : prec;
-    for (i = 1; i < num.len; i++) {
-      char c = num.p[i];
-      if (c == '.') {
-        has_point = true;
-      } else if (c == 'p' || c == 'P' || ((c == 'e' || c == 'E') && verb != 'x' && verb != 'X')) {
-        tpl_buf_add(&tail, num.p + i, num.len - i);
-        num.len = i;
-        break;
-      } else {
-        if (c != '0')
-          saw_nonzero = true;
-        if (saw_nonzero)
-          digits--;
-      }
-    }
-    if (!has_point) {
-      if (num.len == 2 && num.p[1] == '0')
-        digits--;
-      tpl_buf_addc(&num, '.');
-    }
-    while (digits-- > 0)
-      tpl_buf_addc(&num, '0');
-    tpl_buf_add(&num, tail.p ? tail.p : "", tail.len);
-    tpl_buf_free(&tail);
-  }
-  if (p->plus || num.p[0] != '+') {
-    if (p->zero && !p->minus && p->wid_present && p->wid > (int)num.len) {
-      tpl_buf_addc(p->b, num.p[0]);
-      pp_write_padding(p, p->wid - (int)num.len);
-      tpl_buf_add(p->b, num.p + 1, num.len - 1);
-    } else {
-      pp_pad(p, num.p, num.len);
-    }
-  } else {
-    pp_pad(p, num.p + 1, num.len - 1);
-  }
-  tpl_buf_free(&num);
-}
-
-static void pp_print_value(struct pp *p, struct val v, int verb, int depth);
-
-/* badVerb: "%!d(string=foo)", "%!d(<nil>)". */
-static void pp_bad_verb(struct pp *p, int verb, struct val v)
-{
-  tpl_buf_adds(p->b, "%!");
-  tpl_buf_add_rune(p->b, (uint32_t)verb);
-  tpl_buf_addc(p->b, '(');
-  if (is_nil(v)) {
-    tpl_buf_adds(p->b, "<nil>");
-  } else {
-    tpl_buf_adds(p->b, type_name(p->s, v));
-    tpl_buf_addc(p->b, '=');
-    pp_print_value(p, v, 'v', 0);
-  }
-  tpl_buf_addc(p->b, ')');
-}
-
-static void pp_print_int(struct pp *p, struct val v, int verb)
-{
-  uint64_t u = (uint64_t)json_integer_value(v.j);
-  switch (verb) {
-  case 'v':
-  case 'd': pp_fmt_integer(p, u, 10, true, verb, false); break;
-  case 'b': pp_fmt_integer(p, u, 2, true, verb, false); break;
-  case 'o':
-  case 'O': pp_fmt_integer(p, u, 8, true, verb, false); break;
-  case 'x': pp_fmt_integer(p, u, 16, true, verb, false); break;
-  case 'X': pp_fmt_integer(p, u, 16, true, verb, true); break;
-  case 'c': {
-    struct buf t = {0};
-    tpl_buf_add_rune(&t, u > 0x10ffff ? RUNE_ERROR : (uint32_t)u);
-    pp_pad(p, t.p, t.len);
-    tpl_buf_free(&t);
-    break;
-  }
-  case 'q': {
-    struct buf t = {0};
-    tpl_go_quote_rune(&t, u > 0x10ffff ? RUNE_ERROR : (uint32_t)u, p->plus);
-    pp_pad(p, t.p, t.len);
-    tpl_buf_free(&t);
-    break;
-  }
-  case 'U': pp_fmt_unicode(p, u); break;
-  default: pp_bad_verb(p, verb, v); break;
-  }
-}
-
-static void pp_print_string(struct pp *p, struct val v, int verb)
-{
-  const char *s = json_string_value(v.j);
-  size_t n = json_string_length(v.j);
-  switch (verb) {
-  case 'v':
-    if (p->sharp_v) {
-      pp_fmt_q(p, s, n);
-      break;
-    }
-    /* fallthrough */
-  case 's':
-    pp_pad(p, s, pp_truncate(p, s, n));
-    break;
-  case 'x':
-  case 'X':
-    pp_fmt_sx(p, s, n, verb == 'X');
-    break;
-  case 'q':
-    pp_fmt_q(p, s, n);
-    break;
-  default:
-    pp_bad_verb(p, verb, v);
-    break;
-  }
-}
-
-static void pp_print_float(struct pp *p, struct val v, int verb)
-{
-  double f = json_real_value(v.j);
-  switch (verb) {
-  case 'v': pp_fmt_float(p, f, 'g', -1); break;
-  case 'b': case 'g': case 'G': case 'x': case 'X': pp_fmt_float(p, f, verb, -1); break;
-  case 'f': case 'e': case 'E': case 'F': pp_fmt_float(p, f, verb, 6); break;
-  default: pp_bad_verb(p, verb, v); break;
-  }
-}
-
-static void pp_print_composite(struct pp *p, struct val v, int verb, int depth)
-{
-  if (depth > MAX_VALUE_DEPTH) {
-    p->overflow = true;
-    return;
-  }
-  if (json_is_array(v.j)) {
-    size_t n = json_array_size(v.j);
-    if (p->sharp_v)
-      tpl_buf_adds(p->b, "[]interface {}{");
-    else
-      tpl_buf_addc(p->b, '[');
-    for (size_t i = 0; i < n && !pp_full(p); i++) {
-      if (i > 0)
-        tpl_buf_adds(p->b, p->sharp_v ? ", " : " ");
-      pp_print_value(p, (struct val){json_array_get(v.j, i), false}, verb, depth + 1);
-    }
-    tpl_buf_addc(p->b, p->sharp_v ? '}' : ']');
-  } else if (is_struct(p->s, v)) {
-    size_t n;
-    struct member *m = object_members(v.j, false, &n);
-    if (p->sharp_v)
-      tpl_buf_adds(p->b, type_name(p->s, v));
-    tpl_buf_addc(p->b, '{');
-    for (size_t i = 0; i < n && !pp_full(p); i++) {
-      if (i > 0)
-        tpl_buf_adds(p->b, p->sharp_v ? ", " : " ");
-      if (p->plus_v || p->sharp_v) {
-        tpl_buf_add(p->b, m[i].key, m[i].len);
-        tpl_buf_addc(p->b, ':');
-      }
-      pp_print_value(p, member_val(p->s, m[i].key, m[i].v), verb, depth + 1);
-    }
-    tpl_buf_addc(p->b, '}');
-    free(m);
-  } else {
-    size_t n;
-    struct member *m = object_members(v.j, true, &n);
-    tpl_buf_adds(p->b, p->sharp_v ? "map[string]interface {}{" : "map[");
-    for (size_t i = 0; i < n && !pp_full(p); i++) {
-      json_t *key = json_stringn_nocheck(m[i].key, m[i].len);
-      if (i > 0)
-        tpl_buf_adds(p->b, p->sharp_v ? ", " : " ");
-      pp_print_value(p, (struct val){key, false}, verb, depth + 1);
-      json_decref(key);
-      tpl_buf_addc(p->b, ':');
-      pp_print_value(p, member_val(p->s, m[i].key, m[i].v), verb, depth + 1);
-    }
-    tpl_buf_addc(p->b, p->sharp_v ? '}' : ']');
-    free(m);
-  }
-}
-
-/* printValue for an element of a composite (an interface{} in Go) or printArg
- * at depth 0. */
-static void pp_print_value(struct pp *p, struct val v, int verb, int depth)
-{
-  if (is_nil(v)) {
-    if (depth == 0) {
-      if (verb == 'v')
-        pp_pads(p, "<nil>");
-      else
-        pp_bad_verb(p, verb, v);
-    } else {
-      tpl_buf_adds(p->b, p->sharp_v ? "interface {}(nil)" : "<nil>");
-    }
-    return;
-  }
-  switch (json_typeof(v.j)) {
-  case JSON_TRUE:
-  case JSON_FALSE:
-    if (verb == 't' || verb == 'v')
-      pp_pads(p, json_is_true(v.j) ? "true" : "false");
-    else
-      pp_bad_verb(p, verb, v);
-    break;
-  case JSON_INTEGER:
-    pp_print_int(p, v, verb);
-    break;
-  case JSON_REAL:
-    pp_print_float(p, v, verb);
-    break;
-  case JSON_STRING:
-    pp_print_string(p, v, verb);
-    break;
-  case JSON_ARRAY:
-  case JSON_OBJECT:
-    pp_print_composite(p, v, verb, depth);
-    break;
-  case JSON_NULL:
-  default:
-    break;
-  }
-}
-
-/* printArg. */
-static void pp_print_arg(struct pp *p, struct val v, int verb)
-{
-  if (verb == 'T') {
-    const char *t = is_nil(v) ? "<nil>" : type_name(p->s, v);
-    pp_pad(p, t, pp_truncate(p, t, strlen(t)));
-    return;
-  }
-  if (verb == 'p' && !is_nil(v)) {
-    pp_bad_verb(p, verb, v);
-    return;
-  }
-  pp_print_value(p, v, verb, 0);
-}
-
-static void pp_init(struct pp *p, struct state *s, struct buf *b)
-{
-  memset(p, 0, sizeof(*p));
-  p->s = s;
-  p->b = b;
-}
-
-/* fmt.Sprint: spaces between operands when neither is a string. */
-static void do_print(struct state *s, struct buf *b, struct val *argv, size_t argc, bool ln, bool *overflow)
-{
-  struct pp p;
-  bool prev_string = false;
-  pp_init(&p, s, b);
-  for (size_t i = 0; i < argc && !pp_full(&p); i++) {
-    bool is_string = argv[i].j && json_is_string(argv[i].j);
-    if (i > 0 && (ln || (!is_string && !prev_string)))
-      tpl_buf_addc(b, ' ');
-    pp_print_arg(&p, argv[i], 'v');
-    prev_string = is_string;
-  }
-  if (ln)
-    tpl_buf_addc(b, '\n');
-  *overflow = p.overflow;
-}
-
-static int pp_parsenum(const char *f, size_t start, size_t end, int *num, bool *isnum, size_t *newi)
-{
-  size_t i = start;
-  *num = 0;
-  *isnum = false;
-  if (start >= end) {
-    *newi = end;
-    return 0;
-  }
-  for (; i < end && f[i] >= '0' && f[i] <= '9'; i++) {
-    if (*num > FMT_MAX_NUM) {
-      *num = 0;
-      *isnum = false;
-      *newi = end;
-      return 0;
-    }
-    *num = *num * 10 + (f[i] - '0');
-    *isnum = true;
-  }
-  *newi = i;
-  return 0;
-}
-
-struct printf_state {
-  size_t argnum;
-  bool reordered, good_argnum;
-};
-
-static bool pp_arg_number(struct pp *p, struct printf_state *ps, const char *f, size_t *i, size_t end, size_t nargs)
-{
-  size_t j;
-  if (*i >= end || f[*i] != '[')
-    return false;
-  ps->reordered = true;
-  if (end - *i < 3) {
-    (*i)++;
-    ps->good_argnum = false;
-    return false;
-  }
-  for (j = *i + 1; j < end; j++) {
-    if (f[j] == ']') {
-      int width;
-      bool ok;
-      size_t newi;
-      (void)pp_parsenum(f, *i + 1, j, &width, &ok, &newi);
-      if (!ok || newi != j) {
-        *i = j + 1;
-        ps->good_argnum = false;
-        return false;
-      }
-      *i = j + 1;
-      if (width - 1 >= 0 && (size_t)(width - 1) < nargs) {
-        ps->argnum = (size_t)(width - 1);
-        return true;
-      }
-      ps->good_argnum = false;
-      return true;
-    }
-  }
-  (*i)++;
-  ps->good_argnum = false;
-  return false;
-}
-
-static bool pp_int_from_arg(struct val *argv, size_t argc, size_t *argnum, int *num)
-{
-  bool is_int = false;
-  *num = 0;
-  if (*argnum < argc) {
-    struct val v = argv[*argnum];
-    if (v.j && json_is_integer(v.j)) {
-      json_int_t n = json_integer_value(v.j);
-      if (n >= INT_MIN && n <= INT_MAX) {
-        *num = (int)n;
-        is_int = true;
-      }
-    }
-    (*argnum)++;
-    if (*num > FMT_MAX_NUM || *num < -FMT_MAX_NUM) {
-      *num = 0;
-      is_int = false;
-    }
-  }
-  return is_int;
-}
-
-/* The flags of one verb: # 0 + - space. */
-static void pp_parse_flags(struct pp *p, const char *f, size_t *i, size_t end)
-{
-  pp_clear_flags(p);
-  for (; *i < end; (*i)++) {
-    char c = f[*i];
-    if (c == '#') {
-      p->sharp = true;
-    } else if (c == '0') {
-      p->zero = !p->minus;
-    } else if (c == '+') {
-      p->plus = true;
-    } else if (c == '-') {
-      p->minus = true;
-      p->zero = false;
-    } else if (c == ' ') {
-      p->space = true;
-    } else {
-      break;
-    }
-  }
-}
-
-/* [n] argument index, width (digits or *) and .precision of one verb. */
-static bool pp_parse_width_prec(struct pp *p, struct printf_state *ps, const char *f, size_t *i, size_t end,
-                                struct val *argv, size_t argc)
-{
-  bool after_index = pp_arg_number(p, ps, f, i, end, argc);
-  if (*i < end && f[*i] == '*') {
-    (*i)++;
-    p->wid_present = pp_int_from_arg(argv, argc, &ps->argnum, &p->wid);
-    if (!p->wid_present)
-      tpl_buf_adds(p->b, "%!(BADWIDTH)");
-    if (p->wid < 0) {
-      p->wid = -p->wid;
-      p->minus = true;
-      p->zero = false;
-    }
-    after_index = false;
-  } else {
-    (void)pp_parsenum(f, *i, end, &p->wid, &p->wid_present, i);
-    if (after_index && p->wid_present)
-      ps->good_argnum = false;
-  }
-  if (*i + 1 < end && f[*i] == '.') {
-    (*i)++;
-    if (after_index)
-      ps->good_argnum = false;
-    after_index = pp_arg_number(p, ps, f, i, end, argc);
-    if (*i < end && f[*i] == '*') {
-      (*i)++;
-      p->prec_present = pp_int_from_arg(argv, argc, &ps->argnum, &p->prec);
-      if (p->prec < 0) {
-        p->prec = 0;
-        p->prec_present = false;
-      }
-      if (!p->prec_present)
-        tpl_buf_adds(p->b, "%!(BADPREC)");
-      after_index = false;
-    } else {
-      (void)pp_parsenum(f, *i, end, &p->prec, &p->prec_present, i);
-      if (!p->prec_present) {
-        p->prec = 0;
-        p->prec_present = true;
-      }
-    }
-  }
-  if (!after_index)
-    after_index = pp_arg_number(p, ps, f, i, end, argc);
-  return after_index;
-}
-
-static void pp_print_verb(struct pp *p, struct printf_state *ps, uint32_t verb, struct val *argv, size_t argc)
-{
-  if (verb == '%') {
-    tpl_buf_addc(p->b, '%');
-  } else if (!ps->good_argnum || ps->argnum >= argc) {
-    tpl_buf_adds(p->b, "%!");
-    tpl_buf_add_rune(p->b, verb);
-    tpl_buf_adds(p->b, !ps->good_argnum ? "(BADINDEX)" : "(MISSING)");
-  } else {
-    if (verb == 'v') {
-      p->sharp_v = p->sharp;
-      p->sharp = false;
-      p->plus_v = p->plus;
-      p->plus = false;
-    }
-    pp_print_arg(p, argv[ps->argnum], (int)verb);
-    ps->argnum++;
-  }
-}
-
-/* "%!(EXTRA type=value, ...)" for arguments no verb used. */
-static void pp_print_extra(struct pp *p, const struct printf_state *ps, struct val *argv, size_t argc)
-{
-  pp_clear_flags(p);
-  tpl_buf_adds(p->b, "%!(EXTRA ");
-  for (size_t k = ps->argnum; k < argc; k++) {
-    if (k > ps->argnum)
-      tpl_buf_adds(p->b, ", ");
-    if (is_nil(argv[k])) {
-      tpl_buf_adds(p->b, "<nil>");
-    } else {
-      tpl_buf_adds(p->b, type_name(p->s, argv[k]));
-      tpl_buf_addc(p->b, '=');
-      pp_print_arg(p, argv[k], 'v');
-    }
-  }
-  tpl_buf_addc(p->b, ')');
-}
-
-/* fmt.Sprintf. */
-static void do_printf(struct state *s, struct buf *b, const char *f, size_t end, struct val *argv, size_t argc,
-                      bool *overflow)
-{
-  struct pp p;
-  struct printf_state ps = {0, false, true};
-  pp_init(&p, s, b);
-  for (size_t i = 0; i < end && !pp_full(&p);) {
-    size_t lasti = i;
-    uint32_t verb;
-    ps.good_argnum = true;
-    while (i < end && f[i] != '%')
-      i++;
-    if (i > lasti)
-      tpl_buf_add(b, f + lasti, i - lasti);
-    if (i >= end)
-      break;
-    i++;
-    pp_parse_flags(&p, f, &i, end);
-    (void)pp_parse_width_prec(&p, &ps, f, &i, end, argv, argc);
-    if (i >= end) {
-      tpl_buf_adds(b, "%!(NOVERB)");
-      break;
-    }
-    i += tpl_u8_decode((const unsigned char *)f + i, end - i, &verb);
-    pp_print_verb(&p, &ps, verb, argv, argc);
-  }
-  if (!ps.reordered && ps.argnum < argc && !pp_full(&p))
-    pp_print_extra(&p, &ps, argv, argc);
-  *overflow = p.overflow;
-}
-
 /* fmt.Fprint of one value, as actions print: "<no value>" for missing. */
 static int print_value(struct state *s, struct val v)
 {
   struct buf b = {0};
   bool overflow = false;
   int rc;
-  if (is_missing(v)) {
+  if (tpl_is_missing(v))
     tpl_buf_adds(&b, "<no value>");
-  } else {
-    struct pp p;
-    pp_init(&p, s, &b);
-    pp_print_arg(&p, v, 'v');
-    overflow = p.overflow;
-  }
+  else
+    tpl_value_with_verb(s, &b, v, 'v', &overflow);
   rc = overflow ? exec_errorf(s, "value too large or nested too deeply to print") : out_write(s, b.p, b.len);
   tpl_buf_free(&b);
   return rc;
@@ -1166,7 +212,7 @@ static bool json_encode(struct state *s, struct buf *b, struct val v, int depth)
 {
   if (depth > MAX_VALUE_DEPTH || b->len > s->max_output)
     return false;
-  if (is_nil(v)) {
+  if (tpl_is_nil(v)) {
     tpl_buf_adds(b, "null");
     return true;
   }
@@ -1198,7 +244,7 @@ static bool json_encode(struct state *s, struct buf *b, struct val v, int depth)
     return true;
   case JSON_OBJECT: {
     size_t n;
-    struct member *m = object_members(v.j, !is_struct(s, v), &n);
+    struct member *m = tpl_object_members(v.j, !tpl_is_struct(s, v), &n);
     bool ok = true;
     tpl_buf_addc(b, '{');
     for (size_t i = 0; i < n && ok; i++) {
@@ -1206,7 +252,7 @@ static bool json_encode(struct state *s, struct buf *b, struct val v, int depth)
         tpl_buf_addc(b, ',');
       json_string_out(b, m[i].key, m[i].len);
       tpl_buf_addc(b, ':');
-      ok = json_encode(s, b, member_val(s, m[i].key, m[i].v), depth + 1);
+      ok = json_encode(s, b, tpl_member_val(s, m[i].key, m[i].v), depth + 1);
     }
     tpl_buf_addc(b, '}');
     free(m);
@@ -1225,48 +271,48 @@ static bool json_encode(struct state *s, struct buf *b, struct val v, int depth)
 
 static int fn_not(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
 {
-  *ret = v_bool(!truth(s, argv[0]));
+  *ret = tpl_v_bool(!tpl_truth(s, argv[0]));
   return 0;
 }
 
 static int fn_len(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
 {
   struct val v = argv[0];
-  if (is_missing(v)) {
+  if (tpl_is_missing(v)) {
     tpl_buf_adds(msg, "reflect: call of reflect.Value.Type on zero Value");
     return -1;
   }
   switch (json_typeof(v.j)) {
   case JSON_STRING:
-    *ret = v_int(s, (int64_t)json_string_length(v.j));
+    *ret = tpl_v_int(s, (int64_t)json_string_length(v.j));
     return 0;
   case JSON_ARRAY:
-    *ret = v_int(s, (int64_t)json_array_size(v.j));
+    *ret = tpl_v_int(s, (int64_t)json_array_size(v.j));
     return 0;
   case JSON_OBJECT:
-    *ret = v_int(s, (int64_t)json_object_size(v.j));
+    *ret = tpl_v_int(s, (int64_t)json_object_size(v.j));
     return 0;
   case JSON_NULL: /* a nil slice or map */
-    *ret = v_int(s, 0);
+    *ret = tpl_v_int(s, 0);
     return 0;
   case JSON_INTEGER:
   case JSON_REAL:
   case JSON_TRUE:
   case JSON_FALSE:
   default:
-    tpl_buf_addf(msg, "len of type %s", type_name(s, v));
+    tpl_buf_addf(msg, "len of type %s", tpl_type_name(s, v));
     return -1;
   }
 }
 
 static bool index_arg(struct state *s, struct val idx, size_t cap, int64_t *ret, struct buf *msg)
 {
-  if (is_nil(idx)) {
+  if (tpl_is_nil(idx)) {
     tpl_buf_adds(msg, "cannot index slice/array with nil");
     return false;
   }
   if (!json_is_integer(idx.j)) {
-    tpl_buf_addf(msg, "cannot index slice/array with type %s", type_name(s, idx));
+    tpl_buf_addf(msg, "cannot index slice/array with type %s", tpl_type_name(s, idx));
     return false;
   }
   *ret = json_integer_value(idx.j);
@@ -1284,23 +330,23 @@ static struct val zero_member(struct state *s, json_t *obj)
   void *it = obj && json_is_object(obj) ? json_object_iter(obj) : NULL;
   json_t *first = it ? json_object_iter_value(it) : NULL;
   if (s->opts->missing != BERTH_TEMPLATE_STRUCT)
-    return missing_val;
+    return tpl_missing_val;
   if (!first || json_is_string(first))
-    return v_str(s, "", 0);
+    return tpl_v_str(s, "", 0);
   switch (json_typeof(first)) {
   case JSON_INTEGER:
-    return v_int(s, 0);
+    return tpl_v_int(s, 0);
   case JSON_REAL:
-    return (struct val){keep(s, json_real(0)), false};
+    return (struct val){tpl_keep(s, json_real(0)), false};
   case JSON_TRUE:
   case JSON_FALSE:
-    return v_bool(false);
+    return tpl_v_bool(false);
   case JSON_OBJECT:
   case JSON_ARRAY:
   case JSON_STRING:
   case JSON_NULL:
   default:
-    return v_null();
+    return tpl_v_null();
   }
 }
 
@@ -1308,7 +354,7 @@ static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *
 {
   struct val item = argv[0];
   bool typed = s->opts->missing == BERTH_TEMPLATE_STRUCT;
-  if (is_missing(item) || (json_is_null(item.j) && !(item.map && typed))) {
+  if (tpl_is_missing(item) || (json_is_null(item.j) && !(item.map && typed))) {
     tpl_buf_adds(msg, "index of untyped nil");
     return -1;
   }
@@ -1318,7 +364,7 @@ static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *
     if (json_is_null(item.j)) { /* a nil map of a typed struct */
       if (idx.j && json_is_string(idx.j)) {
         item = zero_member(s, NULL);
-        if (is_missing(item))
+        if (tpl_is_missing(item))
           break;
         continue;
       }
@@ -1342,24 +388,24 @@ static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *
         tpl_buf_adds(msg, "reflect: string index out of range");
         return -1;
       }
-      item = v_int(s, (unsigned char)json_string_value(item.j)[x]);
+      item = tpl_v_int(s, (unsigned char)json_string_value(item.j)[x]);
       break;
     case JSON_OBJECT: {
       json_t *m;
-      if (is_nil(idx)) {
+      if (tpl_is_nil(idx)) {
         tpl_buf_adds(msg, "value is nil; should be of type string");
         return -1;
       }
       if (!json_is_string(idx.j)) {
-        tpl_buf_addf(msg, "value has type %s; should be string", type_name(s, idx));
+        tpl_buf_addf(msg, "value has type %s; should be string", tpl_type_name(s, idx));
         return -1;
       }
       m = json_object_getn(item.j, json_string_value(idx.j), json_string_length(idx.j));
       if (m)
-        item = member_val(s, json_string_value(idx.j), m);
+        item = tpl_member_val(s, json_string_value(idx.j), m);
       else
         item = zero_member(s, item.j);
-      if (is_missing(item)) {
+      if (tpl_is_missing(item)) {
         *ret = item;
         return 0;
       }
@@ -1371,7 +417,7 @@ static int fn_index(struct state *s, struct val *argv, size_t argc, struct val *
     case JSON_FALSE:
     case JSON_NULL:
     default:
-      tpl_buf_addf(msg, "can't index item of type %s", type_name(s, item));
+      tpl_buf_addf(msg, "can't index item of type %s", tpl_type_name(s, item));
       return -1;
     }
   }
@@ -1384,7 +430,7 @@ static int fn_slice(struct state *s, struct val *argv, size_t argc, struct val *
   struct val item = argv[0];
   size_t cap, idx[3];
   bool is_string;
-  if (is_nil(item)) {
+  if (tpl_is_nil(item)) {
     tpl_buf_adds(msg, "slice of untyped nil");
     return -1;
   }
@@ -1402,7 +448,7 @@ static int fn_slice(struct state *s, struct val *argv, size_t argc, struct val *
   } else if (json_is_array(item.j)) {
     cap = json_array_size(item.j);
   } else {
-    tpl_buf_addf(msg, "can't slice item of type %s", type_name(s, item));
+    tpl_buf_addf(msg, "can't slice item of type %s", tpl_type_name(s, item));
     return -1;
   }
   idx[0] = 0;
@@ -1423,12 +469,12 @@ static int fn_slice(struct state *s, struct val *argv, size_t argc, struct val *
     return -1;
   }
   if (is_string) {
-    *ret = v_str(s, json_string_value(item.j) + idx[0], idx[1] - idx[0]);
+    *ret = tpl_v_str(s, json_string_value(item.j) + idx[0], idx[1] - idx[0]);
   } else {
     json_t *a = json_array();
     for (size_t i = idx[0]; i < idx[1]; i++)
       (void)json_array_append(a, json_array_get(item.j, i));
-    *ret = (struct val){keep(s, a), false};
+    *ret = (struct val){tpl_keep(s, a), false};
   }
   return 0;
 }
@@ -1437,7 +483,7 @@ enum bkind { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STRING };
 
 static enum bkind basic_kind(struct val v)
 {
-  if (is_nil(v))
+  if (tpl_is_nil(v))
     return K_INVALID;
   switch (json_typeof(v.j)) {
   case JSON_TRUE:
@@ -1466,13 +512,6 @@ static int str_cmp(json_t *a, json_t *b)
   return na < nb ? -1 : na > nb;
 }
 
-static void value_with_verb(struct state *s, struct buf *b, struct val v, int verb)
-{
-  struct pp p;
-  pp_init(&p, s, b);
-  pp_print_arg(&p, v, verb);
-}
-
 /* eq arg1 arg2...: arg1 == arg2 || arg1 == arg3 ... (-1 on error) */
 static int compare_eq(struct state *s, struct val a, struct val *others, size_t n, struct buf *msg)
 {
@@ -1486,8 +525,8 @@ static int compare_eq(struct state *s, struct val a, struct val *others, size_t 
     enum bkind k2 = basic_kind(b);
     bool t = false;
     if (k1 != k2) {
-      if (!is_nil(a) && !is_nil(b)) {
-        tpl_buf_addf(msg, "incompatible types for comparison: %s and %s", type_name(s, a), type_name(s, b));
+      if (!tpl_is_nil(a) && !tpl_is_nil(b)) {
+        tpl_buf_addf(msg, "incompatible types for comparison: %s and %s", tpl_type_name(s, a), tpl_type_name(s, b));
         return -1;
       }
     } else {
@@ -1498,21 +537,21 @@ static int compare_eq(struct state *s, struct val a, struct val *others, size_t 
       case K_STRING: t = str_cmp(a.j, b.j) == 0; break;
       case K_INVALID:
       default:
-        if (!is_nil(a) && !is_nil(b) && json_typeof(a.j) != json_typeof(b.j)) {
+        if (!tpl_is_nil(a) && !tpl_is_nil(b) && json_typeof(a.j) != json_typeof(b.j)) {
           tpl_buf_adds(msg, "non-comparable types ");
-          value_with_verb(s, msg, a, 's');
-          tpl_buf_addf(msg, ": %s, %s: ", type_name(s, a), type_name(s, b));
-          value_with_verb(s, msg, b, 'v');
+          tpl_value_with_verb(s, msg, a, 's', NULL);
+          tpl_buf_addf(msg, ": %s, %s: ", tpl_type_name(s, a), tpl_type_name(s, b));
+          tpl_value_with_verb(s, msg, b, 'v', NULL);
           return -1;
         }
-        if (is_nil(a) || is_nil(b)) {
-          t = is_nil(a) == is_nil(b);
-        } else if (is_struct(s, a) && is_struct(s, b)) {
+        if (tpl_is_nil(a) || tpl_is_nil(b)) {
+          t = tpl_is_nil(a) == tpl_is_nil(b);
+        } else if (tpl_is_struct(s, a) && tpl_is_struct(s, b)) {
           t = json_equal(a.j, b.j);
         } else {
           tpl_buf_adds(msg, "non-comparable type ");
-          value_with_verb(s, msg, b, 's');
-          tpl_buf_addf(msg, ": %s", type_name(s, b));
+          tpl_value_with_verb(s, msg, b, 's', NULL);
+          tpl_buf_addf(msg, ": %s", tpl_type_name(s, b));
           return -1;
         }
         break;
@@ -1533,7 +572,7 @@ static int compare_lt(struct state *s, struct val a, struct val b, struct buf *m
     return -1;
   }
   if (k1 != k2) {
-    tpl_buf_addf(msg, "incompatible types for comparison: %s and %s", type_name(s, a), type_name(s, b));
+    tpl_buf_addf(msg, "incompatible types for comparison: %s and %s", tpl_type_name(s, a), tpl_type_name(s, b));
     return -1;
   }
   switch (k1) {
@@ -1553,7 +592,7 @@ static int fn_eq(struct state *s, struct val *argv, size_t argc, struct val *ret
   int r = compare_eq(s, argv[0], argv + 1, argc - 1, msg);
   if (r < 0)
     return -1;
-  *ret = v_bool(r);
+  *ret = tpl_v_bool(r);
   return 0;
 }
 
@@ -1562,7 +601,7 @@ static int fn_ne(struct state *s, struct val *argv, size_t argc, struct val *ret
   int r = compare_eq(s, argv[0], argv + 1, 1, msg);
   if (r < 0)
     return -1;
-  *ret = v_bool(!r);
+  *ret = tpl_v_bool(!r);
   return 0;
 }
 
@@ -1571,7 +610,7 @@ static int fn_lt(struct state *s, struct val *argv, size_t argc, struct val *ret
   int r = compare_lt(s, argv[0], argv[1], msg);
   if (r < 0)
     return -1;
-  *ret = v_bool(r);
+  *ret = tpl_v_bool(r);
   return 0;
 }
 
@@ -1582,7 +621,7 @@ static int fn_le(struct state *s, struct val *argv, size_t argc, struct val *ret
     r = compare_eq(s, argv[0], argv + 1, 1, msg);
   if (r < 0)
     return -1;
-  *ret = v_bool(r);
+  *ret = tpl_v_bool(r);
   return 0;
 }
 
@@ -1593,7 +632,7 @@ static int fn_gt(struct state *s, struct val *argv, size_t argc, struct val *ret
     r = compare_eq(s, argv[0], argv + 1, 1, msg);
   if (r < 0)
     return -1;
-  *ret = v_bool(!r);
+  *ret = tpl_v_bool(!r);
   return 0;
 }
 
@@ -1602,7 +641,7 @@ static int fn_ge(struct state *s, struct val *argv, size_t argc, struct val *ret
   int r = compare_lt(s, argv[0], argv[1], msg);
   if (r < 0)
     return -1;
-  *ret = v_bool(!r);
+  *ret = tpl_v_bool(!r);
   return 0;
 }
 
@@ -1613,7 +652,7 @@ static int result_string(struct state *s, struct buf *b, bool overflow, struct v
     tpl_buf_addf(msg, "result exceeds %zu bytes", s->max_output);
     return -1;
   }
-  *ret = v_str(s, b->p, b->len);
+  *ret = tpl_v_str(s, b->p, b->len);
   tpl_buf_free(b);
   return 0;
 }
@@ -1622,7 +661,7 @@ static int fn_print(struct state *s, struct val *argv, size_t argc, struct val *
 {
   struct buf b = {0};
   bool overflow;
-  do_print(s, &b, argv, argc, false, &overflow);
+  tpl_do_print(s, &b, argv, argc, false, &overflow);
   return result_string(s, &b, overflow, ret, msg);
 }
 
@@ -1630,7 +669,7 @@ static int fn_println(struct state *s, struct val *argv, size_t argc, struct val
 {
   struct buf b = {0};
   bool overflow;
-  do_print(s, &b, argv, argc, true, &overflow);
+  tpl_do_print(s, &b, argv, argc, true, &overflow);
   return result_string(s, &b, overflow, ret, msg);
 }
 
@@ -1638,7 +677,7 @@ static int fn_printf(struct state *s, struct val *argv, size_t argc, struct val 
 {
   struct buf b = {0};
   bool overflow;
-  do_printf(s, &b, json_string_value(argv[0].j), json_string_length(argv[0].j), argv + 1, argc - 1, &overflow);
+  tpl_do_printf(s, &b, json_string_value(argv[0].j), json_string_length(argv[0].j), argv + 1, argc - 1, &overflow);
   return result_string(s, &b, overflow, ret, msg);
 }
 
@@ -1656,10 +695,10 @@ static void eval_args_string(struct state *s, struct buf *b, struct val *argv, s
   if (!copy)
     abort();
   for (size_t i = 0; i < argc; i++) {
-    bool no_value = is_missing(argv[i]) || (json_is_null(argv[i].j) && s->opts->missing != BERTH_TEMPLATE_STRUCT);
-    copy[i] = no_value ? v_str(s, "<no value>", 10) : argv[i];
+    bool no_value = tpl_is_missing(argv[i]) || (json_is_null(argv[i].j) && s->opts->missing != BERTH_TEMPLATE_STRUCT);
+    copy[i] = no_value ? tpl_v_str(s, "<no value>", 10) : argv[i];
   }
-  do_print(s, b, copy, argc, false, overflow);
+  tpl_do_print(s, b, copy, argc, false, overflow);
   free(copy);
 }
 
@@ -1742,10 +781,10 @@ static int fn_urlquery(struct state *s, struct val *argv, size_t argc, struct va
 
 static int fn_call(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
 {
-  if (is_nil(argv[0]))
+  if (tpl_is_nil(argv[0]))
     tpl_buf_adds(msg, "call of nil");
   else
-    tpl_buf_addf(msg, "non-function of type %s", type_name(s, argv[0]));
+    tpl_buf_addf(msg, "non-function of type %s", tpl_type_name(s, argv[0]));
   return -1;
 }
 
@@ -1760,7 +799,7 @@ static int fn_split(struct state *s, struct val *argv, size_t argc, struct val *
 {
   const char *str = json_string_value(argv[0].j), *sep = json_string_value(argv[1].j);
   size_t n = json_string_length(argv[0].j), sn = json_string_length(argv[1].j), start = 0;
-  json_t *a = keep(s, json_array());
+  json_t *a = tpl_keep(s, json_array());
   if (sn == 0) {
     for (size_t i = 0; i < n;) {
       uint32_t r;
@@ -1877,7 +916,7 @@ static int fn_truncate(struct state *s, struct val *argv, size_t argc, struct va
     tpl_buf_addf(msg, "runtime error: slice bounds out of range [:%lld]", (long long)len);
     return -1;
   }
-  *ret = v_str(s, json_string_value(argv[0].j), (size_t)len);
+  *ret = tpl_v_str(s, json_string_value(argv[0].j), (size_t)len);
   return 0;
 }
 
@@ -1992,15 +1031,15 @@ static int errorf_quoted(struct state *s, const char *before, const char *q, con
 /* validateType: can v be passed as a parameter of type typ? */
 static int validate(struct state *s, struct val v, enum arg_type typ, struct val *ret)
 {
-  if (is_missing(v)) {
+  if (tpl_is_missing(v)) {
     switch (typ) {
     case A_UNTYPED:
     case A_VALUE:
     case A_ANY: /* a nil interface{}: prints "<nil>", and "<no value>" in html/js/urlquery */
-      *ret = missing_val;
+      *ret = tpl_missing_val;
       return 0;
     case A_STRINGS:
-      *ret = v_null();
+      *ret = tpl_v_null();
       return 0;
     case A_STRING:
     case A_INT:
@@ -2011,11 +1050,11 @@ static int validate(struct state *s, struct val v, enum arg_type typ, struct val
   switch (typ) {
   case A_STRING:
     if (!json_is_string(v.j))
-      return exec_errorf(s, "wrong type for value; expected string; got %s", type_name(s, v));
+      return exec_errorf(s, "wrong type for value; expected string; got %s", tpl_type_name(s, v));
     break;
   case A_INT:
     if (!json_is_integer(v.j))
-      return exec_errorf(s, "wrong type for value; expected int; got %s", type_name(s, v));
+      return exec_errorf(s, "wrong type for value; expected int; got %s", tpl_type_name(s, v));
     break;
   case A_STRINGS:
     if (json_is_null(v.j))
@@ -2028,7 +1067,7 @@ static int validate(struct state *s, struct val v, enum arg_type typ, struct val
       if (i == json_array_size(v.j))
         break;
     }
-    return exec_errorf(s, "wrong type for value; expected []string; got %s", type_name(s, v));
+    return exec_errorf(s, "wrong type for value; expected []string; got %s", tpl_type_name(s, v));
   case A_UNTYPED:
   case A_ANY:
   case A_VALUE:
@@ -2051,16 +1090,16 @@ static int ideal_constant(struct state *s, const struct node *n, struct val *ret
   if (n->num.is_complex)
     return exec_errorf(s, "complex constant %s is not supported", n->src);
   if (n->num.is_float && !is_hex_int(n) && n->src[0] != '\'' && tpl_contains_any(n->src, n->src_len, ".eEpP")) {
-    *ret = (struct val){keep(s, json_real(n->num.f)), false};
+    *ret = (struct val){tpl_keep(s, json_real(n->num.f)), false};
     return 0;
   }
   if (n->num.is_int) {
-    *ret = v_int(s, n->num.i);
+    *ret = tpl_v_int(s, n->num.i);
     return 0;
   }
   if (n->num.is_uint)
     return exec_errorf(s, "%s overflows int", n->src);
-  *ret = missing_val;
+  *ret = tpl_missing_val;
   return 0;
 }
 
@@ -2069,12 +1108,12 @@ static int eval_empty_interface(struct state *s, struct val dot, const struct no
   at(s, n);
   switch (n->type) {
   case N_BOOL:
-    *ret = v_bool(n->boolean);
+    *ret = tpl_v_bool(n->boolean);
     return 0;
   case N_NUMBER:
     return ideal_constant(s, n, ret);
   case N_STRING:
-    *ret = v_str(s, n->text, n->text_len);
+    *ret = tpl_v_str(s, n->text, n->text_len);
     return 0;
   case N_LIST: case N_TEXT: case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE: case N_BREAK:
   case N_CONTINUE: case N_PIPE: case N_COMMAND: case N_FIELD: case N_VARIABLE: case N_CHAIN: case N_IDENT:
@@ -2134,7 +1173,7 @@ static int call_method(struct state *s, struct val dot, const char *name, const 
     json_decref(res);
     return 0;
   }
-  *ret = res ? (struct val){keep(s, res), false} : missing_val;
+  *ret = res ? (struct val){tpl_keep(s, res), false} : tpl_missing_val;
   return 1;
 }
 
@@ -2146,17 +1185,17 @@ static int eval_field(struct state *s, struct val dot, const char *name, const s
   bool has_args = nextra > 0 || final;
   json_t *m;
   int rc;
-  if (is_missing(receiver)) {
+  if (tpl_is_missing(receiver)) {
     if (s->opts->missing == BERTH_TEMPLATE_MAP_ERROR)
       return errorf_quoted(s, "nil data; no entry for key ", name, "");
-    *ret = missing_val;
+    *ret = tpl_missing_val;
     return 0;
   }
   if (json_is_null(receiver.j)) {
     if (receiver.map && s->opts->missing == BERTH_TEMPLATE_STRUCT) { /* a nil map */
       if (has_args)
         return exec_errorf(s, "%s is not a method but has arguments", name);
-      *ret = missing_val;
+      *ret = tpl_missing_val;
       return 0;
     }
     return exec_errorf(s, "nil pointer evaluating interface {}.%s", name);
@@ -2167,24 +1206,24 @@ static int eval_field(struct state *s, struct val dot, const char *name, const s
       return rc < 0 ? -1 : 0;
   }
   if (!json_is_object(receiver.j))
-    return exec_errorf(s, "can't evaluate field %s in type %s", name, type_name(s, receiver));
+    return exec_errorf(s, "can't evaluate field %s in type %s", name, tpl_type_name(s, receiver));
   m = json_object_get(receiver.j, name);
-  if (!is_struct(s, receiver)) {
+  if (!tpl_is_struct(s, receiver)) {
     if (has_args)
       return exec_errorf(s, "%s is not a method but has arguments", name);
     if (m) {
-      *ret = member_val(s, name, m);
+      *ret = tpl_member_val(s, name, m);
       return 0;
     }
     if (s->opts->missing == BERTH_TEMPLATE_MAP_ERROR)
       return errorf_quoted(s, "map has no entry for key ", name, "");
-    *ret = missing_val;
+    *ret = tpl_missing_val;
     return 0;
   }
   if (m) {
     if (has_args)
       return exec_errorf(s, "%s has arguments but cannot be invoked as function", name);
-    *ret = member_val(s, name, m);
+    *ret = tpl_member_val(s, name, m);
     return 0;
   }
   if (receiver.j == s->root && s->opts->type_name)
@@ -2255,11 +1294,11 @@ static int eval_call(struct state *s, struct val dot, const struct func *f, cons
   }
   if (!f->fn) { /* and, or: short-circuit and return the deciding value */
     bool is_or = name[0] == 'o';
-    struct val v = missing_val;
+    struct val v = tpl_missing_val;
     for (; a; a = a->next) {
       if (eval_arg(s, dot, A_VALUE, a, &v) < 0)
         return -1;
-      if (truth(s, v) == is_or) {
+      if (tpl_truth(s, v) == is_or) {
         *ret = v;
         return 0;
       }
@@ -2325,11 +1364,11 @@ static int eval_arg(struct state *s, struct val dot, enum arg_type typ, const st
     return validate(s, dot, typ, ret);
   case N_NIL:
     if (typ == A_STRINGS) {
-      *ret = v_null();
+      *ret = tpl_v_null();
       return 0;
     }
     if (typ == A_VALUE || typ == A_ANY) {
-      *ret = missing_val;
+      *ret = tpl_missing_val;
       return 0;
     }
     return exec_errorf(s, "cannot assign nil to %s", arg_type_name(typ));
@@ -2354,13 +1393,13 @@ static int eval_arg(struct state *s, struct val dot, enum arg_type typ, const st
     switch (typ) {
     case A_STRING:
       if (n->type == N_STRING) {
-        *ret = v_str(s, n->text, n->text_len);
+        *ret = tpl_v_str(s, n->text, n->text_len);
         return 0;
       }
       return errorf_node(s, "expected string; found ", n, "");
     case A_INT:
       if (n->type == N_NUMBER && n->num.is_int && !n->num.is_complex) {
-        *ret = v_int(s, n->num.i);
+        *ret = tpl_v_int(s, n->num.i);
         return 0;
       }
       return errorf_node(s, "expected integer; found ", n, "");
@@ -2407,7 +1446,7 @@ static int eval_command(struct state *s, struct val dot, const struct node *cmd,
     return -1;
   switch (first->type) {
   case N_BOOL:
-    *ret = v_bool(first->boolean);
+    *ret = tpl_v_bool(first->boolean);
     return 0;
   case N_DOT:
     *ret = dot;
@@ -2417,7 +1456,7 @@ static int eval_command(struct state *s, struct val dot, const struct node *cmd,
   case N_NUMBER:
     return ideal_constant(s, first, ret);
   case N_STRING:
-    *ret = v_str(s, first->text, first->text_len);
+    *ret = tpl_v_str(s, first->text, first->text_len);
     return 0;
   case N_LIST: case N_TEXT: case N_ACTION: case N_IF: case N_RANGE: case N_WITH: case N_TEMPLATE: case N_BREAK:
   case N_CONTINUE: case N_PIPE: case N_COMMAND: case N_FIELD: case N_VARIABLE: case N_CHAIN: case N_IDENT:
@@ -2429,11 +1468,11 @@ static int eval_command(struct state *s, struct val dot, const struct node *cmd,
 
 static int eval_pipeline(struct state *s, struct val dot, const struct node *pipe, struct val *ret)
 {
-  struct val value = missing_val;
+  struct val value = tpl_missing_val;
   bool have = false;
   int r;
   if (!pipe) {
-    *ret = missing_val;
+    *ret = tpl_missing_val;
     return 0;
   }
   if ((r = enter(s)) < 0)
@@ -2483,13 +1522,13 @@ static int walk_if_or_with(struct state *s, struct val dot, const struct node *n
   struct val v;
   int r = eval_pipeline(s, dot, n->pipe, &v);
   if (r == 0) {
-    if (truth(s, v))
+    if (tpl_truth(s, v))
       r = walk(s, n->type == N_WITH ? v : dot, n->list);
     else if (n->else_list)
       r = walk(s, dot, n->else_list);
   }
   pop_vars(s, vmark);
-  release_pool(s, pmark);
+  tpl_release_pool(s, pmark);
   return r;
 }
 
@@ -2533,24 +1572,24 @@ static int walk_range(struct state *s, struct val dot, const struct node *n)
   if (r < 0)
     goto out;
   mark = s->nvars;
-  if (!is_nil(v)) {
+  if (!tpl_is_nil(v)) {
     switch (json_typeof(v.j)) {
     case JSON_ARRAY:
       for (size_t i = 0; i < json_array_size(v.j) && r == 0; i++) {
         size_t ip = s->npool;
         ran = true;
-        r = range_iteration(s, n, mark, v_int(s, (int64_t)i), (struct val){json_array_get(v.j, i), false});
-        release_pool(s, ip);
+        r = range_iteration(s, n, mark, tpl_v_int(s, (int64_t)i), (struct val){json_array_get(v.j, i), false});
+        tpl_release_pool(s, ip);
       }
       break;
     case JSON_OBJECT: {
       size_t count;
-      struct member *m = object_members(v.j, true, &count);
+      struct member *m = tpl_object_members(v.j, true, &count);
       for (size_t i = 0; i < count && r == 0; i++) {
         size_t ip = s->npool;
         ran = true;
-        r = range_iteration(s, n, mark, v_str(s, m[i].key, m[i].len), member_val(s, m[i].key, m[i].v));
-        release_pool(s, ip);
+        r = range_iteration(s, n, mark, tpl_v_str(s, m[i].key, m[i].len), tpl_member_val(s, m[i].key, m[i].v));
+        tpl_release_pool(s, ip);
       }
       free(m);
       break;
@@ -2559,17 +1598,17 @@ static int walk_range(struct state *s, struct val dot, const struct node *n)
       if (n->pipe->ndecl > 1) {
         struct buf b = {0};
         tpl_buf_adds(&b, "can't use ");
-        value_with_verb(s, &b, v, 'v');
+        tpl_value_with_verb(s, &b, v, 'v', NULL);
         tpl_buf_adds(&b, " to iterate over more than one variable");
         r = exec_fail(s, &b);
         break;
       }
       for (json_int_t i = 0; i < json_integer_value(v.j) && r == 0; i++) {
         size_t ip = s->npool;
-        struct val iv = v_int(s, i);
+        struct val iv = tpl_v_int(s, i);
         ran = true;
         r = range_iteration(s, n, mark, iv, iv);
-        release_pool(s, ip);
+        tpl_release_pool(s, ip);
       }
       break;
     case JSON_STRING:
@@ -2580,7 +1619,7 @@ static int walk_range(struct state *s, struct val dot, const struct node *n)
     default: {
       struct buf b = {0};
       tpl_buf_adds(&b, "range can't iterate over ");
-      value_with_verb(s, &b, v, 'v');
+      tpl_value_with_verb(s, &b, v, 'v', NULL);
       r = exec_fail(s, &b);
       break;
     }
@@ -2592,7 +1631,7 @@ static int walk_range(struct state *s, struct val dot, const struct node *n)
     r = walk(s, dot, n->else_list);
 out:
   pop_vars(s, vmark);
-  release_pool(s, pmark);
+  tpl_release_pool(s, pmark);
   return r;
 }
 
@@ -2617,7 +1656,7 @@ static int walk_template(struct state *s, struct val dot, const struct node *n)
   pop_vars(s, nv);
   s->var_base = base;
   s->tmpl_name = name;
-  release_pool(s, pmark);
+  tpl_release_pool(s, pmark);
   return r < 0 ? r : 0;
 }
 
@@ -2636,7 +1675,7 @@ static int walk(struct state *s, struct val dot, const struct node *n)
       at(s, n);
       r = print_value(s, v);
     }
-    release_pool(s, pmark);
+    tpl_release_pool(s, pmark);
     break;
   }
   case N_IF:
@@ -2701,7 +1740,7 @@ static int exec_tree(const struct berth_template *t, json_t *data, const struct 
   else
     r = walk(&s, root, main_tree->root);
   pop_vars(&s, 0);
-  release_pool(&s, 0);
+  tpl_release_pool(&s, 0);
   free(s.vars);
   free(s.pool);
   tpl_buf_terminate(out);
