@@ -9,6 +9,7 @@
  *   template-node.c     the parse tree printed back (Node.String())
  *   template-value.c    JSON as Go values: maps, structs, truth, type names
  *   template-printf.c   Go's fmt: Sprint, Sprintln and Sprintf
+ *   template-funcs.c    the builtin and docker functions; encoding/json
  *   template.c          what has not moved out yet
  * Functions shared between the files carry a tpl_ prefix.  Allocation
  * failures abort, like every allocation in the CLI. */
@@ -322,5 +323,14 @@ void tpl_do_printf(struct state *s, struct buf *b, const char *f, size_t end, st
                    bool *overflow);
 /* fmt.Sprintf("%<verb>", v); overflow may be NULL. */
 void tpl_value_with_verb(struct state *s, struct buf *b, struct val v, int verb, bool *overflow);
+
+/* ---- template-funcs.c ---- */
+
+/* docker's functions (json, split, ...), and the variants for a table header
+ * that return their argument; each ends with a NULL name. */
+extern const struct func tpl_funcs_docker[];
+extern const struct func tpl_funcs_header[];
+/* s->funcs, then Go's builtins; NULL when `name` is not defined. */
+const struct func *tpl_find_function(const struct state *s, const char *name);
 
 #endif
