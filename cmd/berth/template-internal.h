@@ -10,7 +10,8 @@
  *   template-value.c    JSON as Go values: maps, structs, truth, type names
  *   template-printf.c   Go's fmt: Sprint, Sprintln and Sprintf
  *   template-funcs.c    the builtin and docker functions; encoding/json
- *   template.c          what has not moved out yet
+ *   template-exec.c     evaluation (exec.go); berth_template_exec*
+ *   template-format.c   docker's formatter: preformat, table, json
  * Functions shared between the files carry a tpl_ prefix.  Allocation
  * failures abort, like every allocation in the CLI. */
 #ifndef BERTH_TEMPLATE_INTERNAL_H
@@ -332,5 +333,13 @@ extern const struct func tpl_funcs_docker[];
 extern const struct func tpl_funcs_header[];
 /* s->funcs, then Go's builtins; NULL when `name` is not defined. */
 const struct func *tpl_find_function(const struct state *s, const char *name);
+
+/* ---- template-exec.c ---- */
+
+/* Execute t on data, appending to out (NUL-terminated, also on error), as a
+ * table header when `header`: map mode and the header functions.  0, or -1
+ * with err set. */
+int tpl_exec_tree(const struct berth_template *t, json_t *data, const struct berth_template_opts *opts, bool header,
+                  struct buf *out, berth_error_t *err);
 
 #endif
