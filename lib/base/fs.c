@@ -313,3 +313,42 @@ int berth_du_at(int dirfd, const char *name, off_t *ret_size, berth_error_t *err
   free(seen);
   return r;
 }
+
+char **berth_dir_names(int dirfd, size_t *ret_n, berth_error_t *err)
+{
+  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_dir DIR *d = NULL;
+  cleanup_strv char **names = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *de;
+  if (fd < 0 || !(d = fdopendir(fd))) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    berth_error_set(err, e, "open directory");
+    return NULL;
+  }
+  names = calloc(1, sizeof(*names));
+  if (!names)
+    abort();
+  while ((errno = 0, de = readdir(d))) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    if (n + 2 > cap) {
+      cap = cap ? 2 * cap : 16;
+      names = realloc(names, cap * sizeof(*names));
+      if (!names)
+        abort();
+    }
+    if (!(names[n] = strdup(de->d_name)))
+      abort();
+    names[++n] = NULL;
+  }
+  if (errno) {
+    berth_error_set(err, errno, "read directory");
+    return NULL;
+  }
+  if (ret_n)
+    *ret_n = n;
+  return steal_ptr(&names);
+}

@@ -18,6 +18,9 @@ char *berth_engine_familiar(const char *full_ref);
 /* Parse and normalize a user reference, adding ":latest" when it has neither
  * tag nor digest; caller frees. */
 char *berth_engine_normalize_ref(const char *name, berth_error_t *err);
+/* A tag to create (tag, import, bootstrap): normalized with ":latest" added;
+ * digests refused, docker's "X is not a valid repository/tag" errors. */
+char *berth_engine_tag_ref(const char *target, berth_error_t *err);
 /* When the user designated image `id` by one of its names (a tag or a digest
  * reference) rather than by id, that normalized name; else NULL.  Caller frees. */
 char *berth_engine_name_ref(json_t *table, const char *name, const char *id);

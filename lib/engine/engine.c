@@ -71,6 +71,25 @@ const char *berth_engine_resolve_image(json_t *table, const char *name, berth_er
   return id;
 }
 
+char *berth_engine_tag_ref(const char *target, berth_error_t *err)
+{
+  struct berth_reference r = {0};
+  char *s;
+  if (berth_reference_parse(target, &r, err) < 0) {
+    berth_error_prefix(err, "\"%s\" is not a valid repository/tag", target);
+    return NULL;
+  }
+  if (r.digest) {
+    berth_reference_clear(&r);
+    berth_error_set_plain(err, EINVAL, "refusing to create a tag with a digest reference");
+    return NULL;
+  }
+  berth_reference_with_default_tag(&r);
+  s = berth_reference_string(&r);
+  berth_reference_clear(&r);
+  return s;
+}
+
 char *berth_engine_name_ref(json_t *table, const char *name, const char *id)
 {
   cleanup_error berth_error_t ign = NULL;

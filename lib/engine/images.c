@@ -356,17 +356,9 @@ int berth_image_tag(struct berth_engine *e, const char *source, const char *targ
   cleanup_free char *ref = NULL;
   cleanup_json json_t *table = NULL;
   cleanup_close int lock = -1;
-  struct berth_reference r = {0};
   const char *id;
-  if (berth_reference_parse(target, &r, err) < 0)
-    return berth_error_prefix(err, "\"%s\" is not a valid repository/tag", target);
-  if (r.digest) {
-    berth_reference_clear(&r);
-    return berth_error_set_plain(err, EINVAL, "refusing to create a tag with a digest reference");
-  }
-  berth_reference_with_default_tag(&r);
-  ref = berth_reference_string(&r);
-  berth_reference_clear(&r);
+  if (!(ref = berth_engine_tag_ref(target, err)))
+    return -1;
   if ((lock = berth_store_lock(e->store, err)) < 0 || !(table = berth_images_load(e->store, err)))
     return -1;
   if (!(id = berth_engine_resolve_image(table, source, err)))
@@ -523,16 +515,8 @@ int berth_image_import(struct berth_engine *e, int fd, const struct berth_import
   struct berth_import_opts o = *opts;
   cleanup_free char *ref = NULL;
   if (opts->reference) {
-    struct berth_reference r = {0};
-    if (berth_reference_parse(opts->reference, &r, err) < 0)
+    if (!(ref = berth_engine_tag_ref(opts->reference, err)))
       return -1;
-    if (r.digest) {
-      berth_reference_clear(&r);
-      return berth_error_set_plain(err, EINVAL, "refusing to create a tag with a digest reference");
-    }
-    berth_reference_with_default_tag(&r);
-    ref = berth_reference_string(&r);
-    berth_reference_clear(&r);
     o.reference = ref;
   }
   if (opts->url) {
@@ -563,10 +547,8 @@ int berth_image_bootstrap(struct berth_engine *e, const struct berth_bootstrap_o
     if (asprintf(&dflt, "debian:%s", suite) < 0)
       abort();
   }
-  if (!(ref = berth_engine_normalize_ref(opts->reference ? opts->reference : dflt, err)))
+  if (!(ref = berth_engine_tag_ref(opts->reference ? opts->reference : dflt, err)))
     return -1;
-  if (strchr(ref, '@'))
-    return berth_error_set_plain(err, EINVAL, "refusing to create a tag with a digest reference");
   if (debian)
     return berth_bootstrap_debian(e->store, suite, opts->mirror, ref, ret_id, err);
   return berth_bootstrap_busybox(e->store, opts->busybox, ref, ret_id, err);

@@ -22,6 +22,7 @@
 #include "image/archive-internal.h"
 #include "image/decompress.h"
 #include "image/tar.h"
+#include "oci/image-spec.h"
 
 #define BLOCK 512
 #define COPY_BUF (1024 * 1024)
@@ -709,19 +710,6 @@ static int feeder_start(struct feeder *f, int src, const struct berth_archive_fi
   return p[0];
 }
 
-static const char *layer_media_type(enum berth_compression c)
-{
-  switch (c) {
-  case BERTH_COMPRESSION_GZIP:
-    return "application/vnd.oci.image.layer.v1.tar+gzip";
-  case BERTH_COMPRESSION_ZSTD:
-    return "application/vnd.oci.image.layer.v1.tar+zstd";
-  case BERTH_COMPRESSION_NONE:
-    break;
-  }
-  return "application/vnd.oci.image.layer.v1.tar";
-}
-
 static int check_staged(const struct berth_tar_apply_result *res, const struct berth_archive_file *f,
                         const char *expected_blob, const char *expected_diff_id, berth_error_t *err)
 {
@@ -774,7 +762,7 @@ int berth_archive_in_stage(struct berth_store *s, const struct berth_archive_in 
   ret->file = *f;
   memcpy(ret->blob, res.raw_digest, sizeof(ret->blob));
   memcpy(ret->diff_id, res.diff_id, sizeof(ret->diff_id));
-  ret->media_type = layer_media_type(res.compression);
+  ret->media_type = berth_layer_media_type(res.compression);
   ret->blob_size = res.raw_size;
   ret->size = res.content_size;
   return 0;

@@ -13,19 +13,7 @@
 #include "image/image.h"
 #include "image/import.h"
 #include "image/tar.h"
-
-static const char *layer_media_type(enum berth_compression c)
-{
-  switch (c) {
-  case BERTH_COMPRESSION_GZIP:
-    return "application/vnd.oci.image.layer.v1.tar+gzip";
-  case BERTH_COMPRESSION_ZSTD:
-    return "application/vnd.oci.image.layer.v1.tar+zstd";
-  case BERTH_COMPRESSION_NONE:
-    break;
-  }
-  return "application/vnd.oci.image.layer.v1.tar";
-}
+#include "oci/image-spec.h"
 
 int berth_layer_unpack(struct berth_store *s, int fd, const char *parent_chain, const char *expected_blob,
                        const char *expected_diff_id, struct berth_layer *ret, berth_error_t *err)
@@ -64,7 +52,7 @@ int berth_layer_unpack(struct berth_store *s, int fd, const char *parent_chain, 
     goto out;
   memcpy(l.diff_id, res.diff_id, sizeof(l.diff_id));
   snprintf(l.parent, sizeof(l.parent), "%s", parent_chain ? parent_chain : "");
-  snprintf(l.media_type, sizeof(l.media_type), "%s", layer_media_type(res.compression));
+  snprintf(l.media_type, sizeof(l.media_type), "%s", berth_layer_media_type(res.compression));
   l.blob_size = res.raw_size;
   l.size = res.content_size;
   close_and_reset(&diff_fd);

@@ -831,39 +831,22 @@ static int apply_hardlink(struct apply *a, const struct berth_tar_header *h, con
 static int opaque_clear(struct apply *a, int dir, const char *canon, berth_error_t *err)
 {
   cleanup_close int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cleanup_dir DIR *d = NULL;
   cleanup_strv char **names = NULL;
-  size_t n = 0, cap = 0;
-  struct dirent *de;
-  if (fd < 0 || !(d = fdopendir(fd)))
+  size_t n = 0;
+  if (fd < 0)
     return berth_error_set(err, errno, "open directory");
-  fd = -1; /* owned by d now */
-  while ((errno = 0, de = readdir(d))) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    if (n + 2 > cap) {
-      cap = cap ? 2 * cap : 16;
-      names = realloc(names, cap * sizeof(*names));
-      if (!names)
-        abort();
-    }
-    names[n] = strdup(de->d_name);
-    if (!names[n])
-      abort();
-    names[++n] = NULL;
-  }
-  if (errno)
-    return berth_error_set(err, errno, "read directory");
+  if (!(names = berth_dir_names(fd, &n, err)))
+    return -1;
   for (size_t i = 0; i < n; i++) {
     cleanup_free char *child = path_join(canon, names[i]);
     struct stat st;
     if (!strmap_get(&a->unpacked, child, strlen(child), NULL)) {
-      if (remove_at(a, dirfd(d), names[i], err) < 0)
+      if (remove_at(a, fd, names[i], err) < 0)
         return -1;
       continue;
     }
-    if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-      cleanup_close int cfd = openat(dirfd(d), names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+      cleanup_close int cfd = openat(fd, names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (cfd < 0)
         return berth_error_set(err, errno, "open `%s`", names[i]);
       if (opaque_clear(a, cfd, child, err) < 0)

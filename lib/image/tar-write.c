@@ -663,35 +663,9 @@ static int cmp_str(const void *a, const void *b)
 static int emit_tree(struct writer *w, int dfd, const char *prefix, berth_error_t *err)
 {
   cleanup_strv char **names = NULL;
-  size_t n = 0, cap = 0;
-  {
-    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    cleanup_dir DIR *d = NULL;
-    struct dirent *de;
-    if (fd < 0)
-      return berth_error_set(err, errno, "open directory `%s`", prefix);
-    d = fdopendir(fd);
-    if (!d) {
-      (void)close(fd);
-      return berth_error_set(err, errno, "open directory `%s`", prefix);
-    }
-    while ((errno = 0, de = readdir(d))) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-        continue;
-      if (n + 2 > cap) {
-        cap = cap ? 2 * cap : 32;
-        names = realloc(names, cap * sizeof(*names));
-        if (!names)
-          abort();
-      }
-      names[n] = strdup(de->d_name);
-      if (!names[n])
-        abort();
-      names[++n] = NULL;
-    }
-    if (errno)
-      return berth_error_set(err, errno, "read directory `%s`", prefix);
-  }
+  size_t n = 0;
+  if (!(names = berth_dir_names(dfd, &n, err)))
+    return berth_error_prefix(err, "`%s`", prefix);
   if (n)
     qsort(names, n, sizeof(*names), cmp_str);
   for (size_t i = 0; i < n; i++) {

@@ -1135,3 +1135,16 @@ const struct berth_descriptor *berth_index_select(const struct berth_index *idx,
   berth_platform_clear(&w);
   return best ? best : fallback;
 }
+
+const char *berth_layer_media_type(enum berth_compression c)
+{
+  switch (c) {
+  case BERTH_COMPRESSION_GZIP:
+    return BERTH_MEDIA_OCI_LAYER_GZIP;
+  case BERTH_COMPRESSION_ZSTD:
+    return BERTH_MEDIA_OCI_LAYER_ZSTD;
+  case BERTH_COMPRESSION_NONE:
+    break;
+  }
+  return BERTH_MEDIA_OCI_LAYER;
+}

@@ -105,6 +105,8 @@ bool berth_media_type_is_layer(const char *media_type);    /* one of the layer t
 bool berth_media_type_is_foreign_layer(const char *media_type);
 /* Compression of a layer media type; NONE for unknown types. */
 enum berth_compression berth_layer_compression(const char *media_type);
+/* The OCI layer media type of a tar stream with that compression. */
+const char *berth_layer_media_type(enum berth_compression c);
 
 /* ---- documents ----
  * Parsers fill *ret (owned; release with the matching _clear) and return 0,
