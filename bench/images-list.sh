@@ -73,15 +73,19 @@ if have dockerd; then loaded docker dock; fi
 
 # podman 4.3 takes ~20 s a listing here (see below): fewer runs, no warmup.
 SLOW=${BENCH_SLOW_RUNS:-3}
-for e in "${ENGINES[@]}"; do
-  case $e in
-  berth) c=berth r=("$RUNS") ;;
-  podman) c=pod r=("$SLOW" 0) ;;
-  docker) c=dock r=("$RUNS") ;;
-  esac
-  bench_time images "$e" : "$c images" "${r[@]}"
-  bench_time images-q "$e" : "$c images -q" "${r[@]}"
-done
+list_rows() { # CASE ARGS
+  local e
+  for e in "${ENGINES[@]}"; do
+    case $e in
+    berth) bench_add "$1" berth : "berth images$2" "$RUNS" ;;
+    podman) bench_add "$1" podman : "pod images$2" "$SLOW" 0 ;;
+    docker) bench_add "$1" docker : "dock images$2" "$RUNS" ;;
+    esac
+  done
+  bench_run
+}
+list_rows images ""
+list_rows images-q " -q"
 
 {
   echo "$N distinct images (each its own one-file layer and config), written once by"

@@ -54,33 +54,36 @@ umoci_import_unpack() {
 }
 
 # --- import of the plain tar ---------------------------------------------
-bench_time import tar-x tar_reset "tar -xf $IN/rootfs.tar -C $X"
+bench_add import tar-x tar_reset "tar -xf $IN/rootfs.tar -C $X"
 # Not an engine: one sha256 of the input (libcrypto, as berth uses), which
 # every engine computes at least once on top of the extraction.
-bench_time import "(sha256 of the tar)" : "openssl dgst -sha256 $IN/rootfs.tar"
+bench_add import "(sha256 of the tar)" : "openssl dgst -sha256 $IN/rootfs.tar"
+have_berth && bench_add import berth berth_reset "berth import $IN/rootfs.tar bench/rootfs"
+have podman && bench_add import podman pod_reset "pod import $IN/rootfs.tar bench/rootfs" "$SLOW"
+have dockerd && bench_add import docker docker_reset "dock import $IN/rootfs.tar bench/rootfs" "$SLOW"
+if have umoci; then
+  bench_add import umoci umoci_reset "umoci_import_unpack $IN/rootfs.tar" "$SLOW"
+  bench_add import "umoci (no unpack)" umoci_reset "umoci_import $IN/rootfs.tar" "$SLOW"
+fi
+bench_run
 if have_berth; then
-  bench_time import berth berth_reset "berth import $IN/rootfs.tar bench/rootfs"
-  # Not timed: berth unpacked all of it.
+  # Not timed: berth's store (as its last run left it) holds all of it.
   got=$(find "$T"/berth/layers/*/ -mindepth 1 -type f -path '*/diff/*' | wc -l)
   [ "$got" -eq "$FILES" ] || log "warning: berth's layer holds $got files, the tar $FILES"
 fi
-have podman && bench_time import podman pod_reset "pod import $IN/rootfs.tar bench/rootfs" "$SLOW"
-have dockerd && bench_time import docker docker_reset "dock import $IN/rootfs.tar bench/rootfs" "$SLOW"
-if have umoci; then
-  bench_time import umoci umoci_reset "umoci_import_unpack $IN/rootfs.tar" "$SLOW"
-  bench_time import "umoci (no unpack)" umoci_reset "umoci_import $IN/rootfs.tar" "$SLOW"
-fi
 
 # --- import of the .tar.gz -----------------------------------------------
-bench_time import-gz tar-xz tar_reset "tar -xzf $IN/rootfs.tar.gz -C $X"
-have_berth && bench_time import-gz berth berth_reset "berth import $IN/rootfs.tar.gz bench/rootfs"
-have podman && bench_time import-gz podman pod_reset "pod import $IN/rootfs.tar.gz bench/rootfs" "$SLOW"
-have dockerd && bench_time import-gz docker docker_reset "dock import $IN/rootfs.tar.gz bench/rootfs" "$SLOW"
+bench_add import-gz tar-xz tar_reset "tar -xzf $IN/rootfs.tar.gz -C $X"
+have_berth && bench_add import-gz berth berth_reset "berth import $IN/rootfs.tar.gz bench/rootfs"
+have podman && bench_add import-gz podman pod_reset "pod import $IN/rootfs.tar.gz bench/rootfs" "$SLOW"
+have dockerd && bench_add import-gz docker docker_reset "dock import $IN/rootfs.tar.gz bench/rootfs" "$SLOW"
+bench_run
 
 # --- load of a docker-archive of the same content ---------------------------
-have_berth && bench_time load berth berth_reset "berth load -i $IN/image.tar"
-have podman && bench_time load podman pod_reset "pod load -i $IN/image.tar" "$SLOW"
-have dockerd && bench_time load docker docker_reset "dock load -i $IN/image.tar" "$SLOW"
+have_berth && bench_add load berth berth_reset "berth load -i $IN/image.tar"
+have podman && bench_add load podman pod_reset "pod load -i $IN/image.tar" "$SLOW"
+have dockerd && bench_add load docker docker_reset "dock load -i $IN/image.tar" "$SLOW"
+bench_run
 
 {
   echo "Input: rootfs.tar $TAR_MB MB, $ENTRIES entries ($FILES regular files) from the host's"

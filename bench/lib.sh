@@ -2,8 +2,9 @@
 # bench/lib.sh: helpers shared by the bench scripts (sourced, not run).
 #
 #   bench_init "$@"      re-exec in a private mount namespace, make the tmpfs $T
-#   bench_time NAME PREP CMD   median wall time of CMD over $BENCH_RUNS runs,
-#                        PREP (not timed) before each run; appends to $BENCH_RESULTS
+#   bench_add CASE ENGINE PREP CMD [RUNS]; bench_run
+#                        median wall time of each CMD over RUNS runs, the rows
+#                        interleaved, PREP (not timed) before each run
 #   berth / pod / dock   each engine, with its whole store under $T
 #   docker_start         a private dockerd on $T, stopped at exit
 #   *_reset              empty one engine's store
@@ -90,33 +91,57 @@ now_us() {
   echo "$t"
 }
 
-# bench_time CASE ENGINE PREP CMD [RUNS [WARMUP]]: run PREP then CMD (both
-# through eval, CMD's output discarded) WARMUP + RUNS times (default
-# BENCH_WARMUP + BENCH_RUNS); only CMD is timed and warmup runs are dropped.  Appends "CASE<TAB>ENGINE<TAB>median<TAB>min<TAB>max<TAB>runs<TAB>CMD"
-# to $BENCH_RESULTS and prints the median.  A failing CMD stops the script:
-# a benchmark of a command that failed measures nothing.
-bench_time() {
-  local case=$1 engine=$2 prep=$3 cmd=$4 runs=${5:-$BENCH_RUNS} warmup=${6:-$BENCH_WARMUP}
-  local i t0 t1 times=() n=$((warmup + runs))
-  for ((i = 0; i < n; i++)); do
-    eval "$prep" >/dev/null 2>&1 || die "$engine: prepare failed: $prep"
-    t0=$(now_us)
-    if ! eval "$cmd" >"$T/last.out" 2>&1; then
-      cat "$T/last.out" >&2
-      die "$case/$engine failed: $cmd"
-    fi
-    t1=$(now_us)
-    ((i < warmup)) || times+=($((t1 - t0)))
+# bench_add CASE ENGINE PREP CMD [RUNS [WARMUP]]: one row of a comparison;
+# bench_run then times every row added.  Each run evals PREP (not timed) then
+# CMD (timed, output discarded); WARMUP runs (default BENCH_WARMUP) are
+# dropped, RUNS (default BENCH_RUNS) kept.  The rows are run round-robin (one
+# run of each row per round), so that load from elsewhere on the machine falls
+# on every engine alike rather than on whichever ran at the wrong moment.
+BENCH_ROWS=()
+bench_add() {
+  local us=$'\x1f'
+  BENCH_ROWS+=("$1$us$2$us$3$us$4$us${5:-$BENCH_RUNS}$us${6:-$BENCH_WARMUP}")
+}
+
+# bench_run: time the rows added, append to $BENCH_RESULTS one line per row,
+# "CASE<TAB>ENGINE<TAB>median<TAB>min<TAB>max<TAB>runs<TAB>CMD" (seconds),
+# and forget the rows.  A failing CMD stops the script: a benchmark of a
+# command that failed measures nothing.
+bench_run() {
+  local i r rounds=0 case engine prep cmd runs warmup t0 t1 stats
+  local -a times=()
+  for i in "${!BENCH_ROWS[@]}"; do
+    IFS=$'\x1f' read -r case engine prep cmd runs warmup <<<"${BENCH_ROWS[$i]}"
+    ((runs + warmup <= rounds)) || rounds=$((runs + warmup))
+    times[i]=""
   done
-  local stats
-  stats=$(printf '%s\n' "${times[@]}" | sort -n | awk '
-    { v[NR] = $1 }
-    END {
-      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "%.4f\t%.4f\t%.4f\t%d", m / 1e6, v[1] / 1e6, v[NR] / 1e6, NR
-    }')
-  printf '%s\t%s\t%s\t%s\n' "$case" "$engine" "$stats" "$cmd" >>"$BENCH_RESULTS"
-  log "$case $engine: median ${stats%%$'\t'*} s"
+  for ((r = 0; r < rounds; r++)); do
+    for i in "${!BENCH_ROWS[@]}"; do
+      IFS=$'\x1f' read -r case engine prep cmd runs warmup <<<"${BENCH_ROWS[$i]}"
+      ((r < runs + warmup)) || continue
+      eval "$prep" >/dev/null 2>&1 || die "$engine: prepare failed: $prep"
+      t0=$(now_us)
+      if ! eval "$cmd" >"$T/last.out" 2>&1; then
+        cat "$T/last.out" >&2
+        die "$case/$engine failed: $cmd"
+      fi
+      t1=$(now_us)
+      ((r < warmup)) || times[i]+=" $((t1 - t0))"
+    done
+  done
+  for i in "${!BENCH_ROWS[@]}"; do
+    IFS=$'\x1f' read -r case engine prep cmd runs warmup <<<"${BENCH_ROWS[$i]}"
+    # shellcheck disable=SC2086 # one number a word
+    stats=$(printf '%s\n' ${times[i]} | sort -n | awk '
+      { v[NR] = $1 }
+      END {
+        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.4f\t%.4f\t%.4f\t%d", m / 1e6, v[1] / 1e6, v[NR] / 1e6, NR
+      }')
+    printf '%s\t%s\t%s\t%s\n' "$case" "$engine" "$stats" "$cmd" >>"$BENCH_RESULTS"
+    log "$case $engine: median ${stats%%$'\t'*} s"
+  done
+  BENCH_ROWS=()
 }
 
 # bench_table CASE [FLOOR_CASE FLOOR_ENGINE]: one case as a markdown table:
