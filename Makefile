@@ -24,8 +24,10 @@ build: $(BUILD)/build.ninja
 install: build
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 
-# Every suite; the last line is "N passed, N failed[, N skipped]".
+# Every suite; the last line is "N passed, N failed[, N skipped]".  The tree
+# must also build warning-free with clang (it is compiled, not tested, twice).
 check: deps build
+	@$(MAKE) --no-print-directory clang >/dev/null
 	@scripts/run-tests $(BUILD)
 
 demo: deps build
@@ -38,7 +40,7 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 scripts/run-tests build-asan
 
 clang:
-	CC=clang $(MAKE) BUILD=build-clang build
+	CC=clang $(MAKE) --no-print-directory BUILD=build-clang build
 
 # libFuzzer builds of the fuzz targets (clang); run one with build-fuzz/fuzz-tar CORPUS.
 fuzz:
