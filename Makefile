@@ -21,7 +21,9 @@ build: $(BUILD)/build.ninja
 	@ln -sf cmd/berth/berth $(BUILD)/berth
 	@if [ -e $(BUILD)/cmd/berth-monitor/berth-monitor ]; then ln -sf cmd/berth-monitor/berth-monitor $(BUILD)/berth-monitor; fi
 
-install: build
+install: $(BUILD)/build.ninja
+	meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
+	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 
 # Every suite; the last line is "N passed, N failed[, N skipped]".  The tree
