@@ -20,7 +20,7 @@
 
 BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_REPO=$(cd "$BENCH_LIB_DIR/.." && pwd)
-BENCH_RUNS=${BENCH_RUNS:-5}
+BENCH_RUNS=${BENCH_RUNS:-9}
 BENCH_WARMUP=${BENCH_WARMUP:-1}
 BENCH_TMPFS_SIZE=${BENCH_TMPFS_SIZE:-12g}
 BERTH=${BERTH:-$BENCH_REPO/build/berth}
@@ -281,7 +281,7 @@ umoci_reset() { rm -rf "$T/umoci"; }
 
 # One line per engine: name and version, for the report.
 engine_versions() {
-  have_berth && echo "- berth: $("$BERTH" --version 2>/dev/null | awk '{print $3}') at $(git -C "$BENCH_REPO" rev-parse --short HEAD)"
+  have_berth && echo "- berth: $("$BERTH" --version 2>/dev/null | awk '{print $3}')"
   have podman && echo "- podman: $(podman --version | awk '{print $3}')"
   have dockerd && echo "- docker: dockerd $(dockerd --version | awk '{print $3}' | tr -d ,), client $("$DOCKER_CLI" --version | awk '{print $3}' | tr -d ,)"
   have umoci && echo "- umoci: $(umoci --version | awk '{print $3}')"
