@@ -63,7 +63,7 @@ static json_t *image_row(const json_t *img, const char *repo, const char *tag, c
 }
 
 /* One row per tag (docker's table), digests matched to their repository. */
-static void image_rows(json_t *rows, const json_t *img, bool no_trunc, bool digests)
+static void image_rows(json_t *rows, const json_t *img, bool no_trunc)
 {
   json_t *tags = json_object_get(img, "RepoTags"), *dgs = json_object_get(img, "RepoDigests"), *v;
   size_t i;
@@ -91,7 +91,6 @@ static void image_rows(json_t *rows, const json_t *img, bool no_trunc, bool dige
       if (at && strlen(repo) == (size_t)(at - s) && strncmp(s, repo, (size_t)(at - s)) == 0)
         digest = at + 1;
     }
-    (void)digests;
     json_array_append_new(rows, image_row(img, repo, tag, digest, no_trunc));
   }
 }
@@ -128,7 +127,7 @@ int cmd_images(struct cli *cli, const struct cli_command *cmd, int argc, char **
   opts.filters = filters;
   if (!(list = berth_image_list(e, &opts, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
-  json_array_foreach(list, i, img) image_rows(rows, img, no_trunc, digests);
+  json_array_foreach(list, i, img) image_rows(rows, img, no_trunc);
   if (quiet) {
     /* One id per row, repeated for each tag, as docker prints them. */
     json_array_foreach(rows, i, img) printf("%s\n", berth_json_str(img, "ID"));

@@ -200,40 +200,6 @@ size_t tpl_unquote_char(const char *s, size_t n, char quote, uint32_t *value, bo
   }
 }
 
-/* strconv's underscoreOK: underscores only between digits or right after a
- * base prefix. */
-static bool digits_underscore_ok(const char *s, size_t n)
-{
-  char saw = '^';
-  size_t i = 0;
-  bool hex = false;
-  if (n >= 1 && (s[0] == '+' || s[0] == '-')) {
-    s++;
-    n--;
-  }
-  if (n >= 2 && s[0] == '0' && s[1] && strchr("bBoOxX", s[1])) {
-    i = 2;
-    saw = '0';
-    hex = (s[1] | 0x20) == 'x';
-  }
-  for (; i < n; i++) {
-    if ((s[i] >= '0' && s[i] <= '9') || (hex && hex_value(s[i]) >= 0)) {
-      saw = '0';
-      continue;
-    }
-    if (s[i] == '_') {
-      if (saw != '0')
-        return false;
-      saw = '_';
-      continue;
-    }
-    if (saw == '_')
-      return false;
-    saw = '!';
-  }
-  return saw != '_';
-}
-
 /* strconv.ParseUint(s, 0, 64).  0 ok, -1 syntax, -2 range. */
 int tpl_parse_uint0(const char *s, size_t n, uint64_t *ret)
 {
@@ -269,7 +235,7 @@ int tpl_parse_uint0(const char *s, size_t n, uint64_t *ret)
       return -2;
     v = v * base + (unsigned)d;
   }
-  if (underscores && !digits_underscore_ok(s0, n0))
+  if (underscores && !berth_go_underscores_ok(s0, n0))
     return -1;
   *ret = v;
   return 0;

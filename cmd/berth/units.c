@@ -164,8 +164,7 @@ static bool equal_fold(const char *s, size_t n, const char *word)
   return true;
 }
 
-/* strconv's underscoreOK: underscores only between digits (or after a base prefix). */
-static bool underscores_ok(const char *s, size_t n)
+bool berth_go_underscores_ok(const char *s, size_t n)
 {
   char saw = '^';
   size_t i = 0;
@@ -247,7 +246,7 @@ int berth_go_parse_float(const char *s, size_t n, double *ret)
     *ret = NAN;
     return 0;
   }
-  if (memchr(s, '_', n) && !underscores_ok(s, n))
+  if (memchr(s, '_', n) && !berth_go_underscores_ok(s, n))
     return -1;
   copy = malloc(n + 1);
   if (!copy)

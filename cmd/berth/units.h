@@ -47,6 +47,9 @@ int berth_parse_duration(const char *s, int64_t *ret_ns, berth_error_t *err);
 /* Go's strconv.ParseFloat(s[:n], 64): decimal and hexadecimal ("0x1p-2")
  * literals, underscores between digits, "inf"/"infinity"/"nan".  Returns 0,
  * or -1 on a syntax error and -2 when the value overflows (±Inf in *ret). */
+/* Go strconv's underscoreOK: in a number literal (sign and base prefix
+ * allowed), underscores stand only between digits or right after the prefix. */
+bool berth_go_underscores_ok(const char *s, size_t n);
 int berth_go_parse_float(const char *s, size_t n, double *ret);
 /* snprintf in the "C" locale, whatever the process locale is. */
 int berth_snprintf_c(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
