@@ -66,6 +66,26 @@ static int mkdirs(const char *root, berth_error_t *err)
   return 0;
 }
 
+/* Every process with the store open holds a shared lock on users.lock for as
+ * long as it has it open, and makes temp files only while holding it.  The
+ * opener that gets it exclusively is alone, so every temp file and staging
+ * directory it finds belongs to a writer that died: it removes them, then
+ * keeps a shared lock like everyone else. */
+static int hold_users_lock(struct berth_store *s, berth_error_t *err)
+{
+  s->users_lock_fd = openat(s->root_fd, "users.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (s->users_lock_fd < 0)
+    return berth_error_set(err, errno, "open `users.lock`");
+  if (flock(s->users_lock_fd, LOCK_EX | LOCK_NB) == 0) {
+    clean_temp_entries(s->blobs_fd);
+    clean_temp_entries(s->layers_fd);
+    clean_temp_entries(s->root_fd);
+  }
+  if (TEMP_FAILURE_RETRY(flock(s->users_lock_fd, LOCK_SH)) < 0)
+    return berth_error_set(err, errno, "lock `users.lock`");
+  return 0;
+}
+
 int berth_store_open(const char *root, const char *runroot, struct berth_store **ret, berth_error_t *err)
 {
   struct berth_store *s;
@@ -78,7 +98,7 @@ int berth_store_open(const char *root, const char *runroot, struct berth_store *
   s = calloc(1, sizeof(*s));
   if (!s)
     abort();
-  s->root_fd = s->blobs_fd = s->layers_fd = -1;
+  s->root_fd = s->blobs_fd = s->layers_fd = s->users_lock_fd = -1;
   s->root = strdup(root);
   s->runroot = strdup(runroot);
   if ((s->root_fd = open_dir(AT_FDCWD, root, err)) < 0 ||
@@ -90,14 +110,9 @@ int berth_store_open(const char *root, const char *runroot, struct berth_store *
     berth_store_free(s);
     return berth_error_prefix(err, "open store `%s`", root);
   }
-  {
-    /* Clean leftovers only when nobody else is working in the store. */
-    cleanup_close int lk = openat(s->root_fd, "store.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lk >= 0 && flock(lk, LOCK_EX | LOCK_NB) == 0) {
-      clean_temp_entries(s->blobs_fd);
-      clean_temp_entries(s->layers_fd);
-      clean_temp_entries(s->root_fd);
-    }
+  if (hold_users_lock(s, err) < 0) {
+    berth_store_free(s);
+    return berth_error_prefix(err, "open store `%s`", root);
   }
   *ret = s;
   return 0;
@@ -110,6 +125,7 @@ void berth_store_free(struct berth_store *s)
   close_and_reset(&s->blobs_fd);
   close_and_reset(&s->layers_fd);
   close_and_reset(&s->root_fd);
+  close_and_reset(&s->users_lock_fd);
   free(s->root);
   free(s->runroot);
   free(s);

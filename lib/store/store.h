@@ -22,6 +22,7 @@ struct berth_store {
   int root_fd;
   int blobs_fd;  /* ROOT/blobs/sha256 */
   int layers_fd; /* ROOT/layers */
+  int users_lock_fd; /* shared lock on ROOT/users.lock while the store is open */
 };
 
 /* Open (creating as needed) the store; cleans temp files left by interrupted

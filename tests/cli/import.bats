@@ -204,3 +204,32 @@ listing() {
   created=$(date -d "${output#*|}" +%s)
   [ "$created" -ge "$((start - 1))" ] && [ "$created" -le "$(($(date -u +%s) + 1))" ] || fail "Created ${output#*|}"
 }
+
+@test "import: ten at once into one store all land; nothing half-written stays behind" {
+  for i in $(seq 1 10); do
+    make_rootfs_tar "$BATS_TEST_TMPDIR/i$i.tar" "f$i=$i"
+  done
+  for i in $(seq 1 10); do
+    berth import "$BATS_TEST_TMPDIR/i$i.tar" "par:$i" >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
+  done
+  wait
+  for i in $(seq 1 10); do
+    run cat "$BATS_TEST_TMPDIR/out$i"
+    assert_output --regexp '^sha256:[0-9a-f]{64}$'
+  done
+  run berth images -q --filter reference='par'
+  assert_equal "${#lines[@]}" 10
+  run find "$TEST_ROOT" -name '.*tmp-*' -o -name '.staging-*'
+  assert_output ""
+}
+
+@test "store: leftovers of a writer that died are removed by the next command" {
+  bootstrap_busybox
+  mkdir -p "$TEST_ROOT/layers/.staging-deadbeef0000/diff"
+  echo partial >"$TEST_ROOT/blobs/sha256/.blob.tmp-abcdefabcdef"
+  echo partial >"$TEST_ROOT/.images.json.tmp-abcdefabcdef"
+  run berth images -q
+  assert_success
+  run find "$TEST_ROOT" -name '.*tmp-*' -o -name '.staging-*'
+  assert_output ""
+}
