@@ -509,6 +509,9 @@ static int stage_all(struct load_ctx *c, berth_error_t *err)
     for (size_t k = 0; k < img->n_layers; k++) {
       const struct load_layer *l = &img->layers[k];
       struct staged_layer *sl = &c->staged[c->n_staged];
+      /* Leased first, so that a collection cannot take a layer we reuse. */
+      if (berth_store_lease(c->s, l->chain_id, err) < 0)
+        return -1;
       if (json_object_get(c->staged_chains, l->chain_id) || berth_layer_exists(c->s, l->chain_id))
         continue;
       if (berth_archive_in_stage(c->s, c->a, &l->file, l->blob[0] ? l->blob : NULL, l->diff_id, &sl->st, err) < 0)

@@ -813,6 +813,8 @@ static int store_blob(struct berth_store *s, const struct berth_archive_in *a, c
 {
   struct berth_blob_writer *w = NULL;
   int r;
+  if (berth_store_lease(s, st->blob, err) < 0)
+    return -1;
   if (berth_blob_exists(s, st->blob))
     return 0;
   if (berth_blob_writer_new(s, &w, err) < 0)

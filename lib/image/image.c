@@ -113,6 +113,9 @@ int berth_image_register_raw(struct berth_store *s, const char *config, size_t c
     return berth_error_prefix(err, "register image");
   chains = berth_image_chain_ids(cfg);
   for (size_t i = 0; chains[i]; i++)
+    if (berth_store_lease(s, chains[i], err) < 0)
+      return -1;
+  for (size_t i = 0; chains[i]; i++)
     if (!berth_layer_exists(s, chains[i]))
       return berth_error_set_plain(err, ENOENT, "register image: layer `%s` is not in the store", chains[i]);
   if ((size = image_size(s, chains, err)) < 0)

@@ -187,6 +187,32 @@ static int sweep(int dirfd, json_t *keep, bool dirs, int64_t *freed, json_t *rem
   return 0;
 }
 
+/* Add what live leases name to both keep sets; remove dead writers' leases. */
+static void keep_leased(struct berth_store *s, json_t *keep_layers, json_t *keep_blobs)
+{
+  cleanup_error berth_error_t ign = NULL;
+  cleanup_close int dfd = openat(s->runroot_fd, "leases", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_strv char **names = dfd >= 0 ? berth_dir_names(dfd, NULL, &ign) : NULL;
+  for (size_t i = 0; names && names[i]; i++) {
+    cleanup_close int fd = openat(dfd, names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    char buf[BERTH_DIGEST_STR_LEN];
+    if (fd < 0)
+      continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) { /* its writer is gone */
+      (void)unlinkat(dfd, names[i], 0);
+      continue;
+    }
+    /* One "sha256:<hex>\n" per line: fixed-size records. */
+    while (TEMP_FAILURE_RETRY(read(fd, buf, sizeof(buf))) == (ssize_t)sizeof(buf)) {
+      buf[BERTH_DIGEST_STR_LEN - 1] = '\0';
+      if (!berth_digest_is_valid(buf))
+        break;
+      keep_layer_chain(s, keep_layers, keep_blobs, buf); /* a layer: it, its parents, their tars */
+      json_object_set_new(keep_blobs, buf, json_true());
+    }
+  }
+}
+
 int berth_store_gc(struct berth_store *s, const json_t *table, int64_t *ret_freed, json_t *removed_layers,
                    berth_error_t *err)
 {
@@ -207,6 +233,7 @@ int berth_store_gc(struct berth_store *s, const json_t *table, int64_t *ret_free
     json_array_foreach(json_object_get(img, "layers"), i, v)
         keep_layer_chain(s, keep_layers, keep_blobs, json_string_value(v));
   }
+  keep_leased(s, keep_layers, keep_blobs);
   if (sweep(s->layers_fd, keep_layers, true, &freed, removed_layers, err) < 0 ||
       sweep(s->blobs_fd, keep_blobs, false, &freed, NULL, err) < 0)
     return berth_error_prefix(err, "garbage-collect store");

@@ -98,6 +98,9 @@ int berth_layer_commit(struct berth_store *s, const char *staging, struct berth_
   meta = layer_to_json(l);
   if (berth_json_write_atomic(sfd, "layer.json", meta, err) < 0)
     return berth_error_prefix(err, "commit layer");
+  /* Leased before the exclusive lock (leasing takes it shared). */
+  if (berth_store_lease(s, l->chain_id, err) < 0 || (l->parent[0] && berth_store_lease(s, l->parent, err) < 0))
+    return -1;
   if ((lock = berth_store_lock(s, err)) < 0)
     return -1;
   if (l->parent[0] && !berth_layer_exists(s, l->parent))

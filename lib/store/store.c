@@ -73,6 +73,12 @@ static int mkdirs(const char *root, berth_error_t *err)
  * keeps a shared lock like everyone else. */
 static int hold_users_lock(struct berth_store *s, berth_error_t *err)
 {
+  /* store.lock exists from the first open on, so that taking it never
+   * changes the store. */
+  int fd = openat(s->root_fd, "store.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return berth_error_set(err, errno, "open `store.lock`");
+  close(fd);
   s->users_lock_fd = openat(s->root_fd, "users.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (s->users_lock_fd < 0)
     return berth_error_set(err, errno, "open `users.lock`");
@@ -98,13 +104,15 @@ int berth_store_open(const char *root, const char *runroot, struct berth_store *
   s = calloc(1, sizeof(*s));
   if (!s)
     abort();
-  s->root_fd = s->blobs_fd = s->layers_fd = s->users_lock_fd = -1;
+  s->root_fd = s->runroot_fd = s->blobs_fd = s->layers_fd = s->users_lock_fd = s->lease_fd = -1;
   s->root = strdup(root);
   s->runroot = strdup(runroot);
   if ((s->root_fd = open_dir(AT_FDCWD, root, err)) < 0 ||
       berth_mkdir_p(s->root_fd, "blobs/sha256", 0700, err) < 0 ||
       berth_mkdir_p(s->root_fd, "layers", 0700, err) < 0 ||
       berth_mkdir_p(s->root_fd, "containers", 0700, err) < 0 ||
+      (s->runroot_fd = open_dir(AT_FDCWD, runroot, err)) < 0 ||
+      berth_mkdir_p(s->runroot_fd, "leases", 0700, err) < 0 ||
       (s->blobs_fd = open_dir(s->root_fd, "blobs/sha256", err)) < 0 ||
       (s->layers_fd = open_dir(s->root_fd, "layers", err)) < 0) {
     berth_store_free(s);
@@ -124,6 +132,14 @@ void berth_store_free(struct berth_store *s)
     return;
   close_and_reset(&s->blobs_fd);
   close_and_reset(&s->layers_fd);
+  if (s->lease_fd >= 0 && s->lease_name) {
+    char path[96];
+    snprintf(path, sizeof(path), "leases/%s", s->lease_name);
+    (void)unlinkat(s->runroot_fd, path, 0);
+  }
+  close_and_reset(&s->lease_fd);
+  close_and_reset(&s->runroot_fd);
+  free(s->lease_name);
   close_and_reset(&s->root_fd);
   close_and_reset(&s->users_lock_fd);
   free(s->root);
@@ -134,6 +150,42 @@ void berth_store_free(struct berth_store *s)
 int berth_store_lock(struct berth_store *s, berth_error_t *err)
 {
   return berth_lock_at(s->root_fd, "store.lock", true, err);
+}
+
+/* ---- leases ---- */
+
+static int open_lease(struct berth_store *s, berth_error_t *err)
+{
+  char path[96];
+  unsigned long long r = 0;
+  if (getentropy(&r, sizeof(r)) < 0)
+    r = (unsigned long long)random();
+  if (asprintf(&s->lease_name, "%d-%llx.lease", (int)getpid(), r) < 0)
+    abort();
+  snprintf(path, sizeof(path), "leases/%s", s->lease_name);
+  s->lease_fd = openat(s->runroot_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (s->lease_fd < 0)
+    return berth_error_set(err, errno, "create lease");
+  if (flock(s->lease_fd, LOCK_EX) < 0)
+    return berth_error_set(err, errno, "lock lease");
+  return 0;
+}
+
+int berth_store_lease(struct berth_store *s, const char *digest, berth_error_t *err)
+{
+  char line[BERTH_DIGEST_STR_LEN + 1];
+  cleanup_close int lock = -1;
+  if (berth_digest_validate(digest, err) < 0)
+    return -1;
+  if (s->lease_fd < 0 && open_lease(s, err) < 0)
+    return -1;
+  /* Shared: serialised against a collection (exclusive), not other writers. */
+  if ((lock = berth_lock_at(s->root_fd, "store.lock", false, err)) < 0)
+    return -1;
+  snprintf(line, sizeof(line), "%s\n", digest);
+  if (berth_write_all(s->lease_fd, line, strlen(line)) < 0)
+    return berth_error_set(err, errno, "write lease");
+  return 0;
 }
 
 /* ---- blobs ---- */
@@ -192,6 +244,8 @@ int berth_blob_writer_commit(struct berth_blob_writer *w, const char *expected, 
   }
   if (expected && strcmp(expected, digest) != 0)
     return berth_error_set_plain(err, EINVAL, "blob digest mismatch: expected `%s`, got `%s`", expected, digest);
+  if (berth_store_lease(w->store, digest, err) < 0)
+    return -1;
   if (berth_commit_tmpfile(w->fd, w->store->blobs_fd, w->tmp, berth_digest_hex(digest), err) < 0)
     return -1;
   free(w->tmp);
@@ -218,6 +272,8 @@ int berth_blob_put(struct berth_store *s, const void *data, size_t len, char out
 {
   char digest[BERTH_DIGEST_STR_LEN];
   berth_sha256_buf(data, len, digest);
+  if (berth_store_lease(s, digest, err) < 0)
+    return -1;
   if (berth_blob_exists(s, digest)) {
     memcpy(out_digest, digest, sizeof(digest));
     return 0;

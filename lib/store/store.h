@@ -20,9 +20,12 @@ struct berth_store {
   char *root;    /* persistent state, e.g. /var/lib/berth */
   char *runroot; /* volatile state, e.g. /run/berth */
   int root_fd;
+  int runroot_fd;
   int blobs_fd;  /* ROOT/blobs/sha256 */
   int layers_fd; /* ROOT/layers */
   int users_lock_fd; /* shared lock on ROOT/users.lock while the store is open */
+  int lease_fd;      /* this process's lease file (RUNROOT/leases/), -1 until needed */
+  char *lease_name;
 };
 
 /* Open (creating as needed) the store; cleans temp files left by interrupted
@@ -32,6 +35,14 @@ void berth_store_free(struct berth_store *s);
 /* Exclusive lock over the image table, layer commits and garbage collection.
  * Returns the fd holding it (close to release). */
 int berth_store_lock(struct berth_store *s, berth_error_t *err);
+
+/* Leases: what a process is about to reference keeps garbage collection off
+ * it.  A writer leases a blob or layer digest before it checks that it exists
+ * or commits it, and until the image that will use it is registered; leases
+ * end with the process (its lease file, in the run dir, is flocked while it
+ * lives).  Garbage
+ * collection keeps whatever a live lease names. */
+int berth_store_lease(struct berth_store *s, const char *digest, berth_error_t *err);
 
 /* ---- blobs: ROOT/blobs/sha256/<hex> ---- */
 struct berth_blob_writer;

@@ -345,3 +345,25 @@ Are you sure you want to continue? [y/N] "
   assert_equal "$(sort <<<"$output")" "busybox
 keep"
 }
+
+@test "prune racing imports never leaves an image without its layers or blobs" {
+  bootstrap_busybox
+  for i in $(seq 1 8); do
+    make_rootfs_tar "$BATS_TEST_TMPDIR/r$i.tar" "f$i=$i"
+  done
+  (for _ in $(seq 1 15); do berth image prune -a -f >/dev/null 2>&1; done) &
+  pruner=$!
+  for i in $(seq 1 8); do
+    berth import "$BATS_TEST_TMPDIR/r$i.tar" "race:$i" >/dev/null 2>&1 &
+  done
+  wait
+  # Every image the table still lists is whole: it saves and its layer is there.
+  for ref in $(berth images --format '{{.Repository}}:{{.Tag}}'); do
+    run berth save -o "$BATS_TEST_TMPDIR/s.tar" "$ref"
+    assert_success
+    dir=$(berth image inspect -f '{{.GraphDriver.Data.LowerDir}}' "$ref")
+    [ -d "$dir" ] || fail "$ref: layer dir $dir missing"
+  done
+  run berth images -q -a
+  assert_success
+}
