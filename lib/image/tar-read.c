@@ -15,6 +15,7 @@
 #define BLOCK 512
 /* PAX and GNU long-name headers larger than this are refused (Go: 1 MiB). */
 #define MAX_META_SIZE (1 << 20)
+#define MAX_ENTRY_SIZE ((int64_t)1 << 53) /* 8 PiB */
 
 struct pax_state {
   char *path, *linkpath;
@@ -97,6 +98,8 @@ static int read_block(struct berth_tar_reader *t, unsigned char *blk, berth_erro
 
 static int skip_bytes(struct berth_tar_reader *t, int64_t n, berth_error_t *err)
 {
+  if (n < 0)
+    return berth_error_set_plain(err, EINVAL, "corrupt tar archive: negative skip");
   while (n > 0) {
     const void *p;
     ssize_t got = berth_reader_next(t->src, (size_t)n, &p, err);
@@ -254,13 +257,18 @@ static int parse_pax_time(const char *s, struct timespec *ts)
   return 0;
 }
 
-static void pax_set_xattr(struct pax_state *p, const char *name, const char *value, size_t len)
+/* More than any real layer carries; keeps the linear name search bounded. */
+#define MAX_XATTRS 256
+
+static int pax_set_xattr(struct pax_state *p, const char *name, const char *value, size_t len, berth_error_t *err)
 {
   struct berth_tar_xattr *x = NULL;
   for (size_t i = 0; i < p->n_xattrs && !x; i++)
     if (strcmp(p->xattrs[i].name, name) == 0)
       x = &p->xattrs[i];
   if (!x) {
+    if (p->n_xattrs >= MAX_XATTRS)
+      return berth_error_set_plain(err, EINVAL, "more than %d extended attributes on one tar entry", MAX_XATTRS);
     if (p->n_xattrs == p->cap_xattrs) {
       p->cap_xattrs = p->cap_xattrs ? 2 * p->cap_xattrs : 4;
       p->xattrs = realloc(p->xattrs, p->cap_xattrs * sizeof(*p->xattrs));
@@ -280,6 +288,7 @@ static void pax_set_xattr(struct pax_state *p, const char *name, const char *val
   memcpy(x->value, value, len);
   x->value[len] = '\0';
   x->len = len;
+  return 0;
 }
 
 static int set_string(char **dst, const char *v, size_t vlen)
@@ -347,8 +356,8 @@ static int pax_record(struct pax_state *p, const char *key, const char *v, size_
   } else if (strncmp(key, "SCHILY.xattr.", 13) == 0) {
     if (key[13] == '\0')
       r = -1;
-    else
-      pax_set_xattr(p, key + 13, v, vlen);
+    else if (pax_set_xattr(p, key + 13, v, vlen, err) < 0)
+      return -1;
   } else if (strncmp(key, "GNU.sparse.", 11) == 0) {
     return berth_error_set_plain(err, ENOTSUP, "sparse files are not supported");
   }
@@ -370,9 +379,9 @@ static int parse_pax(struct berth_tar_reader *t, const char *data, size_t len, b
     size_t i = 0, n = 0;
     const char *rec, *eq;
     cleanup_free char *key = NULL;
-    while (i < len && i < 20 && data[i] >= '0' && data[i] <= '9')
+    while (i < len && i < 20 && data[i] >= '0' && data[i] <= '9' && n <= len)
       n = n * 10 + (size_t)(data[i++] - '0');
-    if (i == 0 || i >= len || data[i] != ' ' || n <= i + 1 || n > len || data[n - 1] != '\n') {
+    if (i == 0 || n > len || i >= len || data[i] != ' ' || n <= i + 1 || n > len || data[n - 1] != '\n') {
       r = berth_error_set_plain(err, EINVAL, "malformed PAX header");
       break;
     }
@@ -496,6 +505,11 @@ static int build_entry(struct berth_tar_reader *t, const unsigned char *blk, ber
   /* Only regular files carry data (Go's isHeaderOnlyType). */
   if (h->type != BERTH_TAR_REG)
     h->size = 0;
+  /* Size plus padding must stay far from int64 overflow (CVE-2017-14992
+   * class: a size near INT64_MAX once wrapped the skip and hid entries). */
+  if (h->size < 0 || h->size > MAX_ENTRY_SIZE)
+    return berth_error_set_plain(err, EFBIG, "tar entry `%s`: size %lld is out of range", h->name,
+                                 (long long)h->size);
   t->remaining = h->size;
   t->padding = (BLOCK - h->size % BLOCK) % BLOCK;
   return 0;
@@ -557,6 +571,10 @@ int berth_tar_reader_next(struct berth_tar_reader *t, const struct berth_tar_hea
         return -1;
     } else {
       cleanup_free char *data = NULL;
+      /* The last 'x' header before an entry is the one that counts, whole,
+       * as with Go's archive/tar and GNU tar: never a merge of several. */
+      if (type == 'x')
+        pax_clear(&t->pax);
       if (read_meta(t, size, &data, err) < 0 || parse_pax(t, data, (size_t)size, type == 'g', err) < 0)
         return -1;
     }

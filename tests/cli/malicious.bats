@@ -317,3 +317,25 @@ archforge_rejects() {
   rm "$BATS_TEST_TMPDIR/r.tar" "$BATS_TEST_TMPDIR/rand"
   rejects import "$BATS_TEST_TMPDIR/cut.tar.gz"
 }
+
+# Headers tarfile will not write (tests/helpers/paxforge.py), from a review.
+paxforge() { /usr/bin/python3 "$BERTH_SRC/tests/helpers/paxforge.py" "$1" "$BATS_TEST_TMPDIR/$1.tar"; }
+
+@test "paxforge pax-chain: a second PAX header replaces the first; the entry is the one tar lists" {
+  paxforge pax-chain
+  run berth import "$BATS_TEST_TMPDIR/pax-chain.tar" chain:1
+  assert_success
+  dir=$(berth image inspect -f '{{.GraphDriver.Data.LowerDir}}' chain:1)
+  assert_equal "$(ls "$dir")" "good"
+}
+
+@test "paxforge size-overflow, pax-length-overflow, xattr-flood: refused, nothing stored" {
+  for c in size-overflow pax-length-overflow xattr-flood; do
+    paxforge "$c"
+    before=$(tree_state "$TEST_ROOT")
+    run --separate-stderr berth import "$BATS_TEST_TMPDIR/$c.tar"
+    [ "$status" -eq 1 ] || fail "$c: exit $status, output $output"
+    [[ $stderr == Error:* ]] || fail "$c: stderr $stderr"
+    assert_same_state "$before" "$(tree_state "$TEST_ROOT")"
+  done
+}
