@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <berth/engine.h>
 
@@ -190,6 +191,17 @@ int cli_engine(struct cli *cli, struct berth_engine **ret)
   return 0;
 }
 
+/* Deep trees are walked with one fd per level (safe *at() resolution), so
+ * use the hard limit on open files as Go programs (docker, podman) do. */
+static void raise_nofile_limit(void)
+{
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 int main(int argc, char **argv)
 {
   struct cli cli = {.root = getenv("BERTH_ROOT"), .runroot = getenv("BERTH_RUNROOT")};
@@ -225,6 +237,7 @@ int main(int argc, char **argv)
   }
   if (cli.debug)
     berth_log_set_level(BERTH_LOG_DEBUG);
+  raise_nofile_limit();
   rc = dispatch(&cli, &root_command, argc - i, argv + i);
   berth_engine_free(cli.engine);
   if (fflush(stdout) != 0 && rc == 0)

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "base/cleanup.h"
 #include "base/fs.h"
 
@@ -257,12 +259,9 @@ ssize_t berth_copy_fd(int in, int out, berth_error_t *err)
   }
 }
 
-struct ino_seen {
-  dev_t dev;
-  ino_t ino;
-};
-
-static int du_walk(int fd, off_t *size, struct ino_seen **seen, size_t *nseen, berth_error_t *err)
+/* Hard-linked inodes already counted, as a jansson object keyed "dev:ino"
+ * (a hash table: linear lookups made collection quadratic). */
+static int du_walk(int fd, off_t *size, json_t *seen, berth_error_t *err)
 {
   cleanup_dir DIR *d = fdopendir(fd);
   struct dirent *de;
@@ -279,20 +278,16 @@ static int du_walk(int fd, off_t *size, struct ino_seen **seen, size_t *nseen, b
       continue;
     if (S_ISDIR(st.st_mode)) {
       int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (cfd >= 0 && du_walk(cfd, size, seen, nseen, err) < 0)
+      if (cfd >= 0 && du_walk(cfd, size, seen, err) < 0)
         return -1;
       continue;
     }
     if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-      bool dup = false;
-      for (size_t i = 0; i < *nseen && !dup; i++)
-        dup = (*seen)[i].dev == st.st_dev && (*seen)[i].ino == st.st_ino;
-      if (dup)
+      char key[48];
+      snprintf(key, sizeof(key), "%llx:%llx", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+      if (json_object_get(seen, key))
         continue;
-      *seen = realloc(*seen, (*nseen + 1) * sizeof(**seen));
-      if (!*seen)
-        abort();
-      (*seen)[(*nseen)++] = (struct ino_seen){st.st_dev, st.st_ino};
+      json_object_set_new(seen, key, json_true());
     }
     if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
       *size += st.st_size;
@@ -302,15 +297,16 @@ static int du_walk(int fd, off_t *size, struct ino_seen **seen, size_t *nseen, b
 
 int berth_du_at(int dirfd, const char *name, off_t *ret_size, berth_error_t *err)
 {
-  struct ino_seen *seen = NULL;
-  size_t nseen = 0;
+  json_t *seen = json_object();
   int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   int r;
   *ret_size = 0;
-  if (fd < 0)
+  if (fd < 0) {
+    json_decref(seen);
     return berth_error_set(err, errno, "open `%s`", name);
-  r = du_walk(fd, ret_size, &seen, &nseen, err);
-  free(seen);
+  }
+  r = du_walk(fd, ret_size, seen, err);
+  json_decref(seen);
   return r;
 }
 

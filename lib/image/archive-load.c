@@ -53,7 +53,12 @@ struct load_ctx {
   size_t n_staged;
   json_t *staged_chains; /* chain ids staged so far */
   size_t layer_refs;     /* layers listed by all images */
+  size_t config_bytes;   /* configs held in memory until commit */
 };
+
+/* Configs are kept in memory until every layer is in: bound their total so a
+ * small, well-compressed archive cannot ask for gigabytes. */
+#define MAX_CONFIG_BYTES ((size_t)64 << 20)
 
 static void load_image_clear(struct load_image *img)
 {
@@ -209,6 +214,10 @@ static int finish_image(struct load_ctx *c, struct load_image *img, berth_error_
   if (n_diff != img->n_layers)
     return berth_error_set_plain(err, EINVAL, "the image has %zu layers but its config lists %zu diff ids",
                                  img->n_layers, n_diff);
+  c->config_bytes += img->config_len;
+  if (c->config_bytes > MAX_CONFIG_BYTES)
+    return berth_error_set_plain(err, EFBIG, "the archive's image configs exceed %zu MiB in all",
+                                 MAX_CONFIG_BYTES >> 20);
   berth_sha256_buf(img->config, img->config_len, img->id);
   for (size_t i = 0; i < n_diff; i++) {
     snprintf(img->layers[i].diff_id, BERTH_DIGEST_STR_LEN, "%s", diff_ids[i]);

@@ -190,10 +190,13 @@ static int expose(json_t *cfg, const char *args, berth_error_t *err)
 
 int berth_image_apply_change(json_t *cfg, const char *change, berth_error_t *err)
 {
+  cleanup_json json_t *utf8 = json_string(change);
   const char *p = change;
   char cmd[16];
   size_t n = 0;
   json_t *v;
+  if (!utf8)
+    return berth_error_set_plain(err, EINVAL, "change `%.40s` is not valid UTF-8", change);
   while (isspace((unsigned char)*p))
     p++;
   while (*p && !isspace((unsigned char)*p) && n < sizeof(cmd) - 1)

@@ -79,15 +79,21 @@ int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_impo
   const char *arch = berth_host_arch(), *os = "linux";
   cleanup_free char *platform = opts->platform ? strdup(opts->platform) : NULL;
   struct berth_image_register_opts ropts = {.reference = opts->reference};
+  /* Everything the config needs is checked before the layer is unpacked, so
+   * that bad input leaves nothing behind. */
+  cleanup_json json_t *message = opts->message ? json_string(opts->message) : NULL;
 
   if (platform) {
     char *slash = strchr(platform, '/');
-    if (!slash || slash == platform || !slash[1])
+    if (!slash || slash == platform || !slash[1] ||
+        strspn(platform, "abcdefghijklmnopqrstuvwxyz0123456789_./-") != strlen(platform))
       return berth_error_set_plain(err, EINVAL, "invalid platform `%s`: expected os/arch", opts->platform);
     *slash = '\0';
     os = platform;
     arch = slash + 1;
   }
+  if (opts->message && !message)
+    return berth_error_set_plain(err, EINVAL, "import: the message is not valid UTF-8");
   cc = json_object();
   for (size_t i = 0; opts->changes && opts->changes[i]; i++)
     if (berth_image_apply_change(cc, opts->changes[i], err) < 0) {

@@ -114,7 +114,7 @@ const char *berth_images_lookup(json_t *table, const char *normalized_ref, const
     return NULL;
   json_object_foreach(images, key, img)
   {
-    if (strncmp(key + 7, prefix, strlen(prefix)) != 0)
+    if (!berth_digest_is_valid(key) || strncmp(key + 7, prefix, strlen(prefix)) != 0)
       continue;
     if (found) {
       berth_error_set_plain(err, EINVAL, "ambiguous image id prefix `%s`", user_input);
