@@ -359,7 +359,7 @@ int berth_bootstrap_debian(struct berth_store *s, const char *suite, const char 
   if (strncmp(m, "http://", 7) != 0 && strncmp(m, "https://", 8) != 0 && strncmp(m, "file:/", 6) != 0)
     return berth_error_set_plain(err, EINVAL, "bootstrap debian: invalid mirror `%s`: an http, https or file URL",
                                  m);
-  if (asprintf(&dir, "%s/tmp-bootstrap-XXXXXX", s->root) < 0)
+  if (asprintf(&dir, "%s/.bootstrap.tmp-XXXXXX", s->root) < 0)
     abort();
   if (!mkdtemp(dir))
     return berth_error_set(err, errno, "bootstrap debian: mkdtemp");
