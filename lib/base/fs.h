@@ -13,7 +13,7 @@
  * directory, fsync, rename, fsync the directory. */
 int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                             berth_error_t *err);
-/* Create a temp file "<prefix>.tmp-XXXXXX" in dirfd; returns fd, *ret_name owned. */
+/* Create a temp file ".<prefix>.tmp-<random>" in dirfd; returns fd, *ret_name owned. */
 int berth_tmpfile_at(int dirfd, const char *prefix, mode_t mode, char **ret_name, berth_error_t *err);
 /* fsync fd, rename tmp -> name in dirfd and fsync dirfd. */
 int berth_commit_tmpfile(int fd, int dirfd, const char *tmp, const char *name, berth_error_t *err);

@@ -359,10 +359,16 @@ int berth_bootstrap_debian(struct berth_store *s, const char *suite, const char 
   if (strncmp(m, "http://", 7) != 0 && strncmp(m, "https://", 8) != 0 && strncmp(m, "file:/", 6) != 0)
     return berth_error_set_plain(err, EINVAL, "bootstrap debian: invalid mirror `%s`: an http, https or file URL",
                                  m);
-  if (asprintf(&dir, "%s/.bootstrap.tmp-XXXXXX", s->root) < 0)
-    abort();
-  if (!mkdtemp(dir))
-    return berth_error_set(err, errno, "bootstrap debian: mkdtemp");
+  {
+    /* A temp entry (".NAME.tmp-*") that the next opener removes if we die. */
+    unsigned long long rnd = 0;
+    if (getentropy(&rnd, sizeof(rnd)) < 0)
+      rnd = (unsigned long long)random();
+    if (asprintf(&dir, "%s/.bootstrap.tmp-%016llx", s->root, rnd) < 0)
+      abort();
+    if (mkdir(dir, 0700) < 0)
+      return berth_error_set(err, errno, "bootstrap debian: create `%s`", dir);
+  }
   if (run_debootstrap(suite, dir, m, err) < 0)
     goto out;
   if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||

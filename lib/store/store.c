@@ -21,7 +21,7 @@ static int open_dir(int dirfd, const char *path, berth_error_t *err)
   return fd;
 }
 
-/* Interrupted writers leave ".NAME.tmp-XXXX" files and ".staging-XXXX" dirs;
+/* Interrupted writers leave ".NAME.tmp-<random>" files and ".staging-<random>" dirs;
  * they are never visible as objects, and the next opener removes them when no
  * one holds the store lock (so no writer is mid-way). */
 static void clean_temp_entries(int dirfd)
