@@ -469,44 +469,38 @@ static int fn_ne(struct state *s, struct val *argv, size_t argc, struct val *ret
   return 0;
 }
 
-static int fn_lt(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+/* le, gt and ge are lt and eq composed, as in Go's text/template: `negate`
+ * turns lt into ge and le into gt. */
+static int compare_fn(struct state *s, struct val *argv, bool or_equal, bool negate, struct val *ret,
+                      struct buf *msg)
 {
   int r = compare_lt(s, argv[0], argv[1], msg);
+  if (r == 0 && or_equal)
+    r = compare_eq(s, argv[0], argv + 1, 1, msg);
   if (r < 0)
     return -1;
-  *ret = tpl_v_bool(r);
+  *ret = tpl_v_bool(negate ? !r : r);
   return 0;
+}
+
+static int fn_lt(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
+{
+  return compare_fn(s, argv, false, false, ret, msg);
 }
 
 static int fn_le(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
 {
-  int r = compare_lt(s, argv[0], argv[1], msg);
-  if (r == 0)
-    r = compare_eq(s, argv[0], argv + 1, 1, msg);
-  if (r < 0)
-    return -1;
-  *ret = tpl_v_bool(r);
-  return 0;
+  return compare_fn(s, argv, true, false, ret, msg);
 }
 
 static int fn_gt(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
 {
-  int r = compare_lt(s, argv[0], argv[1], msg);
-  if (r == 0)
-    r = compare_eq(s, argv[0], argv + 1, 1, msg);
-  if (r < 0)
-    return -1;
-  *ret = tpl_v_bool(!r);
-  return 0;
+  return compare_fn(s, argv, true, true, ret, msg);
 }
 
 static int fn_ge(struct state *s, struct val *argv, size_t argc, struct val *ret, struct buf *msg)
 {
-  int r = compare_lt(s, argv[0], argv[1], msg);
-  if (r < 0)
-    return -1;
-  *ret = tpl_v_bool(!r);
-  return 0;
+  return compare_fn(s, argv, false, true, ret, msg);
 }
 
 static int result_string(struct state *s, struct buf *b, bool overflow, struct val *ret, struct buf *msg)
