@@ -86,4 +86,88 @@ BERTH_PUBLIC json_t *berth_system_info(struct berth_engine *e, berth_error_t *er
  * orphaned layers/blobs; {"ImagesDeleted", "SpaceReclaimed"}. */
 BERTH_PUBLIC json_t *berth_system_prune(struct berth_engine *e, bool all, char **filters, berth_error_t *err);
 
+/* ---- Containers ----------------------------------------------------------
+ * Options travel as the Docker Engine API's own ContainerCreate body, so that
+ * `berth run` and a POST /containers/create through `berth serve` build the
+ * same thing: Config fields at the top level (Image, Cmd, Entrypoint, Env,
+ * User, WorkingDir, Hostname, Domainname, Tty, OpenStdin, StdinOnce,
+ * AttachStdin/Stdout/Stderr, Labels, StopSignal, StopTimeout, ExposedPorts,
+ * Volumes, Healthcheck), "HostConfig" (docker's HostConfig) and
+ * "NetworkingConfig".  Unknown keys are ignored as dockerd does; known keys
+ * with wrong types or values are errors (EINVAL, docker's wording). */
+
+/* Create: resolve the image, merge its config, reserve the name (NULL:
+ * generate one like docker's), write the record.  Conflicts are EEXIST with
+ * docker's message.  *ret_warnings (may be NULL) gets an array of strings. */
+BERTH_PUBLIC int berth_container_create(struct berth_engine *e, const char *name, const json_t *body,
+                                        char **ret_id, json_t **ret_warnings, berth_error_t *err);
+
+struct berth_start_opts {
+  /* The monitor creates the container but holds the command until an attach
+   * client sends START (run -a/-i/-t, start -a): no early output is lost. */
+  bool wait_for_attach;
+};
+/* Start a created or exited container: spawn its monitor and return once the
+ * container exists (or with the error that stopped it: codes
+ * BERTH_ERR_CMD_NOT_FOUND / _CANNOT_INVOKE for 127 / 126).  Starting a
+ * running container is a no-op (docker: 304). */
+BERTH_PUBLIC int berth_container_start(struct berth_engine *e, const char *name, const struct berth_start_opts *opts,
+                                       berth_error_t *err);
+/* Stop: the container's stop signal (or `signal`), then SIGKILL after
+ * `timeout` seconds (-1: the container's StopTimeout, default 10).  Marks the
+ * container as stopped by the user, so restart policies leave it stopped. */
+BERTH_PUBLIC int berth_container_stop(struct berth_engine *e, const char *name, int timeout, const char *signal,
+                                      berth_error_t *err);
+BERTH_PUBLIC int berth_container_restart(struct berth_engine *e, const char *name, int timeout, const char *signal,
+                                         berth_error_t *err);
+/* Kill with a signal name or number ("KILL", "SIGTERM", "9"; NULL = KILL);
+ * a container that is not running is an error like docker's. */
+BERTH_PUBLIC int berth_container_kill(struct berth_engine *e, const char *name, const char *signal, berth_error_t *err);
+
+struct berth_rm_opts {
+  bool force;   /* kill a running container first */
+  bool volumes; /* remove its anonymous volumes */
+};
+BERTH_PUBLIC int berth_container_remove(struct berth_engine *e, const char *name, const struct berth_rm_opts *opts,
+                                        berth_error_t *err);
+/* Wait for a condition: "not-running" (default), "next-exit" or "removed";
+ * *ret_code is the exit code. */
+BERTH_PUBLIC int berth_container_wait(struct berth_engine *e, const char *name, const char *condition,
+                                      int *ret_code, berth_error_t *err);
+BERTH_PUBLIC int berth_container_rename(struct berth_engine *e, const char *name, const char *new_name,
+                                        berth_error_t *err);
+
+struct berth_container_list_opts {
+  bool all;      /* -a */
+  int limit;     /* -n N; <= 0 for none */
+  bool latest;   /* -l */
+  bool size;     /* -s: SizeRw and SizeRootFs */
+  char **filters; /* "key=value", NULL-terminated, may be NULL */
+};
+/* Array of ContainerSummary objects (Id, Names ["/name"], Image, ImageID,
+ * Command, Created, Ports, Labels, State, Status ("Up 3 seconds", "Exited (0)
+ * 2 minutes ago", "Created"), SizeRw, SizeRootFs, HostConfig, NetworkSettings,
+ * Mounts), newest first. */
+BERTH_PUBLIC json_t *berth_container_list(struct berth_engine *e, const struct berth_container_list_opts *opts,
+                                          berth_error_t *err);
+/* ContainerJSON (Id, Created, Path, Args, State, Image, Name, RestartCount,
+ * Driver, Platform, HostConfig, Mounts, Config, NetworkSettings, ...);
+ * ENOENT "No such container: X". */
+BERTH_PUBLIC json_t *berth_container_inspect(struct berth_engine *e, const char *name, bool size, berth_error_t *err);
+/* Remove every stopped container matching the filters:
+ * {"ContainersDeleted": [...], "SpaceReclaimed": N}. */
+BERTH_PUBLIC json_t *berth_container_prune(struct berth_engine *e, char **filters, berth_error_t *err);
+
+struct berth_attach_opts {
+  bool stdin, stdout, stderr;
+  bool start; /* also send START: the container was started with wait_for_attach */
+};
+/* Connect to the container's monitor; returns a socket speaking the attach
+ * protocol of <berth/attach.h>. */
+BERTH_PUBLIC int berth_container_attach(struct berth_engine *e, const char *name, const struct berth_attach_opts *opts,
+                                        int *ret_fd, berth_error_t *err);
+/* The container's Config.Tty / OpenStdin, for clients deciding how to relay. */
+BERTH_PUBLIC int berth_container_tty(struct berth_engine *e, const char *name, bool *ret_tty, bool *ret_open_stdin,
+                                     berth_error_t *err);
+
 #endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Container cgroups on every layout a host may have: pure v1 (one hierarchy
+ * per controller), pure v2 (unified), and the hybrid one (v1 controllers plus
+ * a cgroup2 mount at /sys/fs/cgroup/unified, possibly with no controllers).
+ * cgroup.c detects the layout and dispatches to cgroup-v1.c / cgroup-v2.c.
+ *
+ * Paths: a cgroups path as the OCI spec gives it ("/berth/<id>").  A relative
+ * path ("berth-test/<id>") is taken below the calling process's own cgroup in
+ * each hierarchy (tests use that to keep containers under themselves). */
+#ifndef BERTH_RUNTIME_CGROUP_H
+#define BERTH_RUNTIME_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <berth/error.h>
+
+struct berth_spec_resources;
+struct berth_cgroup;
+
+enum berth_cgroup_layout { BERTH_CGROUP_V1, BERTH_CGROUP_V2, BERTH_CGROUP_HYBRID };
+/* Detected once per process (statfs of /sys/fs/cgroup and its children). */
+enum berth_cgroup_layout berth_cgroup_layout(void);
+
+/* Make the cgroup in every hierarchy berth uses and apply `res` (may be NULL). */
+int berth_cgroup_create(const char *path, const struct berth_spec_resources *res, struct berth_cgroup **ret,
+                        berth_error_t *err);
+/* Open an existing container cgroup (for kill, pids, oom, delete) without
+ * creating anything; ENOENT when it is gone. */
+int berth_cgroup_open(const char *path, struct berth_cgroup **ret, berth_error_t *err);
+/* Fd of the unified (v2) directory for CLONE_INTO_CGROUP, -1 on v1/hybrid. */
+int berth_cgroup_v2_fd(const struct berth_cgroup *cg);
+/* Move pid into the cgroup in every hierarchy. */
+int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, berth_error_t *err);
+/* Update the limits of a live cgroup (docker update). */
+int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_spec_resources *res, berth_error_t *err);
+/* Pids in the cgroup (cgroup.procs), malloc'd; *ret_n entries. */
+int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n, berth_error_t *err);
+/* Did the kernel OOM-kill anything in it (memory.oom_control oom_kill /
+ * memory.events oom_kill > 0)? */
+bool berth_cgroup_oom_killed(struct berth_cgroup *cg);
+/* Send sig to every process in it (cgroup.kill on v2 where present). */
+int berth_cgroup_kill(struct berth_cgroup *cg, int sig, berth_error_t *err);
+/* Freeze / thaw (freezer on v1, cgroup.freeze on v2). */
+int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, berth_error_t *err);
+/* Kill what is left, wait for it to go, remove the directories. */
+int berth_cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err);
+void berth_cgroup_free(struct berth_cgroup *cg);
+
+/* The hierarchies to mount inside a container, for rootfs setup: fills
+ * *ret with NULL-terminated "type:options" strings ("cgroup:memory",
+ * "cgroup:cpu,cpuacct", "cgroup2:"), each mounted at /sys/fs/cgroup/<name>
+ * (v1), /sys/fs/cgroup (v2) or /sys/fs/cgroup/unified (hybrid's v2 part);
+ * the matching mount point names come in *ret_names. */
+int berth_cgroup_mounts(char ***ret_opts, char ***ret_names, berth_error_t *err);
+
+#endif
