@@ -15,7 +15,7 @@
 #include "base/json.h"
 #include "cli.h"
 #include "output.h"
-#include "units.h"
+#include "base/units.h"
 
 
 static int parse(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, int *argc, char **argv,

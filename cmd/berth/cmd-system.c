@@ -12,7 +12,7 @@
 #include "berth-config.h"
 #include "cli.h"
 #include "output.h"
-#include "units.h"
+#include "base/units.h"
 
 #define BERTH_API_VERSION "1.43"
 

@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "output.h"
 #include "template.h"
-#include "units.h"
+#include "base/units.h"
 
 int cli_output_rows(json_t *rows, const char *format, const char *default_table, const struct cli_header *headers)
 {

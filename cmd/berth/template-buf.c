@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "template-internal.h"
-#include "units.h"
+#include "base/units.h"
 
 void tpl_buf_reserve(struct buf *b, size_t extra)
 {

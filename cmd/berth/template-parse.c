@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "template-internal.h"
-#include "units.h"
+#include "base/units.h"
 
 #define MAX_NESTING 100 /* parentheses and control structures in a template */
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "template-internal.h"
-#include "units.h"
+#include "base/units.h"
 
 /* ======================================================================
  * Go quoting (strconv.Quote, QuoteRune, CanBackquote) and %#U

@@ -1,60 +1,624 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Placeholder definitions while the container operations are written (issue 3). */
+/* Container records in the engine: create, inspect, rename, remove, prune,
+ * and loading a container with its state made true (a monitor that died, a
+ * reboot that cleared the run dir). */
 #include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/random.h>
+#include <unistd.h>
 
-#include <berth/engine.h>
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/json.h"
+#include "base/timeutil.h"
+#include "base/units.h"
+#include "engine/engine-internal.h"
+#include "engine/names.h"
+#include "engine/spec.h"
+#include "image/image.h"
 
-int berth_container_create(struct berth_engine *e, const char *name, const json_t *body, char **ret_id, json_t **ret_warnings, berth_error_t *err) {
-  return berth_error_set_plain(err, ENOSYS, "container create: not implemented yet");
+void berth_ctr_clear(struct berth_ctr *c)
+{
+  free(c->id);
+  close_and_reset(&c->dirfd);
+  json_decref(c->rec);
+  *c = (struct berth_ctr){.dirfd = -1};
 }
 
-int berth_container_start(struct berth_engine *e, const char *name, const struct berth_start_opts *opts, berth_error_t *err) {
-  return berth_error_set_plain(err, ENOSYS, "container start: not implemented yet");
+bool berth_ctr_is_active(const struct berth_ctr *c)
+{
+  return c->st.status == BERTH_STATUS_RUNNING || c->st.status == BERTH_STATUS_PAUSED ||
+         c->st.status == BERTH_STATUS_RESTARTING;
 }
 
-int berth_container_stop(struct berth_engine *e, const char *name, int timeout, const char *signal, berth_error_t *err) {
-  return berth_error_set_plain(err, ENOSYS, "container stop: not implemented yet");
+const char *berth_ctr_name(const struct berth_ctr *c)
+{
+  const char *n = berth_json_str(c->rec, "Name");
+  return n ? n : "";
 }
 
-int berth_container_restart(struct berth_engine *e, const char *name, int timeout, const char *signal, berth_error_t *err) {
-  return berth_error_set_plain(err, ENOSYS, "container restart: not implemented yet");
+int berth_ctr_monitor_lock_fd(struct berth_engine *e, const char *id)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/monitor.lock", id);
+  return openat(e->store->run_containers_fd, path, O_RDWR | O_CLOEXEC);
 }
 
-int berth_container_kill(struct berth_engine *e, const char *name, const char *signal, berth_error_t *err) {
-  return berth_error_set_plain(err, ENOSYS, "container kill: not implemented yet");
+void berth_ctr_wait_monitor(struct berth_engine *e, const char *id)
+{
+  cleanup_close int fd = berth_ctr_monitor_lock_fd(e, id);
+  if (fd >= 0)
+    (void)TEMP_FAILURE_RETRY(flock(fd, LOCK_SH));
 }
 
-int berth_container_remove(struct berth_engine *e, const char *name, const struct berth_rm_opts *opts, berth_error_t *err) {
-  return berth_error_set_plain(err, ENOSYS, "container remove: not implemented yet");
+static unsigned long long pid_start_time(pid_t pid)
+{
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  char *p = strrchr(buf, ')');
+  for (int field = 2; p && *p && field < 22; p++)
+    if (*p == ' ')
+      field++;
+  return p ? strtoull(p, NULL, 10) : 0;
 }
 
-int berth_container_wait(struct berth_engine *e, const char *name, const char *condition, int *ret_code, berth_error_t *err) {
-  return berth_error_set_plain(err, ENOSYS, "container wait: not implemented yet");
+/* The monitor is gone: whatever init is still alive runs on; otherwise the
+ * container exited without anyone recording how (docker reports 255). */
+static void reconcile(struct berth_engine *e, struct berth_ctr *c)
+{
+  cleanup_close int lock = berth_ctr_monitor_lock_fd(e, c->id);
+  if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0) {
+    c->monitor_alive = true;
+    return;
+  }
+  if (c->st.pid > 0 && c->st.pid_start && pid_start_time(c->st.pid) == c->st.pid_start)
+    return;
+  if (berth_state_read_at(c->dirfd, &c->st, NULL) < 0 || !berth_ctr_is_active(c))
+    return;
+  c->st.status = BERTH_STATUS_EXITED;
+  c->st.exit_code = 255;
+  c->st.pid = 0;
+  c->st.finished_at = berth_now_ns();
+  (void)berth_state_write_at(c->dirfd, &c->st, NULL);
 }
 
-int berth_container_rename(struct berth_engine *e, const char *name, const char *new_name, berth_error_t *err) {
-  return berth_error_set_plain(err, ENOSYS, "container rename: not implemented yet");
+int berth_ctr_load_id(struct berth_engine *e, const char *id, struct berth_ctr *c, berth_error_t *err)
+{
+  *c = (struct berth_ctr){.dirfd = -1};
+  c->id = strdup(id);
+  if ((c->dirfd = berth_container_store_open(e->store, id, err)) < 0)
+    return -1;
+  if (!(c->rec = berth_json_load_at(c->dirfd, "config.json", err)) || berth_state_read_at(c->dirfd, &c->st, err) < 0)
+    return berth_error_prefix(err, "container %s", id);
+  if (berth_ctr_is_active(c))
+    reconcile(e, c);
+  return 0;
 }
 
-json_t *berth_container_list(struct berth_engine *e, const struct berth_container_list_opts *opts, berth_error_t *err) {
-  berth_error_set_plain(err, ENOSYS, "container list: not implemented yet");
-  return NULL;
+int berth_ctr_load(struct berth_engine *e, const char *name, struct berth_ctr *c, berth_error_t *err)
+{
+  cleanup_free char *id = berth_container_store_resolve(e->store, name, err);
+  if (!id) {
+    *c = (struct berth_ctr){.dirfd = -1};
+    return -1;
+  }
+  return berth_ctr_load_id(e, id, c, err);
 }
 
-json_t *berth_container_inspect(struct berth_engine *e, const char *name, bool size, berth_error_t *err) {
-  berth_error_set_plain(err, ENOSYS, "container inspect: not implemented yet");
-  return NULL;
+static json_t *time_json(int64_t ns)
+{
+  char buf[64];
+  berth_format_rfc3339(ns, buf);
+  return json_string(ns ? buf : "0001-01-01T00:00:00Z");
 }
 
-json_t *berth_container_prune(struct berth_engine *e, char **filters, berth_error_t *err) {
-  berth_error_set_plain(err, ENOSYS, "container prune: not implemented yet");
-  return NULL;
+json_t *berth_ctr_state_json(const struct berth_ctr *c)
+{
+  const struct berth_state *s = &c->st;
+  return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status", berth_status_name(s->status),
+                   "Running", s->status == BERTH_STATUS_RUNNING || s->status == BERTH_STATUS_PAUSED, "Paused",
+                   s->status == BERTH_STATUS_PAUSED, "Restarting", s->status == BERTH_STATUS_RESTARTING, "OOMKilled",
+                   s->oom_killed, "Dead", s->status == BERTH_STATUS_DEAD, "Pid", (int)s->pid, "ExitCode",
+                   s->exit_code, "Error", s->error, "StartedAt", time_json(s->started_at), "FinishedAt",
+                   time_json(s->finished_at));
 }
 
-int berth_container_attach(struct berth_engine *e, const char *name, const struct berth_attach_opts *opts, int *ret_fd, berth_error_t *err) {
-  return berth_error_set_plain(err, ENOSYS, "container attach: not implemented yet");
+char *berth_ctr_status_text(const struct berth_ctr *c)
+{
+  char dur[BERTH_UNITS_BUFSZ];
+  char *out = NULL;
+  int64_t now = berth_now_ns();
+  switch (c->st.status) {
+  case BERTH_STATUS_RUNNING:
+  case BERTH_STATUS_PAUSED:
+    berth_human_duration((now - c->st.started_at) / 1000000000LL, dur, sizeof dur);
+    if (asprintf(&out, "Up %s%s", dur, c->st.status == BERTH_STATUS_PAUSED ? " (Paused)" : "") < 0)
+      abort();
+    return out;
+  case BERTH_STATUS_RESTARTING:
+  case BERTH_STATUS_EXITED:
+    berth_human_duration((now - c->st.finished_at) / 1000000000LL, dur, sizeof dur);
+    if (asprintf(&out, "%s (%d) %s ago", c->st.status == BERTH_STATUS_EXITED ? "Exited" : "Restarting",
+                 c->st.exit_code, dur) < 0)
+      abort();
+    return out;
+  case BERTH_STATUS_REMOVING:
+    return strdup("Removal In Progress");
+  case BERTH_STATUS_DEAD:
+    return strdup("Dead");
+  case BERTH_STATUS_CREATED:
+    break;
+  }
+  return strdup("Created");
 }
 
-int berth_container_tty(struct berth_engine *e, const char *name, bool *ret_tty, bool *ret_open_stdin, berth_error_t *err) {
-  return berth_error_set_plain(err, ENOSYS, "container tty: not implemented yet");
+/* ---- create ---- */
+
+static int validate_name(const char *name, berth_error_t *err)
+{
+  regex_t re;
+  if (regcomp(&re, "^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$", REG_EXTENDED | REG_NOSUB) != 0)
+    abort();
+  int r = regexec(&re, name, 0, NULL, 0);
+  regfree(&re);
+  if (r != 0)
+    return berth_error_set_plain(err, EINVAL, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                                 name);
+  return 0;
+}
+
+static char *new_id(void)
+{
+  unsigned char raw[32];
+  if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+    abort();
+  char *id = malloc(65);
+  if (!id)
+    abort();
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf(id + 2 * i, 3, "%02x", raw[i]);
+  return id;
+}
+
+/* HostConfig with docker's defaults filled in, as inspect shows it. */
+static json_t *normalize_host_config(const json_t *given, berth_error_t *err)
+{
+  json_t *hc = json_is_object(given) ? json_deep_copy(given) : json_object();
+  const char *net = berth_json_str(hc, "NetworkMode");
+  if (!net || !*net || strcmp(net, "default") == 0)
+    json_object_set_new(hc, "NetworkMode", json_string("none"));
+  else if (strcmp(net, "none") != 0 && strcmp(net, "host") != 0 && strncmp(net, "container:", 10) != 0) {
+    json_decref(hc);
+    berth_error_set_plain(err, ENOTSUP, "network %s is not supported yet: use --network none, host or container:NAME",
+                          net);
+    return NULL;
+  }
+  json_t *rp = json_object_get(hc, "RestartPolicy");
+  if (!json_is_object(rp) || !berth_json_str(rp, "Name") || !*berth_json_str(rp, "Name"))
+    json_object_set_new(hc, "RestartPolicy", json_pack("{s:s, s:i}", "Name", "no", "MaximumRetryCount", 0));
+  const char *policy = berth_json_str(json_object_get(hc, "RestartPolicy"), "Name");
+  if (json_is_true(json_object_get(hc, "AutoRemove")) && strcmp(policy, "no") != 0) {
+    json_decref(hc);
+    berth_error_set_plain(err, EINVAL, "conflicting options: cannot specify both --restart and --rm");
+    return NULL;
+  }
+  if (!json_is_object(json_object_get(hc, "LogConfig")) || !berth_json_str(json_object_get(hc, "LogConfig"), "Type") ||
+      !*berth_json_str(json_object_get(hc, "LogConfig"), "Type"))
+    json_object_set_new(hc, "LogConfig", json_pack("{s:s, s:{}}", "Type", "json-file", "Config"));
+  if (berth_json_int(hc, "ShmSize", 0) <= 0)
+    json_object_set_new(hc, "ShmSize", json_integer(64LL << 20));
+  return hc;
+}
+
+static json_t *command_array(const json_t *config)
+{
+  json_t *all = json_array(), *v;
+  size_t i;
+  json_array_foreach(json_object_get(config, "Entrypoint"), i, v) json_array_append(all, v);
+  json_array_foreach(json_object_get(config, "Cmd"), i, v) json_array_append(all, v);
+  return all;
+}
+
+/* Build the spec once with placeholder paths: every setting docker refuses at
+ * create is refused here too, before anything is written. */
+static int validate_spec(const char *id, const json_t *config, const json_t *hc, berth_error_t *err)
+{
+  char *lower[] = {(char *)"/nonexistent", NULL};
+  struct berth_spec_input in = {
+      .id = id, .config = config, .host_config = hc, .lower_dirs = lower, .upper_dir = "/nonexistent",
+      .work_dir = "/nonexistent", .rootfs_dir = "/nonexistent", .host_caps = ~0ULL,
+  };
+  json_t *spec = berth_spec_build(&in, err);
+  json_decref(spec);
+  return spec ? 0 : -1;
+}
+
+static char *resolv_conf_text(bool host_network)
+{
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  if (berth_read_file_at(AT_FDCWD, "/etc/resolv.conf", &buf, &len, NULL) < 0)
+    buf = strdup("");
+  if (host_network)
+    return steal_ptr(&buf);
+  /* loopback resolvers are unreachable from a private network namespace */
+  char *out = calloc(1, strlen(buf) + 64);
+  bool have_ns = false;
+  for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char addr[128] = "";
+    if (sscanf(line, " nameserver %127s", addr) == 1) {
+      if (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0)
+        continue;
+      have_ns = true;
+    }
+    strcat(strcat(out, line), "\n");
+  }
+  if (!have_ns)
+    strcat(out, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+  return out;
+}
+
+static const char default_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                                    "ff02::2\tip6-allrouters\n";
+
+static int write_etc_files(int dirfd, const json_t *config, const json_t *hc, berth_error_t *err)
+{
+  bool host_net = strcmp(berth_json_str(hc, "NetworkMode"), "host") == 0;
+  cleanup_free char *hostname = NULL, *resolv = resolv_conf_text(host_net), *hosts = NULL;
+  if (asprintf(&hostname, "%s\n", berth_json_str(config, "Hostname")) < 0)
+    abort();
+  size_t hosts_len = 0;
+  if (!host_net || berth_read_file_at(AT_FDCWD, "/etc/hosts", &hosts, &hosts_len, NULL) < 0)
+    hosts = strdup(default_hosts);
+  if (berth_write_file_atomic(dirfd, "hostname", hostname, strlen(hostname), 0644, err) < 0 ||
+      berth_write_file_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
+      berth_write_file_atomic(dirfd, "resolv.conf", resolv, strlen(resolv), 0644, err) < 0)
+    return -1;
+  return 0;
+}
+
+static void set_hostname(json_t *config, const json_t *hc, const char *id)
+{
+  const char *h = berth_json_str(config, "Hostname");
+  if (h && *h)
+    return;
+  char buf[256] = "";
+  if (strcmp(berth_json_str(hc, "NetworkMode"), "host") == 0 && gethostname(buf, sizeof buf - 1) == 0)
+    json_object_set_new(config, "Hostname", json_string(buf));
+  else
+    json_object_set_new(config, "Hostname", json_stringn(id, 12));
+}
+
+static json_t *make_record(struct berth_engine *e, const char *id, const char *name, const char *image_id,
+                           json_t *config, json_t *hc, json_t *layers)
+{
+  cleanup_json json_t *cmd = command_array(config);
+  json_t *args = json_array();
+  for (size_t i = 1; i < json_array_size(cmd); i++)
+    json_array_append(args, json_array_get(cmd, i));
+  char created[64], path[4096];
+  berth_format_rfc3339(berth_now_ns(), created);
+  json_t *rec = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:O, s:O, s:O}", "Id", id, "Created", created,
+                          "Path", json_string_value(json_array_get(cmd, 0)), "Args", args, "Image", image_id, "Name",
+                          name, "Driver", "overlay2", "Platform", "linux", "Config", config, "HostConfig", hc, "Layers",
+                          layers);
+  static const char *const files[][2] = {{"ResolvConfPath", "resolv.conf"}, {"HostnamePath", "hostname"},
+                                         {"HostsPath", "hosts"}, {"LogPath", NULL}};
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+    if (files[i][1])
+      snprintf(path, sizeof path, "%s/containers/%s/%s", e->store->root, id, files[i][1]);
+    else
+      snprintf(path, sizeof path, "%s/containers/%s/%s-json.log", e->store->root, id, id);
+    json_object_set_new(rec, files[i][0], json_string(path));
+  }
+  return rec;
+}
+
+/* The image, its merged config and its layer chain. */
+static int resolve_image(struct berth_engine *e, const json_t *body, char **ret_image_id, json_t **ret_config,
+                         json_t **ret_layers, berth_error_t *err)
+{
+  const char *image = berth_json_str(body, "Image");
+  if (!image || !*image)
+    return berth_error_set_plain(err, EINVAL, "No image specified");
+  cleanup_json json_t *table = berth_images_load(e->store, err);
+  if (!table)
+    return -1;
+  const char *id = berth_engine_resolve_image(table, image, err);
+  if (!id)
+    return -1;
+  cleanup_json json_t *img = berth_image_config(e->store, id, err);
+  if (!img)
+    return -1;
+  *ret_config = berth_config_merge(body, json_object_get(img, "config"), err);
+  if (!*ret_config)
+    return -1;
+  cleanup_strv char **chain = berth_image_chain_ids(img);
+  *ret_layers = json_array();
+  for (char **p = chain; p && *p; p++)
+    json_array_append_new(*ret_layers, json_string(*p));
+  *ret_image_id = strdup(id);
+  return 0;
+}
+
+static int store_create(struct berth_engine *e, const char *id, const char *name, json_t *rec, berth_error_t *err)
+{
+  cleanup_json json_t *files = json_pack("{s:O}", "config.json", rec);
+  bool generated = !name;
+  for (unsigned attempt = 0;; attempt++) {
+    cleanup_free char *gen = generated ? berth_name_generate(attempt) : NULL;
+    const char *n = generated ? gen : (name[0] == '/' ? name + 1 : name);
+    cleanup_free char *slashed = NULL;
+    if (asprintf(&slashed, "/%s", n) < 0)
+      abort();
+    json_object_set_new(rec, "Name", json_string(slashed));
+    cleanup_free char *owner = NULL;
+    berth_error_t e2 = NULL;
+    if (berth_container_store_create(e->store, id, n, files, &owner, &e2) == 0)
+      return 0;
+    if (e2->code == EEXIST && generated && attempt < 10) {
+      berth_error_release(&e2);
+      continue;
+    }
+    if (e2->code == EEXIST) {
+      berth_error_release(&e2);
+      return berth_error_set_plain(err, EEXIST,
+                                   "Conflict. The container name \"%s\" is already in use by container \"%s\". You "
+                                   "have to remove (or rename) that container to be able to reuse that name.",
+                                   slashed, owner ? owner : "");
+    }
+    *err = e2;
+    return -1;
+  }
+}
+
+int berth_container_create(struct berth_engine *e, const char *name, const json_t *body, char **ret_id,
+                           json_t **ret_warnings, berth_error_t *err)
+{
+  if (!json_is_object(body))
+    return berth_error_set_plain(err, EINVAL, "container config must be a JSON object");
+  if (name && *name && validate_name(name, err) < 0)
+    return -1;
+  cleanup_free char *image_id = NULL, *id = new_id();
+  cleanup_json json_t *config = NULL, *layers = NULL;
+  cleanup_json json_t *hc = normalize_host_config(json_object_get(body, "HostConfig"), err);
+  if (!hc || resolve_image(e, body, &image_id, &config, &layers, err) < 0)
+    return -1;
+  set_hostname(config, hc, id);
+  if (validate_spec(id, config, hc, err) < 0)
+    return -1;
+  cleanup_json json_t *rec = make_record(e, id, "", image_id, config, hc, layers);
+  if (store_create(e, id, name && *name ? name : NULL, rec, err) < 0)
+    return -1;
+  cleanup_close int dirfd = berth_container_store_open(e->store, id, err);
+  struct berth_state st = {.status = BERTH_STATUS_CREATED};
+  if (dirfd < 0 || write_etc_files(dirfd, config, hc, err) < 0 || berth_state_write_at(dirfd, &st, err) < 0) {
+    (void)berth_container_store_remove(e->store, id, berth_json_str(rec, "Name") + 1, NULL);
+    return -1;
+  }
+  if (ret_warnings)
+    *ret_warnings = json_array();
+  *ret_id = steal_ptr(&id);
+  return 0;
+}
+
+/* ---- inspect, rename, remove, prune ---- */
+
+static json_t *graph_driver(struct berth_engine *e, const struct berth_ctr *c)
+{
+  json_t *data = json_object();
+  char buf[4096];
+  static const char *const dirs[][2] = {{"UpperDir", "upper"}, {"WorkDir", "work"}, {"MergedDir", "merged"}};
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(buf, sizeof buf, "%s/containers/%s/%s", e->store->root, c->id, dirs[i][1]);
+    json_object_set_new(data, dirs[i][0], json_string(buf));
+  }
+  json_t *lower = json_array(), *v;
+  size_t i;
+  json_array_foreach(json_object_get(c->rec, "Layers"), i, v)
+  {
+    cleanup_free char *p = berth_layer_diff_path(e->store, json_string_value(v));
+    json_array_insert_new(lower, 0, json_string(p));
+  }
+  cleanup_free char *joined = NULL;
+  json_array_foreach(lower, i, v)
+  {
+    char *n = NULL;
+    if (asprintf(&n, "%s%s%s", joined ? joined : "", joined ? ":" : "", json_string_value(v)) < 0)
+      abort();
+    free(joined);
+    joined = n;
+  }
+  json_decref(lower);
+  json_object_set_new(data, "LowerDir", json_string(joined ? joined : ""));
+  return json_pack("{s:o, s:s}", "Data", data, "Name", "overlay2");
+}
+
+static json_t *bind_mounts(const json_t *hc)
+{
+  json_t *out = json_array(), *v;
+  size_t i;
+  json_array_foreach(json_object_get(hc, "Binds"), i, v)
+  {
+    cleanup_free char *b = strdup(json_string_value(v) ? json_string_value(v) : "");
+    char *dst = strchr(b, ':');
+    if (!dst)
+      continue;
+    *dst++ = '\0';
+    char *mode = strchr(dst, ':');
+    if (mode)
+      *mode++ = '\0';
+    bool rw = !(mode && strstr(mode, "ro"));
+    json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", b, "Destination",
+                                         dst, "Mode", mode ? mode : "", "RW", rw, "Propagation", "rprivate"));
+  }
+  return out;
+}
+
+int berth_ctr_size(struct berth_engine *e, const struct berth_ctr *c, int64_t *ret_rw, int64_t *ret_rootfs)
+{
+  off_t rw = 0, total = 0;
+  (void)berth_du_at(c->dirfd, "upper", &rw, NULL);
+  total = rw;
+  json_t *v;
+  size_t i;
+  json_array_foreach(json_object_get(c->rec, "Layers"), i, v)
+  {
+    struct berth_layer l;
+    if (berth_layer_get(e->store, json_string_value(v), &l, NULL) == 0)
+      total += l.size;
+  }
+  *ret_rw = rw;
+  *ret_rootfs = total;
+  return 0;
+}
+
+json_t *berth_container_inspect(struct berth_engine *e, const char *name, bool size, berth_error_t *err)
+{
+  struct berth_ctr c;
+  if (berth_ctr_load(e, name, &c, err) < 0) {
+    berth_ctr_clear(&c);
+    return NULL;
+  }
+  json_t *out = json_deep_copy(c.rec);
+  json_object_del(out, "Layers");
+  json_object_set_new(out, "State", berth_ctr_state_json(&c));
+  json_object_set_new(out, "RestartCount", json_integer(c.st.restart_count));
+  json_object_set_new(out, "MountLabel", json_string(""));
+  json_object_set_new(out, "ProcessLabel", json_string(""));
+  json_object_set_new(out, "AppArmorProfile", json_string(""));
+  json_object_set_new(out, "ExecIDs", json_null());
+  json_object_set_new(out, "GraphDriver", graph_driver(e, &c));
+  json_object_set_new(out, "Mounts", bind_mounts(json_object_get(c.rec, "HostConfig")));
+  json_object_set_new(out, "NetworkSettings",
+                      json_pack("{s:s, s:s, s:{}, s:s, s:{}}", "Bridge", "", "SandboxID", "", "Ports", "SandboxKey", "",
+                                "Networks"));
+  if (size) {
+    int64_t rw, rootfs;
+    berth_ctr_size(e, &c, &rw, &rootfs);
+    json_object_set_new(out, "SizeRw", json_integer(rw));
+    json_object_set_new(out, "SizeRootFs", json_integer(rootfs));
+  }
+  berth_ctr_clear(&c);
+  return out;
+}
+
+int berth_container_rename(struct berth_engine *e, const char *name, const char *new_name, berth_error_t *err)
+{
+  struct berth_ctr c;
+  int r = -1;
+  cleanup_free char *owner = NULL;
+  const char *nn = new_name[0] == '/' ? new_name + 1 : new_name;
+  if (validate_name(new_name, err) < 0 || berth_ctr_load(e, name, &c, err) < 0)
+    goto out;
+  const char *old = berth_ctr_name(&c) + 1;
+  if (strcmp(old, nn) == 0) {
+    r = berth_error_set_plain(err, EINVAL, "Renaming a container with the same name as its current name");
+    goto out;
+  }
+  berth_error_t e2 = NULL;
+  if (berth_container_store_rename(e->store, c.id, old, nn, &owner, &e2) < 0) {
+    if (e2->code == EEXIST) {
+      berth_error_release(&e2);
+      r = berth_error_set_plain(err, EEXIST,
+                                "Error when allocating new name: Conflict. The container name \"/%s\" is already in use "
+                                "by container \"%s\". You have to remove (or rename) that container to be able to "
+                                "reuse that name.",
+                                nn, owner ? owner : "");
+    } else {
+      *err = e2;
+    }
+    goto out;
+  }
+  cleanup_free char *slashed = NULL;
+  if (asprintf(&slashed, "/%s", nn) < 0)
+    abort();
+  json_object_set_new(c.rec, "Name", json_string(slashed));
+  r = berth_json_write_atomic(c.dirfd, "config.json", c.rec, err);
+out:
+  berth_ctr_clear(&c);
+  return r;
+}
+
+int berth_container_remove(struct berth_engine *e, const char *name, const struct berth_rm_opts *opts,
+                           berth_error_t *err)
+{
+  struct berth_ctr c;
+  int r = -1;
+  if (berth_ctr_load(e, name, &c, err) < 0)
+    goto out;
+  if (berth_ctr_is_active(&c)) {
+    if (!opts || !opts->force) {
+      r = berth_error_set_plain(err, EBUSY,
+                                "cannot remove container \"%s\": container is running: stop the container before "
+                                "removing or force remove",
+                                berth_ctr_name(&c));
+      goto out;
+    }
+    if (berth_ctr_kill_wait(e, &c, SIGKILL, err) < 0)
+      goto out;
+  }
+  r = berth_container_store_remove(e->store, c.id, berth_ctr_name(&c) + 1, err);
+  /* a concurrent remover (the monitor of a --rm container) got there first */
+  if (r < 0 && (*err)->code == ENOENT && opts && opts->force) {
+    berth_error_release(err);
+    r = 0;
+  }
+out:
+  berth_ctr_clear(&c);
+  return r;
+}
+
+json_t *berth_container_prune(struct berth_engine *e, char **filters, berth_error_t *err)
+{
+  static const char *const allowed[] = {"until", "label", "label!", NULL};
+  cleanup_json json_t *f = berth_engine_parse_filters(filters, allowed, err);
+  if (!f)
+    return NULL;
+  cleanup_strv char **ids = berth_container_store_ids(e->store, NULL, err);
+  if (!ids)
+    return NULL;
+  json_t *deleted = json_array();
+  int64_t reclaimed = 0;
+  for (char **p = ids; *p; p++) {
+    struct berth_ctr c;
+    cleanup_error berth_error_t e2 = NULL;
+    if (berth_ctr_load_id(e, *p, &c, &e2) == 0 && !berth_ctr_is_active(&c) && berth_ctr_matches(&c, f)) {
+      int64_t rw = 0, total = 0;
+      berth_ctr_size(e, &c, &rw, &total);
+      if (berth_container_store_remove(e->store, c.id, berth_ctr_name(&c) + 1, NULL) == 0) {
+        json_array_append_new(deleted, json_string(c.id));
+        reclaimed += rw;
+      }
+    }
+    berth_ctr_clear(&c);
+  }
+  return json_pack("{s:o, s:I}", "ContainersDeleted", deleted, "SpaceReclaimed", (json_int_t)reclaimed);
+}
+
+int berth_container_tty(struct berth_engine *e, const char *name, bool *ret_tty, bool *ret_open_stdin,
+                        berth_error_t *err)
+{
+  struct berth_ctr c;
+  int r = berth_ctr_load(e, name, &c, err);
+  if (r == 0) {
+    const json_t *cfg = json_object_get(c.rec, "Config");
+    *ret_tty = json_is_true(json_object_get(cfg, "Tty"));
+    *ret_open_stdin = json_is_true(json_object_get(cfg, "OpenStdin"));
+  }
+  berth_ctr_clear(&c);
+  return r;
 }

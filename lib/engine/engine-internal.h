@@ -6,9 +6,47 @@
 
 #include "store/store.h"
 
+#include "runtime/state.h"
+
 struct berth_engine {
   struct berth_store *store;
+  char *cgroup_parent; /* $BERTH_CGROUP_PARENT or "/berth" */
 };
+
+/* A container as the engine works with it: its record (config.json), its
+ * state as recorded, corrected for a monitor that is gone. */
+struct berth_ctr {
+  char *id;
+  int dirfd; /* ROOT/containers/<id> */
+  json_t *rec;
+  struct berth_state st;
+  bool monitor_alive;
+};
+int berth_ctr_load(struct berth_engine *e, const char *name, struct berth_ctr *c, berth_error_t *err);
+int berth_ctr_load_id(struct berth_engine *e, const char *id, struct berth_ctr *c, berth_error_t *err);
+void berth_ctr_clear(struct berth_ctr *c);
+/* Running, paused or restarting: it has a live monitor or init. */
+bool berth_ctr_is_active(const struct berth_ctr *c);
+/* "/name" as docker shows it in Name. */
+const char *berth_ctr_name(const struct berth_ctr *c);
+/* docker's State object for inspect. */
+json_t *berth_ctr_state_json(const struct berth_ctr *c);
+/* docker's Status column: "Up 3 seconds", "Exited (0) 2 minutes ago", ... */
+char *berth_ctr_status_text(const struct berth_ctr *c);
+/* Open the monitor's lock file in the run dir; -1 when there is none. */
+int berth_ctr_monitor_lock_fd(struct berth_engine *e, const char *id);
+/* SizeRw (the upper dir) and SizeRootFs (upper plus image layers). */
+int berth_ctr_size(struct berth_engine *e, const struct berth_ctr *c, int64_t *ret_rw, int64_t *ret_rootfs);
+/* Does it pass parsed filters ({key: [values]}: status, name, id, label,
+ * ancestor, exited, until)? */
+bool berth_ctr_matches(const struct berth_ctr *c, const json_t *filters);
+/* Mark stopped by the user, send sig to init, wait until it and the monitor
+ * are gone (SIGKILL after timeout seconds; timeout < 0: no escalation). */
+int berth_ctr_kill_wait(struct berth_engine *e, struct berth_ctr *c, int sig, berth_error_t *err);
+/* Signal names and numbers as docker takes them; -1 if invalid. */
+int berth_signal_parse(const char *s);
+/* Block until the container's monitor has exited. */
+void berth_ctr_wait_monitor(struct berth_engine *e, const char *id);
 
 /* Resolve a user's image designation (reference, full or short id) in `table`;
  * sets ENOENT "No such image: NAME" when nothing matches. */

@@ -20,6 +20,8 @@ int berth_engine_open(const struct berth_engine_opts *opts, struct berth_engine 
     free(e);
     return -1;
   }
+  const char *cg = getenv("BERTH_CGROUP_PARENT");
+  e->cgroup_parent = strdup(cg && *cg ? cg : "/berth");
   *ret = e;
   return 0;
 }
@@ -29,6 +31,7 @@ void berth_engine_free(struct berth_engine *e)
   if (!e)
     return;
   berth_store_free(e->store);
+  free(e->cgroup_parent);
   free(e);
 }
 

@@ -39,7 +39,8 @@ static void clean_temp_entries(int dirfd)
   while ((de = readdir(d))) {
     if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
-    if (strstr(de->d_name, ".tmp-") || strncmp(de->d_name, ".staging-", 9) == 0) {
+    if (strstr(de->d_name, ".tmp-") || strncmp(de->d_name, ".staging-", 9) == 0 ||
+        strncmp(de->d_name, ".removing-", 10) == 0) {
       (void)berth_rm_rf_at(dirfd, de->d_name, &err);
       berth_error_release(&err);
     }
@@ -86,6 +87,8 @@ static int hold_users_lock(struct berth_store *s, berth_error_t *err)
     clean_temp_entries(s->blobs_fd);
     clean_temp_entries(s->layers_fd);
     clean_temp_entries(s->root_fd);
+    clean_temp_entries(s->containers_fd);
+    berth_container_store_clean_names(s);
   }
   if (TEMP_FAILURE_RETRY(flock(s->users_lock_fd, LOCK_SH)) < 0)
     return berth_error_set(err, errno, "lock `users.lock`");
@@ -105,6 +108,7 @@ int berth_store_open(const char *root, const char *runroot, struct berth_store *
   if (!s)
     abort();
   s->root_fd = s->runroot_fd = s->blobs_fd = s->layers_fd = s->users_lock_fd = s->lease_fd = -1;
+  s->containers_fd = s->names_fd = s->run_containers_fd = -1;
   s->root = strdup(root);
   s->runroot = strdup(runroot);
   if ((s->root_fd = open_dir(AT_FDCWD, root, err)) < 0 ||
@@ -114,7 +118,12 @@ int berth_store_open(const char *root, const char *runroot, struct berth_store *
       (s->runroot_fd = open_dir(AT_FDCWD, runroot, err)) < 0 ||
       berth_mkdir_p(s->runroot_fd, "leases", 0700, err) < 0 ||
       (s->blobs_fd = open_dir(s->root_fd, "blobs/sha256", err)) < 0 ||
-      (s->layers_fd = open_dir(s->root_fd, "layers", err)) < 0) {
+      (s->layers_fd = open_dir(s->root_fd, "layers", err)) < 0 ||
+      berth_mkdir_p(s->root_fd, "names", 0700, err) < 0 ||
+      berth_mkdir_p(s->runroot_fd, "containers", 0700, err) < 0 ||
+      (s->containers_fd = open_dir(s->root_fd, "containers", err)) < 0 ||
+      (s->names_fd = open_dir(s->root_fd, "names", err)) < 0 ||
+      (s->run_containers_fd = open_dir(s->runroot_fd, "containers", err)) < 0) {
     berth_store_free(s);
     return berth_error_prefix(err, "open store `%s`", root);
   }
@@ -132,6 +141,9 @@ void berth_store_free(struct berth_store *s)
     return;
   close_and_reset(&s->blobs_fd);
   close_and_reset(&s->layers_fd);
+  close_and_reset(&s->containers_fd);
+  close_and_reset(&s->names_fd);
+  close_and_reset(&s->run_containers_fd);
   if (s->lease_fd >= 0 && s->lease_name) {
     char path[96];
     snprintf(path, sizeof(path), "leases/%s", s->lease_name);

@@ -23,6 +23,9 @@ struct berth_store {
   int runroot_fd;
   int blobs_fd;  /* ROOT/blobs/sha256 */
   int layers_fd; /* ROOT/layers */
+  int containers_fd; /* ROOT/containers */
+  int names_fd;      /* ROOT/names: one symlink per container name -> id */
+  int run_containers_fd; /* RUNROOT/containers */
   int users_lock_fd; /* shared lock on ROOT/users.lock while the store is open */
   int lease_fd;      /* this process's lease file (RUNROOT/leases/), -1 until needed */
   char *lease_name;
@@ -115,5 +118,33 @@ const char *berth_images_lookup(json_t *table, const char *normalized_ref, const
  * chain ids of the layers removed. */
 int berth_store_gc(struct berth_store *s, const json_t *table, int64_t *ret_freed, json_t *removed_layers,
                    berth_error_t *err);
+
+/* ---- containers: ROOT/containers/<id>/, names in ROOT/names/<name> -> <id> ----
+ * A container appears by renaming a complete staging directory into place,
+ * after its name was reserved by creating the name's symlink (atomic, so two
+ * concurrent creates of one name give one winner and one EEXIST).  Removal
+ * renames the directory aside first, so a half-removed container is never
+ * seen. */
+#define BERTH_CONTAINER_ID_LEN 64
+/* Write a new container: `files` is an object {"config.json": {...},
+ * "state.json": {...}} of JSON documents; the dirs upper, work and merged are
+ * made too.  EEXIST (plain, *ret_owner = the id holding the name) when the
+ * name is taken. */
+int berth_container_store_create(struct berth_store *s, const char *id, const char *name, const json_t *files,
+                                 char **ret_owner, berth_error_t *err);
+/* Open ROOT/containers/<id> (O_DIRECTORY); ENOENT when absent. */
+int berth_container_store_open(struct berth_store *s, const char *id, berth_error_t *err);
+/* Open (creating) RUNROOT/containers/<id>. */
+int berth_container_run_dir(struct berth_store *s, const char *id, bool create, berth_error_t *err);
+/* Resolve a name, a full id or a unique id prefix to the full id; ENOENT
+ * "No such container: X". */
+char *berth_container_store_resolve(struct berth_store *s, const char *name_or_id, berth_error_t *err);
+/* The ids of every container, unordered. */
+char **berth_container_store_ids(struct berth_store *s, size_t *ret_n, berth_error_t *err);
+/* Move `name` from id to new_name (EEXIST when taken). */
+int berth_container_store_rename(struct berth_store *s, const char *id, const char *name, const char *new_name,
+                                 char **ret_owner, berth_error_t *err);
+/* Remove the record, its name and its run dir. */
+int berth_container_store_remove(struct berth_store *s, const char *id, const char *name, berth_error_t *err);
 
 #endif

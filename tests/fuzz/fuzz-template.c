@@ -13,7 +13,7 @@
 
 #include "table.h"
 #include "template.h"
-#include "units.h"
+#include "base/units.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

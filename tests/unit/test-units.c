@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "base/cleanup.h"
-#include "units.h"
+#include "base/units.h"
 
 #define KB 1000.0
 #define MB (1000.0 * KB)

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `ps`: ContainerSummary objects, docker's filters, newest first. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/json.h"
+#include "base/timeutil.h"
+#include "engine/engine-internal.h"
+
+static bool label_ok(const json_t *labels, const char *want)
+{
+  const char *eq = strchr(want, '=');
+  if (!eq)
+    return json_object_get(labels, want) != NULL;
+  cleanup_free char *key = strndup(want, (size_t)(eq - want));
+  const char *v = berth_json_str(labels, key);
+  return v && strcmp(v, eq + 1) == 0;
+}
+
+static bool any_value(const json_t *values, bool (*ok)(const struct berth_ctr *, const char *), const struct berth_ctr *c)
+{
+  if (!values)
+    return true;
+  size_t i;
+  json_t *v;
+  json_array_foreach(values, i, v) if (ok(c, json_string_value(v))) return true;
+  return false;
+}
+
+static bool status_ok(const struct berth_ctr *c, const char *v)
+{
+  return strcmp(berth_status_name(c->st.status), v) == 0;
+}
+static bool name_ok(const struct berth_ctr *c, const char *v)
+{
+  return strstr(berth_ctr_name(c), v) != NULL;
+}
+static bool id_ok(const struct berth_ctr *c, const char *v)
+{
+  return strncmp(c->id, v, strlen(v)) == 0;
+}
+static bool exited_ok(const struct berth_ctr *c, const char *v)
+{
+  return c->st.status == BERTH_STATUS_EXITED && atoi(v) == c->st.exit_code;
+}
+static bool ancestor_ok(const struct berth_ctr *c, const char *v)
+{
+  const char *img = berth_json_str(c->rec, "Image");
+  const char *given = berth_json_str(json_object_get(c->rec, "Config"), "Image");
+  if (img && (strcmp(img, v) == 0 || (strncmp(v, "sha256:", 7) != 0 && strncmp(img + 7, v, strlen(v)) == 0)))
+    return true;
+  if (!given)
+    return false;
+  if (strcmp(given, v) == 0)
+    return true;
+  /* "busybox" matches "busybox:latest" and the other way round */
+  size_t n = strlen(v);
+  return (strncmp(given, v, n) == 0 && strcmp(given + n, ":latest") == 0) ||
+         (strncmp(given, v, strlen(given)) == 0 && strcmp(v + strlen(given), ":latest") == 0);
+}
+
+bool berth_ctr_matches(const struct berth_ctr *c, const json_t *f)
+{
+  const json_t *labels = json_object_get(json_object_get(c->rec, "Config"), "Labels");
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(f, "label"), i, v) if (!label_ok(labels, json_string_value(v))) return false;
+  json_array_foreach(json_object_get(f, "label!"), i, v) if (label_ok(labels, json_string_value(v))) return false;
+  json_array_foreach(json_object_get(f, "until"), i, v)
+  {
+    int64_t until, created;
+    if (berth_parse_time_filter(json_string_value(v), &until, NULL) < 0 ||
+        berth_parse_rfc3339(berth_json_str(c->rec, "Created"), &created, NULL) < 0 || created >= until)
+      return false;
+  }
+  return any_value(json_object_get(f, "status"), status_ok, c) && any_value(json_object_get(f, "name"), name_ok, c) &&
+         any_value(json_object_get(f, "id"), id_ok, c) && any_value(json_object_get(f, "exited"), exited_ok, c) &&
+         any_value(json_object_get(f, "ancestor"), ancestor_ok, c);
+}
+
+static json_t *summary(const struct berth_ctr *c)
+{
+  const json_t *cfg = json_object_get(c->rec, "Config");
+  const json_t *labels = json_object_get(cfg, "Labels");
+  cleanup_free char *status = berth_ctr_status_text(c);
+  cleanup_free char *command = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&command, &len);
+  fputs(berth_json_str(c->rec, "Path") ? berth_json_str(c->rec, "Path") : "", m);
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(c->rec, "Args"), i, v) fprintf(m, " %s", json_string_value(v));
+  fclose(m);
+  int64_t created = 0;
+  (void)berth_parse_rfc3339(berth_json_str(c->rec, "Created"), &created, NULL);
+  const char *net = berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode");
+  json_t *s = json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:O, s:s, s:s, s:{s:s}, s:{s:{}}, s:[]}", "Id", c->id,
+                        "Names", berth_ctr_name(c), "Image", berth_json_str(cfg, "Image") ? berth_json_str(cfg, "Image") : "",
+                        "ImageID", berth_json_str(c->rec, "Image"), "Command", command,
+                        "Created", (json_int_t)(created / 1000000000LL), "Ports", "Labels",
+                        json_is_object(labels) ? labels : json_object(), "State", berth_status_name(c->st.status),
+                        "Status", status, "HostConfig", "NetworkMode", net ? net : "none", "NetworkSettings",
+                        "Networks", "Mounts");
+  return s;
+}
+
+static int by_created_desc(const void *a, const void *b)
+{
+  const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+  int64_t cx = berth_json_int(x, "Created", 0), cy = berth_json_int(y, "Created", 0);
+  if (cx != cy)
+    return cx < cy ? 1 : -1;
+  return strcmp(berth_json_str(y, "Id"), berth_json_str(x, "Id"));
+}
+
+json_t *berth_container_list(struct berth_engine *e, const struct berth_container_list_opts *opts, berth_error_t *err)
+{
+  static const char *const allowed[] = {"status", "name", "id", "label", "label!", "ancestor", "exited", "until", NULL};
+  cleanup_json json_t *f = berth_engine_parse_filters(opts->filters, allowed, err);
+  if (!f)
+    return NULL;
+  size_t n = 0;
+  cleanup_strv char **ids = berth_container_store_ids(e->store, &n, err);
+  if (!ids)
+    return NULL;
+  bool all = opts->all || opts->latest || opts->limit > 0 || json_object_get(f, "status") || json_object_get(f, "exited");
+  json_t **items = calloc(n + 1, sizeof *items);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    struct berth_ctr c;
+    cleanup_error berth_error_t e2 = NULL;
+    if (berth_ctr_load_id(e, ids[i], &c, &e2) == 0 && (all || berth_ctr_is_active(&c)) && berth_ctr_matches(&c, f))
+      items[k++] = summary(&c);
+    berth_ctr_clear(&c);
+  }
+  qsort(items, k, sizeof *items, by_created_desc);
+  size_t limit = opts->latest ? 1 : opts->limit > 0 ? (size_t)opts->limit : k;
+  json_t *out = json_array();
+  for (size_t i = 0; i < k; i++) {
+    if (i < limit) {
+      if (opts->size) {
+        struct berth_ctr c;
+        if (berth_ctr_load_id(e, berth_json_str(items[i], "Id"), &c, NULL) == 0) {
+          int64_t rw, rootfs;
+          berth_ctr_size(e, &c, &rw, &rootfs);
+          json_object_set_new(items[i], "SizeRw", json_integer(rw));
+          json_object_set_new(items[i], "SizeRootFs", json_integer(rootfs));
+        }
+        berth_ctr_clear(&c);
+      }
+      json_array_append(out, items[i]);
+    }
+    json_decref(items[i]);
+  }
+  free(items);
+  return out;
+}

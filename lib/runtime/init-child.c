@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The container's init between clone() and execve(): each phase is one call,
+ * in the order that keeps it safe (style.md section 1: this file only
+ * orchestrates; the work is in rootfs.c, devices.c, user.c, caps.c, exec.c).
+ *
+ *   wait GO (the parent has put us in our cgroup)
+ *   non-dumpable, die with the monitor until exec
+ *   join namespaces by path; new cgroup namespace; hostname
+ *   stdio; rootfs (overlay, mounts, sysctls); pivot_root; console; masks
+ *   user, groups, cwd and command resolved inside the root
+ *   rlimits, oom score, seccomp compiled; bounding set dropped
+ *   seccomp loaded now if no_new_privileges is off (it needs CAP_SYS_ADMIN)
+ *   user switched, capabilities set, every fd close-on-exec
+ *   READY (with the pty master) -> wait START -> NNP + seccomp -> execve */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/close_range.h>
+
+#include "base/cleanup.h"
+#include "oci/runtime-spec.h"
+#include "runtime/runtime-internal.h"
+#include "runtime/runtime.h"
+#include "runtime/seccomp.h"
+
+static void wait_for(struct child *c, uint32_t type)
+{
+  struct sync_msg m;
+  int r = sync_recv(c->sync_fd, &m, NULL);
+  if (r <= 0)
+    _exit(1); /* the parent went away */
+  if (m.type != type)
+    child_fail(c->sync_fd, EPROTO, "unexpected message %u from the runtime", m.type);
+}
+
+static void join_namespaces(struct child *c)
+{
+  const struct berth_spec *spec = c->spec;
+  bool new_cgroupns = false;
+  for (size_t i = 0; i < spec->n_namespaces; i++) {
+    const struct berth_spec_namespace *ns = &spec->namespaces[i];
+    if (ns->type == CLONE_NEWCGROUP && !ns->path)
+      new_cgroupns = true;
+    if (!ns->path || ns->type == CLONE_NEWPID)
+      continue;
+    if (ns->type == CLONE_NEWNS)
+      child_fail(c->sync_fd, 0, "joining a mount namespace is not supported");
+    cleanup_close int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      child_fail(c->sync_fd, errno, "open namespace `%s`", ns->path);
+    if (setns(fd, ns->type) < 0)
+      child_fail(c->sync_fd, errno, "join namespace `%s`", ns->path);
+  }
+  if (new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+    child_fail(c->sync_fd, errno, "unshare the cgroup namespace");
+}
+
+static bool has_new_ns(const struct berth_spec *spec, int type)
+{
+  for (size_t i = 0; i < spec->n_namespaces; i++)
+    if (spec->namespaces[i].type == type && !spec->namespaces[i].path)
+      return true;
+  return false;
+}
+
+static void set_hostname(struct child *c)
+{
+  const char *h = c->spec->hostname;
+  if (!h || !*h)
+    return;
+  if (!has_new_ns(c->spec, CLONE_NEWUTS))
+    child_fail(c->sync_fd, 0, "setting the hostname needs a private UTS namespace");
+  if (sethostname(h, strlen(h)) < 0)
+    child_fail(c->sync_fd, errno, "sethostname `%s`", h);
+}
+
+static void setup_stdio(struct child *c, const struct berth_runtime_io *io)
+{
+  if (c->spec->process.terminal)
+    return; /* console_setup() gives 0, 1 and 2 the pty */
+  int fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
+  cleanup_close int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0)
+    child_fail(c->sync_fd, errno, "open /dev/null");
+  int tmp[3];
+  /* dup everything above 2 first so that dup2 cannot clobber a source */
+  for (int i = 0; i < 3; i++) {
+    tmp[i] = fcntl(fds[i] >= 0 ? fds[i] : null, F_DUPFD_CLOEXEC, 3);
+    if (tmp[i] < 0)
+      child_fail(c->sync_fd, errno, "dup stdio");
+  }
+  for (int i = 0; i < 3; i++) {
+    if (dup2(tmp[i], i) < 0)
+      child_fail(c->sync_fd, errno, "dup2 stdio");
+    close(tmp[i]);
+  }
+}
+
+static void set_rlimits(struct child *c)
+{
+  const struct berth_spec_process *p = &c->spec->process;
+  for (size_t i = 0; i < p->n_rlimits; i++) {
+    struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+    if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+      child_fail(c->sync_fd, errno, "setrlimit %d (soft %llu, hard %llu)", p->rlimits[i].resource,
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+  }
+  if (p->has_oom_score_adj) {
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%d", p->oom_score_adj);
+    cleanup_close int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, buf, (size_t)n) != n)
+      child_fail(c->sync_fd, errno, "write oom_score_adj");
+  }
+}
+
+static void prepare_seccomp(struct child *c)
+{
+  const struct berth_spec_seccomp *sc = c->spec->seccomp;
+  if (!sc)
+    return;
+  berth_error_t err = NULL;
+  if (berth_seccomp_compile(sc, &c->seccomp_bpf, &c->seccomp_len, &err) < 0 ||
+      berth_seccomp_flags(sc, &c->seccomp_flags, &err) < 0)
+    child_fail(c->sync_fd, 0, "seccomp: %s", err->msg);
+}
+
+static void load_seccomp(struct child *c)
+{
+  if (!c->seccomp_bpf)
+    return;
+  berth_error_t err = NULL;
+  if (berth_seccomp_load(c->seccomp_bpf, c->seccomp_len, c->seccomp_flags, &err) < 0)
+    child_fail(c->sync_fd, err->code, "load seccomp filter: %s", err->msg);
+  c->seccomp_bpf = NULL;
+}
+
+static void close_fds(struct child *c)
+{
+  /* Everything above stdio becomes close-on-exec: the sync socket stays
+   * usable until execve (CVE-2024-21626: no fd may reach the command). */
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return;
+  cleanup_dir DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    child_fail(c->sync_fd, errno, "list open fds");
+  for (struct dirent *de; (de = readdir(d));) {
+    int fd = atoi(de->d_name);
+    if (fd > 2 && fd != dirfd(d))
+      (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+}
+
+void init_child_main(struct child *c, const struct berth_runtime_io *io)
+{
+  const struct berth_spec *spec = c->spec;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
+    _exit(1);
+  wait_for(c, SYNC_GO);
+  join_namespaces(c);
+  set_hostname(c);
+  setup_stdio(c, io);
+  rootfs_prepare(c);
+  rootfs_pivot(c);
+  console_setup(c);
+  rootfs_finish(c);
+  user_resolve(c, berth_spec_annotation(spec, "berth.user"), berth_spec_annotation(spec, "berth.group-add"));
+  exec_make_cwd(c);
+  set_rlimits(c);
+  prepare_seccomp(c);
+  caps_drop_bounding(c);
+  if (!spec->process.no_new_privileges)
+    load_seccomp(c);
+  caps_switch_user(c);
+  exec_prepare(c);
+  close_fds(c);
+  struct sync_msg ready = {.type = SYNC_READY};
+  if (sync_send(c->sync_fd, &ready, c->console_master) < 0)
+    _exit(1);
+  if (c->console_master >= 0)
+    close_and_reset(&c->console_master);
+  wait_for(c, SYNC_START);
+  if (spec->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    child_fail(c->sync_fd, errno, "set no_new_privs");
+  load_seccomp(c);
+  exec_command(c);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared between the runtime's parent side (container.c) and the code that
+ * runs in the container's init between clone() and execve() (init-child.c,
+ * rootfs.c, devices.c, user.c, caps.c, exec.c).
+ *
+ * Child-side functions never return errors through berth_error_t: they fail
+ * with child_fail(), which sends the message to the parent over the sync
+ * socket and exits.  The code there runs in a forked copy of the monitor, so
+ * it may allocate, but it must never leave an fd open across execve. */
+#ifndef BERTH_RUNTIME_INTERNAL_H
+#define BERTH_RUNTIME_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct berth_spec;
+struct berth_runtime_io;
+
+enum sync_type { SYNC_GO = 1, SYNC_READY, SYNC_ERROR, SYNC_START };
+
+struct sync_msg {
+  uint32_t type;
+  int32_t code;   /* errno or BERTH_ERR_* for SYNC_ERROR */
+  char msg[2048]; /* NUL-terminated */
+};
+
+/* The init's context, filled as setup proceeds. */
+struct child {
+  const struct berth_spec *spec;
+  int sync_fd;
+  int console_master; /* sent to the parent in SYNC_READY */
+  char *exec_path;    /* resolved command */
+  char **env;         /* final environment */
+  char *home;         /* the user's home, for $HOME */
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups;
+  size_t n_groups;
+  void *seccomp_bpf;
+  size_t seccomp_len;
+  unsigned seccomp_flags;
+};
+
+/* Send SYNC_ERROR "fmt: strerror(errnum)" (errnum 0: no suffix) and _exit(1). */
+__attribute__((noreturn, format(printf, 3, 4))) void child_fail(int sync_fd, int errnum, const char *fmt, ...);
+/* Like child_fail with a code that is not an errno (BERTH_ERR_*). */
+__attribute__((noreturn, format(printf, 4, 5))) void child_fail_code(int sync_fd, int code, int exit_status,
+                                                                     const char *fmt, ...);
+int sync_send(int fd, const struct sync_msg *m, int pass_fd);
+int sync_recv(int fd, struct sync_msg *m, int *ret_fd);
+
+/* init-child.c: the whole child sequence; never returns. */
+__attribute__((noreturn)) void init_child_main(struct child *c, const struct berth_runtime_io *io);
+
+/* rootfs.c */
+void rootfs_prepare(struct child *c);     /* propagation, overlay or bind of the root, spec mounts, sysctls */
+void rootfs_pivot(struct child *c);       /* pivot_root into it */
+void rootfs_finish(struct child *c);      /* masked and read-only paths, read-only root */
+/* Open `path` inside the root `rootfd` (RESOLVE_IN_ROOT), creating it (and
+ * missing parents) as a directory or an empty file when absent; O_PATH fd. */
+int rootfs_open_mountpoint(int sync_fd, int rootfd, const char *path, bool dir);
+/* openat2() below rootfd with the given RESOLVE_* flags (O_CLOEXEC added). */
+int open_in_root(int rootfd, const char *path, int flags, unsigned long long resolve);
+
+/* devices.c */
+void devices_populate(struct child *c, int devfd); /* default nodes and links in a fresh /dev */
+void devices_create_spec(struct child *c, int rootfd); /* linux.devices */
+void console_setup(struct child *c);               /* pty in the container's devpts -> /dev/console, stdio */
+
+/* user.c: resolve "user[:group]" and extra groups against the root's
+ * /etc/passwd and /etc/group (regular files, at most 1 MiB). */
+void user_resolve(struct child *c, const char *user, const char *group_add);
+
+/* caps.c */
+void caps_drop_bounding(struct child *c);
+void caps_switch_user(struct child *c); /* setgroups, setresgid, setresuid, capset, ambient */
+
+/* exec.c */
+void exec_make_cwd(struct child *c);                       /* as root: create a missing cwd */
+void exec_prepare(struct child *c);                        /* as the user: env, cwd, command lookup */
+__attribute__((noreturn)) void exec_command(struct child *c);
+
+#endif
