@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* berth-probe: a static test helper copied into test images.  Each command
+ * tries one thing from inside a container and prints what happened, so that
+ * bats tests can check isolation facts busybox has no applet for.
+ *
+ *   berth-probe sys NAME   try a syscall: prints "ok" or the errno name
+ *                          (keyctl, unshare-user, unshare-mnt, mount-tmpfs,
+ *                          socket-alg, socket-vsock, personality, clone3,
+ *                          clone-newns, add-key)
+ *   berth-probe fds        every open fd but the listing's own: "N -> target"
+ *   berth-probe cwd        getcwd(), or the errno name */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/sched.h>
+
+static const char *errname(int e)
+{
+  switch (e) {
+  case EPERM: return "EPERM";
+  case EACCES: return "EACCES";
+  case ENOSYS: return "ENOSYS";
+  case EINVAL: return "EINVAL";
+  case EAFNOSUPPORT: return "EAFNOSUPPORT";
+  case ENOENT: return "ENOENT";
+  case ENOTDIR: return "ENOTDIR";
+  default: return strerror(e);
+  }
+}
+
+static int report(long r)
+{
+  if (r < 0) {
+    printf("%s\n", errname(errno));
+    return 1;
+  }
+  printf("ok\n");
+  return 0;
+}
+
+static long try_clone(unsigned long flags)
+{
+  long pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid == 0)
+    _exit(0);
+  if (pid > 0)
+    waitpid((pid_t)pid, NULL, 0);
+  return pid;
+}
+
+static long try_clone3(void)
+{
+  struct clone_args a = {.exit_signal = SIGCHLD};
+  long pid = syscall(SYS_clone3, &a, sizeof a);
+  if (pid == 0)
+    _exit(0);
+  if (pid > 0)
+    waitpid((pid_t)pid, NULL, 0);
+  return pid;
+}
+
+static int sys(const char *name)
+{
+  if (!strcmp(name, "keyctl"))
+    return report(syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -1 /* thread keyring */, 0));
+  if (!strcmp(name, "add-key"))
+    return report(syscall(SYS_add_key, "user", "berth", "x", 1, -2 /* process keyring */));
+  if (!strcmp(name, "unshare-user"))
+    return report(unshare(CLONE_NEWUSER));
+  if (!strcmp(name, "unshare-mnt"))
+    return report(unshare(CLONE_NEWNS));
+  if (!strcmp(name, "clone-newns"))
+    return report(try_clone(CLONE_NEWNS));
+  if (!strcmp(name, "clone3"))
+    return report(try_clone3());
+  if (!strcmp(name, "mount-tmpfs"))
+    return report(mount("none", "/tmp", "tmpfs", 0, NULL));
+  if (!strcmp(name, "socket-alg"))
+    return report(socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0));
+  if (!strcmp(name, "socket-vsock"))
+    return report(socket(40 /* AF_VSOCK */, SOCK_STREAM, 0));
+  if (!strcmp(name, "personality"))
+    return report(personality(0x1234) < 0 ? -1 : 0);
+  fprintf(stderr, "unknown syscall probe %s\n", name);
+  return 2;
+}
+
+static int fds(void)
+{
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) {
+    perror("opendir");
+    return 1;
+  }
+  for (struct dirent *de; (de = readdir(d));) {
+    if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+      continue;
+    char path[300], target[4096];
+    snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    target[n > 0 ? n : 0] = '\0';
+    printf("%s -> %s\n", de->d_name, target);
+  }
+  closedir(d);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc >= 3 && !strcmp(argv[1], "sys"))
+    return sys(argv[2]);
+  if (argc >= 2 && !strcmp(argv[1], "fds"))
+    return fds();
+  if (argc >= 2 && !strcmp(argv[1], "cwd")) {
+    char buf[4096];
+    if (!getcwd(buf, sizeof buf)) {
+      printf("%s\n", errname(errno));
+      return 1;
+    }
+    printf("%s\n", buf);
+    return 0;
+  }
+  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd\n");
+  return 2;
+}
