@@ -220,3 +220,73 @@ assert_same_state() {
   d=$(diff <(printf '%s\n' "$1") <(printf '%s\n' "$2")) && return 0
   fail "$(printf 'the tree changed (< before, > after):\n%s' "$d")"
 }
+
+# ---- containers ---------------------------------------------------------------
+# Containers of a test live in cgroups below the test's own cgroup, under a
+# parent named after the test; teardown removes every container (and so its
+# monitor) and then the parent cgroups.
+PROBE=${PROBE:-$BATS_TEST_DIRNAME/../../build/tests/berth-probe}
+
+container_setup() {
+  berth_setup
+  requires root busybox
+  export BERTH_CGROUP_PARENT="berth-test-$$-${BATS_TEST_NUMBER}"
+}
+
+container_teardown() {
+  local ids
+  ids=$(berth ps -aq --no-trunc 2>/dev/null || true)
+  [ -z "$ids" ] || berth rm -f $ids >/dev/null 2>&1 || true
+  # a monitor that lost its container record still dies with its test
+  pkill -KILL -f -- "--runroot $TEST_RUNROOT " 2>/dev/null || true
+  cgroup_cleanup
+  berth_teardown
+}
+
+# rmdir the test's parent cgroup (and anything left below it) in every hierarchy.
+cgroup_cleanup() {
+  local line rel base dir
+  [ -n "${BERTH_CGROUP_PARENT:-}" ] || return 0
+  while IFS= read -r line; do
+    rel=${line#*:*:}
+    for base in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+      case "$line" in
+        0::*) [ "$base" = /sys/fs/cgroup/unified/ ] || [ "$base" = /sys/fs/cgroup/ ] || continue ;;
+      esac
+      dir="${base%/}${rel%/}/$BERTH_CGROUP_PARENT"
+      [ -d "$dir" ] || continue
+      find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    done
+  done </proc/self/cgroup
+}
+
+# An image with busybox and berth-probe, plus extra files: make_probe_image
+# NAME [PATH=CONTENT ...] (PATH relative to /, CONTENT written verbatim).
+make_probe_image() {
+  local name=$1 dir="$BATS_TEST_TMPDIR/rootfs-$1" f
+  shift
+  mkdir -p "$dir/bin" "$dir/etc" "$dir/tmp" "$dir/root"
+  cp "$(command -v busybox)" "$dir/bin/busybox"
+  cp "$PROBE" "$dir/bin/berth-probe"
+  for f in $("$dir/bin/busybox" --list); do
+    [ -e "$dir/bin/$f" ] || ln -s busybox "$dir/bin/$f"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$dir/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$dir/etc/group"
+  for f in "$@"; do
+    mkdir -p "$(dirname "$dir/${f%%=*}")"
+    printf '%s' "${f#*=}" >"$dir/${f%%=*}"
+  done
+  tar -C "$dir" -c . | berth import --change 'CMD ["sh"]' - "$name" >/dev/null
+}
+
+# Wait (up to 20 s) until `berth inspect -f TEMPLATE C` prints WANT.
+wait_for_inspect() {
+  local c=$1 tmpl=$2 want=$3 i
+  for i in $(seq 200); do
+    [ "$(berth inspect -f "$tmpl" "$c" 2>/dev/null)" = "$want" ] && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for $tmpl of $c to be $want (is: $(berth inspect -f "$tmpl" "$c" 2>&1))" >&2
+  return 1
+}
