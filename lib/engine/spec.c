@@ -1,0 +1,1276 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The OCI config.json of a container, built from its Config and HostConfig
+ * the way docker builds it (moby daemon/oci_linux.go on top of containerd's
+ * default spec; security.md section 2): default capabilities, mounts, masked
+ * paths, device rules and seccomp profile, the user's settings validated
+ * with docker's error wording, and "berth." annotations for the runtime and
+ * the monitor (spec.h lists them). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/json.h"
+#include "engine/spec.h"
+#include "oci/runtime-spec.h"
+#include "runtime/seccomp.h"
+
+/* The seccomp profile functions live in lib/runtime/seccomp-profile.c.  Weak
+ * references keep libberth linkable (-Wl,--no-undefined) before that file
+ * joins the build; without it a profile request fails with ENOSYS. */
+#pragma weak berth_seccomp_default_profile
+#pragma weak berth_seccomp_from_docker_profile
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_SHM_SIZE (INT64_C(64) << 20)
+#define MIN_MEMORY INT64_C(6291456)
+#define CPU_PERIOD 100000
+#define ALL_CAPS ((UINT64_C(1) << 41) - 1) /* CAP_CHOWN .. CAP_CHECKPOINT_RESTORE */
+#define CAP(n) (UINT64_C(1) << (n))
+/* docker's default set: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW,
+ * SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE */
+#define DEFAULT_CAPS                                                                                                  \
+  (CAP(0) | CAP(1) | CAP(4) | CAP(3) | CAP(27) | CAP(13) | CAP(6) | CAP(7) | CAP(31) | CAP(8) | CAP(10) | CAP(18) |   \
+   CAP(5) | CAP(29))
+
+struct build {
+  const struct berth_spec_input *in;
+  const json_t *cfg, *hc;
+  bool privileged;
+  uint64_t caps; /* bounding = effective = permitted */
+  bool nnp, seccomp_unconfined, systempaths_unconfined;
+  const char *seccomp_profile; /* docker profile JSON text from SecurityOpt */
+  char *hostname;              /* for HOSTNAME=; "" with --uts host */
+  json_t *spec, *lnx, *annotations;
+};
+
+static char *xstrdup(const char *s)
+{
+  char *r = strdup(s);
+  if (!r)
+    abort();
+  return r;
+}
+
+static json_t *jstrv(const char *const *v)
+{
+  json_t *a = json_array();
+  for (; v && *v; v++)
+    json_array_append_new(a, json_string(*v));
+  return a;
+}
+
+static bool hc_bool(const struct build *b, const char *key) { return json_is_true(json_object_get(b->hc, key)); }
+static json_int_t hc_int(const struct build *b, const char *key) { return berth_json_int(b->hc, key, 0); }
+static const char *hc_str(const struct build *b, const char *key)
+{
+  const char *s = berth_json_str(b->hc, key);
+  return s ? s : "";
+}
+
+static bool str_eq(const char *a, const char *b) { return a && strcmp(a, b) == 0; }
+static bool has_prefix(const char *s, const char *p) { return s && strncmp(s, p, strlen(p)) == 0; }
+
+static bool has_dotdot(const char *p)
+{
+  for (const char *c = p; (c = strstr(c, "..")); c += 2)
+    if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+      return true;
+  return false;
+}
+
+/* Absolute, no ".." component: what docker requires of mount destinations. */
+static bool path_is_sane_absolute(const char *p) { return p && p[0] == '/' && !has_dotdot(p); }
+
+/* ---------------------------------------------------------------- security options */
+
+static int parse_security_opt(struct build *b, const char *opt, berth_error_t *err)
+{
+  const char *sep = strchr(opt, '=') ? strchr(opt, '=') : strchr(opt, ':');
+  size_t klen = sep ? (size_t)(sep - opt) : strlen(opt);
+  const char *val = sep ? sep + 1 : NULL;
+  if (klen == 17 && strncmp(opt, "no-new-privileges", klen) == 0) {
+    if (val && !str_eq(val, "true") && !str_eq(val, "false"))
+      return berth_error_set_plain(err, EINVAL, "invalid --security-opt 2: \"%s\"", opt);
+    b->nnp = !val || str_eq(val, "true");
+  } else if (klen == 7 && strncmp(opt, "seccomp", klen) == 0 && val) {
+    b->seccomp_unconfined = str_eq(val, "unconfined");
+    b->seccomp_profile = b->seccomp_unconfined ? NULL : val;
+  } else if (klen == 11 && strncmp(opt, "systempaths", klen) == 0 && str_eq(val, "unconfined")) {
+    b->systempaths_unconfined = true;
+  } else if (!(val && ((klen == 8 && strncmp(opt, "apparmor", klen) == 0) || (klen == 5 && strncmp(opt, "label", klen) == 0)))) {
+    /* apparmor= and label= name LSM settings this host does not enforce. */
+    return berth_error_set_plain(err, EINVAL, "invalid --security-opt 1: \"%s\"", opt);
+  }
+  return 0;
+}
+
+static int parse_security_opts(struct build *b, berth_error_t *err)
+{
+  json_t *a = json_object_get(b->hc, "SecurityOpt"), *v;
+  size_t i;
+  json_array_foreach(a, i, v)
+  {
+    if (!json_is_string(v))
+      return berth_error_set_plain(err, EINVAL, "invalid --security-opt: expected strings");
+    if (parse_security_opt(b, json_string_value(v), err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- capabilities */
+
+static int cap_list(const json_t *list, bool *ret_all, uint64_t *ret_mask, berth_error_t *err)
+{
+  json_t *v;
+  size_t i;
+  json_array_foreach(list, i, v)
+  {
+    const char *name = json_string_value(v);
+    int cap;
+    if (name && strcasecmp(name, "ALL") == 0) {
+      *ret_all = true;
+      continue;
+    }
+    if ((cap = berth_cap_from_name(name)) < 0)
+      return berth_error_set_plain(err, EINVAL, "unknown capability: \"%s\"", name ? name : "");
+    *ret_mask |= CAP(cap);
+  }
+  return 0;
+}
+
+/* moby's TweakCapabilities: ALL in CapAdd wins, then ALL in CapDrop; named
+ * additions apply after named drops. Always within the host's bounding set. */
+static int compute_caps(struct build *b, berth_error_t *err)
+{
+  bool add_all = false, drop_all = false;
+  uint64_t add = 0, drop = 0;
+  if (b->privileged) {
+    b->caps = b->in->host_caps & ALL_CAPS;
+    return 0;
+  }
+  if (cap_list(json_object_get(b->hc, "CapAdd"), &add_all, &add, err) < 0 ||
+      cap_list(json_object_get(b->hc, "CapDrop"), &drop_all, &drop, err) < 0)
+    return -1;
+  if (add_all)
+    b->caps = ALL_CAPS & ~drop;
+  else if (drop_all)
+    b->caps = add;
+  else
+    b->caps = (DEFAULT_CAPS & ~drop) | add;
+  b->caps &= b->in->host_caps;
+  return 0;
+}
+
+static json_t *cap_names(uint64_t mask)
+{
+  json_t *a = json_array();
+  for (int i = 0; i < 64; i++)
+    if ((mask & CAP(i)) && berth_cap_name(i))
+      json_array_append_new(a, json_string(berth_cap_name(i)));
+  return a;
+}
+
+static json_t *build_caps(const struct build *b)
+{
+  /* Inheritable and ambient stay empty (CVE-2022-29162, CVE-2016-8867). */
+  return json_pack("{s:o,s:o,s:o,s:[],s:[]}", "bounding", cap_names(b->caps), "effective", cap_names(b->caps),
+                   "permitted", cap_names(b->caps), "inheritable", "ambient");
+}
+
+/* ---------------------------------------------------------------- process */
+
+/* Cmd and Entrypoint: docker's strslice, an array of strings or one string. */
+static int append_strslice(json_t *args, const json_t *v, const char *what, berth_error_t *err)
+{
+  json_t *e;
+  size_t i;
+  if (json_is_string(v))
+    return json_array_append_new(args, json_string(json_string_value(v))) == 0 ? 0 : -1;
+  if (v && !json_is_null(v) && !json_is_array(v))
+    return berth_error_set_plain(err, EINVAL, "%s: expected an array of strings", what);
+  json_array_foreach(v, i, e)
+  {
+    if (!json_is_string(e))
+      return berth_error_set_plain(err, EINVAL, "%s: expected an array of strings", what);
+    json_array_append_new(args, json_string(json_string_value(e)));
+  }
+  return 0;
+}
+
+static json_t *build_args(const struct build *b, berth_error_t *err)
+{
+  cleanup_json json_t *args = json_array();
+  if (hc_bool(b, "Init")) {
+    json_array_append_new(args, json_string("/dev/init"));
+    json_array_append_new(args, json_string("--"));
+  }
+  if (append_strslice(args, json_object_get(b->cfg, "Entrypoint"), "Entrypoint", err) < 0 ||
+      append_strslice(args, json_object_get(b->cfg, "Cmd"), "Cmd", err) < 0)
+    return NULL;
+  if (json_array_size(args) == (hc_bool(b, "Init") ? 2u : 0u)) {
+    berth_error_set_plain(err, EINVAL, "no command specified");
+    return NULL;
+  }
+  return steal_ptr(&args);
+}
+
+/* Set "K=V" in env, replacing an entry with the same key; a bare "K" removes
+ * it (moby's ReplaceOrAppendEnvValues). */
+static void env_set(json_t *env, const char *kv)
+{
+  size_t klen = strcspn(kv, "="), i;
+  json_t *v;
+  json_array_foreach(env, i, v)
+  {
+    const char *s = json_string_value(v);
+    if (strncmp(s, kv, klen) == 0 && s[klen] == '=') {
+      if (kv[klen] == '=')
+        json_array_set_new(env, i, json_string(kv));
+      else
+        json_array_remove(env, i);
+      return;
+    }
+  }
+  if (kv[klen] == '=' && klen > 0)
+    json_array_append_new(env, json_string(kv));
+}
+
+static json_t *build_env(const struct build *b, berth_error_t *err)
+{
+  cleanup_json json_t *env = json_array();
+  cleanup_free char *hostname = NULL;
+  json_t *user = json_object_get(b->cfg, "Env"), *v;
+  size_t i;
+  if (asprintf(&hostname, "HOSTNAME=%s", b->hostname) < 0)
+    abort();
+  json_array_append_new(env, json_string("PATH=" DEFAULT_PATH));
+  json_array_append_new(env, json_string(hostname));
+  if (json_is_true(json_object_get(b->cfg, "Tty")))
+    json_array_append_new(env, json_string("TERM=xterm"));
+  json_array_foreach(user, i, v)
+  {
+    if (!json_is_string(v))
+      return berth_error_set_plain(err, EINVAL, "Env: expected an array of strings"), NULL;
+    env_set(env, json_string_value(v));
+  }
+  return steal_ptr(&env);
+}
+
+static const char *build_cwd(const struct build *b, berth_error_t *err)
+{
+  const char *wd = berth_json_str(b->cfg, "WorkingDir");
+  if (!wd || !wd[0])
+    return "/";
+  if (wd[0] != '/') {
+    berth_error_set_plain(err, EINVAL, "the working directory '%s' is invalid, it needs to be an absolute path", wd);
+    return NULL;
+  }
+  return wd;
+}
+
+static int ulimit_value(const json_t *u, const char *key, json_int_t *ret)
+{
+  json_t *v = json_object_get(u, key);
+  if (!json_is_integer(v) || json_integer_value(v) < -1)
+    return -1;
+  *ret = json_integer_value(v);
+  return 0;
+}
+
+/* HostConfig.Ulimits [{Name, Soft, Hard}]; -1 (unlimited) stays -1, which
+ * the parser reads as RLIM_INFINITY (jansson cannot hold 2^64-1). */
+static json_t *build_rlimits(const struct build *b, berth_error_t *err)
+{
+  cleanup_json json_t *out = json_array();
+  json_t *u;
+  size_t i;
+  json_array_foreach(json_object_get(b->hc, "Ulimits"), i, u)
+  {
+    const char *name = berth_json_str(u, "Name");
+    cleanup_free char *type = NULL;
+    json_int_t soft = 0, hard = 0;
+    if (!name || berth_rlimit_from_name(name) < 0)
+      return berth_error_set_plain(err, EINVAL, "invalid ulimit type: %s", name ? name : ""), NULL;
+    if (ulimit_value(u, "Soft", &soft) < 0 || ulimit_value(u, "Hard", &hard) < 0)
+      return berth_error_set_plain(err, EINVAL, "invalid ulimit: %s: bad soft or hard limit", name), NULL;
+    if ((uint64_t)soft > (uint64_t)hard)
+      return berth_error_set_plain(err, EINVAL, "ulimit soft limit must be less than or equal to hard limit: %lld > %lld",
+                                   (long long)soft, (long long)hard),
+             NULL;
+    if (asprintf(&type, "RLIMIT_%s", name + (strncasecmp(name, "RLIMIT_", 7) == 0 ? 7 : 0)) < 0)
+      abort();
+    for (char *c = type; *c; c++)
+      *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+    json_array_append_new(out, json_pack("{s:s,s:I,s:I}", "type", type, "soft", soft, "hard", hard));
+  }
+  return steal_ptr(&out);
+}
+
+static void join_annotation(json_t *annotations, const char *key, const json_t *list, const char *sep)
+{
+  cleanup_free char *joined = NULL;
+  size_t len = 0, i;
+  json_t *v;
+  bool first = true;
+  FILE *f = open_memstream(&joined, &len);
+  if (!f)
+    abort();
+  json_array_foreach(list, i, v)
+  {
+    if (!json_is_string(v))
+      continue;
+    fprintf(f, "%s%s", first ? "" : sep, json_string_value(v));
+    first = false;
+  }
+  fclose(f);
+  if (joined[0])
+    json_object_set_new(annotations, key, json_string(joined));
+}
+
+static int build_user(const struct build *b, json_t *proc)
+{
+  const char *user = berth_json_str(b->cfg, "User");
+  json_t *u = json_pack("{s:i,s:i}", "uid", 0, "gid", 0);
+  /* The runtime resolves User inside the container's root after pivot_root
+   * (a numeric user is never looked up as a name: CVE-2016-3697). */
+  if (user && user[0])
+    json_object_set_new(b->annotations, "berth.user", json_string(user));
+  join_annotation(b->annotations, "berth.group-add", json_object_get(b->hc, "GroupAdd"), ",");
+  return json_object_set_new(proc, "user", u);
+}
+
+static int set_console_size(const struct build *b, json_t *proc)
+{
+  json_t *cs = json_object_get(b->hc, "ConsoleSize");
+  json_int_t h = json_integer_value(json_array_get(cs, 0)), w = json_integer_value(json_array_get(cs, 1));
+  if (h <= 0 || w <= 0 || h > UINT16_MAX || w > UINT16_MAX)
+    return 0;
+  return json_object_set_new(proc, "consoleSize", json_pack("{s:I,s:I}", "height", h, "width", w));
+}
+
+static int set_oom_score_adj(const struct build *b, json_t *proc, berth_error_t *err)
+{
+  json_int_t adj = hc_int(b, "OomScoreAdj");
+  if (adj < -1000 || adj > 1000)
+    return berth_error_set_plain(err, EINVAL, "Invalid value %lld, range for oom score adj is [-1000, 1000]",
+                                 (long long)adj);
+  if (adj != 0)
+    json_object_set_new(proc, "oomScoreAdj", json_integer(adj));
+  return 0;
+}
+
+static int build_process(struct build *b, berth_error_t *err)
+{
+  cleanup_json json_t *proc = json_object();
+  json_t *args, *env, *rlimits;
+  const char *cwd;
+  if (!(args = build_args(b, err)))
+    return -1;
+  json_object_set_new(proc, "args", args);
+  if (!(env = build_env(b, err)) || !(cwd = build_cwd(b, err)) || !(rlimits = build_rlimits(b, err)))
+    return -1;
+  json_object_set_new(proc, "env", env);
+  json_object_set_new(proc, "cwd", json_string(cwd));
+  json_object_set_new(proc, "rlimits", rlimits);
+  json_object_set_new(proc, "terminal", json_boolean(json_is_true(json_object_get(b->cfg, "Tty"))));
+  json_object_set_new(proc, "capabilities", build_caps(b));
+  json_object_set_new(proc, "noNewPrivileges", json_boolean(b->nnp));
+  if (build_user(b, proc) < 0 || set_console_size(b, proc) < 0 || set_oom_score_adj(b, proc, err) < 0)
+    return -1;
+  json_object_set_new(b->spec, "process", steal_ptr(&proc));
+  return 0;
+}
+
+/* ---------------------------------------------------------------- mounts */
+
+static json_t *mount_new(const char *dest, const char *type, const char *src, json_t *options)
+{
+  return json_pack("{s:s,s:s,s:s,s:o}", "destination", dest, "type", type, "source", src, "options", options);
+}
+
+static bool ipc_is_shared(const struct build *b)
+{
+  const char *mode = hc_str(b, "IpcMode");
+  return b->in->ipc_ns_path || str_eq(mode, "host") || str_eq(mode, "none") || has_prefix(mode, "container:");
+}
+
+/* containerd's default mounts as moby adjusts them. */
+static int default_mounts(const struct build *b, json_t *out, berth_error_t *err)
+{
+  const char *sys_mode = b->privileged ? "rw" : "ro";
+  json_int_t shm = hc_int(b, "ShmSize");
+  char size[64];
+  if (shm < 0)
+    return berth_error_set_plain(err, EINVAL, "SHM size can not be less than 0");
+  snprintf(size, sizeof(size), "size=%lld", (long long)(shm ? shm : DEFAULT_SHM_SIZE));
+  json_array_append_new(out, mount_new("/proc", "proc", "proc", json_pack("[sss]", "nosuid", "noexec", "nodev")));
+  json_array_append_new(out, mount_new("/dev", "tmpfs", "tmpfs",
+                                       json_pack("[ssss]", "nosuid", "strictatime", "mode=755", "size=65536k")));
+  json_array_append_new(out, mount_new("/dev/pts", "devpts", "devpts",
+                                       json_pack("[ssssss]", "nosuid", "noexec", "newinstance", "ptmxmode=0666",
+                                                 "mode=0620", "gid=5")));
+  json_array_append_new(out, mount_new("/sys", "sysfs", "sysfs", json_pack("[ssss]", "nosuid", "noexec", "nodev", sys_mode)));
+  json_array_append_new(out, mount_new("/sys/fs/cgroup", "cgroup", "cgroup",
+                                       json_pack("[sssss]", "nosuid", "noexec", "nodev", "relatime", sys_mode)));
+  json_array_append_new(out, mount_new("/dev/mqueue", "mqueue", "mqueue", json_pack("[sss]", "nosuid", "noexec", "nodev")));
+  if (!ipc_is_shared(b))
+    json_array_append_new(out, mount_new("/dev/shm", "tmpfs", "shm",
+                                         json_pack("[sssss]", "nosuid", "noexec", "nodev", "mode=1777", size)));
+  return 0;
+}
+
+static bool has_destination(const json_t *mounts, const char *dest)
+{
+  json_t *m;
+  size_t i;
+  json_array_foreach(mounts, i, m)
+  {
+    if (str_eq(berth_json_str(m, "destination"), dest))
+      return true;
+  }
+  return false;
+}
+
+/* Takes m. */
+static int add_user_mount(json_t *user, json_t *m, berth_error_t *err)
+{
+  const char *dest = berth_json_str(m, "destination");
+  if (has_destination(user, dest)) {
+    berth_error_set_plain(err, EINVAL, "Duplicate mount point: %s", dest);
+    json_decref(m);
+    return -1;
+  }
+  json_array_append_new(user, m);
+  return 0;
+}
+
+static const char *const propagations[] = {"rprivate", "private", "rshared", "shared", "rslave", "slave", NULL};
+
+static const char *propagation(const char *s)
+{
+  for (const char *const *p = propagations; *p; p++)
+    if (str_eq(s, *p))
+      return *p;
+  return NULL;
+}
+
+static int bind_mode(const char *spec, const char *mode, bool *ro, const char **prop, berth_error_t *err)
+{
+  cleanup_free char *copy = xstrdup(mode);
+  char *save = NULL;
+  for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+    if (str_eq(o, "ro") || str_eq(o, "rw"))
+      *ro = str_eq(o, "ro");
+    else if (propagation(o))
+      *prop = propagation(o);
+    else if (!str_eq(o, "z") && !str_eq(o, "Z") && !str_eq(o, "nocopy"))
+      return berth_error_set_plain(err, EINVAL, "invalid volume specification: '%s': invalid mode: %s", spec, mode);
+  }
+  return 0;
+}
+
+static json_t *bind_mount(const char *src, const char *dst, bool ro, const char *prop)
+{
+  json_t *opts = json_pack("[ss]", "rbind", prop ? prop : "rprivate");
+  if (ro)
+    json_array_append_new(opts, json_string("ro"));
+  return mount_new(dst, "bind", src, opts);
+}
+
+static int bind_destination_check(const char *spec, const char *type, const char *dst, berth_error_t *err)
+{
+  if (!path_is_sane_absolute(dst))
+    return berth_error_set_plain(err, EINVAL,
+                                 "invalid volume specification: '%s': invalid mount config for type \"%s\": invalid "
+                                 "mount path: '%s' mount path must be absolute",
+                                 spec, type, dst);
+  if (strspn(dst, "/") == strlen(dst))
+    return berth_error_set_plain(err, EINVAL, "invalid specification: destination can't be '/'");
+  return 0;
+}
+
+/* "-v /host:/ctr[:opts]"; named and anonymous volumes are not supported yet. */
+static int parse_bind(const char *spec, json_t *user, berth_error_t *err)
+{
+  const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+  cleanup_free char *src = NULL, *dst = NULL;
+  const char *prop = NULL;
+  bool ro = false;
+  if (!c1 || spec[0] != '/')
+    return berth_error_set_plain(err, ENOTSUP, "named volumes are not supported yet: '%s'", spec);
+  if (c2 && strchr(c2 + 1, ':'))
+    return berth_error_set_plain(err, EINVAL, "invalid volume specification: '%s'", spec);
+  src = strndup(spec, (size_t)(c1 - spec));
+  dst = c2 ? strndup(c1 + 1, (size_t)(c2 - c1 - 1)) : xstrdup(c1 + 1);
+  if (!src || !dst)
+    abort();
+  if (bind_destination_check(spec, "bind", dst, err) < 0 || (c2 && bind_mode(spec, c2 + 1, &ro, &prop, err) < 0))
+    return -1;
+  return add_user_mount(user, bind_mount(src, dst, ro, prop), err);
+}
+
+static int add_binds(const struct build *b, json_t *user, berth_error_t *err)
+{
+  json_t *v;
+  size_t i;
+  json_array_foreach(json_object_get(b->hc, "Binds"), i, v)
+  {
+    if (!json_is_string(v))
+      return berth_error_set_plain(err, EINVAL, "Binds: expected an array of strings");
+    if (parse_bind(json_string_value(v), user, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Two mount options that set the same thing: equal keys ("size=1m" and
+ * "size=2m"), a flag and its "no" form, or ro and rw. */
+static bool options_clash(const char *a, const char *b)
+{
+  size_t ka = strcspn(a, "="), kb = strcspn(b, "=");
+  if (ka == kb && strncmp(a, b, ka) == 0)
+    return true;
+  if ((str_eq(a, "ro") && str_eq(b, "rw")) || (str_eq(a, "rw") && str_eq(b, "ro")))
+    return true;
+  return (has_prefix(a, "no") && str_eq(a + 2, b)) || (has_prefix(b, "no") && str_eq(b + 2, a));
+}
+
+/* moby's MergeTmpfsOptions: the user's options override the defaults. */
+static void merge_option(json_t *opts, const char *o)
+{
+  for (size_t i = json_array_size(opts); i-- > 0;)
+    if (options_clash(json_string_value(json_array_get(opts, i)), o))
+      json_array_remove(opts, i);
+  json_array_append_new(opts, json_string(o));
+}
+
+static json_t *tmpfs_mount(const char *dest, const char *data)
+{
+  json_t *opts = json_pack("[sss]", "noexec", "nosuid", "nodev");
+  cleanup_free char *copy = xstrdup(data ? data : "");
+  char *save = NULL;
+  for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
+    merge_option(opts, o);
+  return mount_new(dest, "tmpfs", "tmpfs", opts);
+}
+
+static int add_tmpfs(const struct build *b, json_t *user, berth_error_t *err)
+{
+  json_t *v;
+  const char *dest;
+  json_object_foreach(json_object_get(b->hc, "Tmpfs"), dest, v)
+  {
+    if (!json_is_string(v))
+      return berth_error_set_plain(err, EINVAL, "Tmpfs: expected an object of strings");
+    if (bind_destination_check(dest, "tmpfs", dest, err) < 0 ||
+        add_user_mount(user, tmpfs_mount(dest, json_string_value(v)), err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int api_bind_mount(const json_t *m, const char *target, bool ro, json_t *user, berth_error_t *err)
+{
+  const char *src = berth_json_str(m, "Source");
+  const char *prop = berth_json_str(json_object_get(m, "BindOptions"), "Propagation");
+  struct stat st;
+  if (!src || src[0] != '/')
+    return berth_error_set_plain(err, EINVAL, "invalid mount config for type \"bind\": invalid mount path: '%s' mount "
+                                 "path must be absolute", src ? src : "");
+  if (stat(src, &st) < 0)
+    return berth_error_set_plain(err, EINVAL, "invalid mount config for type \"bind\": bind source path does not "
+                                 "exist: %s", src);
+  if (prop && prop[0] && !propagation(prop))
+    return berth_error_set_plain(err, EINVAL, "invalid mount config for type \"bind\": invalid propagation: %s", prop);
+  return add_user_mount(user, bind_mount(src, target, ro, prop && prop[0] ? prop : NULL), err);
+}
+
+static int api_tmpfs_mount(const json_t *m, const char *target, bool ro, json_t *user, berth_error_t *err)
+{
+  const json_t *o = json_object_get(m, "TmpfsOptions");
+  json_int_t size = berth_json_int(o, "SizeBytes", 0), mode = berth_json_int(o, "Mode", 0);
+  json_t *mnt = tmpfs_mount(target, ro ? "ro" : NULL), *opts = json_object_get(mnt, "options");
+  char buf[64];
+  if (size < 0 || mode < 0 || mode > 07777) {
+    json_decref(mnt);
+    return berth_error_set_plain(err, EINVAL, "invalid mount config for type \"tmpfs\": invalid size or mode");
+  }
+  if (size > 0 && snprintf(buf, sizeof(buf), "size=%lld", (long long)size) > 0)
+    merge_option(opts, buf);
+  if (mode > 0 && snprintf(buf, sizeof(buf), "mode=%llo", (long long)mode) > 0)
+    merge_option(opts, buf);
+  return add_user_mount(user, mnt, err);
+}
+
+/* HostConfig.Mounts (--mount): bind and tmpfs; volumes come later. */
+static int add_api_mounts(const struct build *b, json_t *user, berth_error_t *err)
+{
+  json_t *m;
+  size_t i;
+  json_array_foreach(json_object_get(b->hc, "Mounts"), i, m)
+  {
+    const char *type = berth_json_str(m, "Type"), *target = berth_json_str(m, "Target");
+    bool ro = json_is_true(json_object_get(m, "ReadOnly"));
+    if (str_eq(type, "volume"))
+      return berth_error_set_plain(err, ENOTSUP, "named volumes are not supported yet");
+    if (bind_destination_check(target ? target : "", type ? type : "", target ? target : "", err) < 0)
+      return -1;
+    if (str_eq(type, "bind") && api_bind_mount(m, target, ro, user, err) < 0)
+      return -1;
+    if (str_eq(type, "tmpfs") && api_tmpfs_mount(m, target, ro, user, err) < 0)
+      return -1;
+    if (!str_eq(type, "bind") && !str_eq(type, "tmpfs"))
+      return berth_error_set_plain(err, EINVAL, "invalid mount config: mount type unknown: \"%s\"", type ? type : "");
+  }
+  return 0;
+}
+
+/* /etc/resolv.conf, /etc/hostname, /etc/hosts, unless the user mounts over
+ * them; read-only with --read-only, as moby's NetworkMounts. */
+static void add_host_files(const struct build *b, json_t *user)
+{
+  const char *files[][2] = {{b->in->resolv_conf_path, "/etc/resolv.conf"},
+                            {b->in->hostname_path, "/etc/hostname"},
+                            {b->in->hosts_path, "/etc/hosts"}};
+  bool ro = hc_bool(b, "ReadonlyRootfs");
+  for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+    if (files[i][0] && !has_destination(user, files[i][1]))
+      json_array_append_new(user, bind_mount(files[i][0], files[i][1], ro, NULL));
+}
+
+static int add_init(const struct build *b, json_t *user, berth_error_t *err)
+{
+  if (!hc_bool(b, "Init"))
+    return 0;
+  if (!b->in->init_path)
+    return berth_error_set_plain(err, ENOENT, "--init: berth-init binary not found");
+  return add_user_mount(user, mount_new("/dev/init", "bind", b->in->init_path, json_pack("[ss]", "bind", "ro")), err);
+}
+
+static size_t path_depth(const json_t *m)
+{
+  const char *d = berth_json_str(m, "destination");
+  size_t n = 0;
+  for (const char *c = d; c && *c; c++)
+    n += *c == '/' && c[1] && c[1] != '/';
+  return n;
+}
+
+/* Parents before children, in given order otherwise (moby's sortMounts). */
+static void sort_by_depth(json_t *user)
+{
+  size_t n = json_array_size(user);
+  for (size_t i = 1; i < n; i++) {
+    json_t *m = json_incref(json_array_get(user, i));
+    size_t j = i;
+    while (j > 0 && path_depth(json_array_get(user, j - 1)) > path_depth(m))
+      j--;
+    if (j != i) {
+      json_array_remove(user, i);
+      json_array_insert(user, j, m);
+    }
+    json_decref(m);
+  }
+}
+
+static int build_mounts(struct build *b, berth_error_t *err)
+{
+  cleanup_json json_t *user = json_array(), *defaults = json_array(), *mounts = json_array();
+  json_t *m;
+  size_t i;
+  if (add_tmpfs(b, user, err) < 0 || add_binds(b, user, err) < 0 || add_api_mounts(b, user, err) < 0 ||
+      add_init(b, user, err) < 0 || default_mounts(b, defaults, err) < 0)
+    return -1;
+  add_host_files(b, user);
+  sort_by_depth(user);
+  json_array_foreach(defaults, i, m)
+  {
+    const char *dest = berth_json_str(m, "destination");
+    if (has_destination(user, dest) || (has_destination(user, "/dev") && has_prefix(dest, "/dev/")))
+      continue;
+    json_array_append(mounts, m);
+  }
+  json_array_extend(mounts, user);
+  json_object_set_new(b->spec, "mounts", steal_ptr(&mounts));
+  return 0;
+}
+
+/* ---------------------------------------------------------------- namespaces */
+
+/* path: NULL = new, "" = the host's, else join; `mode` is the HostConfig
+ * *Mode, whose "host" also means the host's. */
+static int add_namespace(json_t *list, const char *type, const char *path, const char *mode, berth_error_t *err)
+{
+  if (str_eq(mode, "host") || str_eq(path, ""))
+    return 0;
+  if (!path && has_prefix(mode, "container:"))
+    return berth_error_set_plain(err, EINVAL, "%s namespace of `%s` not resolved", type, mode + 10);
+  json_array_append_new(list, path ? json_pack("{s:s,s:s}", "type", type, "path", path)
+                                   : json_pack("{s:s}", "type", type));
+  return 0;
+}
+
+static bool uts_is_own(const struct build *b)
+{
+  return !b->in->uts_ns_path && !str_eq(hc_str(b, "UTSMode"), "host");
+}
+
+static bool net_is_own(const struct build *b)
+{
+  return !b->in->net_ns_path && !str_eq(hc_str(b, "NetworkMode"), "host") &&
+         !has_prefix(hc_str(b, "NetworkMode"), "container:");
+}
+
+static int build_namespaces(struct build *b, berth_error_t *err)
+{
+  json_t *ns = json_array();
+  json_object_set_new(b->lnx, "namespaces", ns);
+  if (add_namespace(ns, "pid", b->in->pid_ns_path, hc_str(b, "PidMode"), err) < 0 ||
+      add_namespace(ns, "network", b->in->net_ns_path, hc_str(b, "NetworkMode"), err) < 0 ||
+      add_namespace(ns, "ipc", b->in->ipc_ns_path, hc_str(b, "IpcMode"), err) < 0 ||
+      add_namespace(ns, "uts", b->in->uts_ns_path, hc_str(b, "UTSMode"), err) < 0 ||
+      add_namespace(ns, "mount", NULL, NULL, err) < 0 ||
+      add_namespace(ns, "cgroup", NULL, hc_str(b, "CgroupnsMode"), err) < 0)
+    return -1;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- devices */
+
+struct devlist {
+  json_t *devices, *rules; /* linux.devices, linux.resources.devices */
+};
+
+static bool has_device(const struct devlist *dl, const char *path)
+{
+  json_t *d;
+  size_t i;
+  json_array_foreach(dl->devices, i, d)
+  {
+    if (str_eq(berth_json_str(d, "path"), path))
+      return true;
+  }
+  return false;
+}
+
+static void add_device_node(struct devlist *dl, const char *path, const struct stat *st, const char *perms)
+{
+  const char *type = S_ISBLK(st->st_mode) ? "b" : "c";
+  json_int_t maj = major(st->st_rdev), min = minor(st->st_rdev);
+  json_t *d = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "path", path, "type", type, "major", maj, "minor", min,
+                        "fileMode", (json_int_t)(st->st_mode & 0777), "uid", (json_int_t)st->st_uid, "gid",
+                        (json_int_t)st->st_gid);
+  if (!d || has_device(dl, path)) { /* d is NULL for a name that is not UTF-8 */
+    json_decref(d);
+    return;
+  }
+  json_array_append_new(dl->devices, d);
+  if (perms)
+    json_array_append_new(dl->rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", type, "major", maj,
+                                               "minor", min, "access", perms));
+}
+
+static bool skip_host_dev(const char *name)
+{
+  static const char *const skip[] = {"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev", "console", NULL};
+  for (const char *const *s = skip; *s; s++)
+    if (str_eq(name, *s))
+      return true;
+  return false;
+}
+
+/* Every char/block node under host directory `dir` (symlinks skipped), as
+ * ctr_dir/relative; `privileged` applies docker's HostDevices exclusions. */
+static int walk_devices(struct devlist *dl, const char *dir, const char *ctr_dir, const char *perms, bool privileged,
+                        int depth, berth_error_t *err)
+{
+  cleanup_dir DIR *d = opendir(dir);
+  struct dirent *de;
+  if (!d)
+    return berth_error_set(err, errno, "opendir `%s`", dir);
+  while ((de = readdir(d))) {
+    cleanup_free char *host = NULL, *ctr = NULL;
+    struct stat st;
+    if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+      continue;
+    if (privileged && skip_host_dev(de->d_name))
+      continue;
+    if (asprintf(&host, "%s/%s", dir, de->d_name) < 0 || asprintf(&ctr, "%s/%s", ctr_dir, de->d_name) < 0)
+      abort();
+    if (lstat(host, &st) < 0)
+      continue; /* gone meanwhile */
+    if (S_ISDIR(st.st_mode) && depth < 8 && walk_devices(dl, host, ctr, perms, privileged, depth + 1, err) < 0)
+      return -1;
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+      add_device_node(dl, ctr, &st, perms);
+  }
+  return 0;
+}
+
+static int add_user_device(struct devlist *dl, const json_t *dev, berth_error_t *err)
+{
+  const char *host = berth_json_str(dev, "PathOnHost"), *ctr = berth_json_str(dev, "PathInContainer");
+  const char *perms = berth_json_str(dev, "CgroupPermissions");
+  struct stat st;
+  if (!ctr || !ctr[0])
+    ctr = host;
+  if (!perms || !perms[0])
+    perms = "rwm";
+  if (!host || !path_is_sane_absolute(host) || !path_is_sane_absolute(ctr))
+    return berth_error_set_plain(err, EINVAL, "%s is not an absolute path", host && ctr ? ctr : "device path");
+  if (strlen(perms) > 3 || strspn(perms, "rwm") != strlen(perms))
+    return berth_error_set_plain(err, EINVAL, "invalid device mode: %s", perms);
+  if (stat(host, &st) < 0)
+    return berth_error_set(err, errno, "error gathering device information while adding custom device \"%s\"", host);
+  if (S_ISDIR(st.st_mode))
+    return walk_devices(dl, host, ctr, perms, false, 0, err);
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+    return berth_error_set_plain(err, EINVAL,
+                                 "error gathering device information while adding custom device \"%s\": not a device node",
+                                 host);
+  add_device_node(dl, ctr, &st, perms);
+  return 0;
+}
+
+/* docker's default device cgroup: deny all, then the standard nodes, mknod
+ * of anything, /dev/net/tun; fuse (10:229) explicitly denied. */
+static json_t *default_device_rules(bool privileged)
+{
+  static const struct {
+    const char *type;
+    json_int_t major, minor;
+    const char *access;
+  } allow[] = {{"c", -1, -1, "m"},  {"b", -1, -1, "m"},  {"c", 1, 3, "rwm"}, {"c", 1, 5, "rwm"},   {"c", 1, 7, "rwm"},
+               {"c", 1, 8, "rwm"},  {"c", 1, 9, "rwm"},  {"c", 5, 0, "rwm"}, {"c", 5, 1, "rwm"},   {"c", 5, 2, "rwm"},
+               {"c", 136, -1, "rwm"}, {"c", 10, 200, "rwm"}};
+  json_t *rules;
+  if (privileged)
+    return json_pack("[{s:b,s:s}]", "allow", 1, "access", "rwm");
+  rules = json_pack("[{s:b,s:s}]", "allow", 0, "access", "rwm");
+  for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
+    json_array_append_new(rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", allow[i].type, "major",
+                                           allow[i].major, "minor", allow[i].minor, "access", allow[i].access));
+  json_array_append_new(rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 0, "type", "c", "major", (json_int_t)10,
+                                         "minor", (json_int_t)229, "access", "rwm"));
+  return rules;
+}
+
+static int rule_number(const char *s, json_int_t *ret)
+{
+  char *end = NULL;
+  long long n;
+  if (str_eq(s, "*")) {
+    *ret = -1;
+    return 0;
+  }
+  errno = 0;
+  n = strtoll(s, &end, 10);
+  if (errno || end == s || *end || n < 0 || n > UINT32_MAX)
+    return -1;
+  *ret = n;
+  return 0;
+}
+
+/* HostConfig.DeviceCgroupRules: "c 1:3 mr", "a *:* rwm". */
+static int add_device_cgroup_rule(struct devlist *dl, const char *rule, berth_error_t *err)
+{
+  char type[2], maj[12], min[12], access[4];
+  json_int_t ma = 0, mi = 0;
+  int end = 0;
+  if (!rule || sscanf(rule, "%1[acb] %11[0-9*]:%11[0-9*] %3[rwm]%n", type, maj, min, access, &end) != 4 ||
+      rule[end] != '\0' || rule_number(maj, &ma) < 0 || rule_number(min, &mi) < 0)
+    return berth_error_set_plain(err, EINVAL, "invalid device cgroup rule format: '%s'", rule ? rule : "");
+  json_array_append_new(dl->rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", type, "major", ma, "minor",
+                                             mi, "access", access));
+  return 0;
+}
+
+static int build_devices(struct build *b, json_t *resources, berth_error_t *err)
+{
+  struct devlist dl = {json_array(), default_device_rules(b->privileged)};
+  json_t *v;
+  size_t i;
+  json_object_set_new(b->lnx, "devices", dl.devices);
+  json_object_set_new(resources, "devices", dl.rules);
+  if (b->privileged && walk_devices(&dl, "/dev", "/dev", NULL, true, 0, err) < 0)
+    return -1;
+  json_array_foreach(json_object_get(b->hc, "Devices"), i, v)
+  {
+    if (add_user_device(&dl, v, err) < 0)
+      return -1;
+  }
+  json_array_foreach(json_object_get(b->hc, "DeviceCgroupRules"), i, v)
+  {
+    if (add_device_cgroup_rule(&dl, json_string_value(v), err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- resources */
+
+static int memory_checks(json_int_t mem, json_int_t swap, json_int_t reservation, berth_error_t *err)
+{
+  if (mem < 0 || reservation < 0 || swap < -1)
+    return berth_error_set_plain(err, EINVAL, "invalid memory settings: negative value");
+  if (mem > 0 && mem < MIN_MEMORY)
+    return berth_error_set_plain(err, EINVAL, "Minimum memory limit allowed is 6MB");
+  if (swap > 0 && mem == 0)
+    return berth_error_set_plain(err, EINVAL,
+                                 "You should always set the Memory limit when using Memoryswap limit, see usage");
+  if (swap > 0 && swap < mem)
+    return berth_error_set_plain(err, EINVAL, "Minimum memoryswap limit should be larger than memory limit, see usage");
+  if (reservation > 0 && reservation < MIN_MEMORY)
+    return berth_error_set_plain(err, EINVAL, "Minimum memory reservation allowed is 6MB");
+  if (mem > 0 && reservation > mem)
+    return berth_error_set_plain(err, EINVAL,
+                                 "Minimum memory limit can not be less than memory reservation limit, see usage");
+  return 0;
+}
+
+static int build_memory(const struct build *b, json_t *res, berth_error_t *err)
+{
+  json_int_t mem = hc_int(b, "Memory"), swap = hc_int(b, "MemorySwap"), resv = hc_int(b, "MemoryReservation");
+  json_int_t swappiness = berth_json_int(b->hc, "MemorySwappiness", -1);
+  json_t *m = json_object();
+  json_object_set_new(res, "memory", m);
+  if (memory_checks(mem, swap, resv, err) < 0)
+    return -1;
+  if (swappiness < -1 || swappiness > 100)
+    return berth_error_set_plain(err, EINVAL, "Invalid value: %lld, valid memory swappiness range is 0-100",
+                                 (long long)swappiness);
+  if (mem > 0)
+    json_object_set_new(m, "limit", json_integer(mem));
+  if (mem > 0 && swap == 0) /* docker's default: as much swap as memory */
+    swap = 2 * mem;
+  if (swap != 0)
+    json_object_set_new(m, "swap", json_integer(swap));
+  if (resv > 0)
+    json_object_set_new(m, "reservation", json_integer(resv));
+  if (swappiness >= 0)
+    json_object_set_new(m, "swappiness", json_integer(swappiness));
+  if (hc_bool(b, "OomKillDisable"))
+    json_object_set_new(m, "disableOOMKiller", json_true());
+  return 0;
+}
+
+static int nano_cpus(const struct build *b, json_int_t nano, json_t *cpu, berth_error_t *err)
+{
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  if (hc_int(b, "CpuPeriod") != 0)
+    return berth_error_set_plain(err, EINVAL, "Conflicting options: Nano CPUs and CPU Period cannot both be set");
+  if (hc_int(b, "CpuQuota") != 0)
+    return berth_error_set_plain(err, EINVAL, "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
+  if (ncpu < 1)
+    ncpu = 1;
+  if (nano < 10000000 || nano > (json_int_t)ncpu * 1000000000)
+    return berth_error_set_plain(err, EINVAL, "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs available",
+                                 ncpu, ncpu);
+  json_object_set_new(cpu, "quota", json_integer(nano * CPU_PERIOD / 1000000000));
+  json_object_set_new(cpu, "period", json_integer(CPU_PERIOD));
+  return 0;
+}
+
+static bool cpuset_is_valid(const char *s)
+{
+  return strspn(s, "0123456789,-") == strlen(s) && s[0] >= '0' && s[0] <= '9';
+}
+
+static int cpuset(const struct build *b, json_t *cpu, const char *key, const char *field, const char *what,
+                  berth_error_t *err)
+{
+  const char *s = hc_str(b, key);
+  if (!s[0])
+    return 0;
+  if (!cpuset_is_valid(s))
+    return berth_error_set_plain(err, EINVAL, "Invalid value %s for cpuset %s", s, what);
+  return json_object_set_new(cpu, field, json_string(s));
+}
+
+static int cfs(const struct build *b, json_t *cpu, berth_error_t *err)
+{
+  json_int_t quota = hc_int(b, "CpuQuota"), period = hc_int(b, "CpuPeriod");
+  if (quota > 0 && quota < 1000)
+    return berth_error_set_plain(err, EINVAL, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+  if (period != 0 && (period < 1000 || period > 1000000))
+    return berth_error_set_plain(err, EINVAL, "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s "
+                                              "(i.e. 1000000)");
+  if (quota != 0)
+    json_object_set_new(cpu, "quota", json_integer(quota < 0 ? -1 : quota));
+  if (period != 0)
+    json_object_set_new(cpu, "period", json_integer(period));
+  return 0;
+}
+
+static int build_cpu(const struct build *b, json_t *res, berth_error_t *err)
+{
+  json_int_t nano = hc_int(b, "NanoCpus"), shares = hc_int(b, "CpuShares");
+  json_t *cpu = json_object();
+  json_object_set_new(res, "cpu", cpu);
+  if (nano < 0 || shares < 0)
+    return berth_error_set_plain(err, EINVAL, "invalid CPU settings: negative value");
+  if (nano > 0 ? nano_cpus(b, nano, cpu, err) < 0 : cfs(b, cpu, err) < 0)
+    return -1;
+  if (shares > 0) /* the kernel's range on cgroup v1 */
+    json_object_set_new(cpu, "shares", json_integer(shares < 2 ? 2 : shares > 262144 ? 262144 : shares));
+  if (cpuset(b, cpu, "CpusetCpus", "cpus", "cpus", err) < 0 || cpuset(b, cpu, "CpusetMems", "mems", "mems", err) < 0)
+    return -1;
+  return 0;
+}
+
+static int build_resources(struct build *b, berth_error_t *err)
+{
+  json_t *res = json_object();
+  json_int_t pids = hc_int(b, "PidsLimit");
+  json_object_set_new(b->lnx, "resources", res);
+  if (build_memory(b, res, err) < 0 || build_cpu(b, res, err) < 0 || build_devices(b, res, err) < 0)
+    return -1;
+  if (pids > 0) /* 0 and -1: unlimited */
+    json_object_set_new(res, "pids", json_pack("{s:I}", "limit", pids));
+  return 0;
+}
+
+/* ---------------------------------------------------------------- linux: the rest */
+
+static int build_cgroups_path(struct build *b, berth_error_t *err)
+{
+  const char *parent = hc_str(b, "CgroupParent");
+  cleanup_free char *path = NULL;
+  size_t n;
+  if (!parent[0])
+    parent = b->in->cgroup_parent ? b->in->cgroup_parent : "/berth";
+  if (has_dotdot(parent))
+    return berth_error_set_plain(err, EINVAL, "invalid cgroup parent `%s`", parent);
+  for (n = strlen(parent); n > 0 && parent[n - 1] == '/';)
+    n--;
+  if (asprintf(&path, "%.*s%s%s", (int)n, parent, n == 0 && parent[0] != '/' ? "" : "/", b->in->id) < 0)
+    abort();
+  return json_object_set_new(b->lnx, "cgroupsPath", json_string(path));
+}
+
+static void build_masked_paths(struct build *b)
+{
+  static const char *const masked[] = {"/proc/asound",        "/proc/acpi",        "/proc/interrupts", "/proc/kcore",
+                                       "/proc/keys",          "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                                       "/proc/sched_debug",   "/proc/scsi",        "/sys/firmware",
+                                       "/sys/devices/virtual/powercap", NULL};
+  static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
+  bool none = b->privileged || b->systempaths_unconfined;
+  json_t *m = jstrv(none ? NULL : masked);
+  long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+  /* Per-CPU thermal_throttle directories leak host state too (moby masks them). */
+  for (long i = 0; !none && i < ncpu && i < 4096; i++) {
+    char path[96];
+    snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/thermal_throttle", i);
+    if (access(path, F_OK) == 0)
+      json_array_append_new(m, json_string(path));
+  }
+  json_object_set_new(b->lnx, "maskedPaths", m);
+  json_object_set_new(b->lnx, "readonlyPaths", jstrv(none ? NULL : readonly));
+}
+
+static int build_sysctls(struct build *b, berth_error_t *err)
+{
+  json_t *out = json_object(), *v;
+  const char *key;
+  bool own_net = net_is_own(b);
+  json_object_set_new(b->lnx, "sysctl", out);
+  if (own_net) {
+    json_object_set_new(out, "net.ipv4.ping_group_range", json_string("0 2147483647"));
+    json_object_set_new(out, "net.ipv4.ip_unprivileged_port_start", json_string("0"));
+  }
+  json_object_foreach(json_object_get(b->hc, "Sysctls"), key, v)
+  {
+    if (!json_is_string(v))
+      return berth_error_set_plain(err, EINVAL, "invalid sysctl value for `%s`", key);
+    if (!own_net && has_prefix(key, "net."))
+      return berth_error_set_plain(err, EINVAL, "sysctl \"%s\" not allowed in host network namespace", key);
+    json_object_set_new(out, key, json_string(json_string_value(v)));
+  }
+  return 0;
+}
+
+static int build_seccomp(struct build *b, berth_error_t *err)
+{
+  json_t *profile = NULL;
+  if (b->seccomp_unconfined || (b->privileged && !b->seccomp_profile))
+    return 0;
+  if ((b->seccomp_profile && !berth_seccomp_from_docker_profile) ||
+      (!b->seccomp_profile && !berth_seccomp_default_profile))
+    return berth_error_set_plain(err, ENOSYS, "seccomp profiles are not built into this berth");
+  if (b->seccomp_profile)
+    profile = berth_seccomp_from_docker_profile(b->seccomp_profile, strlen(b->seccomp_profile), b->caps, err);
+  else
+    profile = berth_seccomp_default_profile(b->caps, err);
+  if (!profile)
+    return berth_error_prefix(err, "seccomp profile");
+  return json_object_set_new(b->lnx, "seccomp", profile);
+}
+
+static int build_linux(struct build *b, berth_error_t *err)
+{
+  b->lnx = json_object();
+  json_object_set_new(b->spec, "linux", b->lnx);
+  if (build_namespaces(b, err) < 0 || build_resources(b, err) < 0 || build_cgroups_path(b, err) < 0 ||
+      build_sysctls(b, err) < 0 || build_seccomp(b, err) < 0)
+    return -1;
+  build_masked_paths(b);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- annotations for the monitor */
+
+static int restart_policy(struct build *b, berth_error_t *err)
+{
+  const json_t *rp = json_object_get(b->hc, "RestartPolicy");
+  const char *name = berth_json_str(rp, "Name");
+  json_int_t max = berth_json_int(rp, "MaximumRetryCount", 0);
+  char value[64];
+  if (!name || !name[0])
+    name = "no";
+  if (!str_eq(name, "no") && !str_eq(name, "always") && !str_eq(name, "unless-stopped") && !str_eq(name, "on-failure"))
+    return berth_error_set_plain(err, EINVAL, "invalid restart policy: unknown policy '%s'; use one of 'no', 'always', "
+                                 "'on-failure', or 'unless-stopped'", name);
+  if (max < 0)
+    return berth_error_set_plain(err, EINVAL, "invalid restart policy: maximum retry count cannot be negative");
+  if (max > 0 && !str_eq(name, "on-failure"))
+    return berth_error_set_plain(err, EINVAL, "invalid restart policy: maximum retry count can only be used with "
+                                 "'on-failure'");
+  if (hc_bool(b, "AutoRemove") && !str_eq(name, "no"))
+    return berth_error_set_plain(err, EINVAL, "can't create 'AutoRemove' container with restart policy");
+  if (str_eq(name, "on-failure"))
+    snprintf(value, sizeof(value), "on-failure:%lld", (long long)max);
+  else
+    snprintf(value, sizeof(value), "%s", name);
+  return json_object_set_new(b->annotations, "berth.restart", json_string(value));
+}
+
+/* go-units RAMInBytes: "10", "1.5k", "20m", "1 GiB", "3gb". */
+static bool size_is_valid(const char *s)
+{
+  char *end = NULL;
+  double v;
+  if (!s || !(*s >= '0' && *s <= '9'))
+    return false;
+  v = strtod(s, &end);
+  if (*end == ' ')
+    end++;
+  if (*end && strchr("kKmMgGtTpP", *end))
+    end++;
+  if (*end == 'i' || *end == 'I')
+    end++;
+  if (*end == 'b' || *end == 'B')
+    end++;
+  return *end == '\0' && v > 0;
+}
+
+static int log_options(struct build *b, berth_error_t *err)
+{
+  const json_t *opts = json_object_get(json_object_get(b->hc, "LogConfig"), "Config");
+  const char *size = berth_json_str(opts, "max-size"), *files = berth_json_str(opts, "max-file");
+  char *end = NULL;
+  long n;
+  if (!size)
+    size = "20m";
+  if (!files)
+    files = "5";
+  if (!size_is_valid(size))
+    return berth_error_set_plain(err, EINVAL, "invalid size: '%s' (max-size must be a positive number)", size);
+  errno = 0;
+  n = strtol(files, &end, 10);
+  if (errno || end == files || *end || n < 1)
+    return berth_error_set_plain(err, EINVAL, "max-file cannot be less than 1: '%s'", files);
+  json_object_set_new(b->annotations, "berth.log.max-size", json_string(size));
+  json_object_set_new(b->annotations, "berth.log.max-file", json_string(files));
+  return 0;
+}
+
+static int build_annotations(struct build *b, berth_error_t *err)
+{
+  const char *sig = berth_json_str(b->cfg, "StopSignal");
+  if (restart_policy(b, err) < 0 || log_options(b, err) < 0)
+    return -1;
+  if (hc_bool(b, "AutoRemove"))
+    json_object_set_new(b->annotations, "berth.rm", json_string("true"));
+  json_object_set_new(b->annotations, "berth.stdin-open",
+                      json_string(json_is_true(json_object_get(b->cfg, "OpenStdin")) ? "true" : "false"));
+  json_object_set_new(b->annotations, "berth.stdin-once",
+                      json_string(json_is_true(json_object_get(b->cfg, "StdinOnce")) ? "true" : "false"));
+  if (sig && sig[0])
+    json_object_set_new(b->annotations, "berth.stop-signal", json_string(sig));
+  return 0;
+}
+
+/* ---------------------------------------------------------------- root, hostname, entry point */
+
+static void build_root(struct build *b)
+{
+  cleanup_json json_t *lowers = jstrv((const char *const *)b->in->lower_dirs);
+  json_object_set_new(b->spec, "root",
+                      json_pack("{s:s,s:b}", "path", b->in->rootfs_dir, "readonly", hc_bool(b, "ReadonlyRootfs")));
+  join_annotation(b->annotations, "berth.rootfs.lowerdirs", lowers, ":");
+  if (b->in->upper_dir)
+    json_object_set_new(b->annotations, "berth.rootfs.upperdir", json_string(b->in->upper_dir));
+  if (b->in->work_dir)
+    json_object_set_new(b->annotations, "berth.rootfs.workdir", json_string(b->in->work_dir));
+}
+
+/* Config.Hostname or the short id; with the host's (or a joined) UTS
+ * namespace the spec sets none, and HOSTNAME= is the host's name. */
+static void build_hostname(struct build *b)
+{
+  const char *name = berth_json_str(b->cfg, "Hostname"), *domain = berth_json_str(b->cfg, "Domainname");
+  char host[256] = "";
+  if (!uts_is_own(b)) {
+    (void)gethostname(host, sizeof(host) - 1);
+    b->hostname = xstrdup(host);
+    json_object_set_new(b->spec, "hostname", json_string(""));
+    return;
+  }
+  b->hostname = name && name[0] ? xstrdup(name) : strndup(b->in->id, 12);
+  if (!b->hostname)
+    abort();
+  json_object_set_new(b->spec, "hostname", json_string(b->hostname));
+  if (domain && domain[0])
+    json_object_set_new(b->spec, "domainname", json_string(domain));
+}
+
+static int check_input(const struct berth_spec_input *in, berth_error_t *err)
+{
+  if (!in->id || strlen(in->id) != 64 || strspn(in->id, "0123456789abcdef") != 64)
+    return berth_error_set_plain(err, EINVAL, "spec: invalid container id");
+  if (!in->rootfs_dir || in->rootfs_dir[0] != '/')
+    return berth_error_set_plain(err, EINVAL, "spec: rootfs directory must be absolute");
+  if (!json_is_object(in->config))
+    return berth_error_set_plain(err, EINVAL, "spec: container config must be an object");
+  if (in->host_config && !json_is_object(in->host_config))
+    return berth_error_set_plain(err, EINVAL, "spec: host config must be an object");
+  return 0;
+}
+
+json_t *berth_spec_build(const struct berth_spec_input *in, berth_error_t *err)
+{
+  struct build b = {.in = in, .cfg = in->config, .hc = in->host_config};
+  cleanup_json json_t *spec = json_pack("{s:s}", "ociVersion", "1.0.2");
+  cleanup_free char *hostname = NULL;
+  int r;
+  if (check_input(in, err) < 0)
+    return NULL;
+  b.spec = spec;
+  b.privileged = hc_bool(&b, "Privileged");
+  b.annotations = json_object();
+  json_object_set_new(spec, "annotations", b.annotations);
+  build_hostname(&b);
+  hostname = b.hostname;
+  build_root(&b);
+  r = parse_security_opts(&b, err) < 0 || compute_caps(&b, err) < 0 || build_process(&b, err) < 0 ||
+      build_mounts(&b, err) < 0 || build_linux(&b, err) < 0 || build_annotations(&b, err) < 0;
+  return r ? NULL : steal_ptr(&spec);
+}
