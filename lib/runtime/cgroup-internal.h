@@ -52,6 +52,19 @@ struct berth_cgroup {
 extern const struct berth_cgroup_backend berth_cgroup_backend_v1;
 extern const struct berth_cgroup_backend berth_cgroup_backend_v2;
 
+/* cgroup-hierarchy.c: a cgroups path has no "." or ".." components. */
+bool berth_cgroup_path_is_valid(const char *path);
+/* Fill cg->dirs (fds not open yet) for path on cg->layout: one per
+ * hierarchy the caller is a member of; sets cg->v2. */
+int berth_cgroup_build_dirs(struct berth_cgroup *cg, const char *path, berth_error_t *err);
+
+/* berth_cgroup_create / _open as if the host had `layout` (tests run the
+ * v2 backend on a hybrid host's unified hierarchy this way). */
+int berth_cgroup_create_on(enum berth_cgroup_layout layout, const char *path, const struct berth_spec_resources *res,
+                           struct berth_cgroup **ret, berth_error_t *err);
+int berth_cgroup_open_on(enum berth_cgroup_layout layout, const char *path, struct berth_cgroup **ret,
+                         berth_error_t *err);
+
 /* Whether comma-separated `list` has `item`. */
 bool berth_cgroup_list_has(const char *list, const char *item);
 /* The v1 directory whose hierarchy carries `controller` ("memory",
