@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <berth/log.h>
@@ -222,6 +224,191 @@ static int v2_cpu(struct berth_cgroup_dir *d, const struct berth_spec_resources 
   return berth_cgroup_set_limit(d, "cpu", "cpu.max", buf, quota ? "--cpu-quota" : "--cpu-period", err);
 }
 
+/* ----------------------------------------------------------------- devices */
+
+/* v2 has no devices.allow: the kernel asks a BPF_PROG_TYPE_CGROUP_DEVICE
+ * program attached to the cgroup.  We compile the rules into one: the last
+ * matching rule decides (as the v1 list does), nothing matching is a deny
+ * (berth's v1 path also starts with "a" in devices.deny). */
+struct bpf_prog {
+  struct bpf_insn *insns;
+  size_t n;
+};
+
+static size_t emit(struct bpf_prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+  p->insns = reallocarray(p->insns, p->n + 1, sizeof(*p->insns));
+  if (!p->insns)
+    abort();
+  p->insns[p->n] = (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
+  return p->n++;
+}
+
+static int access_mask(const char *access)
+{
+  int m = 0;
+  if (!*access)
+    access = "rwm";
+  for (; *access; access++)
+    m |= *access == 'm' ? BPF_DEVCG_ACC_MKNOD : *access == 'r' ? BPF_DEVCG_ACC_READ : *access == 'w' ? BPF_DEVCG_ACC_WRITE : 0;
+  return m;
+}
+
+/* One rule: each failed check jumps past the block; a match returns.
+ * True when the rule matches everything (nothing after it can run). */
+static bool emit_rule(struct bpf_prog *p, const struct berth_spec_device_rule *r)
+{
+  size_t jumps[4], n_jumps = 0;
+  int acc = access_mask(r->access);
+  if (r->type == 'c' || r->type == 'b')
+    jumps[n_jumps++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, 2, 0, 0, r->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK);
+  if (acc != (BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)) {
+    /* Match when the request asks for nothing outside the rule's access. */
+    emit(p, BPF_ALU | BPF_MOV | BPF_X, 0, 3, 0, 0);
+    emit(p, BPF_ALU | BPF_AND | BPF_K, 0, 0, 0, ~acc & 7);
+    jumps[n_jumps++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, 0);
+  }
+  if (r->type != 'a' && r->major >= 0)
+    jumps[n_jumps++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, 4, 0, 0, (int32_t)r->major);
+  if (r->type != 'a' && r->minor >= 0)
+    jumps[n_jumps++] = emit(p, BPF_JMP | BPF_JNE | BPF_K, 5, 0, 0, (int32_t)r->minor);
+  emit(p, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, r->allow ? 1 : 0);
+  emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+  for (size_t i = 0; i < n_jumps; i++)
+    p->insns[jumps[i]].off = (int16_t)(p->n - jumps[i] - 1);
+  return n_jumps == 0;
+}
+
+static void compile_rules(struct bpf_prog *p, const struct berth_spec_resources *res)
+{
+  /* r2 = device type, r3 = access, r4 = major, r5 = minor (struct bpf_cgroup_dev_ctx). */
+  emit(p, BPF_LDX | BPF_MEM | BPF_W, 2, 1, 0, 0);
+  emit(p, BPF_ALU | BPF_AND | BPF_K, 2, 0, 0, 0xffff);
+  emit(p, BPF_LDX | BPF_MEM | BPF_W, 3, 1, 0, 0);
+  emit(p, BPF_ALU | BPF_RSH | BPF_K, 3, 0, 0, 16);
+  emit(p, BPF_LDX | BPF_MEM | BPF_W, 4, 1, 4, 0);
+  emit(p, BPF_LDX | BPF_MEM | BPF_W, 5, 1, 8, 0);
+  /* The verifier refuses unreachable code: stop after a catch-all rule. */
+  for (size_t i = res->n_devices; i-- > 0;)
+    if (emit_rule(p, &res->devices[i]))
+      return;
+  emit(p, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+  emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
+
+static int sys_bpf(int cmd, union bpf_attr *attr)
+{
+  return (int)syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+}
+
+/* Load again with the verifier's log and return its verdict: the last line
+ * before the "processed N insns" statistics.  NULL when it says nothing. */
+static char *verifier_says(union bpf_attr *attr)
+{
+  const size_t size = 65536;
+  cleanup_free char *log = calloc(1, size);
+  char *end, *line;
+  if (!log)
+    abort();
+  attr->log_buf = (uint64_t)(uintptr_t)log;
+  attr->log_size = (uint32_t)size;
+  attr->log_level = 1;
+  (void)sys_bpf(BPF_PROG_LOAD, attr);
+  log[size - 1] = '\0';
+  for (;;) {
+    end = log + strlen(log);
+    while (end > log && end[-1] == '\n')
+      *--end = '\0';
+    line = strrchr(log, '\n');
+    line = line ? line + 1 : log;
+    if (strncmp(line, "processed ", 10) != 0 || line == log)
+      break;
+    line[-1] = '\0';
+  }
+  return *line ? strdup(line) : NULL;
+}
+
+static int load_prog(const struct bpf_prog *p, berth_error_t *err)
+{
+  union bpf_attr attr;
+  int fd;
+  memset(&attr, 0, sizeof(attr));
+  attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  attr.insns = (uint64_t)(uintptr_t)p->insns;
+  attr.insn_cnt = (uint32_t)p->n;
+  attr.license = (uint64_t)(uintptr_t) "GPL";
+  fd = sys_bpf(BPF_PROG_LOAD, &attr); /* bpf fds are close-on-exec */
+  if (fd < 0) {
+    int saved = errno;
+    cleanup_free char *why = verifier_says(&attr);
+    return berth_error_set(err, saved, "load the device cgroup program (%zu instructions%s%s)", p->n,
+                           why ? ": " : "", why ? why : "");
+  }
+  return fd;
+}
+
+/* The ids of the device programs on the cgroup now (*ret_flags: how they
+ * were attached); an old kernel without BPF_PROG_QUERY reports none. */
+static size_t query_progs(int cgfd, uint32_t *ids, uint32_t max, uint32_t *ret_flags)
+{
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.query.target_fd = (uint32_t)cgfd;
+  attr.query.attach_type = BPF_CGROUP_DEVICE;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+  attr.query.prog_cnt = max;
+  if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
+    return 0;
+  *ret_flags = attr.query.attach_flags;
+  return attr.query.prog_cnt < max ? attr.query.prog_cnt : max;
+}
+
+static void detach_prog(int cgfd, uint32_t id)
+{
+  union bpf_attr attr;
+  cleanup_close int fd = -1;
+  memset(&attr, 0, sizeof(attr));
+  attr.prog_id = id;
+  fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
+  memset(&attr, 0, sizeof(attr));
+  attr.target_fd = (uint32_t)cgfd;
+  attr.attach_bpf_fd = (uint32_t)fd;
+  attr.attach_type = BPF_CGROUP_DEVICE;
+  if (fd < 0 || sys_bpf(BPF_PROG_DETACH, &attr) < 0)
+    berth_debug("detach old device program %u: %m, ignoring", id);
+}
+
+/* Attach the new program, then take the ones it replaces away, so that
+ * the cgroup is never without a filter. */
+static int v2_devices(struct berth_cgroup_dir *d, const struct berth_spec_resources *res, berth_error_t *err)
+{
+  struct bpf_prog p = {0};
+  cleanup_close int fd = -1;
+  uint32_t old[64], flags = BPF_F_ALLOW_MULTI;
+  size_t n_old;
+  union bpf_attr attr;
+  if (res->n_devices == 0)
+    return 0;
+  compile_rules(&p, res);
+  fd = load_prog(&p, err);
+  free(p.insns);
+  if (fd < 0)
+    return berth_error_prefix(err, "set linux.resources.devices");
+  n_old = query_progs(d->fd, old, 64, &flags);
+  memset(&attr, 0, sizeof(attr));
+  attr.target_fd = (uint32_t)d->fd;
+  attr.attach_bpf_fd = (uint32_t)fd;
+  attr.attach_type = BPF_CGROUP_DEVICE;
+  /* A single program attached without ALLOW_MULTI is replaced in place. */
+  attr.attach_flags = n_old > 0 && !(flags & BPF_F_ALLOW_MULTI) ? 0 : BPF_F_ALLOW_MULTI;
+  if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
+    return berth_error_set(err, errno, "attach the device cgroup program to `%s/%s`", d->mount, d->rel);
+  if (attr.attach_flags & BPF_F_ALLOW_MULTI)
+    for (size_t i = 0; i < n_old; i++)
+      detach_prog(d->fd, old[i]);
+  return 0;
+}
+
 static int v2_apply(struct berth_cgroup *cg, const struct berth_spec_resources *res, berth_error_t *err)
 {
   struct berth_cgroup_dir *d = cg->v2;
@@ -244,10 +431,7 @@ static int v2_apply(struct berth_cgroup *cg, const struct berth_spec_resources *
     if (berth_cgroup_set_limit(d, "pids", "pids.max", buf, "--pids-limit", err) < 0)
       return -1;
   }
-  if (res->n_devices > 0)
-    berth_debug("device rules on cgroup v2 need an eBPF program, not implemented: ignoring %zu rules",
-                res->n_devices);
-  return 0;
+  return v2_devices(d, res, err);
 }
 
 /* --------------------------------------------------------- oom and freezer */
