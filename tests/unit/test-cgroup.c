@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/bpf.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -649,4 +651,150 @@ Test(cgroup_sys, no_fd_is_leaked)
       after++;
   }
   cr_expect_eq(after, before);
+}
+
+/* ------------------------------------- the v2 backend on the unified mount */
+
+/* On a hybrid host the unified hierarchy has (almost) no controllers, but
+ * processes, cgroup.kill, cgroup.freeze and device programs work there. */
+static void create_v2(const struct berth_spec_resources *res)
+{
+  cleanup_error berth_error_t err = NULL;
+  need_root();
+  if (berth_cgroup_layout() == BERTH_CGROUP_V1) {
+    teardown();
+    cr_skip_test("no cgroup2 hierarchy on this host");
+  }
+  cr_assert_eq(berth_cgroup_create_on(BERTH_CGROUP_V2, g_name, res, &g_cg, &err), 0, "%s", err ? err->msg : "");
+}
+
+static const char *v2_line_of(pid_t pid)
+{
+  static char line[512];
+  char proc[64];
+  cleanup_fclose FILE *f = NULL;
+  snprintf(proc, sizeof(proc), "/proc/%d/cgroup", (int)pid);
+  f = fopen(proc, "re");
+  cr_assert_not_null(f);
+  while (fgets(line, sizeof(line), f))
+    if (strncmp(line, "0::", 3) == 0)
+      return line;
+  return "";
+}
+
+Test(cgroup_sys, v2_backend_enters_freezes_and_kills)
+{
+  cleanup_error berth_error_t err = NULL;
+  cleanup_free char *want = NULL;
+  volatile unsigned long *counter;
+  pid_t pid;
+  int status;
+  create_v2(NULL);
+  cr_expect_geq(berth_cgroup_v2_fd(g_cg), 0, "a v2 cgroup has an fd for CLONE_INTO_CGROUP");
+  counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  cr_assert_neq((void *)counter, MAP_FAILED);
+  pid = spawn(child_spins, (void *)counter);
+  cr_assert_gt(asprintf(&want, "/%s\n", g_name), 0);
+  cr_expect(strstr(v2_line_of(pid), want) != NULL, "child's v2 line: %s", v2_line_of(pid));
+  cr_expect_eq(n_pids(), 1);
+  cr_assert_eq(berth_cgroup_freeze(g_cg, true, &err), 0, "%s", err ? err->msg : "");
+  cr_expect_eq(progress(counter), 0, "frozen child still runs");
+  cr_assert_eq(berth_cgroup_freeze(g_cg, false, &err), 0, "%s", err ? err->msg : "");
+  cr_expect_gt(progress(counter), 0, "thawed child does not run");
+  cr_assert_eq(berth_cgroup_kill(g_cg, SIGKILL, &err), 0, "%s", err ? err->msg : "");
+  status = wait_child(pid);
+  cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %d", status);
+  cr_assert_eq(berth_cgroup_destroy(g_cg, &err), 0, "%s", err ? err->msg : "");
+  cr_expect(!path_exists(cg_file("", g_name, "")), "v2 directory left");
+}
+
+Test(cgroup_sys, v2_missing_controller_names_the_limit)
+{
+  struct berth_spec_resources res = no_limits();
+  cleanup_error berth_error_t err = NULL;
+  cleanup_free char *avail = NULL;
+  need_root();
+  if (berth_cgroup_layout() != BERTH_CGROUP_HYBRID)
+    cr_skip_test("needs a hybrid host, whose unified hierarchy lacks the memory controller");
+  avail = read_text("/sys/fs/cgroup/unified/cgroup.controllers");
+  if (strstr(avail, "memory"))
+    cr_skip_test("this unified hierarchy has the memory controller");
+  res.memory_limit = 64 * MIB;
+  cr_assert_lt(berth_cgroup_create_on(BERTH_CGROUP_V2, g_name, &res, &g_cg, &err), 0);
+  cr_expect_eq(err->code, EOPNOTSUPP);
+  cr_expect(strstr(err->msg, "--memory needs the memory cgroup controller") != NULL, "%s", err->msg);
+  cr_expect(!path_exists(cg_file("", g_name, "")), "failed create left its directory");
+}
+
+struct open_check {
+  const char *path;
+  int flags;
+  int want_errno; /* 0: the open must work */
+};
+
+static int child_opens(void *arg)
+{
+  const struct open_check *c = arg;
+  for (int i = 0; c[i].path; i++) {
+    int fd = open(c[i].path, c[i].flags | O_CLOEXEC);
+    int e = fd < 0 ? errno : 0;
+    if (fd >= 0)
+      close(fd);
+    if (e != c[i].want_errno)
+      return 10 + i;
+  }
+  return 0;
+}
+
+static void expect_opens(const struct open_check *checks)
+{
+  int status = wait_child(spawn(child_opens, (void *)checks));
+  cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "open check %d failed (status %d)",
+            WIFEXITED(status) ? WEXITSTATUS(status) - 10 : -1, status);
+}
+
+static uint32_t device_progs(void)
+{
+  union bpf_attr attr;
+  uint32_t ids[8];
+  memset(&attr, 0, sizeof(attr));
+  attr.query.target_fd = (uint32_t)g_cg->v2->fd;
+  attr.query.attach_type = BPF_CGROUP_DEVICE;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+  attr.query.prog_cnt = 8;
+  cr_assert_eq(syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)), 0, "query: %s", strerror(errno));
+  return attr.query.prog_cnt;
+}
+
+Test(cgroup_sys, v2_device_program_filters_and_is_replaced)
+{
+  struct berth_spec_resources res = no_limits();
+  cleanup_error berth_error_t err = NULL;
+  struct berth_spec_device_rule first[] = {
+      {.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"},
+      {.allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm"}, /* /dev/null */
+      {.allow = true, .type = 'c', .major = 1, .minor = -1, .access = "r"},
+      {.allow = false, .type = 'c', .major = 1, .minor = 8, .access = "rwm"}, /* /dev/random */
+  };
+  struct berth_spec_device_rule second[] = {
+      {.allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"},
+      {.allow = true, .type = 'c', .major = 1, .minor = 5, .access = "r"}, /* /dev/zero */
+  };
+  const struct open_check before[] = {
+      {"/dev/null", O_RDWR, 0},        {"/dev/zero", O_RDONLY, 0}, {"/dev/zero", O_WRONLY, EPERM},
+      {"/dev/random", O_RDONLY, EPERM}, {"/dev/tty", O_RDWR, EPERM}, {NULL, 0, 0},
+  };
+  const struct open_check after[] = {
+      {"/dev/zero", O_RDONLY, 0}, {"/dev/zero", O_RDWR, EPERM}, {"/dev/null", O_RDONLY, EPERM}, {NULL, 0, 0},
+  };
+  res.devices = first;
+  res.n_devices = 4;
+  create_v2(&res);
+  cr_expect_eq(device_progs(), 1);
+  expect_opens(before);
+  res.devices = second;
+  res.n_devices = 2;
+  cr_assert_eq(berth_cgroup_update(g_cg, &res, &err), 0, "%s", err ? err->msg : "");
+  cr_expect_eq(device_progs(), 1, "the old program is detached");
+  expect_opens(after);
 }
