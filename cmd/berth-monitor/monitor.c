@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* berth-monitor: one per running container, started detached by the engine.
+ *
+ *   berth-monitor --root ROOT --runroot RUNROOT --id ID --status-fd N
+ *                 [--wait-start] [--berth PATH]
+ *
+ * It holds RUNROOT/containers/ID/monitor.lock for its whole life (others test
+ * liveness with a non-blocking flock), is the parent and subreaper of the
+ * container's init, relays its stdio to ROOT/containers/ID/ID-json.log and to
+ * the clients of attach.sock, records the state in state.json, applies the
+ * restart policy and --rm.
+ *
+ * Status fd: one line once the container is created (and, without
+ * --wait-start, started): "ok PID\n", or "err CODE MESSAGE\n" with CODE the
+ * berth_error code and MESSAGE berth_error_string() on one line; then it is
+ * closed.  With --wait-start the command is started by the first attach
+ * client's START frame; a failure then reaches the clients as an ERROR frame.
+ *
+ * Signals: SIGTERM or SIGINT ends a pending restart when the `stopped` file
+ * exists (a stop that came while the container was restarting); otherwise
+ * signals to the monitor are ignored, the container is stopped directly. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BERTH_LOG_DOMAIN "monitor"
+#include <berth/log.h>
+
+#include "base/cleanup.h"
+#include "base/timeutil.h"
+#include "monitor.h"
+#include "oci/runtime-spec.h"
+#include "runtime/cgroup.h"
+#include "runtime/runtime.h"
+#include "runtime/state.h"
+
+enum restart_policy { RESTART_NO, RESTART_ALWAYS, RESTART_UNLESS_STOPPED, RESTART_ON_FAILURE };
+
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 60000
+#define BACKOFF_RESET_NS (10LL * 1000000000LL)
+
+struct monitor {
+  const char *root, *runroot, *id, *berth;
+  int status_fd;
+  bool wait_start;
+  int run_dfd, ctr_dfd, lock_fd, sig_fd;
+  struct berth_spec *spec;
+  /* from the annotations */
+  uint64_t log_max_size;
+  int log_max_file;
+  enum restart_policy restart;
+  int restart_max;
+  bool rm, stdin_open, stdin_once, tty;
+  /* one run of the container */
+  struct berth_runtime_container *c;
+  int out_r, err_r, in_w;
+  bool exited, start_failed;
+  int wstatus, start_code;
+  int64_t started_ns;
+  /* long-lived */
+  int backoff_ms;
+  struct berth_state st;
+  struct berth_logfile log;
+  struct berth_attach_server srv;
+  struct berth_relay relay;
+};
+
+static void syslog_handler(enum berth_log_level level, const char *domain, const char *msg, void *arg)
+{
+  static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG, LOG_DEBUG};
+  syslog(prio[level], "%s: %s: %s", (const char *)arg, domain, msg);
+}
+
+/* "err CODE MESSAGE" or "ok PID" on the status fd, once. */
+static void report(struct monitor *m, const struct berth_error *e, pid_t pid)
+{
+  char line[1024];
+  int n;
+  if (m->status_fd < 0)
+    return;
+  if (e) {
+    cleanup_free char *msg = berth_error_string(e);
+    for (char *p = msg; *p; p++)
+      if (*p == '\n' || *p == '\r')
+        *p = ' ';
+    n = snprintf(line, sizeof(line), "err %d %s\n", e->code, msg);
+  } else {
+    n = snprintf(line, sizeof(line), "ok %d\n", (int)pid);
+  }
+  if (n >= (int)sizeof(line)) {
+    line[sizeof(line) - 2] = '\n';
+    n = sizeof(line) - 1;
+  }
+  (void)TEMP_FAILURE_RETRY(write(m->status_fd, line, (size_t)n));
+  close_and_reset(&m->status_fd);
+}
+
+/* Setup failed before there is a container: report and leave. */
+__attribute__((noreturn)) static void die(struct monitor *m, berth_error_t *err)
+{
+  cleanup_free char *msg = berth_error_string(*err);
+  berth_log_write(BERTH_LOG_ERROR, BERTH_LOG_DOMAIN, "%s", msg);
+  report(m, *err, 0);
+  exit(1);
+}
+
+static void save_state(struct monitor *m)
+{
+  berth_error_t err = NULL;
+  m->st.monitor_pid = getpid();
+  if (berth_state_write_at(m->ctr_dfd, &m->st, &err) < 0) {
+    berth_warn("write state of `%s`, ignoring: %s", m->id, err->msg);
+    berth_error_release(&err);
+  }
+}
+
+static void parse_args(struct monitor *m, int argc, char **argv)
+{
+  static const struct option opts[] = {
+      {"root", required_argument, NULL, 'r'},      {"runroot", required_argument, NULL, 'R'},
+      {"id", required_argument, NULL, 'i'},        {"status-fd", required_argument, NULL, 's'},
+      {"wait-start", no_argument, NULL, 'w'},      {"berth", required_argument, NULL, 'b'},
+      {NULL, 0, NULL, 0},
+  };
+  berth_error_t err = NULL;
+  char *end;
+  int o;
+  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    switch (o) {
+    case 'r': m->root = optarg; break;
+    case 'R': m->runroot = optarg; break;
+    case 'i': m->id = optarg; break;
+    case 'w': m->wait_start = true; break;
+    case 'b': m->berth = optarg; break;
+    case 's':
+      m->status_fd = (int)strtol(optarg, &end, 10);
+      if (*end || m->status_fd < 0 || fcntl(m->status_fd, F_SETFD, FD_CLOEXEC) < 0)
+        m->status_fd = -1;
+      break;
+    default:
+      berth_error_set_plain(&err, EINVAL, "usage: berth-monitor --root ROOT --runroot RUNROOT --id ID "
+                                          "--status-fd N [--wait-start] [--berth PATH]");
+      die(m, &err);
+    }
+  }
+  if (!m->root || !m->runroot || !m->id || optind != argc)
+    berth_error_set_plain(&err, EINVAL, "berth-monitor: --root, --runroot and --id are required");
+  else if (!*m->id || strchr(m->id, '/') || strcmp(m->id, ".") == 0 || strcmp(m->id, "..") == 0)
+    berth_error_set_plain(&err, EINVAL, "invalid container id `%s`", m->id);
+  if (err)
+    die(m, &err);
+}
+
+static int open_dir(const char *base, const char *id, berth_error_t *err)
+{
+  char path[PATH_MAX];
+  int fd;
+  if (snprintf(path, sizeof(path), "%s/containers/%s", base, id) >= (int)sizeof(path))
+    return berth_error_set_plain(err, ENAMETOOLONG, "path too long: `%s`", base);
+  fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return berth_error_set(err, errno, "open `%s`", path);
+  return fd;
+}
+
+static int setup_process(struct monitor *m, berth_error_t *err)
+{
+  sigset_t set;
+  if ((m->run_dfd = open_dir(m->runroot, m->id, err)) < 0 || (m->ctr_dfd = open_dir(m->root, m->id, err)) < 0)
+    return -1;
+  m->lock_fd = openat(m->run_dfd, "monitor.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (m->lock_fd < 0)
+    return berth_error_set(err, errno, "open `monitor.lock`");
+  if (flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0)
+    return berth_error_set(err, errno == EWOULDBLOCK ? EBUSY : errno, "container `%s` already has a monitor", m->id);
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    return berth_error_set(err, errno, "become a subreaper");
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGPIPE);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+    return berth_error_set(err, errno, "block signals");
+  m->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (m->sig_fd < 0)
+    return berth_error_set(err, errno, "signalfd");
+  /* a fresh start: an earlier user stop no longer holds */
+  (void)unlinkat(m->run_dfd, "stopped", 0);
+  return 0;
+}
+
+static bool annotation_true(const struct berth_spec *spec, const char *key)
+{
+  const char *v = berth_spec_annotation(spec, key);
+  return v && strcmp(v, "true") == 0;
+}
+
+static int parse_restart(struct monitor *m, const char *v, berth_error_t *err)
+{
+  char *end;
+  m->restart_max = 0;
+  if (!v || !*v || strcmp(v, "no") == 0)
+    m->restart = RESTART_NO;
+  else if (strcmp(v, "always") == 0)
+    m->restart = RESTART_ALWAYS;
+  else if (strcmp(v, "unless-stopped") == 0)
+    m->restart = RESTART_UNLESS_STOPPED;
+  else if (strncmp(v, "on-failure", 10) == 0 && (v[10] == '\0' || v[10] == ':')) {
+    m->restart = RESTART_ON_FAILURE;
+    if (v[10] == ':') {
+      long n = strtol(v + 11, &end, 10);
+      if (!v[11] || *end || n < 0 || n > 1000000)
+        return berth_error_set_plain(err, EINVAL, "invalid restart policy `%s`", v);
+      m->restart_max = (int)n;
+    }
+  } else
+    return berth_error_set_plain(err, EINVAL, "invalid restart policy `%s`", v);
+  return 0;
+}
+
+static int load_config(struct monitor *m, berth_error_t *err)
+{
+  const char *size = NULL, *files = NULL;
+  char *end;
+  m->spec = berth_spec_load_at(m->run_dfd, "spec.json", NULL, err);
+  if (!m->spec)
+    return -1;
+  size = berth_spec_annotation(m->spec, "berth.log.max-size");
+  files = berth_spec_annotation(m->spec, "berth.log.max-file");
+  if (berth_parse_human_size(size ? size : "20m", &m->log_max_size, err) < 0)
+    return berth_error_prefix(err, "berth.log.max-size");
+  m->log_max_file = 5;
+  if (files) {
+    long n = strtol(files, &end, 10);
+    if (!*files || *end || n < 1 || n > 1000)
+      return berth_error_set_plain(err, EINVAL, "berth.log.max-file: invalid number `%s`", files);
+    m->log_max_file = (int)n;
+  }
+  if (parse_restart(m, berth_spec_annotation(m->spec, "berth.restart"), err) < 0)
+    return -1;
+  m->rm = annotation_true(m->spec, "berth.rm");
+  m->stdin_open = annotation_true(m->spec, "berth.stdin-open");
+  m->stdin_once = annotation_true(m->spec, "berth.stdin-once");
+  m->tty = m->spec->process.terminal;
+  return 0;
+}
+
+static int open_io(struct monitor *m, berth_error_t *err)
+{
+  char name[PATH_MAX];
+  snprintf(name, sizeof(name), "%s-json.log", m->id);
+  if (berth_logfile_open(&m->log, m->ctr_dfd, name, m->log_max_size, m->log_max_file, err) < 0)
+    return -1;
+  return berth_attach_server_open(&m->srv, m->run_dfd, err);
+}
+
+/* ---- one run of the container ---- */
+
+static int nonblock(int fd) { return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+/* Pipes for the container's stdio; child ends in *io, ours in m. */
+static int make_pipes(struct monitor *m, struct berth_runtime_io *io, berth_error_t *err)
+{
+  int out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1};
+  *io = (struct berth_runtime_io){.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+  if (m->tty)
+    return 0; /* the runtime makes the pty */
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || (m->stdin_open && pipe2(in, O_CLOEXEC) < 0)) {
+    int e = errno;
+    for (int i = 0; i < 2; i++) {
+      close_and_reset(&out[i]);
+      close_and_reset(&errp[i]);
+    }
+    return berth_error_set(err, e, "make stdio pipes");
+  }
+  m->out_r = out[0], m->err_r = errp[0], m->in_w = in[1];
+  (void)nonblock(m->out_r), (void)nonblock(m->err_r);
+  if (m->in_w >= 0)
+    (void)nonblock(m->in_w);
+  *io = (struct berth_runtime_io){.stdin_fd = in[0], .stdout_fd = out[1], .stderr_fd = errp[1]};
+  return 0;
+}
+
+static void close_child_ends(struct berth_runtime_io *io)
+{
+  close_and_reset(&io->stdin_fd);
+  close_and_reset(&io->stdout_fd);
+  close_and_reset(&io->stderr_fd);
+}
+
+static int exit_code_for_error(const struct berth_error *e)
+{
+  if (e->code == BERTH_ERR_CMD_NOT_FOUND)
+    return 127;
+  if (e->code == BERTH_ERR_CMD_CANNOT_INVOKE)
+    return 126;
+  return 128;
+}
+
+/* A failed create or start: docker leaves the container "created" with the
+ * error and the exit code a shell would give. */
+static void record_failure(struct monitor *m, const struct berth_error *e)
+{
+  cleanup_free char *msg = berth_error_string(e);
+  m->st.status = m->st.restart_count > 0 ? BERTH_STATUS_EXITED : BERTH_STATUS_CREATED;
+  m->st.pid = 0;
+  m->st.exit_code = exit_code_for_error(e);
+  snprintf(m->st.error, sizeof(m->st.error), "%s", msg);
+  if (m->st.restart_count > 0)
+    m->st.finished_at = berth_now_ns();
+  save_state(m);
+}
+
+static int start_container(struct monitor *m, berth_error_t *err)
+{
+  if (berth_runtime_start(m->c, err) < 0) {
+    m->start_failed = true;
+    record_failure(m, *err);
+    /* init may still wait for its go-ahead: end it and reap it here (its
+     * SIGCHLD stays queued, so a running relay still returns) */
+    (void)kill(m->c->pid, SIGKILL);
+    while (waitpid(m->c->pid, &m->wstatus, 0) < 0 && errno == EINTR)
+      ;
+    m->exited = true;
+    return -1;
+  }
+  m->st.status = BERTH_STATUS_RUNNING;
+  m->st.started_at = berth_now_ns();
+  m->started_ns = berth_now_ns();
+  save_state(m);
+  return 0;
+}
+
+static int relay_start(struct berth_relay *r, berth_error_t *err) { return start_container(r->data, err); }
+
+static void reap(struct monitor *m)
+{
+  int ws;
+  pid_t pid;
+  while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+    if (m->c && pid == m->c->pid) {
+      m->wstatus = ws;
+      m->exited = true;
+    }
+}
+
+static bool relay_signal(struct berth_relay *r, const struct signalfd_siginfo *si)
+{
+  struct monitor *m = r->data;
+  if (si->ssi_signo == SIGCHLD)
+    reap(m);
+  else
+    berth_debug("signal %u while running, ignoring", si->ssi_signo);
+  return m->exited;
+}
+
+static const struct berth_relay_ops relay_ops = {.signal = relay_signal, .start = relay_start};
+
+/* Create (and unless waiting, start) the container; report on the status fd. */
+static int launch(struct monitor *m, bool wait_start)
+{
+  struct berth_runtime_io io;
+  cleanup_error berth_error_t err = NULL;
+  m->exited = m->start_failed = false;
+  m->out_r = m->err_r = m->in_w = -1;
+  if (make_pipes(m, &io, &err) < 0 || berth_runtime_create(m->spec, &io, &m->c, &err) < 0) {
+    close_child_ends(&io);
+    close_and_reset(&m->out_r);
+    close_and_reset(&m->err_r);
+    close_and_reset(&m->in_w);
+    record_failure(m, err);
+    report(m, err, 0);
+    return -1;
+  }
+  close_child_ends(&io);
+  m->st.pid = m->c->pid;
+  m->st.pid_start = m->c->start_time;
+  m->st.exit_code = 0;
+  m->st.oom_killed = false;
+  m->st.error[0] = '\0';
+  if (!wait_start && start_container(m, &err) < 0) {
+    report(m, err, 0);
+    return 0; /* the relay reaps the killed init */
+  }
+  if (wait_start) {
+    m->st.status = BERTH_STATUS_RUNNING; /* init is there, held before exec */
+    save_state(m);
+  }
+  report(m, NULL, m->c->pid);
+  return 0;
+}
+
+static void relay_container(struct monitor *m, bool wait_start)
+{
+  cleanup_error berth_error_t err = NULL;
+  int fd = m->tty ? m->c->console_fd : -1;
+  if (fd >= 0)
+    (void)nonblock(fd);
+  m->relay.out_fd = m->tty ? fd : m->out_r;
+  m->relay.err_fd = m->tty ? -1 : m->err_r;
+  m->relay.in_fd = m->tty ? (m->stdin_open ? fd : -1) : m->in_w;
+  m->relay.tty = m->tty;
+  m->relay.stdin_once = m->stdin_once;
+  m->relay.wait_start = wait_start && !m->start_failed;
+  m->relay.sig_fd = m->sig_fd;
+  m->relay.log = &m->log;
+  m->relay.srv = &m->srv;
+  m->relay.ops = &relay_ops;
+  m->relay.data = m;
+  if (!m->exited && berth_relay_run(&m->relay, &err) < 0) {
+    berth_log_write(BERTH_LOG_ERROR, BERTH_LOG_DOMAIN, "%s; killing the container", err->msg);
+    (void)kill(m->c->pid, SIGKILL);
+    while (!m->exited && waitpid(m->c->pid, &m->wstatus, 0) == m->c->pid)
+      m->exited = true;
+  }
+  if (!m->tty && m->relay.in_fd >= 0)
+    (void)close(m->relay.in_fd);
+  m->in_w = -1;
+  close_and_reset(&m->out_r);
+  close_and_reset(&m->err_r);
+}
+
+/* init is gone: collect its status, tear the container down, record it. */
+static int finish_run(struct monitor *m)
+{
+  berth_error_t err = NULL;
+  int code = m->start_failed ? m->st.exit_code : berth_runtime_exit_code(m->wstatus);
+  bool oom = m->c->cgroup && berth_cgroup_oom_killed(m->c->cgroup);
+  if (berth_runtime_delete(m->c, &err) < 0) {
+    berth_warn("delete container `%s`, ignoring: %s", m->id, err->msg);
+    berth_error_release(&err);
+  }
+  berth_runtime_container_free(m->c);
+  m->c = NULL;
+  if (!m->start_failed) {
+    m->st.status = BERTH_STATUS_EXITED;
+    m->st.pid = 0;
+    m->st.exit_code = code;
+    m->st.oom_killed = oom;
+    m->st.finished_at = berth_now_ns();
+    save_state(m);
+  }
+  berth_attach_server_finish(&m->srv, code);
+  return code;
+}
+
+/* ---- restart policy ---- */
+
+static bool user_stopped(struct monitor *m) { return faccessat(m->run_dfd, "stopped", F_OK, 0) == 0; }
+
+/* docker's restartmanager: should this exit be followed by a restart? */
+static bool should_restart(struct monitor *m, int code)
+{
+  bool ran_long = berth_now_ns() - m->started_ns >= BACKOFF_RESET_NS;
+  if (ran_long || m->backoff_ms == 0)
+    m->backoff_ms = BACKOFF_FIRST_MS;
+  else if (m->backoff_ms < BACKOFF_MAX_MS)
+    m->backoff_ms *= 2;
+  if (m->backoff_ms > BACKOFF_MAX_MS)
+    m->backoff_ms = BACKOFF_MAX_MS;
+  if (m->start_failed || user_stopped(m))
+    return false;
+  switch (m->restart) {
+  case RESTART_ALWAYS:
+  case RESTART_UNLESS_STOPPED:
+    return true;
+  case RESTART_ON_FAILURE:
+    return code != 0 && (m->restart_max == 0 || m->st.restart_count < m->restart_max);
+  case RESTART_NO:
+    break;
+  }
+  return false;
+}
+
+/* Wait out the back-off; false when a stop came meanwhile. */
+static bool restart_delay(struct monitor *m)
+{
+  int64_t deadline = berth_now_ns() + (int64_t)m->backoff_ms * 1000000;
+  struct signalfd_siginfo si;
+  for (;;) {
+    int64_t left_ms = (deadline - berth_now_ns()) / 1000000;
+    struct pollfd p = {.fd = m->sig_fd, .events = POLLIN};
+    if (left_ms <= 0)
+      return !user_stopped(m);
+    if (poll(&p, 1, (int)left_ms) <= 0)
+      continue;
+    while (read(m->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+      if (si.ssi_signo == SIGCHLD)
+        reap(m);
+      else if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && user_stopped(m))
+        return false;
+    }
+  }
+}
+
+static void stop_restarting(struct monitor *m)
+{
+  m->st.status = BERTH_STATUS_EXITED;
+  save_state(m);
+}
+
+/* ---- --rm ---- */
+
+static void remove_container(struct monitor *m)
+{
+  const char *berth = m->berth ? m->berth : "berth";
+  sigset_t none;
+  int ws;
+  pid_t pid = fork();
+  if (pid < 0) {
+    berth_warn("fork `%s rm`, ignoring: %s", berth, strerror(errno));
+    return;
+  }
+  if (pid == 0) {
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execlp(berth, berth, "--root", m->root, "--runroot", m->runroot, "rm", "-f", m->id, (char *)NULL);
+    _exit(127);
+  }
+  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+    berth_warn("`%s rm -f %s` failed (status %d)", berth, m->id, ws);
+}
+
+static void init_state(struct monitor *m)
+{
+  berth_error_t err = NULL;
+  if (berth_state_read_at(m->ctr_dfd, &m->st, &err) < 0) {
+    berth_warn("read state of `%s`, starting afresh: %s", m->id, err->msg);
+    berth_error_release(&err);
+    m->st = (struct berth_state){.status = BERTH_STATUS_CREATED};
+  }
+  m->st.restart_count = 0; /* docker resets it on every user start */
+}
+
+int main(int argc, char **argv)
+{
+  static struct monitor m = {.status_fd = -1, .run_dfd = -1, .ctr_dfd = -1, .lock_fd = -1, .sig_fd = -1};
+  berth_error_t err = NULL;
+  bool first = true;
+  openlog("berth-monitor", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+  parse_args(&m, argc, argv);
+  berth_log_set_handler(syslog_handler, (void *)m.id);
+  if (setup_process(&m, &err) < 0 || load_config(&m, &err) < 0 || open_io(&m, &err) < 0)
+    die(&m, &err);
+  init_state(&m);
+  for (;;) {
+    if (launch(&m, first && m.wait_start) < 0)
+      break;
+    if (first)
+      (void)malloc_trim(0);
+    relay_container(&m, first && m.wait_start);
+    int code = finish_run(&m);
+    first = false;
+    if (!should_restart(&m, code))
+      break;
+    m.st.status = BERTH_STATUS_RESTARTING;
+    m.st.restart_count++;
+    save_state(&m);
+    if (!restart_delay(&m)) {
+      stop_restarting(&m);
+      break;
+    }
+  }
+  berth_attach_server_close(&m.srv);
+  berth_logfile_close(&m.log);
+  berth_relay_clear(&m.relay);
+  berth_spec_free(m.spec);
+  if (m.rm) {
+    close_and_reset(&m.lock_fd); /* `rm` must find no live monitor */
+    remove_container(&m);
+  }
+  return 0;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The monitor's pieces, built into one archive that berth-monitor and the
+ * unit tests link: the json-file log writer (log.c), the attach socket server
+ * (attach-server.c) and the stdio relay loop that joins them (relay.c).
+ * None of them allocates in proportion to the container's output: every
+ * buffer is fixed (a 16 KiB line buffer per stream, 8 KiB scratch buffers, a
+ * pending frame per slow attach client). */
+#ifndef BERTH_MONITOR_H
+#define BERTH_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <berth/attach.h>
+#include <berth/error.h>
+
+struct signalfd_siginfo;
+
+/* ---- log.c: docker's json-file driver ---- */
+
+/* A partial line is written out once it reaches this many bytes (docker's copier). */
+#define BERTH_LOG_LINE_MAX 16384
+enum berth_log_stream { BERTH_LOG_STDOUT, BERTH_LOG_STDERR };
+
+struct berth_log_line {
+  uint8_t *buf; /* BERTH_LOG_LINE_MAX bytes, allocated on first partial line */
+  size_t len;
+  int64_t partial_ts; /* time of the first piece of a split line, 0 when none */
+};
+
+struct berth_logfile {
+  int dirfd; /* not owned */
+  char *name; /* "<id>-json.log" */
+  int fd;
+  uint64_t size;
+  uint64_t max_size; /* 0: never rotate */
+  int max_file;      /* files kept, the live one included (>= 1) */
+  struct berth_log_line line[2];
+  int64_t (*now)(void); /* clock, replaceable by tests */
+};
+
+/* Open (append, create 0640) dirfd/name.  max_size 0 means unlimited;
+ * max_file < 1 is taken as 1 (truncate in place, as docker does). */
+int berth_logfile_open(struct berth_logfile *l, int dirfd, const char *name, uint64_t max_size, int max_file,
+                       berth_error_t *err);
+/* Feed raw output of one stream: writes one entry per complete line, one per
+ * BERTH_LOG_LINE_MAX bytes of a longer line, and keeps the rest. */
+int berth_logfile_feed(struct berth_logfile *l, enum berth_log_stream s, const void *data, size_t len,
+                       berth_error_t *err);
+/* The stream ended: write what is left of its last line (without "\n"). */
+int berth_logfile_flush(struct berth_logfile *l, enum berth_log_stream s, berth_error_t *err);
+void berth_logfile_close(struct berth_logfile *l);
+
+/* Docker's JSON string escaping (jsonlog's ffjson writer): \" \\ \n \r,
+ * other control bytes and < > & as \u00XX, U+2028/9 as \u202X, each invalid
+ * UTF-8 byte as \ufffd.  Escapes in[*pos..len) into out while `room` allows
+ * (each input byte needs at most 6), advancing *pos; out NULL only measures.
+ * Returns the bytes written (or needed). */
+size_t berth_log_escape(const uint8_t *in, size_t len, size_t *pos, char *out, size_t room);
+/* "2026-11-30T14:00:00.123456789Z" with trailing zeros of the fraction cut
+ * (Go's RFC3339Nano). */
+void berth_log_time(int64_t ns, char out[64]);
+/* docker's units.FromHumanSize: "20m" = 20000000, "1.5k", "10kb", "100". */
+int berth_parse_human_size(const char *s, uint64_t *ret, berth_error_t *err);
+
+/* ---- attach-server.c ---- */
+
+#define BERTH_ATTACH_MAX_CLIENTS 32
+
+struct berth_attach_client {
+  int fd;
+  bool hello;
+  uint8_t want; /* BERTH_ATTACH_WANT_* from HELLO */
+  /* incoming frame being parsed */
+  uint8_t hdr[BERTH_ATTACH_HEADER];
+  size_t hdr_have;
+  size_t remaining; /* payload bytes of the current frame still to read */
+  uint8_t ctl[8];   /* payload of a control frame */
+  size_t ctl_have;
+  /* the rest of an output frame a non-blocking send could not finish */
+  uint8_t *pend;
+  size_t pend_len, pend_off;
+};
+
+struct berth_attach_server {
+  int listen_fd;
+  int dirfd; /* the run dir, not owned */
+  size_t n;
+  struct berth_attach_client clients[BERTH_ATTACH_MAX_CLIENTS];
+};
+
+enum berth_attach_event_kind {
+  BERTH_ATTACH_EV_NONE,      /* nothing complete yet (would block) */
+  BERTH_ATTACH_EV_STDIN,     /* data in the caller's buffer */
+  BERTH_ATTACH_EV_STDIN_EOF,
+  BERTH_ATTACH_EV_RESIZE,
+  BERTH_ATTACH_EV_START,
+  BERTH_ATTACH_EV_CLOSED,    /* the client is gone (EOF, error or protocol violation) */
+};
+
+struct berth_attach_event {
+  enum berth_attach_event_kind kind;
+  size_t len;                 /* STDIN */
+  unsigned short rows, cols;  /* RESIZE */
+  bool had_stdin;             /* CLOSED: the client had asked for stdin */
+};
+
+/* Listen on dirfd/attach.sock (mode 0600), bound through /proc/self/fd so
+ * that long paths work.  A stale socket file is replaced. */
+int berth_attach_server_open(struct berth_attach_server *srv, int dirfd, berth_error_t *err);
+/* Accept every pending connection (non-blocking; refuses past the client cap). */
+void berth_attach_server_accept(struct berth_attach_server *srv);
+/* Parse client i's input: at most one event.  STDIN payload goes into buf
+ * (at most `room` bytes; room 0 leaves STDIN payload unread).  On CLOSED the
+ * client has been removed: client indexes past i have moved down by one. */
+void berth_attach_server_read(struct berth_attach_server *srv, size_t i, uint8_t *buf, size_t room,
+                              struct berth_attach_event *ev);
+/* Client i is writable: send its pending bytes.  false when it was dropped. */
+bool berth_attach_server_flush(struct berth_attach_server *srv, size_t i);
+/* Mirror output to every client that asked for it; never blocks.  A client
+ * whose previous frame is still pending is dropped (it cannot keep up). */
+void berth_attach_server_broadcast(struct berth_attach_server *srv, enum berth_attach_type type, const void *data,
+                                   size_t len);
+/* The last frames: flush, send EXIT with the code (waiting at most about a
+ * second per client), close every client.  The listening socket stays. */
+void berth_attach_server_finish(struct berth_attach_server *srv, int exit_code);
+/* Close the clients and the listening socket and remove attach.sock. */
+void berth_attach_server_close(struct berth_attach_server *srv);
+
+/* ---- relay.c: the event loop while a container runs ---- */
+
+struct berth_relay;
+struct berth_relay_ops {
+  /* A signal from the signalfd; return true once the container's init is
+   * gone (the relay then drains the output and returns). */
+  bool (*signal)(struct berth_relay *r, const struct signalfd_siginfo *si);
+  /* A client sent START (only called while r->wait_start). */
+  int (*start)(struct berth_relay *r, berth_error_t *err);
+};
+
+struct berth_relay {
+  /* Set by the caller.  For a terminal out_fd == in_fd == the pty master and
+   * err_fd is -1; fds are non-blocking.  The relay closes in_fd (and sets it
+   * to -1) on STDIN_EOF when !tty; the caller owns every other fd. */
+  int out_fd, err_fd, in_fd;
+  bool tty, stdin_once, wait_start;
+  int sig_fd;
+  struct berth_logfile *log;
+  struct berth_attach_server *srv;
+  const struct berth_relay_ops *ops;
+  void *data;
+  /* Internal: stdin bytes read from clients, not yet taken by the container. */
+  uint8_t *in_buf;
+  size_t in_len, in_off;
+  bool in_eof_pending;
+  bool out_open, err_open;
+  bool log_failing;
+};
+
+/* Run until ops->signal reports the init gone, then drain the output (until
+ * EOF, or 100 ms without output, 2 s at most) and flush the log's last
+ * lines.  Returns 0, or <0 if poll itself failed. */
+int berth_relay_run(struct berth_relay *r, berth_error_t *err);
+/* Free the relay's buffer (the caller's fds stay). */
+void berth_relay_clear(struct berth_relay *r);
+
+#endif
