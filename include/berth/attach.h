@@ -46,7 +46,7 @@ enum {
 BERTH_PUBLIC int berth_attach_send(int fd, enum berth_attach_type type, const void *payload, size_t len,
                                    berth_error_t *err);
 /* Read one whole frame into buf (at least BERTH_ATTACH_MAX_PAYLOAD bytes).
- * Returns 1 with *ret_type/*ret_len set, 0 on a clean end of stream before a
+ * Returns 1 with *ret_type and *ret_len set, 0 on a clean end of stream before a
  * header, <0 on error (including a frame that is too long or cut short). */
 BERTH_PUBLIC int berth_attach_recv(int fd, uint8_t *ret_type, void *buf, size_t *ret_len, berth_error_t *err);
 
