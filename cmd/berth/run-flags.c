@@ -843,21 +843,31 @@ static json_t *build_config(const struct cli_run_opts *o, const struct run_value
   return steal_ptr(&config);
 }
 
-json_t *cli_run_body(const struct cli_run_opts *o, bool *ret_flag_error, berth_error_t *err)
+static json_t *build_body(const struct cli_run_opts *o, struct run_values *v, bool *ret_flag_error,
+                          berth_error_t *err)
 {
-  struct run_values v = {.ulimits = json_array(), .sysctls = json_object()};
-  cleanup_json json_t *ulimits = v.ulimits, *sysctls = v.sysctls, *body = NULL, *host = NULL;
+  cleanup_json json_t *body = NULL, *host = NULL;
   bool flag_err = false;
-  *ret_flag_error = false;
-  if (check_values(o, &v, &flag_err, err) < 0) {
+  if (check_values(o, v, &flag_err, err) < 0) {
     *ret_flag_error = flag_err;
     return NULL;
   }
-  if (!(body = build_config(o, &v, err)) || !(host = build_host_config(o, &v, body, err)))
+  if (!(body = build_config(o, v, err)) || !(host = build_host_config(o, v, body, err)))
     return NULL;
   json_object_set(body, "HostConfig", host);
   json_object_set_new(body, "NetworkingConfig", json_pack("{s:{}}", "EndpointsConfig"));
   return steal_ptr(&body);
+}
+
+json_t *cli_run_body(const struct cli_run_opts *o, bool *ret_flag_error, berth_error_t *err)
+{
+  struct run_values v = {.ulimits = json_array(), .sysctls = json_object()};
+  json_t *body;
+  *ret_flag_error = false;
+  body = build_body(o, &v, ret_flag_error, err);
+  json_decref(v.ulimits);
+  json_decref(v.sysctls);
+  return body;
 }
 
 /* ---- detach keys ---- */
