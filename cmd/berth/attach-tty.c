@@ -177,8 +177,9 @@ static int relay_stdin(struct relay *r, berth_error_t *err)
   for (ssize_t i = 0; i < n; i++) {
     uint8_t c = in[i];
     if (scan && c == r->keys[r->matched]) {
+      /* what came before the sequence still goes to the container */
       if (++r->matched == r->n_keys)
-        return 1;
+        return o && berth_attach_send(r->fd, BERTH_ATTACH_STDIN, out, o, err) < 0 ? -1 : 1;
       continue;
     }
     if (scan && r->matched > 0) {
