@@ -85,5 +85,20 @@ int cmd_system_df(struct cli *, const struct cli_command *, int, char **);
 int cmd_system_prune(struct cli *, const struct cli_command *, int, char **);
 int cmd_info(struct cli *, const struct cli_command *, int, char **);
 int cmd_version(struct cli *, const struct cli_command *, int, char **);
+int cmd_run(struct cli *, const struct cli_command *, int, char **);
+int cmd_create(struct cli *, const struct cli_command *, int, char **);
+int cmd_start(struct cli *, const struct cli_command *, int, char **);
+int cmd_stop(struct cli *, const struct cli_command *, int, char **);
+int cmd_restart(struct cli *, const struct cli_command *, int, char **);
+int cmd_kill(struct cli *, const struct cli_command *, int, char **);
+int cmd_rm(struct cli *, const struct cli_command *, int, char **);
+int cmd_wait(struct cli *, const struct cli_command *, int, char **);
+int cmd_rename(struct cli *, const struct cli_command *, int, char **);
+int cmd_attach(struct cli *, const struct cli_command *, int, char **);
+int cmd_ps(struct cli *, const struct cli_command *, int, char **);
+int cmd_container_inspect(struct cli *, const struct cli_command *, int, char **);
+int cmd_container_prune(struct cli *, const struct cli_command *, int, char **);
+/* Inspect containers by name or id (cmd-container.c); docker inspect uses it too. */
+int cli_inspect_containers(struct cli *cli, char **names, int n, const char *format, bool size);
 
 #endif

@@ -237,6 +237,37 @@ static int inspect_images(struct cli *cli, char **names, int n, const char *form
   return status ? status : rc;
 }
 
+/* docker inspect without --type: a container of that name or id, else an
+ * image, else "No such object". */
+static int inspect_any(struct cli *cli, char **names, int n, const char *format, bool size)
+{
+  struct berth_engine *e;
+  cleanup_json json_t *out = json_array();
+  int rc, status = 0;
+  if ((rc = cli_engine(cli, &e)))
+    return rc;
+  for (int i = 0; i < n; i++) {
+    berth_error_t err = NULL;
+    json_t *j = berth_container_inspect(e, names[i], size, &err);
+    /* ENOSYS: an engine built without container support has only images */
+    if (!j && (err->code == ENOENT || err->code == ENOSYS)) {
+      berth_error_release(&err);
+      j = berth_image_inspect(e, names[i], &err);
+      if (!j && err->code == ENOENT) {
+        berth_error_release(&err);
+        berth_error_set_plain(&err, ENOENT, "No such object: %s", names[i]);
+      }
+    }
+    if (!j) {
+      status = cli_fail(&err, CLI_EXIT_ERROR);
+      continue;
+    }
+    json_array_append_new(out, j);
+  }
+  rc = cli_output_inspect(out, format);
+  return status ? status : rc;
+}
+
 int cmd_image_inspect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
   const char *format = NULL;
@@ -268,9 +299,15 @@ int cmd_inspect(struct cli *cli, const struct cli_command *cmd, int argc, char *
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)))
     return rc;
-  if (type && strcmp(type, "image") != 0)
-    return cli_failf(CLI_EXIT_ERROR, "%s is not a valid value for --type", type);
-  return inspect_images(cli, argv, argc, format, type == NULL);
+  if (type && strcmp(type, "image") != 0 && strcmp(type, "container") != 0) {
+    fprintf(stderr, "unknown type: \"%s\": must be one of \"container\", \"image\"\n", type);
+    return CLI_EXIT_ERROR;
+  }
+  if (type && strcmp(type, "image") == 0)
+    return inspect_images(cli, argv, argc, format, false);
+  if (type)
+    return cli_inspect_containers(cli, argv, argc, format, size);
+  return inspect_any(cli, argv, argc, format, size);
 }
 
 static const struct cli_header history_headers[] = {

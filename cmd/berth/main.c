@@ -44,13 +44,50 @@ static const struct cli_command system_commands[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
+#define RUN_USAGE "[OPTIONS] IMAGE [COMMAND] [ARG...]"
+#define PS_ALIASES "berth container ls, berth container list, berth container ps, berth ps"
+
+static const struct cli_command container_commands[] = {
+    {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
+     cmd_attach, NULL, "berth container attach, berth attach", NULL},
+    {"create", RUN_USAGE, "Create a new container", cmd_create, NULL, "berth container create, berth create", NULL},
+    {"inspect", "[OPTIONS] CONTAINER [CONTAINER...]", "Display detailed information on one or more containers",
+     cmd_container_inspect, NULL, NULL, NULL},
+    {"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", cmd_kill, NULL,
+     "berth container kill, berth kill", NULL},
+    {"ls", "[OPTIONS]", "List containers", cmd_ps, NULL, PS_ALIASES, NULL},
+    {"prune", "[OPTIONS]", "Remove all stopped containers", cmd_container_prune, NULL, NULL, NULL},
+    {"rename", "CONTAINER NEW_NAME", "Rename a container", cmd_rename, NULL, "berth container rename, berth rename",
+     NULL},
+    {"restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", cmd_restart, NULL,
+     "berth container restart, berth restart", NULL},
+    {"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmd_rm, NULL,
+     "berth container rm, berth container remove, berth rm", NULL},
+    {"run", RUN_USAGE, "Create and run a new container from an image", cmd_run, NULL,
+     "berth container run, berth run", NULL},
+    {"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmd_start, NULL,
+     "berth container start, berth start", NULL},
+    {"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmd_stop, NULL,
+     "berth container stop, berth stop", NULL},
+    {"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes",
+     cmd_wait, NULL, "berth container wait, berth wait", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
 static const struct cli_command commands[] = {
+    {"run", RUN_USAGE, "Create and run a new container from an image", cmd_run, NULL,
+     "berth container run, berth run", "common"},
+    {"ps", "[OPTIONS]", "List containers", cmd_ps, NULL, PS_ALIASES, "common"},
     {"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmd_images, NULL,
      "berth image ls, berth image list, berth images", "common"},
     {"info", "[OPTIONS]", "Display system-wide information", cmd_info, NULL, "berth system info, berth info",
      "common"},
+    {"container", "COMMAND", "Manage containers", NULL, container_commands, NULL, "management"},
     {"image", "COMMAND", "Manage images", NULL, image_commands, NULL, "management"},
     {"system", "COMMAND", "Manage berth", NULL, system_commands, NULL, "management"},
+    {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
+     cmd_attach, NULL, "berth container attach, berth attach", NULL},
+    {"create", RUN_USAGE, "Create a new container", cmd_create, NULL, "berth container create, berth create", NULL},
     {"help", "[command]", "Help about any command", cmd_help, NULL, NULL, NULL},
     {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history, NULL,
      "berth image history, berth history", NULL},
@@ -59,15 +96,29 @@ static const struct cli_command commands[] = {
      "berth image import, berth import", NULL},
     {"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on berth objects", cmd_inspect, NULL,
      NULL, NULL},
+    {"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", cmd_kill, NULL,
+     "berth container kill, berth kill", NULL},
     {"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmd_load, NULL, "berth image load, berth load",
      NULL},
+    {"rename", "CONTAINER NEW_NAME", "Rename a container", cmd_rename, NULL, "berth container rename, berth rename",
+     NULL},
+    {"restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", cmd_restart, NULL,
+     "berth container restart, berth restart", NULL},
+    {"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmd_rm, NULL,
+     "berth container rm, berth container remove, berth rm", NULL},
     {"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmd_rmi, NULL,
      "berth image rm, berth image remove, berth rmi", NULL},
     {"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
      cmd_save, NULL, "berth image save, berth save", NULL},
+    {"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmd_start, NULL,
+     "berth container start, berth start", NULL},
+    {"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmd_stop, NULL,
+     "berth container stop, berth stop", NULL},
     {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmd_tag,
      NULL, "berth image tag, berth tag", NULL},
     {"version", "[OPTIONS]", "Show the berth version information", cmd_version, NULL, NULL, "common"},
+    {"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes",
+     cmd_wait, NULL, "berth container wait, berth wait", NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -78,7 +129,7 @@ static const struct cli_command root_command = {"berth", "[OPTIONS] COMMAND",
 /* Other names a subcommand answers to (docker's cobra aliases). */
 static const struct {
   const char *alias, *name;
-} subcommand_aliases[] = {{"list", "ls"}, {"remove", "rm"}};
+} subcommand_aliases[] = {{"list", "ls"}, {"remove", "rm"}, {"ps", "ls"}};
 
 static const struct cli_command *find_command(const struct cli_command *table, const char *name)
 {

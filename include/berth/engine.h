@@ -102,6 +102,12 @@ BERTH_PUBLIC json_t *berth_system_prune(struct berth_engine *e, bool all, char *
 BERTH_PUBLIC int berth_container_create(struct berth_engine *e, const char *name, const json_t *body,
                                         char **ret_id, json_t **ret_warnings, berth_error_t *err);
 
+/* Error codes of a start whose command could not be run, for clients that
+ * exit like docker (127 / 126); the same values as the runtime's
+ * BERTH_ERR_CMD_NOT_FOUND / BERTH_ERR_CMD_CANNOT_INVOKE. */
+#define BERTH_EXIT_CMD_NOT_FOUND 10127
+#define BERTH_EXIT_CMD_CANNOT_INVOKE 10126
+
 struct berth_start_opts {
   /* The monitor creates the container but holds the command until an attach
    * client sends START (run -a/-i/-t, start -a): no early output is lost. */
