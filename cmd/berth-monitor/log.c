@@ -120,36 +120,6 @@ void berth_log_time(int64_t ns, char out[64])
   memmove(end, "Z", 2);
 }
 
-int berth_parse_human_size(const char *s, uint64_t *ret, berth_error_t *err)
-{
-  static const char units[] = "kmgtp";
-  const char *p = s, *u;
-  char *end = NULL;
-  double v, mult = 1;
-  if (!s || !isdigit((unsigned char)*s))
-    return berth_error_set_plain(err, EINVAL, "invalid size: `%s`", s ? s : "");
-  errno = 0;
-  v = strtod(p, &end);
-  if (errno || end == p || v <= 0)
-    return berth_error_set_plain(err, EINVAL, "invalid size: `%s`", s);
-  p = end;
-  if (*p == ' ')
-    p++;
-  if (*p && (u = strchr(units, tolower((unsigned char)*p)))) {
-    for (long k = 0; k <= u - units; k++)
-      mult *= 1000;
-    p++;
-  }
-  if (*p == 'i' || *p == 'I')
-    p++;
-  if (*p == 'b' || *p == 'B')
-    p++;
-  if (*p || v * mult >= 1.8e19 || v * mult < 1)
-    return berth_error_set_plain(err, EINVAL, "invalid size: `%s`", s);
-  *ret = (uint64_t)(v * mult);
-  return 0;
-}
-
 static int open_file(struct berth_logfile *l, int extra_flags, berth_error_t *err)
 {
   struct stat st;

@@ -43,6 +43,7 @@
 
 #include "base/cleanup.h"
 #include "base/timeutil.h"
+#include "base/units.h"
 #include "monitor.h"
 #include "oci/runtime-spec.h"
 #include "runtime/cgroup.h"
@@ -245,8 +246,12 @@ static int load_config(struct monitor *m, berth_error_t *err)
     return -1;
   size = berth_spec_annotation(m->spec, "berth.log.max-size");
   files = berth_spec_annotation(m->spec, "berth.log.max-file");
-  if (berth_parse_human_size(size ? size : "20m", &m->log_max_size, err) < 0)
+  int64_t max_size;
+  if (berth_parse_human_size(size ? size : "20m", &max_size, err) < 0)
     return berth_error_prefix(err, "berth.log.max-size");
+  if (max_size <= 0)
+    return berth_error_set_plain(err, EINVAL, "berth.log.max-size: must be positive");
+  m->log_max_size = (uint64_t)max_size;
   m->log_max_file = 5;
   if (files) {
     long n = strtol(files, &end, 10);

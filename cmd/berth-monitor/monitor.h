@@ -62,8 +62,6 @@ size_t berth_log_escape(const uint8_t *in, size_t len, size_t *pos, char *out, s
 /* "2026-11-30T14:00:00.123456789Z" with trailing zeros of the fraction cut
  * (Go's RFC3339Nano). */
 void berth_log_time(int64_t ns, char out[64]);
-/* docker's units.FromHumanSize: "20m" = 20000000, "1.5k", "10kb", "100". */
-int berth_parse_human_size(const char *s, uint64_t *ret, berth_error_t *err);
 
 /* ---- attach-server.c ---- */
 

@@ -20,7 +20,7 @@
 #include "run-flags.h"
 #include "table.h"
 #include "template.h"
-#include "units.h"
+#include "base/units.h"
 
 static int parse(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, int *argc, char **argv,
                  bool *done)

@@ -15,7 +15,7 @@
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "run-flags.h"
-#include "units.h"
+#include "base/units.h"
 
 void cli_run_opts_init(struct cli_run_opts *o)
 {

@@ -119,26 +119,6 @@ Test(log, time_is_rfc3339nano)
   cr_expect_str_eq(t, "2025-11-30T14:00:00Z");
 }
 
-Test(log, human_sizes_are_decimal_like_docker)
-{
-  uint64_t v = 0;
-  berth_error_t err = NULL;
-  const struct {
-    const char *s;
-    uint64_t want;
-  } ok[] = {{"20m", 20000000}, {"100", 100}, {"1k", 1000}, {"1.5k", 1500}, {"10kb", 10000},
-            {"10KiB", 10000}, {"2g", 2000000000ULL}, {"3 M", 3000000}, {"7b", 7}};
-  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-    cr_expect_eq(berth_parse_human_size(ok[i].s, &v, &err), 0, "%s", ok[i].s);
-    cr_expect_eq(v, ok[i].want, "%s: %llu", ok[i].s, (unsigned long long)v);
-  }
-  const char *bad[] = {"", "m", "-1m", "0", "10x", "1mm", "1.2.3", "abc"};
-  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    cr_expect_lt(berth_parse_human_size(bad[i], &v, &err), 0, "`%s` must be refused", bad[i]);
-    berth_error_release(&err);
-  }
-}
-
 /* ---- the file ---- */
 
 static struct berth_logfile open_log(uint64_t max_size, int max_file)
