@@ -293,7 +293,17 @@ int berth_container_start(struct berth_engine *e, const char *name, const struct
                           berth_error_t *err)
 {
   cleanup_free char *id = berth_container_store_resolve(e->store, name, err);
-  return id ? start_serialized(e, name, id, opts, err) : -1;
+  if (!id)
+    return -1;
+  if (start_serialized(e, name, id, opts, err) == 0)
+    return 0;
+  /* like docker: a --rm container that cannot start is removed */
+  struct berth_ctr c;
+  if (berth_ctr_load_id(e, id, &c, NULL) == 0 && !berth_ctr_is_active(&c) &&
+      json_is_true(json_object_get(json_object_get(c.rec, "HostConfig"), "AutoRemove")))
+    (void)berth_container_store_remove(e->store, c.id, berth_ctr_name(&c) + 1, NULL);
+  berth_ctr_clear(&c);
+  return -1;
 }
 
 /* ---- signals, stop, kill, wait ---- */

@@ -23,8 +23,6 @@
 /* The seccomp profile functions live in lib/runtime/seccomp-profile.c.  Weak
  * references keep libberth linkable (-Wl,--no-undefined) before that file
  * joins the build; without it a profile request fails with ENOSYS. */
-#pragma weak berth_seccomp_default_profile
-#pragma weak berth_seccomp_from_docker_profile
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_SHM_SIZE (INT64_C(64) << 20)
@@ -1102,9 +1100,6 @@ static int build_seccomp(struct build *b, berth_error_t *err)
   json_t *profile = NULL;
   if (b->seccomp_unconfined || (b->privileged && !b->seccomp_profile))
     return 0;
-  if ((b->seccomp_profile && !berth_seccomp_from_docker_profile) ||
-      (!b->seccomp_profile && !berth_seccomp_default_profile))
-    return berth_error_set_plain(err, ENOSYS, "seccomp profiles are not built into this berth");
   if (b->seccomp_profile)
     profile = berth_seccomp_from_docker_profile(b->seccomp_profile, strlen(b->seccomp_profile), b->caps, err);
   else

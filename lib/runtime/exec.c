@@ -71,6 +71,16 @@ static void enter_cwd(struct child *c)
     child_fail(c->sync_fd, errno ? errno : EPERM, "working directory \"%s\" is outside the container", cwd);
 }
 
+/* strerror as Go prints it: lower case ("permission denied"). */
+static const char *go_strerror(int e)
+{
+  static char buf[128];
+  snprintf(buf, sizeof buf, "%s", strerror(e));
+  if (buf[0] >= 'A' && buf[0] <= 'Z' && buf[1] >= 'a' && buf[1] <= 'z')
+    buf[0] = (char)(buf[0] - 'A' + 'a');
+  return buf;
+}
+
 static int exec_error_code(int e, int *status)
 {
   *status = (e == ENOENT || e == ENOTDIR) ? 127 : 126;
@@ -99,7 +109,7 @@ static void lookup(struct child *c)
       int code = exec_error_code(e, &status);
       if (e == ENOENT)
         child_fail_code(c->sync_fd, code, status, "exec: \"%s\": stat %s: no such file or directory", cmd, cmd);
-      child_fail_code(c->sync_fd, code, status, "exec: \"%s\": %s", cmd, strerror(e));
+      child_fail_code(c->sync_fd, code, status, "exec: \"%s\": %s", cmd, go_strerror(e));
     }
     c->exec_path = strdup(cmd);
     return;
@@ -142,7 +152,7 @@ void exec_command(struct child *c)
   int code = exec_error_code(e, &status);
   if (e == ENOEXEC)
     child_fail_code(c->sync_fd, code, status, "exec %s: exec format error", c->exec_path);
-  child_fail_code(c->sync_fd, code, status, "exec %s: %s", c->exec_path, strerror(e));
+  child_fail_code(c->sync_fd, code, status, "exec %s: %s", c->exec_path, go_strerror(e));
 }
 
 void exec_make_cwd(struct child *c)

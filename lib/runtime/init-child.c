@@ -160,15 +160,40 @@ static void close_fds(struct child *c)
   }
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+  return *(const int *)a - *(const int *)b;
+}
+
+/* Close every fd inherited from the monitor but the sync socket and the
+ * stdio the container gets: no host directory, lock or status pipe may stay
+ * open in init (CVE-2024-21626), nor keep a reader of ours waiting. */
+static void close_inherited(struct child *c, const struct berth_runtime_io *io)
+{
+  int keep[4] = {c->sync_fd, io->stdin_fd, io->stdout_fd, io->stderr_fd};
+  qsort(keep, 4, sizeof *keep, cmp_int);
+  unsigned int from = 3;
+  for (int i = 0; i < 4; i++) {
+    if (keep[i] < (int)from)
+      continue;
+    if ((unsigned)keep[i] > from)
+      (void)syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
+    from = (unsigned)keep[i] + 1;
+  }
+  (void)syscall(SYS_close_range, from, ~0U, 0);
+}
+
 void init_child_main(struct child *c, const struct berth_runtime_io *io)
 {
   const struct berth_spec *spec = c->spec;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
     _exit(1);
+  close_inherited(c, io);
   wait_for(c, SYNC_GO);
   join_namespaces(c);
   set_hostname(c);
   setup_stdio(c, io);
+  close_inherited(c, &(struct berth_runtime_io){-1, -1, -1});
   rootfs_prepare(c);
   rootfs_pivot(c);
   console_setup(c);
