@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -490,4 +491,47 @@ Test(relay, a_malformed_frame_drops_only_its_sender)
   good->out[good->out_len] = '\0';
   cr_expect_str_eq(good->out, "out1\nin:eof\n");
   free(bad), free(good);
+}
+
+static void deaf_container(int go)
+{
+  (void)go;
+  usleep(400000); /* never reads its stdin */
+  _exit(0);
+}
+
+Test(relay, full_stdin_and_a_gone_client_do_not_spin)
+{
+  int ci, co, ce;
+  struct client *c = calloc(1, sizeof(*c));
+  static char big[200000];
+  struct rusage before, after;
+  pipes(&ci, &co, &ce);
+  fx.child = spawn(deaf_container, ci, co, ce, -1);
+  close(ci), close(co), close(ce);
+  c->fd = client_connect();
+  cr_assert_geq(c->fd, 0);
+  uint8_t want = BERTH_ATTACH_WANT_STDIN;
+  cr_assert_eq(berth_attach_send(c->fd, BERTH_ATTACH_HELLO, &want, 1, NULL), 0);
+  memset(big, 'z', sizeof(big));
+  /* more than the pipe and the relay's buffer take: the rest stays in the socket */
+  pid_t writer = fork();
+  if (writer == 0) {
+    for (size_t off = 0; off < sizeof(big); off += 20000)
+      if (berth_attach_send(c->fd, BERTH_ATTACH_STDIN, big + off, 20000, NULL) < 0)
+        _exit(1);
+    _exit(0);
+  }
+  usleep(100000);
+  kill(writer, SIGKILL);
+  waitpid(writer, NULL, 0);
+  close(c->fd);
+  c->fd = -1;
+  getrusage(RUSAGE_SELF, &before);
+  run_relay();
+  getrusage(RUSAGE_SELF, &after);
+  long used_ms = (after.ru_utime.tv_sec - before.ru_utime.tv_sec + after.ru_stime.tv_sec - before.ru_stime.tv_sec) * 1000 +
+                 (after.ru_utime.tv_usec - before.ru_utime.tv_usec + after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1000;
+  cr_expect_lt(used_ms, 100, "the relay used %ld ms of CPU while waiting", used_ms);
+  free(c);
 }
