@@ -199,8 +199,9 @@ static size_t build_pollfds(struct berth_relay *r, struct pollfd *p)
   p[P_IN] = (struct pollfd){.fd = r->in_off < r->in_len ? r->in_fd : -1, .events = POLLOUT};
   for (size_t i = 0; i < r->srv->n; i++) {
     const struct berth_attach_client *c = &r->srv->clients[i];
-    p[P_CLIENTS + i] = (struct pollfd){.fd = c->fd, .events = (short)((read_clients ? POLLIN : 0) |
-                                                                      (c->pend ? POLLOUT : 0))};
+    /* While stdin is full a client is left out (POLLHUP would spin) unless it has output pending. */
+    p[P_CLIENTS + i] = (struct pollfd){.fd = read_clients || c->pend ? c->fd : -1,
+                                       .events = (short)((read_clients ? POLLIN : 0) | (c->pend ? POLLOUT : 0))};
   }
   return P_CLIENTS + r->srv->n;
 }
@@ -217,7 +218,7 @@ static void service_clients(struct berth_relay *r, const struct pollfd *p, size_
       continue;
     if ((re & POLLOUT) && !berth_attach_server_flush(r->srv, i))
       continue;
-    if (re & (POLLIN | POLLHUP | POLLERR))
+    if ((re & (POLLIN | POLLHUP | POLLERR)) && stdin_room(r) > 0)
       client_input(r, i);
   }
 }
