@@ -407,7 +407,6 @@ static int launch(struct monitor *m, bool wait_start)
   }
   if (wait_start) {
     m->st.status = BERTH_STATUS_RUNNING; /* init is there, held before exec */
-    m->st.started_at = berth_now_ns();
     save_state(m);
   }
   report(m, NULL, m->c->pid);

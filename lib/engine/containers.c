@@ -143,7 +143,8 @@ char *berth_ctr_status_text(const struct berth_ctr *c)
   switch (c->st.status) {
   case BERTH_STATUS_RUNNING:
   case BERTH_STATUS_PAUSED:
-    berth_human_duration((now - c->st.started_at) / 1000000000LL, dur, sizeof dur);
+    /* held for an attach client: not started yet, but about to */
+    berth_human_duration(c->st.started_at ? (now - c->st.started_at) / 1000000000LL : 0, dur, sizeof dur);
     if (asprintf(&out, "Up %s%s", dur, c->st.status == BERTH_STATUS_PAUSED ? " (Paused)" : "") < 0)
       abort();
     return out;
