@@ -183,6 +183,18 @@ static void close_inherited(struct child *c, const struct berth_runtime_io *io)
   (void)syscall(SYS_close_range, from, ~0U, 0);
 }
 
+/* The command starts with every signal unblocked and at its default action,
+ * whatever the monitor had blocked or ignored. */
+static void reset_signals(void)
+{
+  sigset_t none;
+  sigemptyset(&none);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      (void)signal(sig, SIG_DFL);
+  (void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 void init_child_main(struct child *c, const struct berth_runtime_io *io)
 {
   const struct berth_spec *spec = c->spec;
@@ -217,5 +229,6 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   if (spec->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     child_fail(c->sync_fd, errno, "set no_new_privs");
   load_seccomp(c);
+  reset_signals();
   exec_command(c);
 }
