@@ -5,8 +5,6 @@
  * timestamp is the busybox binary's mtime, so the same binary gives the same
  * image id).  debian: debootstrap --variant=minbase into a temporary directory,
  * packed with berth_tar_write and imported as one layer. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -130,51 +128,45 @@ static char **list_applets(const char *busybox, berth_error_t *err)
   return list;
 }
 
-static int add_entry(struct archive *a, const char *name, mode_t type_mode, int64_t size, const char *hardlink,
+/* The busybox layer is written entry by entry with plain ustar headers
+ * (lib/image/tar-write.c): deterministic, so the image id depends only on
+ * the busybox binary and its applet list. */
+static int add_entry(int fd, const char *name, char type, mode_t mode, int64_t size, const char *hardlink,
                      time_t mtime, berth_error_t *err)
 {
-  struct archive_entry *e = archive_entry_new();
-  archive_entry_set_pathname(e, name);
-  archive_entry_set_mode(e, type_mode);
-  archive_entry_set_mtime(e, mtime, 0);
-  archive_entry_set_uid(e, 0);
-  archive_entry_set_gid(e, 0);
-  archive_entry_set_uname(e, "root");
-  archive_entry_set_gname(e, "root");
-  if (hardlink) {
-    archive_entry_set_hardlink(e, hardlink);
-    archive_entry_set_size(e, 0);
-  } else {
-    archive_entry_set_size(e, size);
-  }
-  if (archive_write_header(a, e) != ARCHIVE_OK) {
-    berth_error_set(err, 0, "write tar entry `%s`: %s", name, archive_error_string(a));
-    archive_entry_free(e);
+  unsigned char blk[512];
+  if (berth_tar_simple_header(blk, name, type, mode & 07777, size, hardlink, mtime, err) < 0)
     return -1;
-  }
-  archive_entry_free(e);
+  if (berth_write_all(fd, blk, sizeof blk) < 0)
+    return berth_error_set(err, errno, "write tar entry `%s`", name);
   return 0;
 }
 
-static int add_file(struct archive *a, const char *name, mode_t mode, const void *data, size_t len, time_t mtime,
+static int add_data(int fd, const void *data, size_t len, berth_error_t *err)
+{
+  static const char zeros[512];
+  if (berth_write_all(fd, data, len) < 0 || (len % 512 && berth_write_all(fd, zeros, 512 - len % 512) < 0))
+    return berth_error_set(err, errno, "write tar data");
+  return 0;
+}
+
+static int add_file(int fd, const char *name, mode_t mode, const void *data, size_t len, time_t mtime,
                     berth_error_t *err)
 {
-  if (add_entry(a, name, S_IFREG | mode, (int64_t)len, NULL, mtime, err) < 0)
+  if (add_entry(fd, name, '0', mode, (int64_t)len, NULL, mtime, err) < 0)
     return -1;
-  if (len && archive_write_data(a, data, len) != (la_ssize_t)len)
-    return berth_error_set(err, 0, "write tar data `%s`: %s", name, archive_error_string(a));
-  return 0;
+  return add_data(fd, data, len, err);
 }
 
 /* Every directory on the way to `path`, once. */
-static int add_parents(struct archive *a, const char *path, json_t *dirs, time_t mtime, berth_error_t *err)
+static int add_parents(int fd, const char *path, json_t *dirs, time_t mtime, berth_error_t *err)
 {
   cleanup_free char *copy = strdup(path);
   for (char *p = strchr(copy, '/'); p; p = strchr(p + 1, '/')) {
     *p = '\0';
     if (!json_object_get(dirs, copy)) {
       json_object_set_new(dirs, copy, json_true());
-      if (add_entry(a, copy, S_IFDIR | 0755, 0, NULL, mtime, err) < 0)
+      if (add_entry(fd, copy, '5', 0755, 0, NULL, mtime, err) < 0)
         return -1;
     }
     *p = '/';
@@ -182,64 +174,56 @@ static int add_parents(struct archive *a, const char *path, json_t *dirs, time_t
   return 0;
 }
 
-static la_ssize_t write_cb(struct archive *a, void *arg, const void *buf, size_t len)
+static int add_busybox(int fd, const char *busybox, int bb_fd, const struct stat *st, berth_error_t *err)
 {
-  (void)a;
-  return berth_write_all(*(int *)arg, buf, len) < 0 ? -1 : (la_ssize_t)len;
+  char buf[1 << 16];
+  ssize_t r;
+  int64_t total = 0;
+  if (add_entry(fd, "bin/busybox", '0', 0755, st->st_size, NULL, st->st_mtime, err) < 0)
+    return -1;
+  while (total < st->st_size && (r = TEMP_FAILURE_RETRY(read(bb_fd, buf, sizeof(buf)))) > 0) {
+    if (r > st->st_size - total)
+      r = (ssize_t)(st->st_size - total);
+    if (berth_write_all(fd, buf, (size_t)r) < 0)
+      return berth_error_set(err, errno, "write tar data `%s`", busybox);
+    total += r;
+  }
+  if (total != st->st_size)
+    return berth_error_set_plain(err, EIO, "`%s` changed while it was read", busybox);
+  static const char zeros[512];
+  if (total % 512 && berth_write_all(fd, zeros, (size_t)(512 - total % 512)) < 0)
+    return berth_error_set(err, errno, "write tar data `%s`", busybox);
+  return 0;
 }
 
 static int write_busybox_tar(int out_fd, const char *busybox, int bb_fd, const struct stat *st, char **applets,
                              berth_error_t *err)
 {
-  struct archive *a = archive_write_new();
+  static const char zeros[1024];
   cleanup_json json_t *dirs = json_object();
   static const char *const base_dirs[] = {"bin", "dev", "etc", "home", "proc", "root", "sys", "tmp",
                                           "usr", "usr/bin", "usr/sbin", "sbin", "var", "var/spool",
                                           "var/spool/mail", "var/www", NULL};
   time_t mt = st->st_mtime;
-  char buf[1 << 16];
-  ssize_t r;
-  int rc = -1;
-  archive_write_set_format_pax_restricted(a);
-  archive_write_set_bytes_in_last_block(a, 1);
-  if (archive_write_open(a, &out_fd, NULL, write_cb, NULL) != ARCHIVE_OK) {
-    berth_error_set(err, 0, "write tar: %s", archive_error_string(a));
-    goto out;
-  }
   for (size_t i = 0; base_dirs[i]; i++) {
     mode_t m = !strcmp(base_dirs[i], "tmp") ? 01777 : !strcmp(base_dirs[i], "root") ? 0700 : 0755;
     json_object_set_new(dirs, base_dirs[i], json_true());
-    if (add_entry(a, base_dirs[i], S_IFDIR | m, 0, NULL, mt, err) < 0)
-      goto out;
+    if (add_entry(out_fd, base_dirs[i], '5', m, 0, NULL, mt, err) < 0)
+      return -1;
   }
-  if (add_entry(a, "bin/busybox", S_IFREG | 0755, st->st_size, NULL, mt, err) < 0)
-    goto out;
-  while ((r = TEMP_FAILURE_RETRY(read(bb_fd, buf, sizeof(buf)))) > 0) {
-    if (archive_write_data(a, buf, (size_t)r) != r) {
-      berth_error_set(err, 0, "write tar data `%s`: %s", busybox, archive_error_string(a));
-      goto out;
-    }
-  }
-  if (r < 0) {
-    berth_error_set(err, errno, "read `%s`", busybox);
-    goto out;
-  }
+  if (add_busybox(out_fd, busybox, bb_fd, st, err) < 0)
+    return -1;
   for (size_t i = 0; applets[i]; i++)
-    if (add_parents(a, applets[i], dirs, mt, err) < 0 ||
-        add_entry(a, applets[i], S_IFREG | 0755, 0, "bin/busybox", mt, err) < 0)
-      goto out;
-  if (add_file(a, "etc/passwd", 0644, passwd, strlen(passwd), mt, err) < 0 ||
-      add_file(a, "etc/group", 0644, group, strlen(group), mt, err) < 0 ||
-      add_file(a, "etc/shadow", 0640, "root:*:10933:0:99999:7:::\n", 26, mt, err) < 0)
-    goto out;
-  if (archive_write_close(a) != ARCHIVE_OK) {
-    berth_error_set(err, 0, "write tar: %s", archive_error_string(a));
-    goto out;
-  }
-  rc = 0;
-out:
-  archive_write_free(a);
-  return rc;
+    if (add_parents(out_fd, applets[i], dirs, mt, err) < 0 ||
+        add_entry(out_fd, applets[i], '1', 0755, 0, "bin/busybox", mt, err) < 0)
+      return -1;
+  if (add_file(out_fd, "etc/passwd", 0644, passwd, strlen(passwd), mt, err) < 0 ||
+      add_file(out_fd, "etc/group", 0644, group, strlen(group), mt, err) < 0 ||
+      add_file(out_fd, "etc/shadow", 0640, "root:*:10933:0:99999:7:::\n", 26, mt, err) < 0)
+    return -1;
+  if (berth_write_all(out_fd, zeros, sizeof zeros) < 0)
+    return berth_error_set(err, errno, "write tar end");
+  return 0;
 }
 
 static int register_one_layer(struct berth_store *s, int tar_fd, const char *reference, json_t *cc, time_t created_at,

@@ -295,6 +295,18 @@ static void fill_block(unsigned char *blk, const char *name, size_t name_len, co
   blk[155] = ' ';
 }
 
+int berth_tar_simple_header(unsigned char *blk, const char *name, char type, mode_t mode, int64_t size,
+                            const char *link, int64_t mtime, berth_error_t *err)
+{
+  size_t prefix_len;
+  struct entry e = {.type = type, .linkname = link ? link : "", .mode = mode, .size = size, .mtime = mtime};
+  if ((strlen(name) > 100 && !split_ustar(name, &prefix_len)) || strlen(e.linkname) > 100 ||
+      !fits_octal(size, 12) || !fits_octal(mtime, 12))
+    return berth_error_set_plain(err, EINVAL, "tar entry `%s` does not fit a plain ustar header", name);
+  fill_block(blk, name, strlen(name), &e, type, size);
+  return 0;
+}
+
 static int write_padded(struct out *o, const void *data, size_t len, berth_error_t *err)
 {
   static const unsigned char zeros[BLOCK];

@@ -174,5 +174,10 @@ struct berth_tar_write_result {
  * padded with zeros, one that grows is cut at its original size. */
 int berth_tar_write(int dirfd, int out_fd, const struct berth_tar_write_opts *opts,
                     struct berth_tar_write_result *res, berth_error_t *err);
+/* One 512-byte ustar header for a synthetic entry (uid and gid 0): `type`
+ * '0' file, '1' hard link to `link`, '5' directory.  EINVAL when the name,
+ * link or numbers need PAX records. */
+int berth_tar_simple_header(unsigned char *blk, const char *name, char type, mode_t mode, int64_t size,
+                            const char *link, int64_t mtime, berth_error_t *err);
 
 #endif
