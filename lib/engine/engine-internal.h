@@ -43,6 +43,9 @@ bool berth_ctr_matches(const struct berth_ctr *c, const json_t *filters);
 /* Mark stopped by the user, send sig to init, wait until it and the monitor
  * are gone (SIGKILL after timeout seconds; timeout < 0: no escalation). */
 int berth_ctr_kill_wait(struct berth_engine *e, struct berth_ctr *c, int sig, berth_error_t *err);
+/* Compile the spec's seccomp filter into the run dir's cache (once per
+ * distinct profile) and name the file in the annotation berth.seccomp.bpf. */
+int berth_seccomp_cache_prepare(struct berth_engine *e, json_t *spec, berth_error_t *err);
 /* Signal names and numbers as docker takes them; -1 if invalid. */
 int berth_signal_parse(const char *s);
 /* Block until the container's monitor has exited. */

@@ -262,7 +262,8 @@ static int start_locked(struct berth_engine *e, struct berth_ctr *c, int rundir,
                         berth_error_t *err)
 {
   cleanup_json json_t *spec = build_spec(e, c, err);
-  if (!spec || berth_json_write_atomic(rundir, "spec.json", spec, err) < 0)
+  if (!spec || berth_seccomp_cache_prepare(e, spec, err) < 0 ||
+      berth_json_write_atomic(rundir, "spec.json", spec, err) < 0)
     return -1;
   (void)unlinkat(rundir, "stopped", 0);
   (void)unlinkat(rundir, "attach.sock", 0);

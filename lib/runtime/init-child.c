@@ -27,6 +27,7 @@
 #include <linux/close_range.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "oci/runtime-spec.h"
 #include "runtime/runtime-internal.h"
 #include "runtime/runtime.h"
@@ -123,13 +124,29 @@ static void set_rlimits(struct child *c)
   }
 }
 
+/* A filter the engine compiled ahead (berth.seccomp.bpf, a host path): read
+ * it before pivot_root takes the host's files away. */
+static void read_compiled_seccomp(struct child *c)
+{
+  const char *path = berth_spec_annotation(c->spec, "berth.seccomp.bpf");
+  if (!c->spec->seccomp || !path)
+    return;
+  char *buf = NULL;
+  size_t len = 0;
+  berth_error_t err = NULL;
+  if (berth_read_file_at(AT_FDCWD, path, &buf, &len, &err) < 0)
+    child_fail(c->sync_fd, 0, "seccomp: %s", err->msg);
+  c->seccomp_bpf = buf;
+  c->seccomp_len = len;
+}
+
 static void prepare_seccomp(struct child *c)
 {
   const struct berth_spec_seccomp *sc = c->spec->seccomp;
   if (!sc)
     return;
   berth_error_t err = NULL;
-  if (berth_seccomp_compile(sc, &c->seccomp_bpf, &c->seccomp_len, &err) < 0 ||
+  if ((!c->seccomp_bpf && berth_seccomp_compile(sc, &c->seccomp_bpf, &c->seccomp_len, &err) < 0) ||
       berth_seccomp_flags(sc, &c->seccomp_flags, &err) < 0)
     child_fail(c->sync_fd, 0, "seccomp: %s", err->msg);
 }
@@ -205,6 +222,7 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   join_namespaces(c);
   set_hostname(c);
   setup_stdio(c, io);
+  read_compiled_seccomp(c);
   close_inherited(c, &(struct berth_runtime_io){-1, -1, -1});
   rootfs_prepare(c);
   rootfs_pivot(c);
