@@ -428,6 +428,9 @@ int berth_container_create(struct berth_engine *e, const char *name, const json_
   cleanup_json json_t *hc = normalize_host_config(json_object_get(body, "HostConfig"), err);
   if (!hc || resolve_image(e, body, &image_id, &config, &layers, err) < 0)
     return -1;
+  /* the create body carries them beside Config; inspect shows them apart */
+  json_object_del(config, "HostConfig");
+  json_object_del(config, "NetworkingConfig");
   set_hostname(config, hc, id);
   if (validate_spec(id, config, hc, err) < 0)
     return -1;

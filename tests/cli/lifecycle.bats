@@ -422,6 +422,7 @@ assert s["Pid"] > 0 and s["ExitCode"] == 0 and s["Error"] == "", s
 assert s["StartedAt"] != "0001-01-01T00:00:00Z" and s["FinishedAt"] == "0001-01-01T00:00:00Z", s
 assert c["Config"]["Image"] == "busybox" and c["Config"]["Cmd"] == ["sleep", "600"], c["Config"]
 assert c["Config"]["Labels"] == {"x": "y"}, c["Config"]["Labels"]
+assert "HostConfig" not in c["Config"] and "NetworkingConfig" not in c["Config"], sorted(c["Config"])
 assert isinstance(c["HostConfig"], dict) and "RestartPolicy" in c["HostConfig"], c["HostConfig"]
 assert isinstance(c["Mounts"], list) and isinstance(c["NetworkSettings"], dict), c
 assert "Networks" in c["NetworkSettings"], c["NetworkSettings"]
@@ -480,11 +481,11 @@ PY
   run berth run -d --cidfile "$BATS_TEST_TMPDIR/cid" --name c1 busybox true
   assert_success
   assert_equal "$(cat "$BATS_TEST_TMPDIR/cid")" "$output"
-  run --separate-stderr berth run -d --cidfile "$BATS_TEST_TMPDIR/cid" --name c2 busybox true
+  run --separate-stderr berth run -d --cidfile "$BATS_TEST_TMPDIR/cid" --name second busybox true
   assert_failure 125
   [[ $stderr == *"ID file found, make sure the other container isn't running or delete $BATS_TEST_TMPDIR/cid"* ]] ||
     fail "stderr: $stderr"
-  run berth inspect c2
+  run berth inspect second
   assert_failure
   run berth create --cidfile "$BATS_TEST_TMPDIR/cid2" --name c3 busybox true
   assert_success
