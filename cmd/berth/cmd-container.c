@@ -37,10 +37,11 @@ enum lifecycle_op { OP_STOP, OP_RESTART, OP_KILL };
 static int lifecycle(struct cli *cli, const struct cli_command *cmd, int argc, char **argv, enum lifecycle_op op)
 {
   const char *signal = NULL;
-  long timeout = CLI_RUN_UNSET;
+  long timeout = CLI_RUN_UNSET, time_flag = CLI_RUN_UNSET;
   bool done;
   const struct cli_flag stop_flags[] = {
       {"signal", 's', CLI_STRING, &signal, "string", "Signal to send to the container", false},
+      {"time", 0, CLI_INT, &time_flag, "int", "Seconds to wait before killing the container (deprecated)", true},
       {"timeout", 't', CLI_INT, &timeout, "int", "Seconds to wait before killing the container", false},
       END_FLAGS,
   };
@@ -52,6 +53,11 @@ static int lifecycle(struct cli *cli, const struct cli_command *cmd, int argc, c
   int rc, status = 0;
   if ((rc = parse(cli, cmd, op == OP_KILL ? kill_flags : stop_flags, &argc, argv, &done)) || done)
     return rc;
+  if (time_flag != CLI_RUN_UNSET) {
+    fprintf(stderr, "Flag --time has been deprecated, use --timeout instead\n");
+    if (timeout == CLI_RUN_UNSET)
+      timeout = time_flag;
+  }
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)) || (rc = cli_engine(cli, &e)))
     return rc;
   for (int i = 0; i < argc; i++) {

@@ -104,13 +104,15 @@ static json_t *summary(const struct berth_ctr *c)
                         json_is_object(labels) ? labels : json_object(), "State", berth_status_name(c->st.status),
                         "Status", status, "HostConfig", "NetworkMode", net ? net : "none", "NetworkSettings",
                         "Networks", "Mounts");
+  /* order by the full creation time: many containers share a second */
+  json_object_set_new(s, "_created_ns", json_integer(created));
   return s;
 }
 
 static int by_created_desc(const void *a, const void *b)
 {
   const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-  int64_t cx = berth_json_int(x, "Created", 0), cy = berth_json_int(y, "Created", 0);
+  int64_t cx = berth_json_int(x, "_created_ns", 0), cy = berth_json_int(y, "_created_ns", 0);
   if (cx != cy)
     return cx < cy ? 1 : -1;
   return strcmp(berth_json_str(y, "Id"), berth_json_str(x, "Id"));
@@ -140,6 +142,7 @@ json_t *berth_container_list(struct berth_engine *e, const struct berth_containe
   size_t limit = opts->latest ? 1 : opts->limit > 0 ? (size_t)opts->limit : k;
   json_t *out = json_array();
   for (size_t i = 0; i < k; i++) {
+    json_object_del(items[i], "_created_ns");
     if (i < limit) {
       if (opts->size) {
         struct berth_ctr c;

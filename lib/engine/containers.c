@@ -23,6 +23,7 @@
 #include "engine/names.h"
 #include "engine/spec.h"
 #include "image/image.h"
+#include "runtime/cgroup.h"
 
 void berth_ctr_clear(struct berth_ctr *c)
 {
@@ -58,20 +59,40 @@ void berth_ctr_wait_monitor(struct berth_engine *e, const char *id)
     (void)TEMP_FAILURE_RETRY(flock(fd, LOCK_SH));
 }
 
-static unsigned long long pid_start_time(pid_t pid)
+/* Is pid still the process started at `start` (proc stat field 22), and not
+ * a zombie?  A container's init whose monitor died is reaped by whoever
+ * adopted it, maybe much later: until then it is a zombie that is gone. */
+static bool pid_is_live(pid_t pid, unsigned long long start)
 {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
   if (n <= 0)
-    return 0;
+    return false;
   buf[n] = '\0';
   char *p = strrchr(buf, ')');
-  for (int field = 2; p && *p && field < 22; p++)
+  if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X' || p[2] == 'x')
+    return false;
+  for (int field = 2; *p && field < 22; p++)
     if (*p == ' ')
       field++;
-  return p ? strtoull(p, NULL, 10) : 0;
+  return strtoull(p, NULL, 10) == start;
+}
+
+/* The cgroup the container ran in, as its last spec in the run dir names it;
+ * the monitor removes it when the container ends, so only a dead monitor
+ * leaves one behind.  After a reboot neither exists. */
+static void destroy_cgroup(struct berth_engine *e, const char *id)
+{
+  cleanup_close int rundir = berth_container_run_dir(e->store, id, false, NULL);
+  cleanup_json json_t *spec = rundir < 0 ? NULL : berth_json_load_at(rundir, "spec.json", NULL);
+  const char *path = berth_json_str(json_object_get(spec, "linux"), "cgroupsPath");
+  struct berth_cgroup *cg = NULL;
+  if (path && *path && berth_cgroup_open(path, &cg, NULL) == 0) {
+    (void)berth_cgroup_destroy(cg, NULL);
+    berth_cgroup_free(cg);
+  }
 }
 
 /* The monitor is gone: whatever init is still alive runs on; otherwise the
@@ -83,15 +104,24 @@ static void reconcile(struct berth_engine *e, struct berth_ctr *c)
     c->monitor_alive = true;
     return;
   }
-  if (c->st.pid > 0 && c->st.pid_start && pid_start_time(c->st.pid) == c->st.pid_start)
+  c->monitor_alive = false;
+  if (c->st.pid > 0 && c->st.pid_start && pid_is_live(c->st.pid, c->st.pid_start))
     return;
+  /* re-read under the lock: the monitor may have recorded the exit before it went */
   if (berth_state_read_at(c->dirfd, &c->st, NULL) < 0 || !berth_ctr_is_active(c))
     return;
+  destroy_cgroup(e, c->id);
   c->st.status = BERTH_STATUS_EXITED;
   c->st.exit_code = 255;
   c->st.pid = 0;
   c->st.finished_at = berth_now_ns();
   (void)berth_state_write_at(c->dirfd, &c->st, NULL);
+}
+
+void berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c)
+{
+  if (berth_state_read_at(c->dirfd, &c->st, NULL) == 0 && berth_ctr_is_active(c))
+    reconcile(e, c);
 }
 
 int berth_ctr_load_id(struct berth_engine *e, const char *id, struct berth_ctr *c, berth_error_t *err)
@@ -398,6 +428,9 @@ int berth_container_create(struct berth_engine *e, const char *name, const json_
   cleanup_json json_t *hc = normalize_host_config(json_object_get(body, "HostConfig"), err);
   if (!hc || resolve_image(e, body, &image_id, &config, &layers, err) < 0)
     return -1;
+  /* the create body carries them beside Config; inspect shows them apart */
+  json_object_del(config, "HostConfig");
+  json_object_del(config, "NetworkingConfig");
   set_hostname(config, hc, id);
   if (validate_spec(id, config, hc, err) < 0)
     return -1;

@@ -414,6 +414,77 @@ static int collect(struct berth_engine *e, json_t *table, int64_t *freed, json_t
   return 0;
 }
 
+/* The containers that use images: {image id: {"any": container id,
+ * "running": container id of a running one, if any}}. */
+static json_t *image_users(struct berth_engine *e)
+{
+  json_t *users = json_object();
+  cleanup_strv char **ids = berth_container_store_ids(e->store, NULL, NULL);
+  for (char **p = ids; p && *p; p++) {
+    struct berth_ctr c;
+    if (berth_ctr_load_id(e, *p, &c, NULL) == 0) {
+      const char *img = berth_json_str(c.rec, "Image");
+      json_t *u = img ? json_object_get(users, img) : NULL;
+      if (img && !u)
+        json_object_set_new(users, img, u = json_object());
+      if (u && !json_object_get(u, "any"))
+        json_object_set_new(u, "any", json_string(c.id));
+      if (u && berth_ctr_is_active(&c) && !json_object_get(u, "running"))
+        json_object_set_new(u, "running", json_string(c.id));
+    }
+    berth_ctr_clear(&c);
+  }
+  return users;
+}
+
+/* rmi -f of an image a container uses: docker untags it and keeps it (the
+ * container's layers are its layers), so it stays, dangling, until pruned
+ * after the container is gone. */
+static int untag_all(struct berth_engine *e, json_t *table, const char *id, json_t *report, berth_error_t *err)
+{
+  json_t *rec = json_object_get(json_object_get(table, "images"), id);
+  const char *keys[] = {"names", "digests"};
+  for (size_t k = 0; k < 2; k++) {
+    json_t *arr = json_object_get(rec, keys[k]), *v;
+    size_t i;
+    json_array_foreach(arr, i, v)
+    {
+      cleanup_free char *f = berth_engine_familiar(json_string_value(v));
+      report_add(report, "Untagged", f);
+    }
+    json_object_set_new(rec, keys[k], json_array());
+  }
+  return berth_images_save(e->store, table, err);
+}
+
+/* docker's conflicts with containers; 1 when an untag is all there is to do. */
+static int container_conflict(json_t *users, const char *name, const char *id, bool by_ref, bool force,
+                              berth_error_t *err)
+{
+  json_t *u = json_object_get(users, id);
+  const char *any = berth_json_str(u, "any"), *running = berth_json_str(u, "running");
+  if (!any)
+    return 0;
+  if (by_ref && !force)
+    return berth_error_set_plain(err, EBUSY,
+                                 "conflict: unable to remove repository reference \"%s\" (must force) - container "
+                                 "%.12s is using its referenced image %.12s",
+                                 name, any, id + 7);
+  if (by_ref)
+    return 1;
+  if (running)
+    return berth_error_set_plain(err, EBUSY,
+                                 "conflict: unable to delete %.12s (cannot be forced) - image is being used by "
+                                 "running container %.12s",
+                                 id + 7, running);
+  if (!force)
+    return berth_error_set_plain(err, EBUSY,
+                                 "conflict: unable to delete %.12s (must be forced) - image is being used by "
+                                 "stopped container %.12s",
+                                 id + 7, any);
+  return 1;
+}
+
 int berth_image_remove(struct berth_engine *e, const char *name, bool force, bool noprune, json_t *report,
                        berth_error_t *err)
 {
@@ -437,6 +508,10 @@ int berth_image_remove(struct berth_engine *e, const char *name, bool force, boo
     report_add(report, "Untagged", f);
     return berth_images_save(e->store, table, err);
   }
+  cleanup_json json_t *users = image_users(e);
+  json_t *u = json_object_get(users, id);
+  if (!ref && berth_json_str(u, "running"))
+    return container_conflict(users, name, id, false, force, err);
   if (!ref && json_array_size(names) > 1 && !force) {
     char short_id[13];
     snprintf(short_id, sizeof(short_id), "%.12s", id + 7);
@@ -445,6 +520,11 @@ int berth_image_remove(struct berth_engine *e, const char *name, bool force, boo
                            "repositories",
                            short_id);
   }
+  int conflict = container_conflict(users, name, id, ref != NULL, force, err);
+  if (conflict < 0)
+    return -1;
+  if (conflict > 0)
+    return untag_all(e, table, id, report, err);
   if (delete_image(e, table, id, report, err) < 0)
     return -1;
   /* --no-prune keeps untagged parent images; berth records no parent images
@@ -459,7 +539,7 @@ json_t *berth_image_prune(struct berth_engine *e, bool all, char **filters, bert
   cleanup_close int lock = -1;
   cleanup_json json_t *table = NULL;
   cleanup_json json_t *f = berth_engine_parse_filters(filters, allowed, err);
-  cleanup_json json_t *ids = json_array();
+  cleanup_json json_t *ids = json_array(), *users = NULL;
   json_t *deleted = json_array(), *rec, *v;
   const char *id;
   int64_t until = INT64_MAX, freed = 0;
@@ -483,9 +563,11 @@ json_t *berth_image_prune(struct berth_engine *e, bool all, char **filters, bert
   }
   if ((lock = berth_store_lock(e->store, err)) < 0 || !(table = berth_images_load(e->store, err)))
     goto fail;
+  users = image_users(e);
   json_object_foreach(json_object_get(table, "images"), id, rec)
   {
-    bool match = all || json_array_size(json_object_get(rec, "names")) == 0;
+    /* an image a container uses is neither unused nor dangling (docker) */
+    bool match = !json_object_get(users, id) && (all || json_array_size(json_object_get(rec, "names")) == 0);
     if (berth_json_int(rec, "created", 0) > until)
       match = false;
     if (match && (json_array_size(json_object_get(f, "label")) || json_array_size(json_object_get(f, "label!")))) {

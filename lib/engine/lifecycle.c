@@ -354,6 +354,9 @@ static int stop_with(struct berth_engine *e, struct berth_ctr *c, int sig, int t
     }
   }
   berth_ctr_wait_monitor(e, c->id);
+  /* nobody else will record the end of a container whose monitor died */
+  if (!c->monitor_alive)
+    berth_ctr_refresh(e, c);
   return 0;
 }
 

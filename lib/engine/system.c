@@ -19,6 +19,25 @@
 #include "engine/engine-internal.h"
 #include "image/image.h"
 
+/* Every container with its sizes (docker's df Containers); each image's
+ * Containers counts the containers that use it. */
+static json_t *container_summaries(struct berth_engine *e, json_t *images, berth_error_t *err)
+{
+  struct berth_container_list_opts co = {.all = true, .size = true, .limit = -1};
+  json_t *list = berth_container_list(e, &co, err), *c, *img;
+  size_t i, k;
+  json_array_foreach(list, i, c)
+  {
+    json_array_foreach(images, k, img)
+    {
+      if (berth_json_str(img, "Id") && berth_json_str(c, "ImageID") &&
+          strcmp(berth_json_str(img, "Id"), berth_json_str(c, "ImageID")) == 0)
+        json_object_set_new(img, "Containers", json_integer(berth_json_int(img, "Containers", 0) + 1));
+    }
+  }
+  return list;
+}
+
 json_t *berth_system_df(struct berth_engine *e, berth_error_t *err)
 {
   struct berth_image_list_opts lo = {.all = true};
@@ -80,8 +99,13 @@ json_t *berth_system_df(struct berth_engine *e, berth_error_t *err)
     json_object_set_new(img, "SharedSize", json_integer(shared));
     json_object_set_new(img, "Containers", json_integer(0));
   }
-  return json_pack("{s:I, s:o, s:[], s:[], s:[]}", "LayersSize", (json_int_t)layers_size, "Images", images,
-                   "Containers", "Volumes", "BuildCache");
+  json_t *containers = container_summaries(e, images, err);
+  if (!containers) {
+    json_decref(images);
+    return NULL;
+  }
+  return json_pack("{s:I, s:o, s:o, s:[], s:[]}", "LayersSize", (json_int_t)layers_size, "Images", images,
+                   "Containers", containers, "Volumes", "BuildCache");
 }
 
 static int cgroup_version(const char **driver)
@@ -118,15 +142,27 @@ json_t *berth_system_info(struct berth_engine *e, berth_error_t *err)
   const char *driver;
   char host[256] = "";
   int cgv;
-  if (!table)
+  struct berth_container_list_opts co = {.all = true, .limit = -1};
+  cleanup_json json_t *list = table ? berth_container_list(e, &co, err) : NULL;
+  json_t *c;
+  size_t i;
+  int running = 0, paused = 0;
+  if (!list)
     return NULL;
+  json_array_foreach(list, i, c)
+  {
+    const char *state = berth_json_str(c, "State");
+    running += state && strcmp(state, "running") == 0;
+    paused += state && strcmp(state, "paused") == 0;
+  }
   cgv = cgroup_version(&driver);
   uname(&u);
   sysinfo(&si);
   gethostname(host, sizeof(host) - 1);
   return json_pack("{s:i, s:i, s:i, s:i, s:I, s:s, s:s, s:s, s:[[s,s],[s,s]], s:s, s:s, s:s, s:s, s:s, s:s, s:i, "
                    "s:I, s:s, s:s}",
-                   "Containers", 0, "ContainersRunning", 0, "ContainersPaused", 0, "ContainersStopped", 0, "Images",
+                   "Containers", (int)json_array_size(list), "ContainersRunning", running, "ContainersPaused", paused,
+                   "ContainersStopped", (int)json_array_size(list) - running - paused, "Images",
                    (json_int_t)json_object_size(json_object_get(table, "images")), "ServerVersion", BERTH_VERSION,
                    "Driver", "overlay", "DockerRootDir", e->store->root, "DriverStatus", "Backing Filesystem",
                    "extfs", "Supports d_type", "true", "CgroupDriver", driver, "CgroupVersion", cgv == 2 ? "2" : "1",
