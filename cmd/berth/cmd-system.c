@@ -117,6 +117,25 @@ static json_t *df_row(const char *type, size_t total, size_t active, int64_t siz
                    "Reclaimable", rr);
 }
 
+/* docker-cli's rule: running, paused and restarting containers are active;
+ * the writable layers of the others are reclaimable. */
+static json_t *containers_row(const json_t *containers)
+{
+  size_t i, active = 0;
+  int64_t size = 0, reclaimable = 0;
+  json_t *c;
+  json_array_foreach(containers, i, c)
+  {
+    const char *state = berth_json_str(c, "State");
+    int64_t rw = berth_json_int(c, "SizeRw", 0);
+    bool up = state && (!strcmp(state, "running") || !strcmp(state, "paused") || !strcmp(state, "restarting"));
+    active += up;
+    size += rw;
+    reclaimable += up ? 0 : rw;
+  }
+  return df_row("Containers", json_array_size(containers), active, size, reclaimable);
+}
+
 static int df_verbose(const json_t *df)
 {
   static const struct cli_header hdr[] = {
@@ -145,9 +164,11 @@ static int df_verbose(const json_t *df)
     berth_human_size_prec((double)sh, 4, shared, sizeof(shared));
     berth_human_size_prec((double)(sz - sh), 4, unique, sizeof(unique));
     cli_format_since((time_t)berth_json_int(img, "Created", 0), since, sizeof(since));
+    char containers[24];
+    snprintf(containers, sizeof(containers), "%lld", (long long)berth_json_int(img, "Containers", 0));
     json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository",
                                           repo ? repo : "<none>", "Tag", tag, "ID", id, "CreatedSince", since, "Size",
-                                          size, "SharedSize", shared, "UniqueSize", unique, "Containers", "0"));
+                                          size, "SharedSize", shared, "UniqueSize", unique, "Containers", containers));
   }
   printf("Images space usage:\n\n");
   if (cli_output_rows(rows, NULL,
@@ -190,7 +211,7 @@ int cmd_system_df(struct cli *cli, const struct cli_command *cmd, int argc, char
   layers = berth_json_int(df, "LayersSize", 0);
   json_array_foreach(images, i, img) if (berth_json_int(img, "Containers", 0) > 0) active++;
   json_array_append_new(rows, df_row("Images", json_array_size(images), active, layers, active ? 0 : layers));
-  json_array_append_new(rows, df_row("Containers", 0, 0, 0, 0));
+  json_array_append_new(rows, containers_row(json_object_get(df, "Containers")));
   json_array_append_new(rows, df_row("Local Volumes", 0, 0, 0, 0));
   json_array_append_new(rows, df_row("Build Cache", 0, 0, 0, 0));
   return cli_output_rows(rows, format, "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
