@@ -645,10 +645,10 @@ static void add_host_files(const struct build *b, json_t *user)
 
 static int add_init(const struct build *b, json_t *user, berth_error_t *err)
 {
-  if (!hc_bool(b, "Init"))
+  /* A build without an init_path only validates the settings (create):
+   * the real start always names the binary. */
+  if (!hc_bool(b, "Init") || !b->in->init_path)
     return 0;
-  if (!b->in->init_path)
-    return berth_error_set_plain(err, ENOENT, "--init: berth-init binary not found");
   return add_user_mount(user, mount_new("/dev/init", "bind", b->in->init_path, json_pack("[ss]", "bind", "ro")), err);
 }
 
