@@ -399,6 +399,23 @@ static bool ipc_is_shared(const struct build *b)
   return b->in->ipc_ns_path || str_eq(mode, "host") || str_eq(mode, "none") || has_prefix(mode, "container:");
 }
 
+/* A shared IPC namespace shares /dev/shm too (moby's setupIpcDirs): the
+ * host's with --ipc host, the other container's with --ipc container:X (its
+ * /dev/shm seen through /proc/PID/root); "none" has none. */
+static void shared_shm(const struct build *b, json_t *out)
+{
+  const char *ns = b->in->ipc_ns_path, *tail = "/ns/ipc";
+  cleanup_free char *src = NULL;
+  size_t n = ns ? strlen(ns) : 0;
+  if (str_eq(hc_str(b, "IpcMode"), "host"))
+    src = xstrdup("/dev/shm");
+  else if (has_prefix(ns, "/proc/") && n > strlen(tail) && str_eq(ns + n - strlen(tail), tail) &&
+           asprintf(&src, "%.*s/root/dev/shm", (int)(n - strlen(tail)), ns) < 0)
+    abort();
+  if (src)
+    json_array_append_new(out, mount_new("/dev/shm", "bind", src, json_pack("[ss]", "rbind", "rprivate")));
+}
+
 /* containerd's default mounts as moby adjusts them. */
 static int default_mounts(const struct build *b, json_t *out, berth_error_t *err)
 {
@@ -421,6 +438,8 @@ static int default_mounts(const struct build *b, json_t *out, berth_error_t *err
   if (!ipc_is_shared(b))
     json_array_append_new(out, mount_new("/dev/shm", "tmpfs", "shm",
                                          json_pack("[sssss]", "nosuid", "noexec", "nodev", "mode=1777", size)));
+  else
+    shared_shm(b, out);
   return 0;
 }
 
@@ -645,10 +664,10 @@ static void add_host_files(const struct build *b, json_t *user)
 
 static int add_init(const struct build *b, json_t *user, berth_error_t *err)
 {
-  if (!hc_bool(b, "Init"))
+  /* A build without an init_path only validates the settings (create):
+   * the real start always names the binary. */
+  if (!hc_bool(b, "Init") || !b->in->init_path)
     return 0;
-  if (!b->in->init_path)
-    return berth_error_set_plain(err, ENOENT, "--init: berth-init binary not found");
   return add_user_mount(user, mount_new("/dev/init", "bind", b->in->init_path, json_pack("[ss]", "bind", "ro")), err);
 }
 
@@ -703,13 +722,15 @@ static int build_mounts(struct build *b, berth_error_t *err)
 /* ---------------------------------------------------------------- namespaces */
 
 /* path: NULL = new, "" = the host's, else join; `mode` is the HostConfig
- * *Mode, whose "host" also means the host's. */
+ * *Mode, whose "host" also means the host's.  "container:X" without a path is
+ * create's validation build (the start resolves X or fails): a new namespace
+ * stands in, never the host's. */
 static int add_namespace(json_t *list, const char *type, const char *path, const char *mode, berth_error_t *err)
 {
   if (str_eq(mode, "host") || str_eq(path, ""))
     return 0;
-  if (!path && has_prefix(mode, "container:"))
-    return berth_error_set_plain(err, EINVAL, "%s namespace of `%s` not resolved", type, mode + 10);
+  if (!path && str_eq(mode, "container:"))
+    return berth_error_set_plain(err, EINVAL, "invalid %s mode: container name is empty", type);
   json_array_append_new(list, path ? json_pack("{s:s,s:s}", "type", type, "path", path)
                                    : json_pack("{s:s}", "type", type));
   return 0;

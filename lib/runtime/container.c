@@ -80,12 +80,21 @@ int sync_recv(int fd, struct sync_msg *m, int *ret_fd)
   return 1;
 }
 
+#define CHILD_MSG_MAX 900
+
 static void child_failv(int sync_fd, int code, int exit_status, int errnum, const char *fmt, va_list ap)
 {
   struct sync_msg m = {.type = SYNC_ERROR, .code = code};
-  int n = vsnprintf(m.msg, sizeof m.msg, fmt, ap);
-  if (errnum && n >= 0 && (size_t)n < sizeof m.msg)
-    snprintf(m.msg + n, sizeof m.msg - (size_t)n, ": %s", strerror(errnum));
+  char suffix[160] = "";
+  if (errnum)
+    snprintf(suffix, sizeof suffix, ": %s", strerror(errnum));
+  /* a long message (a 70 000-character path) is cut, the reason kept; the
+   * monitor's status line holds 1024 bytes */
+  size_t room = CHILD_MSG_MAX - strlen(suffix);
+  int n = vsnprintf(m.msg, room, fmt, ap);
+  if (n >= 0 && (size_t)n >= room)
+    memcpy(m.msg + room - 4, "...", 4);
+  strcat(m.msg, suffix);
   (void)sync_send(sync_fd, &m, -1);
   _exit(exit_status);
 }

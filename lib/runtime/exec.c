@@ -60,17 +60,6 @@ static void make_cwd(struct child *c)
   (void)mkdir(buf, 0755);
 }
 
-static void enter_cwd(struct child *c)
-{
-  const char *cwd = c->spec->process.cwd;
-  if (chdir(cwd) < 0)
-    child_fail_code(c->sync_fd, BERTH_ERR_CMD_CANNOT_INVOKE, 126, "chdir to cwd (\"%s\") set in config.json failed: %s",
-                    cwd, strerror(errno));
-  char buf[PATH_MAX];
-  if (!getcwd(buf, sizeof buf) || buf[0] != '/')
-    child_fail(c->sync_fd, errno ? errno : EPERM, "working directory \"%s\" is outside the container", cwd);
-}
-
 /* strerror as Go prints it: lower case ("permission denied"). */
 static const char *go_strerror(int e)
 {
@@ -79,6 +68,17 @@ static const char *go_strerror(int e)
   if (buf[0] >= 'A' && buf[0] <= 'Z' && buf[1] >= 'a' && buf[1] <= 'z')
     buf[0] = (char)(buf[0] - 'A' + 'a');
   return buf;
+}
+
+static void enter_cwd(struct child *c)
+{
+  const char *cwd = c->spec->process.cwd;
+  if (chdir(cwd) < 0)
+    child_fail_code(c->sync_fd, BERTH_ERR_CMD_CANNOT_INVOKE, 126, "chdir to cwd (\"%s\") set in config.json failed: %s",
+                    cwd, go_strerror(errno));
+  char buf[PATH_MAX];
+  if (!getcwd(buf, sizeof buf) || buf[0] != '/')
+    child_fail(c->sync_fd, errno ? errno : EPERM, "working directory \"%s\" is outside the container", cwd);
 }
 
 static int exec_error_code(int e, int *status)

@@ -6,7 +6,8 @@
  *   wait GO (the parent has put us in our cgroup)
  *   non-dumpable, die with the monitor until exec
  *   join namespaces by path; new cgroup namespace; hostname
- *   stdio; rootfs (overlay, mounts, sysctls); pivot_root; console; masks
+ *   stdio; rootfs (overlay, mounts, sysctls); pivot_root; console; /dev/null
+ *   for the stdio not given; masks
  *   user, groups, cwd and command resolved inside the root
  *   rlimits, oom score, seccomp compiled; bounding set dropped
  *   seccomp loaded now if no_new_privileges is off (it needs CAP_SYS_ADMIN)
@@ -21,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -84,26 +86,45 @@ static void set_hostname(struct child *c)
     child_fail(c->sync_fd, errno, "sethostname `%s`", h);
 }
 
+/* Stdio the caller gives; the others stay for null_stdio() to fill from the
+ * container's own /dev/null once the root is in place (a host /dev/null fd
+ * would be a handle on a host mount inside the container). */
 static void setup_stdio(struct child *c, const struct berth_runtime_io *io)
 {
   if (c->spec->process.terminal)
     return; /* console_setup() gives 0, 1 and 2 the pty */
   int fds[3] = {io->stdin_fd, io->stdout_fd, io->stderr_fd};
-  cleanup_close int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0)
-    child_fail(c->sync_fd, errno, "open /dev/null");
   int tmp[3];
   /* dup everything above 2 first so that dup2 cannot clobber a source */
   for (int i = 0; i < 3; i++) {
-    tmp[i] = fcntl(fds[i] >= 0 ? fds[i] : null, F_DUPFD_CLOEXEC, 3);
-    if (tmp[i] < 0)
+    tmp[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD_CLOEXEC, 3) : -1;
+    if (fds[i] >= 0 && tmp[i] < 0)
       child_fail(c->sync_fd, errno, "dup stdio");
   }
   for (int i = 0; i < 3; i++) {
+    if (tmp[i] < 0) {
+      c->null_stdio |= 1u << i;
+      continue;
+    }
     if (dup2(tmp[i], i) < 0)
       child_fail(c->sync_fd, errno, "dup2 stdio");
     close(tmp[i]);
   }
+}
+
+/* After pivot_root: the stdio nobody gave is the container's /dev/null,
+ * which must be the null device (never a symlink or a file of the image). */
+static void null_stdio(struct child *c)
+{
+  if (!c->null_stdio)
+    return;
+  cleanup_close int null = open("/dev/null", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (null < 0 || fstat(null, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    child_fail(c->sync_fd, null < 0 ? errno : EINVAL, "/dev/null in the container is not the null device");
+  for (int i = 0; i < 3; i++)
+    if ((c->null_stdio & (1u << i)) && dup2(null, i) < 0)
+      child_fail(c->sync_fd, errno, "dup2 stdio");
 }
 
 static void set_rlimits(struct child *c)
@@ -227,6 +248,7 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   rootfs_prepare(c);
   rootfs_pivot(c);
   console_setup(c);
+  null_stdio(c);
   rootfs_finish(c);
   user_resolve(c, berth_spec_annotation(spec, "berth.user"), berth_spec_annotation(spec, "berth.group-add"));
   exec_make_cwd(c);

@@ -5,6 +5,7 @@
  * pivot_root, then sysctls, masked and read-only paths. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,18 +186,57 @@ static int fs_mount_fd(struct child *c, const char *type, const char *source, co
   return m;
 }
 
-static int bind_mount_fd(struct child *c, const char *source, const struct mount_opts *mo, bool *ret_dir)
+/* A detached copy of the tree at the O_PATH fd src (rbind: with its submounts). */
+static int clone_tree(struct child *c, int src, const char *source, bool rbind, bool *ret_dir)
 {
-  cleanup_close int src = open(source, O_PATH | O_CLOEXEC);
-  if (src < 0)
-    child_fail(c->sync_fd, errno, "bind mount source `%s`", source);
   struct stat st;
   if (fstat(src, &st) < 0)
     child_fail(c->sync_fd, errno, "stat `%s`", source);
   *ret_dir = S_ISDIR(st.st_mode);
-  int m = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (mo->rbind ? AT_RECURSIVE : 0));
+  int m = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (rbind ? AT_RECURSIVE : 0));
   if (m < 0)
     child_fail(c->sync_fd, errno, "bind mount `%s`", source);
+  return m;
+}
+
+/* "/proc/PID/root/PATH": PATH in another container's mount namespace (its
+ * /dev/shm for --ipc container:X).  Mounts of another namespace cannot be
+ * cloned from this one: enter that namespace, resolve PATH inside its root
+ * without following symlinks, clone the tree there (a detached tree may move
+ * anywhere), and come back. */
+static int clone_foreign_tree(struct child *c, int pid, const char *path, const char *source, bool rbind,
+                              bool *ret_dir)
+{
+  char ns[64];
+  snprintf(ns, sizeof ns, "/proc/%d/ns/mnt", pid);
+  cleanup_close int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  cleanup_close int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int other = open(ns, O_RDONLY | O_CLOEXEC);
+  if (own < 0 || cwd < 0 || other < 0)
+    child_fail(c->sync_fd, errno, "bind mount source `%s`", source);
+  if (setns(other, CLONE_NEWNS) < 0)
+    child_fail(c->sync_fd, errno, "enter the mount namespace of `%s`", source);
+  cleanup_close int src = open_in_root(AT_FDCWD, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+  int e = errno;
+  int m = src >= 0 ? clone_tree(c, src, source, rbind, ret_dir) : -1;
+  if (setns(own, CLONE_NEWNS) < 0 || fchdir(cwd) < 0)
+    child_fail(c->sync_fd, errno, "return to the container's mount namespace");
+  if (src < 0)
+    child_fail(c->sync_fd, e, "bind mount source `%s`", source);
+  return m;
+}
+
+static int bind_mount_fd(struct child *c, const char *source, const struct mount_opts *mo, bool *ret_dir)
+{
+  int pid = 0, off = 0, m;
+  if (sscanf(source, "/proc/%d/root/%n", &pid, &off) == 1 && off > 0 && pid > 0) {
+    m = clone_foreign_tree(c, pid, source + off, source, mo->rbind, ret_dir);
+  } else {
+    cleanup_close int src = open(source, O_PATH | O_CLOEXEC);
+    if (src < 0)
+      child_fail(c->sync_fd, errno, "bind mount source `%s`", source);
+    m = clone_tree(c, src, source, mo->rbind, ret_dir);
+  }
   struct mount_attr a = {.attr_set = mo->attr_set, .attr_clr = mo->attr_clr};
   if ((a.attr_set || a.attr_clr) &&
       mount_setattr(m, "", AT_EMPTY_PATH | (mo->rbind ? AT_RECURSIVE : 0), &a, sizeof a) < 0)

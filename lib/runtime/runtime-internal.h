@@ -30,6 +30,7 @@ struct child {
   const struct berth_spec *spec;
   int sync_fd;
   int console_master; /* sent to the parent in SYNC_READY */
+  unsigned null_stdio; /* bit i: stdio fd i gets the container's /dev/null */
   char *exec_path;    /* resolved command */
   char **env;         /* final environment */
   char *home;         /* the user's home, for $HOME */

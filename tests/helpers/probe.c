@@ -8,7 +8,9 @@
  *                          socket-alg, socket-vsock, personality, clone3,
  *                          clone-newns, add-key)
  *   berth-probe fds        every open fd but the listing's own: "N -> target"
- *   berth-probe cwd        getcwd(), or the errno name */
+ *   berth-probe cwd        getcwd(), or the errno name
+ *   berth-probe open-write PATH
+ *                          open PATH for writing: "ok" or the errno name */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +38,9 @@ static const char *errname(int e)
   case EAFNOSUPPORT: return "EAFNOSUPPORT";
   case ENOENT: return "ENOENT";
   case ENOTDIR: return "ENOTDIR";
+  case EROFS: return "EROFS";
+  case ETXTBSY: return "ETXTBSY";
+  case ENOKEY: return "ENOKEY";
   default: return strerror(e);
   }
 }
@@ -121,6 +126,8 @@ int main(int argc, char **argv)
 {
   if (argc >= 3 && !strcmp(argv[1], "sys"))
     return sys(argv[2]);
+  if (argc >= 3 && !strcmp(argv[1], "open-write"))
+    return report(open(argv[2], O_WRONLY | O_CLOEXEC));
   if (argc >= 2 && !strcmp(argv[1], "fds"))
     return fds();
   if (argc >= 2 && !strcmp(argv[1], "cwd")) {
@@ -132,6 +139,6 @@ int main(int argc, char **argv)
     printf("%s\n", buf);
     return 0;
   }
-  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd\n");
+  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH\n");
   return 2;
 }
