@@ -43,8 +43,10 @@ static int write_files(int dirfd, const json_t *files, berth_error_t *err)
       return -1;
   }
   static const char *const dirs[] = {"upper", "work", "merged"};
+  /* the overlay root takes its mode from upper: 0755 like docker's diff dirs, so
+   * non-root users can reach the image */
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
-    if (mkdirat(dirfd, dirs[i], 0700) < 0)
+    if (mkdirat(dirfd, dirs[i], i == 0 ? 0755 : 0700) < 0)
       return berth_error_set(err, errno, "mkdir `%s`", dirs[i]);
   return 0;
 }
