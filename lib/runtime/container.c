@@ -3,6 +3,7 @@
  * namespaces and cgroup, relay its setup result, let it exec, clean up. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -239,6 +240,18 @@ static int enter_cgroup(const struct berth_spec *spec, struct berth_runtime_cont
   return berth_cgroup_enter(c->cgroup, c->pid, err);
 }
 
+/* A setup step of ours failed (moving init into its cgroup, sending GO):
+ * when init had already failed on its own, its message is the one to show. */
+static void prefer_child_error(struct berth_runtime_container *c, berth_error_t *err)
+{
+  struct sync_msg m;
+  struct pollfd p = {.fd = c->sync_fd, .events = POLLIN};
+  if (poll(&p, 1, 0) == 1 && sync_recv(c->sync_fd, &m, NULL) > 0 && m.type == SYNC_ERROR) {
+    berth_error_release(err);
+    berth_error_set_plain(err, m.code, "%s", m.msg);
+  }
+}
+
 int berth_runtime_create(const struct berth_spec *spec, const struct berth_runtime_io *io,
                          struct berth_runtime_container **ret, berth_error_t *err)
 {
@@ -247,10 +260,14 @@ int berth_runtime_create(const struct berth_spec *spec, const struct berth_runti
     return berth_error_set(err, ENOMEM, "allocate container");
   *c = (struct berth_runtime_container){.pid = -1, .pidfd = -1, .console_fd = -1, .sync_fd = -1};
   struct sync_msg go = {.type = SYNC_GO};
-  if (spawn(spec, io, c, err) < 0 || enter_cgroup(spec, c, err) < 0)
+  if (spawn(spec, io, c, err) < 0)
     goto fail;
-  if (sync_send(c->sync_fd, &go, -1) < 0) {
-    berth_error_set(err, errno, "start container init");
+  /* init sets up its root meanwhile (init-child.c child_enter_cgroup) */
+  int r = enter_cgroup(spec, c, err);
+  if (r == 0 && sync_send(c->sync_fd, &go, -1) < 0)
+    r = berth_error_set(err, errno, "start container init");
+  if (r < 0) {
+    prefer_child_error(c, err);
     goto fail;
   }
   if (wait_ready(c, err) < 0)

@@ -45,14 +45,27 @@ static void wait_for(struct child *c, uint32_t type)
     child_fail(c->sync_fd, EPROTO, "unexpected message %u from the runtime", m.type);
 }
 
+/* The parent moves init into its cgroup while init sets up its root: moving
+ * a process into a v1 cgroup waits for an RCU grace period (~10 ms here),
+ * which overlaps the mounts instead of delaying them.  What needs the cgroup
+ * (the cgroup namespace, hence the cgroupfs mount) waits for GO first. */
+void child_enter_cgroup(struct child *c)
+{
+  if (c->in_cgroup)
+    return;
+  wait_for(c, SYNC_GO);
+  c->in_cgroup = true;
+  for (size_t i = 0; i < c->spec->n_namespaces; i++)
+    if (c->spec->namespaces[i].type == CLONE_NEWCGROUP && !c->spec->namespaces[i].path &&
+        unshare(CLONE_NEWCGROUP) < 0)
+      child_fail(c->sync_fd, errno, "unshare the cgroup namespace");
+}
+
 static void join_namespaces(struct child *c)
 {
   const struct berth_spec *spec = c->spec;
-  bool new_cgroupns = false;
   for (size_t i = 0; i < spec->n_namespaces; i++) {
     const struct berth_spec_namespace *ns = &spec->namespaces[i];
-    if (ns->type == CLONE_NEWCGROUP && !ns->path)
-      new_cgroupns = true;
     if (!ns->path || ns->type == CLONE_NEWPID)
       continue;
     if (ns->type == CLONE_NEWNS)
@@ -63,8 +76,6 @@ static void join_namespaces(struct child *c)
     if (setns(fd, ns->type) < 0)
       child_fail(c->sync_fd, errno, "join namespace `%s`", ns->path);
   }
-  if (new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
-    child_fail(c->sync_fd, errno, "unshare the cgroup namespace");
 }
 
 static bool has_new_ns(const struct berth_spec *spec, int type)
@@ -239,13 +250,13 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
     _exit(1);
   close_inherited(c, io);
-  wait_for(c, SYNC_GO);
   join_namespaces(c);
   set_hostname(c);
   setup_stdio(c, io);
   read_compiled_seccomp(c);
   close_inherited(c, &(struct berth_runtime_io){-1, -1, -1});
-  rootfs_prepare(c);
+  rootfs_prepare(c); /* enters the cgroup at its cgroupfs mount */
+  child_enter_cgroup(c);
   rootfs_pivot(c);
   console_setup(c);
   null_stdio(c);

@@ -311,6 +311,7 @@ static void mount_one(struct child *c, int rootfd, const struct berth_spec_mount
   if (!mo.data)
     child_fail(c->sync_fd, ENOMEM, "mount options");
   if (m->type && strcmp(m->type, "cgroup") == 0) {
+    child_enter_cgroup(c);
     mount_cgroups(c, rootfd, m, &mo);
   } else {
     bool dir = true;

@@ -41,7 +41,12 @@ struct child {
   void *seccomp_bpf;
   size_t seccomp_len;
   unsigned seccomp_flags;
+  bool in_cgroup; /* GO received: init is in its cgroup */
 };
+
+/* Wait until the parent has put init in its cgroup, then make the cgroup
+ * namespace (once; init-child.c). */
+void child_enter_cgroup(struct child *c);
 
 /* Send SYNC_ERROR "fmt: strerror(errnum)" (errnum 0: no suffix) and _exit(1). */
 __attribute__((noreturn, format(printf, 3, 4))) void child_fail(int sync_fd, int errnum, const char *fmt, ...);
