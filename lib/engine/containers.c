@@ -269,7 +269,7 @@ static int validate_spec(const char *id, const json_t *config, const json_t *hc,
   char *lower[] = {(char *)"/nonexistent", NULL};
   struct berth_spec_input in = {
       .id = id, .config = config, .host_config = hc, .lower_dirs = lower, .upper_dir = "/nonexistent",
-      .work_dir = "/nonexistent", .rootfs_dir = "/nonexistent", .host_caps = ~0ULL,
+      .work_dir = "/nonexistent", .rootfs_dir = "/nonexistent", .host_caps = ~0ULL, .validate_only = true,
   };
   json_t *spec = berth_spec_build(&in, err);
   json_decref(spec);

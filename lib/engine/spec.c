@@ -664,9 +664,8 @@ static void add_host_files(const struct build *b, json_t *user)
 
 static int add_init(const struct build *b, json_t *user, berth_error_t *err)
 {
-  /* A build without an init_path only validates the settings (create):
-   * the real start always names the binary. */
-  if (!hc_bool(b, "Init") || !b->in->init_path)
+  /* the real start always names the binary */
+  if (!hc_bool(b, "Init") || b->in->validate_only)
     return 0;
   return add_user_mount(user, mount_new("/dev/init", "bind", b->in->init_path, json_pack("[ss]", "bind", "ro")), err);
 }
@@ -1123,6 +1122,8 @@ static int build_seccomp(struct build *b, berth_error_t *err)
     return 0;
   if (b->seccomp_profile)
     profile = berth_seccomp_from_docker_profile(b->seccomp_profile, strlen(b->seccomp_profile), b->caps, err);
+  else if (b->in->validate_only)
+    return 0; /* nothing to check in our own profile */
   else
     profile = berth_seccomp_default_profile(b->caps, err);
   if (!profile)

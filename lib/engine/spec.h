@@ -31,6 +31,9 @@ struct berth_spec_input {
   const char *init_path;     /* host path of berth's init for --init, may be NULL */
   /* NULL = new namespace, "" = the host's (no entry), else a /proc/PID/ns/... path to join */
   const char *ipc_ns_path, *pid_ns_path, *uts_ns_path, *net_ns_path;
+  /* Only check the settings (create): paths may be placeholders, other
+   * containers are not resolved, the default seccomp profile is left out. */
+  bool validate_only;
 };
 
 /* Build the OCI config.json object for a container (a new reference), or
