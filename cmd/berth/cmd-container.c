@@ -570,29 +570,9 @@ static int ps_output(json_t *list, json_t *rows, const char *format, bool size)
                                            .type_name = "*formatter.ContainerContext",
                                            .method = ps_method,
                                            .method_data = &md};
-  struct berth_formatter *f = NULL;
-  berth_error_t err = NULL;
-  cleanup_json json_t *header = json_object();
-  json_t *row;
-  size_t i;
-  int rc = 0;
-  if (!format || !*format || strcmp(format, "table") == 0)
-    format = size ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
-                  : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
-  for (const struct cli_header *h = ps_headers; h->field; h++)
-    json_object_set_new(header, h->field, json_string(h->title));
-  if (berth_formatter_new(format, &opts, &f, &err) < 0)
-    return cli_fail(&err, CLI_EXIT_ERROR);
-  json_array_foreach(rows, i, row) if (berth_formatter_add(f, row, &err) < 0)
-  {
-    rc = cli_fail(&err, CLI_EXIT_ERROR);
-    goto out;
-  }
-  if (berth_formatter_write(f, header, stdout, &err) < 0)
-    rc = cli_fail(&err, CLI_EXIT_ERROR);
-out:
-  berth_formatter_free(f);
-  return rc;
+  const char *table = size ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
+                           : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+  return cli_output_rows_opts(rows, format, table, ps_headers, &opts);
 }
 
 int cmd_ps(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)

@@ -16,10 +16,16 @@
 
 int cli_output_rows(json_t *rows, const char *format, const char *default_table, const struct cli_header *headers)
 {
+  const struct berth_template_opts opts = {.missing = BERTH_TEMPLATE_STRUCT};
+  return cli_output_rows_opts(rows, format, default_table, headers, &opts);
+}
+
+int cli_output_rows_opts(json_t *rows, const char *format, const char *default_table,
+                         const struct cli_header *headers, const struct berth_template_opts *opts)
+{
   struct berth_formatter *f = NULL;
   berth_error_t err = NULL;
   cleanup_json json_t *header = json_object();
-  const struct berth_template_opts opts = {.missing = BERTH_TEMPLATE_STRUCT};
   json_t *row;
   size_t i;
   int rc = 0;
@@ -27,7 +33,7 @@ int cli_output_rows(json_t *rows, const char *format, const char *default_table,
     format = default_table;
   for (const struct cli_header *h = headers; h && h->field; h++)
     json_object_set_new(header, h->field, json_string(h->title));
-  if (berth_formatter_new(format, &opts, &f, &err) < 0)
+  if (berth_formatter_new(format, opts, &f, &err) < 0)
     return cli_fail(&err, CLI_EXIT_ERROR);
   json_array_foreach(rows, i, row) if (berth_formatter_add(f, row, &err) < 0)
   {

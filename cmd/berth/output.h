@@ -30,6 +30,10 @@ struct cli_header {
 /* Print `rows` (objects) with `format` (NULL or "table": `default_table`).
  * Returns an exit code. */
 int cli_output_rows(json_t *rows, const char *format, const char *default_table, const struct cli_header *headers);
+/* The same with the template options of a command's own formatter context. */
+struct berth_template_opts;
+int cli_output_rows_opts(json_t *rows, const char *format, const char *default_table,
+                         const struct cli_header *headers, const struct berth_template_opts *opts);
 /* inspect: an indented JSON array, or the template once per element. */
 int cli_output_inspect(json_t *items, const char *format);
 /* One object through a template (version, info); `name` names the template

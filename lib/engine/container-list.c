@@ -10,15 +10,6 @@
 #include "base/timeutil.h"
 #include "engine/engine-internal.h"
 
-static bool label_ok(const json_t *labels, const char *want)
-{
-  const char *eq = strchr(want, '=');
-  if (!eq)
-    return json_object_get(labels, want) != NULL;
-  cleanup_free char *key = strndup(want, (size_t)(eq - want));
-  const char *v = berth_json_str(labels, key);
-  return v && strcmp(v, eq + 1) == 0;
-}
 
 static bool any_value(const json_t *values, bool (*ok)(const struct berth_ctr *, const char *), const struct berth_ctr *c)
 {
@@ -67,8 +58,8 @@ bool berth_ctr_matches(const struct berth_ctr *c, const json_t *f)
   const json_t *labels = json_object_get(json_object_get(c->rec, "Config"), "Labels");
   size_t i;
   json_t *v;
-  json_array_foreach(json_object_get(f, "label"), i, v) if (!label_ok(labels, json_string_value(v))) return false;
-  json_array_foreach(json_object_get(f, "label!"), i, v) if (label_ok(labels, json_string_value(v))) return false;
+  json_array_foreach(json_object_get(f, "label"), i, v) if (!berth_engine_label_matches(labels, json_string_value(v))) return false;
+  json_array_foreach(json_object_get(f, "label!"), i, v) if (berth_engine_label_matches(labels, json_string_value(v))) return false;
   json_array_foreach(json_object_get(f, "until"), i, v)
   {
     int64_t until, created;

@@ -67,6 +67,8 @@ char *berth_engine_tag_ref(const char *target, berth_error_t *err);
 /* When the user designated image `id` by one of its names (a tag or a digest
  * reference) rather than by id, that normalized name; else NULL.  Caller frees. */
 char *berth_engine_name_ref(json_t *table, const char *name, const char *id);
+/* Does a Labels object match a label filter value ("key" or "key=value")? */
+bool berth_engine_label_matches(const json_t *labels, const char *want);
 /* Parse "key=value" filters, allowing only `allowed` keys (NULL-terminated):
  * returns {key: [values...]}. */
 json_t *berth_engine_parse_filters(char **filters, const char *const *allowed, berth_error_t *err);

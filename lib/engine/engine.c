@@ -134,3 +134,13 @@ json_t *berth_engine_parse_filters(char **filters, const char *const *allowed, b
   }
   return out;
 }
+
+bool berth_engine_label_matches(const json_t *labels, const char *want)
+{
+  const char *eq = strchr(want, '=');
+  if (!eq)
+    return json_object_get(labels, want) != NULL;
+  cleanup_free char *key = strndup(want, (size_t)(eq - want));
+  const char *v = berth_json_str(labels, key);
+  return v && strcmp(v, eq + 1) == 0;
+}

@@ -47,18 +47,6 @@ static json_t *image_summary(struct berth_engine *e, const char *id, const json_
                    json_is_object(labels) ? json_incref(labels) : json_object(), "Containers", -1);
 }
 
-static bool label_matches(const json_t *labels, const char *want)
-{
-  const char *eq = strchr(want, '=');
-  if (!eq)
-    return json_object_get(labels, want) != NULL;
-  {
-    cleanup_free char *key = strndup(want, (size_t)(eq - want));
-    const char *v = berth_json_str(labels, key);
-    return v && strcmp(v, eq + 1) == 0;
-  }
-}
-
 /* docker's reference filter: path.Match of the pattern against the familiar
  * "name:tag" and "name" of each tag; the fully qualified forms match too, so
  * `images docker.io/library/busybox:latest` finds busybox:latest. */
@@ -161,7 +149,7 @@ static bool summary_passes(json_t *sum, int64_t created_ns, const struct list_fi
     return false;
   if (created_ns >= lf->before || created_ns <= lf->since || created_ns > lf->until)
     return false;
-  json_array_foreach(lf->labels, i, v) if (!label_matches(json_object_get(sum, "Labels"), json_string_value(v))) return false;
+  json_array_foreach(lf->labels, i, v) if (!berth_engine_label_matches(json_object_get(sum, "Labels"), json_string_value(v))) return false;
   if (json_array_size(lf->references)) {
     json_t *kept = json_array(), *tag;
     size_t k;
@@ -576,8 +564,8 @@ json_t *berth_image_prune(struct berth_engine *e, bool all, char **filters, bert
       if (!cfg)
         goto fail;
       labels = json_object_get(json_object_get(cfg, "config"), "Labels");
-      json_array_foreach(json_object_get(f, "label"), i, v) match = match && label_matches(labels, json_string_value(v));
-      json_array_foreach(json_object_get(f, "label!"), i, v) match = match && !label_matches(labels, json_string_value(v));
+      json_array_foreach(json_object_get(f, "label"), i, v) match = match && berth_engine_label_matches(labels, json_string_value(v));
+      json_array_foreach(json_object_get(f, "label!"), i, v) match = match && !berth_engine_label_matches(labels, json_string_value(v));
     }
     if (match)
       json_array_append_new(ids, json_string(id));

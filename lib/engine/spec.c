@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "engine/spec.h"
@@ -46,14 +47,6 @@ struct build {
   char *hostname;              /* for HOSTNAME=; "" with --uts host */
   json_t *spec, *lnx, *annotations;
 };
-
-static char *xstrdup(const char *s)
-{
-  char *r = strdup(s);
-  if (!r)
-    abort();
-  return r;
-}
 
 static json_t *jstrv(const char *const *v)
 {

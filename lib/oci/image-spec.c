@@ -8,25 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "oci/image-spec.h"
-
-static char *xstrdup(const char *s)
-{
-  char *r = strdup(s);
-  if (!r)
-    abort();
-  return r;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-  void *p = calloc(n ? n : 1, size);
-  if (!p)
-    abort();
-  return p;
-}
 
 /* NULL when absent or JSON null: Go decoders treat null as "not set". */
 static json_t *opt_get(const json_t *obj, const char *key)

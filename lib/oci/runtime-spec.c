@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "base/xalloc.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/json.h"
@@ -27,22 +28,6 @@
 #define MAX_ARRAY 65536
 #define MAX_CONFIG_SIZE (16u << 20)
 #define MAX_SECCOMP_ARGS 6
-
-static char *xstrdup(const char *s)
-{
-  char *r = strdup(s);
-  if (!r)
-    abort();
-  return r;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-  void *p = calloc(n ? n : 1, size);
-  if (!p)
-    abort();
-  return p;
-}
 
 /* ---------------------------------------------------------------- name tables */
 

@@ -11,26 +11,11 @@
 #include <string.h>
 #include <sys/vfs.h>
 
+#include "base/xalloc.h"
 #include "base/cleanup.h"
 #include "runtime/cgroup-internal.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
-
-static char *xstrdup(const char *s)
-{
-  char *r = strdup(s);
-  if (!r)
-    abort();
-  return r;
-}
-
-static void *xreallocarray(void *p, size_t n, size_t size)
-{
-  p = reallocarray(p, n ? n : 1, size);
-  if (!p)
-    abort();
-  return p;
-}
 
 /* ------------------------------------------------------------------ layout */
 

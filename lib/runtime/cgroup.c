@@ -18,28 +18,13 @@
 
 #include <berth/log.h>
 
+#include "base/xalloc.h"
 #include "base/cleanup.h"
 #include "oci/runtime-spec.h"
 #include "runtime/cgroup-internal.h"
 
 /* destroy(): how long processes get to die and directories to empty. */
 #define DESTROY_TIMEOUT_MS 1000
-
-static char *xstrdup(const char *s)
-{
-  char *r = strdup(s);
-  if (!r)
-    abort();
-  return r;
-}
-
-static void *xreallocarray(void *p, size_t n, size_t size)
-{
-  p = reallocarray(p, n ? n : 1, size);
-  if (!p)
-    abort();
-  return p;
-}
 
 void berth_cgroup_sleep_ms(unsigned ms)
 {
