@@ -61,7 +61,7 @@ struct monitor {
   int status_fd;
   bool wait_start;
   int run_dfd, ctr_dfd, lock_fd, sig_fd;
-  struct berth_spec *spec;
+  struct berth_spec *spec; /* only while a container is being created */
   /* from the annotations */
   uint64_t log_max_size;
   int log_max_file;
@@ -379,6 +379,14 @@ static bool relay_signal(struct berth_relay *r, const struct signalfd_siginfo *s
 
 static const struct berth_relay_ops relay_ops = {.signal = relay_signal, .start = relay_start};
 
+/* The spec is only needed to create the container: an idle monitor keeps
+ * none of it (a restart reads spec.json again). */
+static void forget_spec(struct monitor *m)
+{
+  berth_spec_free(m->spec);
+  m->spec = NULL;
+}
+
 /* Create (and unless waiting, start) the container; report on the status fd. */
 static int launch(struct monitor *m, bool wait_start)
 {
@@ -386,7 +394,11 @@ static int launch(struct monitor *m, bool wait_start)
   cleanup_error berth_error_t err = NULL;
   m->exited = m->start_failed = false;
   m->out_r = m->err_r = m->in_w = -1;
-  if (make_pipes(m, &io, &err) < 0 || berth_runtime_create(m->spec, &io, &m->c, &err) < 0) {
+  io = (struct berth_runtime_io){.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+  if (!m->spec)
+    m->spec = berth_spec_load_at(m->run_dfd, "spec.json", NULL, &err);
+  if (!m->spec || make_pipes(m, &io, &err) < 0 || berth_runtime_create(m->spec, &io, &m->c, &err) < 0) {
+    forget_spec(m);
     close_child_ends(&io);
     close_and_reset(&m->out_r);
     close_and_reset(&m->err_r);
@@ -395,6 +407,7 @@ static int launch(struct monitor *m, bool wait_start)
     report(m, err, 0);
     return -1;
   }
+  forget_spec(m);
   close_child_ends(&io);
   m->st.pid = m->c->pid;
   m->st.pid_start = m->c->start_time;
@@ -571,8 +584,8 @@ int main(int argc, char **argv)
   for (;;) {
     if (launch(&m, first && m.wait_start) < 0)
       break;
-    if (first)
-      (void)malloc_trim(0);
+    /* about to idle: give back what creating the container used */
+    (void)malloc_trim(0);
     relay_container(&m, first && m.wait_start);
     int code = finish_run(&m);
     first = false;
@@ -589,7 +602,6 @@ int main(int argc, char **argv)
   berth_attach_server_close(&m.srv);
   berth_logfile_close(&m.log);
   berth_relay_clear(&m.relay);
-  berth_spec_free(m.spec);
   if (m.rm) {
     close_and_reset(&m.lock_fd); /* `rm` must find no live monitor */
     remove_container(&m);
