@@ -16,9 +16,11 @@
  * closed.  With --wait-start the command is started by the first attach
  * client's START frame; a failure then reaches the clients as an ERROR frame.
  *
- * Signals: SIGTERM or SIGINT ends a pending restart when the `stopped` file
- * exists (a stop that came while the container was restarting); otherwise
- * signals to the monitor are ignored, the container is stopped directly. */
+ * A user stop writes RUNROOT/containers/ID/stopped and signals init: no
+ * restart follows, and a stop during a restart's back-off (no init then)
+ * ends the wait at once (the run dir is watched with inotify; SIGTERM or
+ * SIGINT to the monitor also wakes it).  Other signals to the monitor are
+ * ignored: the container is stopped directly. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -508,24 +511,41 @@ static bool should_restart(struct monitor *m, int code)
   return false;
 }
 
+/* Watch the run dir for the `stopped` file a user stop writes (by rename):
+ * the engine signals only init, and there is none during a back-off. */
+static int watch_stopped(struct monitor *m)
+{
+  char path[64];
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", m->run_dfd);
+  if (fd >= 0 && inotify_add_watch(fd, path, IN_CREATE | IN_MOVED_TO) < 0)
+    close_and_reset(&fd);
+  if (fd < 0)
+    berth_debug("watch `%s` for a stop, ignoring: %s", path, strerror(errno));
+  return fd;
+}
+
 /* Wait out the back-off; false when a stop came meanwhile. */
 static bool restart_delay(struct monitor *m)
 {
   int64_t deadline = berth_now_ns() + (int64_t)m->backoff_ms * 1000000;
+  cleanup_close int ino = watch_stopped(m);
   struct signalfd_siginfo si;
+  uint8_t ev[512];
   for (;;) {
     int64_t left_ms = (deadline - berth_now_ns()) / 1000000;
-    struct pollfd p = {.fd = m->sig_fd, .events = POLLIN};
+    struct pollfd p[2] = {{.fd = m->sig_fd, .events = POLLIN}, {.fd = ino, .events = POLLIN}};
+    if (user_stopped(m))
+      return false;
     if (left_ms <= 0)
-      return !user_stopped(m);
-    if (poll(&p, 1, (int)left_ms) <= 0)
+      return true;
+    if (poll(p, 2, (int)left_ms) <= 0)
       continue;
-    while (read(m->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+    while (ino >= 0 && read(ino, ev, sizeof(ev)) > 0)
+      ;
+    while (read(m->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
       if (si.ssi_signo == SIGCHLD)
         reap(m);
-      else if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && user_stopped(m))
-        return false;
-    }
   }
 }
 
