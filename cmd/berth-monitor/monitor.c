@@ -16,9 +16,11 @@
  * closed.  With --wait-start the command is started by the first attach
  * client's START frame; a failure then reaches the clients as an ERROR frame.
  *
- * Signals: SIGTERM or SIGINT ends a pending restart when the `stopped` file
- * exists (a stop that came while the container was restarting); otherwise
- * signals to the monitor are ignored, the container is stopped directly. */
+ * A user stop writes RUNROOT/containers/ID/stopped and signals init: no
+ * restart follows, and a stop during a restart's back-off (no init then)
+ * ends the wait at once (the run dir is watched with inotify; SIGTERM or
+ * SIGINT to the monitor also wakes it).  Other signals to the monitor are
+ * ignored: the container is stopped directly. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -61,7 +64,7 @@ struct monitor {
   int status_fd;
   bool wait_start;
   int run_dfd, ctr_dfd, lock_fd, sig_fd;
-  struct berth_spec *spec;
+  struct berth_spec *spec; /* only while a container is being created */
   /* from the annotations */
   uint64_t log_max_size;
   int log_max_file;
@@ -379,6 +382,14 @@ static bool relay_signal(struct berth_relay *r, const struct signalfd_siginfo *s
 
 static const struct berth_relay_ops relay_ops = {.signal = relay_signal, .start = relay_start};
 
+/* The spec is only needed to create the container: an idle monitor keeps
+ * none of it (a restart reads spec.json again). */
+static void forget_spec(struct monitor *m)
+{
+  berth_spec_free(m->spec);
+  m->spec = NULL;
+}
+
 /* Create (and unless waiting, start) the container; report on the status fd. */
 static int launch(struct monitor *m, bool wait_start)
 {
@@ -386,7 +397,11 @@ static int launch(struct monitor *m, bool wait_start)
   cleanup_error berth_error_t err = NULL;
   m->exited = m->start_failed = false;
   m->out_r = m->err_r = m->in_w = -1;
-  if (make_pipes(m, &io, &err) < 0 || berth_runtime_create(m->spec, &io, &m->c, &err) < 0) {
+  io = (struct berth_runtime_io){.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+  if (!m->spec)
+    m->spec = berth_spec_load_at(m->run_dfd, "spec.json", NULL, &err);
+  if (!m->spec || make_pipes(m, &io, &err) < 0 || berth_runtime_create(m->spec, &io, &m->c, &err) < 0) {
+    forget_spec(m);
     close_child_ends(&io);
     close_and_reset(&m->out_r);
     close_and_reset(&m->err_r);
@@ -395,6 +410,7 @@ static int launch(struct monitor *m, bool wait_start)
     report(m, err, 0);
     return -1;
   }
+  forget_spec(m);
   close_child_ends(&io);
   m->st.pid = m->c->pid;
   m->st.pid_start = m->c->start_time;
@@ -495,24 +511,41 @@ static bool should_restart(struct monitor *m, int code)
   return false;
 }
 
+/* Watch the run dir for the `stopped` file a user stop writes (by rename):
+ * the engine signals only init, and there is none during a back-off. */
+static int watch_stopped(struct monitor *m)
+{
+  char path[64];
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", m->run_dfd);
+  if (fd >= 0 && inotify_add_watch(fd, path, IN_CREATE | IN_MOVED_TO) < 0)
+    close_and_reset(&fd);
+  if (fd < 0)
+    berth_debug("watch `%s` for a stop, ignoring: %s", path, strerror(errno));
+  return fd;
+}
+
 /* Wait out the back-off; false when a stop came meanwhile. */
 static bool restart_delay(struct monitor *m)
 {
   int64_t deadline = berth_now_ns() + (int64_t)m->backoff_ms * 1000000;
+  cleanup_close int ino = watch_stopped(m);
   struct signalfd_siginfo si;
+  uint8_t ev[512];
   for (;;) {
     int64_t left_ms = (deadline - berth_now_ns()) / 1000000;
-    struct pollfd p = {.fd = m->sig_fd, .events = POLLIN};
+    struct pollfd p[2] = {{.fd = m->sig_fd, .events = POLLIN}, {.fd = ino, .events = POLLIN}};
+    if (user_stopped(m))
+      return false;
     if (left_ms <= 0)
-      return !user_stopped(m);
-    if (poll(&p, 1, (int)left_ms) <= 0)
+      return true;
+    if (poll(p, 2, (int)left_ms) <= 0)
       continue;
-    while (read(m->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+    while (ino >= 0 && read(ino, ev, sizeof(ev)) > 0)
+      ;
+    while (read(m->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
       if (si.ssi_signo == SIGCHLD)
         reap(m);
-      else if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && user_stopped(m))
-        return false;
-    }
   }
 }
 
@@ -571,8 +604,8 @@ int main(int argc, char **argv)
   for (;;) {
     if (launch(&m, first && m.wait_start) < 0)
       break;
-    if (first)
-      (void)malloc_trim(0);
+    /* about to idle: give back what creating the container used */
+    (void)malloc_trim(0);
     relay_container(&m, first && m.wait_start);
     int code = finish_run(&m);
     first = false;
@@ -589,7 +622,6 @@ int main(int argc, char **argv)
   berth_attach_server_close(&m.srv);
   berth_logfile_close(&m.log);
   berth_relay_clear(&m.relay);
-  berth_spec_free(m.spec);
   if (m.rm) {
     close_and_reset(&m.lock_fd); /* `rm` must find no live monitor */
     remove_container(&m);
