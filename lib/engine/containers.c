@@ -245,9 +245,13 @@ static json_t *normalize_host_config(const json_t *given, berth_error_t *err)
     berth_error_set_plain(err, EINVAL, "conflicting options: cannot specify both --restart and --rm");
     return NULL;
   }
-  if (!json_is_object(json_object_get(hc, "LogConfig")) || !berth_json_str(json_object_get(hc, "LogConfig"), "Type") ||
-      !*berth_json_str(json_object_get(hc, "LogConfig"), "Type"))
-    json_object_set_new(hc, "LogConfig", json_pack("{s:s, s:{}}", "Type", "json-file", "Config"));
+  json_t *log = json_object_get(hc, "LogConfig");
+  if (!json_is_object(log))
+    json_object_set_new(hc, "LogConfig", log = json_object());
+  if (!berth_json_str(log, "Type") || !*berth_json_str(log, "Type"))
+    json_object_set_new(log, "Type", json_string("json-file"));
+  if (!json_is_object(json_object_get(log, "Config")))
+    json_object_set_new(log, "Config", json_object());
   if (berth_json_int(hc, "ShmSize", 0) <= 0)
     json_object_set_new(hc, "ShmSize", json_integer(64LL << 20));
   return hc;
