@@ -125,7 +125,7 @@ json_t *berth_container_list(struct berth_engine *e, const struct berth_containe
   for (size_t i = 0; i < n; i++) {
     struct berth_ctr c;
     cleanup_error berth_error_t e2 = NULL;
-    if (berth_ctr_load_id(e, ids[i], &c, &e2) == 0 && (all || berth_ctr_is_active(&c)) && berth_ctr_matches(&c, f))
+    if (berth_ctr_load_summary(e, ids[i], &c, &e2) == 0 && (all || berth_ctr_is_active(&c)) && berth_ctr_matches(&c, f))
       items[k++] = summary(&c);
     berth_ctr_clear(&c);
   }

@@ -24,6 +24,8 @@ struct berth_ctr {
 };
 int berth_ctr_load(struct berth_engine *e, const char *name, struct berth_ctr *c, berth_error_t *err);
 int berth_ctr_load_id(struct berth_engine *e, const char *id, struct berth_ctr *c, berth_error_t *err);
+/* The same with only the fields `ps` shows and filters on in c->rec. */
+int berth_ctr_load_summary(struct berth_engine *e, const char *id, struct berth_ctr *c, berth_error_t *err);
 void berth_ctr_clear(struct berth_ctr *c);
 /* Re-read the state and make it true again (after a stop or kill). */
 void berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c);
