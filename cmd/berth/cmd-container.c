@@ -613,11 +613,15 @@ int cmd_ps(struct cli *cli, const struct cli_command *cmd, int argc, char **argv
   opts.filters = filters;
   if (!(list = berth_container_list(e, &opts, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
-  json_array_foreach(list, i, c) json_array_append_new(rows, ps_row(c, !no_trunc));
   if (quiet && (!format || !*format)) {
-    json_array_foreach(rows, i, c) printf("%s\n", berth_json_str(c, "ID"));
+    json_array_foreach(list, i, c)
+    {
+      const char *id = berth_json_str(c, "Id");
+      printf("%.*s\n", no_trunc ? 64 : 12, id ? id : "");
+    }
     return 0;
   }
+  json_array_foreach(list, i, c) json_array_append_new(rows, ps_row(c, !no_trunc));
   return ps_output(list, rows, format, size);
 }
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,6 +70,19 @@ static void run_ctx_clear(struct run_ctx *c)
 BERTH_DEFINE_CLEANUP(struct run_ctx *, run_ctx_clear)
 
 /* Parse flags and build the body; returns an exit code, or -1 to go on. */
+/* Like docker's CLI: a terminal container starts with the size of ours, so
+ * that nothing in it sees a 0x0 window before the first resize arrives. */
+static void set_console_size(json_t *body)
+{
+  struct winsize ws;
+  if (!json_is_true(json_object_get(body, "Tty")) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || !ws.ws_row ||
+      !ws.ws_col)
+    return;
+  json_t *hc = json_object_get(body, "HostConfig");
+  if (json_is_object(hc))
+    json_object_set_new(hc, "ConsoleSize", json_pack("[ii]", ws.ws_row, ws.ws_col));
+}
+
 static int prepare(struct run_ctx *c, bool run, int argc, char **argv)
 {
   berth_error_t err = NULL;
@@ -90,6 +104,7 @@ static int prepare(struct run_ctx *c, bool run, int argc, char **argv)
     return CLI_EXIT_USAGE;
   }
   c->o.args = NULL; /* borrowed from argv: keep cli_run_opts_clear off it */
+  set_console_size(c->body);
   if (c->o.cidfile && *c->o.cidfile && access(c->o.cidfile, F_OK) == 0)
     return run_fail(c->cli, CLI_EXIT_USAGE,
                     "container ID file found, make sure the other container isn't running or delete %s",

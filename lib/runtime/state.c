@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/fs.h"
 #include "base/json.h"
 #include "base/timeutil.h"
 #include "runtime/state.h"
@@ -85,14 +86,22 @@ int berth_state_read_at(int dirfd, struct berth_state *ret, berth_error_t *err)
 {
   struct berth_state st = {.status = BERTH_STATUS_CREATED};
   cleanup_json json_t *j = NULL;
-  struct stat sb;
-  if (fstatat(dirfd, STATE_FILE, &sb, 0) < 0) {
-    if (errno != ENOENT)
-      return berth_error_set(err, errno, "stat `%s`", STATE_FILE);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  berth_error_t e2 = NULL;
+  if (berth_read_file_at(dirfd, STATE_FILE, &buf, &len, &e2) < 0) {
+    if (e2->code != ENOENT) {
+      if (err)
+        *err = e2;
+      else
+        berth_error_release(&e2);
+      return -1;
+    }
+    berth_error_release(&e2);
     *ret = st;
     return 0;
   }
-  j = berth_json_load_at(dirfd, STATE_FILE, err);
+  j = berth_json_loadb(buf, len, STATE_FILE, err);
   if (!j || state_from_json(j, &st, err) < 0)
     return -1;
   *ret = st;

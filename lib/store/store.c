@@ -24,17 +24,18 @@ static int open_dir(int dirfd, const char *path, berth_error_t *err)
 /* Interrupted writers leave ".NAME.tmp-<random>" files and ".staging-<random>" dirs;
  * they are never visible as objects, and the next opener removes them when no
  * one holds the store lock (so no writer is mid-way). */
-static void clean_temp_entries(int dirfd)
+static size_t clean_temp_entries(int dirfd)
 {
+  size_t cleaned = 0;
   cleanup_error berth_error_t err = NULL;
   int dupfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* not dup(): that shares the offset */
   DIR *d;
   struct dirent *de;
   if (dupfd < 0)
-    return;
+    return 0;
   if (!(d = fdopendir(dupfd))) {
     close(dupfd);
-    return;
+    return 0;
   }
   while ((de = readdir(d))) {
     if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -43,9 +44,11 @@ static void clean_temp_entries(int dirfd)
         strncmp(de->d_name, ".removing-", 10) == 0) {
       (void)berth_rm_rf_at(dirfd, de->d_name, &err);
       berth_error_release(&err);
+      cleaned++;
     }
   }
   closedir(d);
+  return cleaned;
 }
 
 static int mkdirs(const char *root, berth_error_t *err)
@@ -87,8 +90,10 @@ static int hold_users_lock(struct berth_store *s, berth_error_t *err)
     clean_temp_entries(s->blobs_fd);
     clean_temp_entries(s->layers_fd);
     clean_temp_entries(s->root_fd);
-    clean_temp_entries(s->containers_fd);
-    berth_container_store_clean_names(s);
+    /* a name dangles only after a create or rm died midway, which leaves
+     * its staging or removing directory behind */
+    if (clean_temp_entries(s->containers_fd) > 0)
+      berth_container_store_clean_names(s);
   }
   if (TEMP_FAILURE_RETRY(flock(s->users_lock_fd, LOCK_SH)) < 0)
     return berth_error_set(err, errno, "lock `users.lock`");
