@@ -479,10 +479,7 @@ static int finish_run(struct monitor *m)
     m->st.finished_at = berth_now_ns();
     save_state(m);
   }
-  /* with --rm, clients hear EXIT once the container is gone (main), so that
-   * `run --rm` returns when its name is free again, as docker's does */
-  if (!m->rm)
-    berth_attach_server_finish(&m->srv, code);
+  berth_attach_server_finish(&m->srv, code);
   return code;
 }
 
@@ -598,7 +595,6 @@ int main(int argc, char **argv)
   static struct monitor m = {.status_fd = -1, .run_dfd = -1, .ctr_dfd = -1, .lock_fd = -1, .sig_fd = -1};
   berth_error_t err = NULL;
   bool first = true;
-  int code = 0;
   openlog("berth-monitor", LOG_PID, LOG_DAEMON);
   parse_args(&m, argc, argv);
   berth_log_set_handler(syslog_handler, (void *)m.id);
@@ -611,7 +607,7 @@ int main(int argc, char **argv)
     /* about to idle: give back what creating the container used */
     (void)malloc_trim(0);
     relay_container(&m, first && m.wait_start);
-    code = finish_run(&m);
+    int code = finish_run(&m);
     first = false;
     if (!should_restart(&m, code))
       break;
@@ -625,11 +621,12 @@ int main(int argc, char **argv)
   }
   berth_logfile_close(&m.log);
   berth_relay_clear(&m.relay);
+  berth_attach_server_close(&m.srv);
   if (m.rm) {
+    /* an attached `run --rm` removes it itself as soon as it hears EXIT;
+     * this is for detached ones */
     close_and_reset(&m.lock_fd); /* `rm` must find no live monitor */
     remove_container(&m);
-    berth_attach_server_finish(&m.srv, code);
   }
-  berth_attach_server_close(&m.srv);
   return 0;
 }

@@ -202,6 +202,13 @@ static int relay(struct run_ctx *c, struct berth_engine *e, int fd, const unsign
   }
   if (res.detached)
     return 0;
+  if (body_bool(json_object_get(c->body, "HostConfig"), "AutoRemove")) {
+    /* --rm: return with the container gone, as docker's CLI does; the
+     * monitor removes it too and finds nothing left to do */
+    struct berth_rm_opts rm = {.force = true};
+    if (berth_container_remove(e, c->id, &rm, &err) < 0)
+      berth_error_release(&err);
+  }
   if (error)
     return run_fail(c->cli, res.exit_code == 126 || res.exit_code == 127 ? res.exit_code : CLI_EXIT_USAGE,
                     "Error response from daemon: %s", error);
