@@ -178,8 +178,10 @@ static void prepare_seccomp(struct child *c)
   if (!sc)
     return;
   berth_error_t err = NULL;
-  if ((!c->seccomp_bpf && berth_seccomp_compile(sc, &c->seccomp_bpf, &c->seccomp_len, &err) < 0) ||
-      berth_seccomp_flags(sc, &c->seccomp_flags, &err) < 0)
+  /* the engine compiles filters ahead (berth.seccomp.bpf): init has no compiler */
+  if (!c->seccomp_bpf)
+    child_fail(c->sync_fd, 0, "seccomp: the spec's filter was not compiled (annotation berth.seccomp.bpf)");
+  if (berth_seccomp_flags(sc, &c->seccomp_flags, &err) < 0)
     child_fail(c->sync_fd, 0, "seccomp: %s", err->msg);
 }
 
