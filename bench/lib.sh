@@ -50,6 +50,10 @@ bench_init() {
   mount -t tmpfs -o size=64m,mode=0755 bench-run /run
   mount -t tmpfs -o size=64m,mode=0755 bench-varlib /var/lib
   mount -t tmpfs -o size=1g,mode=1777 bench-vartmp /var/tmp
+  # podman keeps its container locks in a shared memory segment
+  # (/dev/shm/libpod_lock) that outlives its store: private here, so that
+  # no run inherits the locks of an earlier one
+  mount -t tmpfs -o size=256m,mode=1777 bench-shm /dev/shm
   T=$(mktemp -d /tmp/berth-bench.XXXXXX)
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
