@@ -157,6 +157,23 @@ static int write_all(int fd, const uint8_t *buf, size_t len, berth_error_t *err)
   return 0;
 }
 
+/* Input for the container.  When the monitor has already closed the socket
+ * (the container ended while we were sending) the input has nowhere to go:
+ * stop sending and keep reading, the EXIT frame is still to be read. */
+static int send_stdin(struct relay *r, enum berth_attach_type type, const void *buf, size_t len, berth_error_t *err)
+{
+  berth_error_t e2 = NULL;
+  if (berth_attach_send(r->fd, type, buf, len, &e2) == 0)
+    return 0;
+  if (e2->code == EPIPE || e2->code == ECONNRESET) {
+    berth_error_release(&e2);
+    r->stdin_open = false;
+    return 0;
+  }
+  *err = e2;
+  return -1;
+}
+
 /* Our stdin -> STDIN frames, holding back a partial detach sequence (moby's
  * EscapeProxy): returns 1 when the whole sequence was typed. */
 static int relay_stdin(struct relay *r, berth_error_t *err)
@@ -169,17 +186,17 @@ static int relay_stdin(struct relay *r, berth_error_t *err)
     return 0;
   if (n <= 0) {
     r->stdin_open = false;
-    if (r->matched > 0 && berth_attach_send(r->fd, BERTH_ATTACH_STDIN, r->keys, (size_t)r->matched, err) < 0)
+    if (r->matched > 0 && send_stdin(r, BERTH_ATTACH_STDIN, r->keys, (size_t)r->matched, err) < 0)
       return -1;
     r->matched = 0;
-    return berth_attach_send(r->fd, BERTH_ATTACH_STDIN_EOF, NULL, 0, err) < 0 ? -1 : 0;
+    return send_stdin(r, BERTH_ATTACH_STDIN_EOF, NULL, 0, err) < 0 ? -1 : 0;
   }
   for (ssize_t i = 0; i < n; i++) {
     uint8_t c = in[i];
     if (scan && c == r->keys[r->matched]) {
       /* what came before the sequence still goes to the container */
       if (++r->matched == r->n_keys)
-        return o && berth_attach_send(r->fd, BERTH_ATTACH_STDIN, out, o, err) < 0 ? -1 : 1;
+        return o && send_stdin(r, BERTH_ATTACH_STDIN, out, o, err) < 0 ? -1 : 1;
       continue;
     }
     if (scan && r->matched > 0) {
@@ -193,7 +210,7 @@ static int relay_stdin(struct relay *r, berth_error_t *err)
     }
     out[o++] = c;
   }
-  return o ? (berth_attach_send(r->fd, BERTH_ATTACH_STDIN, out, o, err) < 0 ? -1 : 0) : 0;
+  return o ? (send_stdin(r, BERTH_ATTACH_STDIN, out, o, err) < 0 ? -1 : 0) : 0;
 }
 
 /* One frame from the monitor: returns 1 once the stream ended. */

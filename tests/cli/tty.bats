@@ -131,6 +131,16 @@ PROMPT='/ # '
 
 # ---- stdin and streams without a terminal ---------------------------------------
 
+@test "run -i with stdin at its end: the container's exit wins over input the monitor no longer takes" {
+  # the CLI's STDIN_EOF can reach a monitor that has already closed the
+  # socket: that must not turn the exit into a 125 (it did, ~1 run in 15)
+  local i
+  for i in $(seq 30); do
+    run berth run --rm -i busybox true </dev/null
+    assert_success
+  done
+}
+
 @test "run -i with pipes: stdin reaches cat, its EOF ends it" {
   run --separate-stderr berth run -i --rm busybox cat <<<"hi"
   assert_success
