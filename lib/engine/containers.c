@@ -588,43 +588,42 @@ json_t *berth_container_inspect(struct berth_engine *e, const char *name, bool s
   return out;
 }
 
+static int rename_loaded(struct berth_engine *e, struct berth_ctr *c, const char *nn, berth_error_t *err)
+{
+  const char *old = berth_ctr_name(c) + 1;
+  cleanup_free char *owner = NULL, *slashed = NULL;
+  berth_error_t e2 = NULL;
+  if (strcmp(old, nn) == 0)
+    return berth_error_set_plain(err, EINVAL, "Renaming a container with the same name as its current name");
+  if (berth_container_store_rename(e->store, c->id, old, nn, &owner, &e2) < 0) {
+    if (e2->code != EEXIST) {
+      *err = e2;
+      return -1;
+    }
+    berth_error_release(&e2);
+    return berth_error_set_plain(err, EEXIST,
+                                 "Error when allocating new name: Conflict. The container name \"/%s\" is already in "
+                                 "use by container \"%s\". You have to remove (or rename) that container to be able "
+                                 "to reuse that name.",
+                                 nn, owner ? owner : "");
+  }
+  if (asprintf(&slashed, "/%s", nn) < 0)
+    abort();
+  json_object_set_new(c->rec, "Name", json_string(slashed));
+  cleanup_json json_t *sum = record_summary(c->rec);
+  if (berth_json_write_atomic(c->dirfd, "config.json", c->rec, err) < 0)
+    return -1;
+  return berth_json_write_atomic(c->dirfd, "summary.json", sum, err);
+}
+
 int berth_container_rename(struct berth_engine *e, const char *name, const char *new_name, berth_error_t *err)
 {
   struct berth_ctr c;
-  int r = -1;
-  cleanup_free char *owner = NULL;
-  const char *nn = new_name[0] == '/' ? new_name + 1 : new_name;
-  if (validate_name(new_name, err) < 0 || berth_ctr_load(e, name, &c, err) < 0)
-    goto out;
-  const char *old = berth_ctr_name(&c) + 1;
-  if (strcmp(old, nn) == 0) {
-    r = berth_error_set_plain(err, EINVAL, "Renaming a container with the same name as its current name");
-    goto out;
-  }
-  berth_error_t e2 = NULL;
-  if (berth_container_store_rename(e->store, c.id, old, nn, &owner, &e2) < 0) {
-    if (e2->code == EEXIST) {
-      berth_error_release(&e2);
-      r = berth_error_set_plain(err, EEXIST,
-                                "Error when allocating new name: Conflict. The container name \"/%s\" is already in use "
-                                "by container \"%s\". You have to remove (or rename) that container to be able to "
-                                "reuse that name.",
-                                nn, owner ? owner : "");
-    } else {
-      *err = e2;
-    }
-    goto out;
-  }
-  cleanup_free char *slashed = NULL;
-  if (asprintf(&slashed, "/%s", nn) < 0)
-    abort();
-  json_object_set_new(c.rec, "Name", json_string(slashed));
-  json_t *sum = record_summary(c.rec);
-  r = berth_json_write_atomic(c.dirfd, "config.json", c.rec, err);
+  if (validate_name(new_name, err) < 0)
+    return -1;
+  int r = berth_ctr_load(e, name, &c, err);
   if (r == 0)
-    r = berth_json_write_atomic(c.dirfd, "summary.json", sum, err);
-  json_decref(sum);
-out:
+    r = rename_loaded(e, &c, new_name[0] == '/' ? new_name + 1 : new_name, err);
   berth_ctr_clear(&c);
   return r;
 }

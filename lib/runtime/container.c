@@ -83,7 +83,8 @@ int sync_recv(int fd, struct sync_msg *m, int *ret_fd)
 
 #define CHILD_MSG_MAX 900
 
-static void child_failv(int sync_fd, int code, int exit_status, int errnum, const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void child_failv(int sync_fd, int code, int exit_status, int errnum,
+                                                            const char *fmt, va_list ap)
 {
   struct sync_msg m = {.type = SYNC_ERROR, .code = code};
   char suffix[160] = "";
