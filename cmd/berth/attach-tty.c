@@ -231,7 +231,9 @@ static int relay_frame(struct relay *r, uint8_t *buf, berth_error_t *err)
   case BERTH_ATTACH_EXIT:
     if (len >= 4)
       r->res->exit_code = (int)(((uint32_t)buf[0] << 24) | ((uint32_t)buf[1] << 16) | ((uint32_t)buf[2] << 8) | buf[3]);
-    return 0;
+    /* the last frame (include/berth/attach.h): what follows is the close,
+     * which is a reset when the monitor left input of ours unread */
+    return 1;
   case BERTH_ATTACH_ERROR:
     free(r->res->error);
     r->res->error = strndup((const char *)buf, len);
