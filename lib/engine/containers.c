@@ -45,6 +45,12 @@ const char *berth_ctr_name(const struct berth_ctr *c)
   return n ? n : "";
 }
 
+const char *berth_ctr_bare_name(const struct berth_ctr *c)
+{
+  const char *n = berth_ctr_name(c);
+  return n[0] == '/' ? n + 1 : n;
+}
+
 int berth_ctr_monitor_lock_fd(struct berth_engine *e, const char *id)
 {
   char path[128];
@@ -590,7 +596,7 @@ json_t *berth_container_inspect(struct berth_engine *e, const char *name, bool s
 
 static int rename_loaded(struct berth_engine *e, struct berth_ctr *c, const char *nn, berth_error_t *err)
 {
-  const char *old = berth_ctr_name(c) + 1;
+  const char *old = berth_ctr_bare_name(c);
   cleanup_free char *owner = NULL, *slashed = NULL;
   berth_error_t e2 = NULL;
   if (strcmp(old, nn) == 0)
@@ -646,7 +652,7 @@ int berth_container_remove(struct berth_engine *e, const char *name, const struc
     if (berth_ctr_kill_wait(e, &c, SIGKILL, err) < 0)
       goto out;
   }
-  r = berth_container_store_remove(e->store, c.id, berth_ctr_name(&c) + 1, err);
+  r = berth_container_store_remove(e->store, c.id, berth_ctr_bare_name(&c), err);
   /* a concurrent remover (the monitor of a --rm container) got there first */
   if (r < 0 && (*err)->code == ENOENT && opts && opts->force) {
     berth_error_release(err);
@@ -674,7 +680,7 @@ json_t *berth_container_prune(struct berth_engine *e, char **filters, berth_erro
     if (berth_ctr_load_id(e, *p, &c, &e2) == 0 && !berth_ctr_is_active(&c) && berth_ctr_matches(&c, f)) {
       int64_t rw = 0, total = 0;
       berth_ctr_size(e, &c, &rw, &total);
-      if (berth_container_store_remove(e->store, c.id, berth_ctr_name(&c) + 1, NULL) == 0) {
+      if (berth_container_store_remove(e->store, c.id, berth_ctr_bare_name(&c), NULL) == 0) {
         json_array_append_new(deleted, json_string(c.id));
         reclaimed += rw;
       }

@@ -33,6 +33,8 @@ void berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c);
 bool berth_ctr_is_active(const struct berth_ctr *c);
 /* "/name" as docker shows it in Name. */
 const char *berth_ctr_name(const struct berth_ctr *c);
+/* The name without that "/" ("" for a record without one). */
+const char *berth_ctr_bare_name(const struct berth_ctr *c);
 /* docker's State object for inspect. */
 json_t *berth_ctr_state_json(const struct berth_ctr *c);
 /* docker's Status column: "Up 3 seconds", "Exited (0) 2 minutes ago", ... */

@@ -306,7 +306,7 @@ int berth_container_start(struct berth_engine *e, const char *name, const struct
   struct berth_ctr c;
   if (berth_ctr_load_id(e, id, &c, NULL) == 0 && !berth_ctr_is_active(&c) &&
       json_is_true(json_object_get(json_object_get(c.rec, "HostConfig"), "AutoRemove")))
-    (void)berth_container_store_remove(e->store, c.id, berth_ctr_name(&c) + 1, NULL);
+    (void)berth_container_store_remove(e->store, c.id, berth_ctr_bare_name(&c), NULL);
   berth_ctr_clear(&c);
   return -1;
 }
