@@ -629,22 +629,7 @@ int cmd_ps(struct cli *cli, const struct cli_command *cmd, int argc, char **argv
 
 int cli_inspect_containers(struct cli *cli, char **names, int n, const char *format, bool size)
 {
-  struct berth_engine *e;
-  cleanup_json json_t *out = json_array();
-  int rc, status = 0;
-  if ((rc = cli_engine(cli, &e)))
-    return rc;
-  for (int i = 0; i < n; i++) {
-    berth_error_t err = NULL;
-    json_t *j = berth_container_inspect(e, names[i], size, &err);
-    if (!j) {
-      status = cli_fail(&err, CLI_EXIT_ERROR);
-      continue;
-    }
-    json_array_append_new(out, j);
-  }
-  rc = cli_output_inspect(out, format);
-  return status ? status : rc;
+  return cli_inspect_each(cli, names, n, format, size, berth_container_inspect);
 }
 
 int cmd_container_inspect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)

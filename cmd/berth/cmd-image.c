@@ -213,59 +213,25 @@ int cmd_image_prune(struct cli *cli, const struct cli_command *cmd, int argc, ch
 
 /* ---- inspect, history ---- */
 
-static int inspect_images(struct cli *cli, char **names, int n, const char *format, bool any_object)
+static json_t *get_image(struct berth_engine *e, const char *name, bool size, berth_error_t *err)
 {
-  struct berth_engine *e;
-  cleanup_json json_t *out = json_array();
-  int rc, status = 0;
-  if ((rc = cli_engine(cli, &e)))
-    return rc;
-  for (int i = 0; i < n; i++) {
-    berth_error_t err = NULL;
-    json_t *j = berth_image_inspect(e, names[i], &err);
-    if (!j) {
-      if (any_object && err && err->code == ENOENT) {
-        berth_error_release(&err);
-        berth_error_set_plain(&err, ENOENT, "No such object: %s", names[i]);
-      }
-      status = cli_fail(&err, CLI_EXIT_ERROR);
-      continue;
-    }
-    json_array_append_new(out, j);
-  }
-  rc = cli_output_inspect(out, format);
-  return status ? status : rc;
+  (void)size;
+  return berth_image_inspect(e, name, err);
 }
 
 /* docker inspect without --type: a container of that name or id, else an
  * image, else "No such object". */
-static int inspect_any(struct cli *cli, char **names, int n, const char *format, bool size)
+static json_t *get_any(struct berth_engine *e, const char *name, bool size, berth_error_t *err)
 {
-  struct berth_engine *e;
-  cleanup_json json_t *out = json_array();
-  int rc, status = 0;
-  if ((rc = cli_engine(cli, &e)))
-    return rc;
-  for (int i = 0; i < n; i++) {
-    berth_error_t err = NULL;
-    json_t *j = berth_container_inspect(e, names[i], size, &err);
-    /* ENOSYS: an engine built without container support has only images */
-    if (!j && (err->code == ENOENT || err->code == ENOSYS)) {
-      berth_error_release(&err);
-      j = berth_image_inspect(e, names[i], &err);
-      if (!j && err->code == ENOENT) {
-        berth_error_release(&err);
-        berth_error_set_plain(&err, ENOENT, "No such object: %s", names[i]);
-      }
-    }
-    if (!j) {
-      status = cli_fail(&err, CLI_EXIT_ERROR);
-      continue;
-    }
-    json_array_append_new(out, j);
-  }
-  rc = cli_output_inspect(out, format);
-  return status ? status : rc;
+  json_t *j = berth_container_inspect(e, name, size, err);
+  if (j || (*err)->code != ENOENT)
+    return j;
+  berth_error_release(err);
+  if ((j = berth_image_inspect(e, name, err)) || (*err)->code != ENOENT)
+    return j;
+  berth_error_release(err);
+  berth_error_set_plain(err, ENOENT, "No such object: %s", name);
+  return NULL;
 }
 
 int cmd_image_inspect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
@@ -281,7 +247,7 @@ int cmd_image_inspect(struct cli *cli, const struct cli_command *cmd, int argc, 
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)))
     return rc;
-  return inspect_images(cli, argv, argc, format, false);
+  return cli_inspect_each(cli, argv, argc, format, false, get_image);
 }
 
 int cmd_inspect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
@@ -304,10 +270,10 @@ int cmd_inspect(struct cli *cli, const struct cli_command *cmd, int argc, char *
     return CLI_EXIT_ERROR;
   }
   if (type && strcmp(type, "image") == 0)
-    return inspect_images(cli, argv, argc, format, false);
+    return cli_inspect_each(cli, argv, argc, format, false, get_image);
   if (type)
     return cli_inspect_containers(cli, argv, argc, format, size);
-  return inspect_any(cli, argv, argc, format, size);
+  return cli_inspect_each(cli, argv, argc, format, size, get_any);
 }
 
 static const struct cli_header history_headers[] = {

@@ -179,3 +179,23 @@ void cli_format_since(time_t t, char *buf, size_t len)
   }
   berth_human_ago((int64_t)(now - t), buf, len);
 }
+
+int cli_inspect_each(struct cli *cli, char **names, int n, const char *format, bool size, cli_inspect_get get)
+{
+  struct berth_engine *e;
+  cleanup_json json_t *out = json_array();
+  int rc, status = 0;
+  if ((rc = cli_engine(cli, &e)))
+    return rc;
+  for (int i = 0; i < n; i++) {
+    berth_error_t err = NULL;
+    json_t *j = get(e, names[i], size, &err);
+    if (!j) {
+      status = cli_fail(&err, CLI_EXIT_ERROR);
+      continue;
+    }
+    json_array_append_new(out, j);
+  }
+  rc = cli_output_inspect(out, format);
+  return status ? status : rc;
+}

@@ -36,6 +36,12 @@ int cli_output_rows_opts(json_t *rows, const char *format, const char *default_t
                          const struct cli_header *headers, const struct berth_template_opts *opts);
 /* inspect: an indented JSON array, or the template once per element. */
 int cli_output_inspect(json_t *items, const char *format);
+/* docker inspect's loop: get() each name, print what was found with
+ * cli_output_inspect, report each failure on stderr; exit 1 if any failed. */
+struct cli;
+struct berth_engine;
+typedef json_t *(*cli_inspect_get)(struct berth_engine *e, const char *name, bool size, berth_error_t *err);
+int cli_inspect_each(struct cli *cli, char **names, int n, const char *format, bool size, cli_inspect_get get);
 /* One object through a template (version, info); `name` names the template
  * in parse errors as docker does ("version"), NULL for none. */
 int cli_output_template(json_t *obj, const char *format, const char *name);
