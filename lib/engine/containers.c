@@ -17,6 +17,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/json.h"
+#include "base/proc.h"
 #include "base/timeutil.h"
 #include "base/units.h"
 #include "engine/engine-internal.h"
@@ -70,20 +71,9 @@ void berth_ctr_wait_monitor(struct berth_engine *e, const char *id)
  * adopted it, maybe much later: until then it is a zombie that is gone. */
 static bool pid_is_live(pid_t pid, unsigned long long start)
 {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-  if (n <= 0)
-    return false;
-  buf[n] = '\0';
-  char *p = strrchr(buf, ')');
-  if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X' || p[2] == 'x')
-    return false;
-  for (int field = 2; *p && field < 22; p++)
-    if (*p == ' ')
-      field++;
-  return strtoull(p, NULL, 10) == start;
+  char state;
+  unsigned long long t;
+  return berth_proc_stat(pid, &state, &t) == 0 && state != 'Z' && state != 'X' && state != 'x' && t == start;
 }
 
 /* The cgroup the container ran in, as its last spec in the run dir names it;

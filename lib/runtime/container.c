@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/proc.h"
 #include "oci/runtime-spec.h"
 #include "runtime/cgroup.h"
 #include "runtime/runtime-internal.h"
@@ -160,28 +161,6 @@ static pid_t clone_init(int flags, int pidns_fd, berth_error_t *err)
   return pid;
 }
 
-static unsigned long long proc_start_time(pid_t pid)
-{
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  if (n <= 0)
-    return 0;
-  buf[n] = '\0';
-  char *p = strrchr(buf, ')');
-  if (!p)
-    return 0;
-  /* fields after ") ": state(3) ... starttime(22) */
-  int field = 2;
-  for (; *p && field < 22; p++)
-    if (*p == ' ')
-      field++;
-  return strtoull(p, NULL, 10);
-}
-
 static int wait_ready(struct berth_runtime_container *c, berth_error_t *err)
 {
   struct sync_msg m;
@@ -228,7 +207,7 @@ static int spawn(const struct berth_spec *spec, const struct berth_runtime_io *i
   if (*err) /* left the pid namespace badly: do not go on */
     return -1;
   c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  c->start_time = proc_start_time(pid);
+  (void)berth_proc_stat(pid, NULL, &c->start_time);
   return 0;
 }
 
