@@ -3,8 +3,8 @@
 #   run     `run --rm busybox true` with no network: berth, crun and runc on an
 #           equivalent prepared bundle, podman, docker
 #   create  `create busybox true`: berth, podman, docker
-#   memory  the resident size (PSS) of one idle per-container monitor: berth's
-#           monitor, podman's conmon, docker's containerd-shim
+#   memory  the resident size (PSS) of an idle per-container monitor, alone
+#           and among 10: berth's monitor, podman's conmon, docker's shim
 #   ps      `ps -a` with BENCH_CONTAINERS (1000) containers: berth, podman,
 #           docker
 # crun 1.8 refuses this machine's hybrid cgroup layout, so the whole script
@@ -73,27 +73,46 @@ have dockerd && bench_add create docker "$SETTLE" "dock create --network none bu
 bench_run
 
 # ---- monitor memory -----------------------------------------------------------
-pss_kb() { awk '/^Pss:/ { p = $2 } /^Private_(Clean|Dirty):/ { u += $2 } END { print p " | " u }' "/proc/$1/smaps_rollup"; }
+# PSS splits a shared page among the processes that map it, so one monitor
+# alone is charged in full for its program's pages and those of the libraries
+# nothing else on the host maps; with BENCH_MEM_CONTAINERS (10) idle
+# containers, each is charged its share: the cost of one more container.
+MEMN=${BENCH_MEM_CONTAINERS:-10}
+pss_of() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup"; }
+private_of() { awk '/^Private_(Clean|Dirty):/ { u += $2 } END { print u }' "/proc/$1/smaps_rollup"; }
+mem_row() { # LABEL PROCESS START-FUNC MONITOR-PID-FUNC REMOVE-FUNC
+  local ids=() alone='' pss=0 private=0 id pid
+  while [ ${#ids[@]} -lt "$MEMN" ]; do
+    ids+=("$($3)")
+    if [ -z "$alone" ]; then
+      sleep 1
+      pid=$($4 "${ids[0]}")
+      [ -n "$pid" ] || { log "memory: no $2 process for ${ids[0]}"; $5 "${ids[@]}"; return 0; }
+      alone=$(pss_of "$pid")
+    fi
+  done
+  sleep 1
+  for id in "${ids[@]}"; do
+    pid=$($4 "$id")
+    pss=$((pss + $(pss_of "$pid")))
+    private=$((private + $(private_of "$pid")))
+  done
+  $5 "${ids[@]}"
+  MEM+=("| $1 | $2 | $alone | $((pss / MEMN)) | $((private / MEMN)) |")
+}
+berth_idle() { berth run -d --network none busybox sleep 1000; }
+berth_monitor() { pgrep -f "berth-monitor.*$1" | head -1; }
+berth_remove() { quiet berth rm -f "$@"; }
+pod_idle() { pod run -d --network none $POD_LIMITS busybox sleep 1000; }
+pod_monitor() { pgrep -f "conmon.*$1" | head -1; }
+pod_remove() { quiet pod rm -f -t 0 "$@"; }
+dock_idle() { dock run -d --network none busybox sleep 1000; }
+dock_monitor() { pgrep -f "containerd-shim.*${1:0:12}" | head -1 || true; }
+dock_remove() { quiet dock rm -f "$@"; }
 MEM=()
-id=$(berth run -d --network none busybox sleep 1000)
-sleep 1
-pid=$(pgrep -f "berth-monitor.*$id" | head -1)
-MEM+=("| berth | berth-monitor | $(pss_kb "$pid") |")
-berth rm -f "$id" >/dev/null
-if have podman; then
-  id=$(pod run -d --network none $POD_LIMITS busybox sleep 1000)
-  sleep 1
-  pid=$(pgrep -f "conmon.*$id" | head -1)
-  MEM+=("| podman | conmon $(conmon --version | awk '/version/ {print $3; exit}') | $(pss_kb "$pid") |")
-  quiet pod rm -f "$id"
-fi
-if have dockerd; then
-  id=$(dock run -d --network none busybox sleep 1000)
-  sleep 1
-  pid=$(pgrep -f "containerd-shim.*${id:0:12}" | head -1 || true)
-  [ -z "$pid" ] || MEM+=("| docker | containerd-shim-runc-v2 | $(pss_kb "$pid") |")
-  quiet dock rm -f "$id"
-fi
+mem_row berth berth-monitor berth_idle berth_monitor berth_remove
+have podman && mem_row podman "conmon $(conmon --version | awk '/version/ {print $3; exit}')" pod_idle pod_monitor pod_remove
+have dockerd && mem_row docker containerd-shim-runc-v2 dock_idle dock_monitor dock_remove
 
 # ---- ps -a with N containers --------------------------------------------------
 fill() { # ENGINE-FUNC: create containers until there are N
@@ -128,10 +147,13 @@ bench_run
   echo
   bench_table create
   echo
-  echo "### Memory of one idle container's monitor (kB, from /proc/PID/smaps_rollup)"
+  echo "### Memory of an idle container's monitor (kB, from /proc/PID/smaps_rollup)"
   echo
-  echo "| engine | process | PSS kB | private kB |"
-  echo "| --- | --- | ---: | ---: |"
+  echo "PSS of the first monitor while it is the only one, then the mean PSS and"
+  echo "private (unshared) size of each of $MEMN monitors of $MEMN idle containers."
+  echo
+  echo "| engine | process | PSS alone | PSS each of $MEMN | private each |"
+  echo "| --- | --- | ---: | ---: | ---: |"
   printf '%s\n' "${MEM[@]}"
   echo
   echo "### ps -a with $N containers"

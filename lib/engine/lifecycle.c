@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -94,11 +95,23 @@ static char *monitor_path(void)
   return strdup(BERTH_LIBEXECDIR "/berth/berth-monitor");
 }
 
-/* Run the monitor from a sealed in-memory copy of its binary, so that the
- * container's init (a clone of it) can never reach the file on disk through
- * /proc/self/exe (CVE-2019-5736). */
-static void exec_sealed(const char *path, char **argv)
+/* The container's init is a clone of the monitor, so whatever the monitor was
+ * exec'd from is reachable from the container through /proc/PID/exe until
+ * init execs the command (CVE-2019-5736).  Run it from a read-only bind mount
+ * of its file that is attached to no mount tree: a write through the link
+ * fails with EROFS, nothing shows in the host's mount table, and every
+ * monitor shares the file's page cache.  Should the kernel refuse the
+ * detached mount, fall back to a sealed in-memory copy (private to each
+ * monitor). */
+static void exec_protected(const char *path, char **argv)
 {
+  int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree >= 0) {
+    struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof ro) == 0)
+      syscall(SYS_execveat, tree, "", argv, environ, AT_EMPTY_PATH);
+    close(tree);
+  }
   int src = open(path, O_RDONLY | O_CLOEXEC);
   int mfd = memfd_create("berth-monitor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   struct stat st;
@@ -110,7 +123,6 @@ static void exec_sealed(const char *path, char **argv)
         fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0)
       fexecve(mfd, argv, environ);
   }
-  execv(path, argv);
 }
 
 static __attribute__((noreturn)) void monitor_child(struct berth_engine *e, const char *id, bool wait_start,
@@ -136,7 +148,7 @@ static __attribute__((noreturn)) void monitor_child(struct berth_engine *e, cons
    * malloc_trim cannot return: the monitor is one thread that idles for
    * days (the container's environment comes from its spec, not ours) */
   setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
-  exec_sealed(mon, argv);
+  exec_protected(mon, argv);
   dprintf(3, "err %d cannot run the monitor `%s`: %s\n", errno, mon, strerror(errno));
   _exit(127);
 }

@@ -85,6 +85,16 @@ make_canary() {
   refute_output ok
   run berth run --rm --init evil /bin/busybox sh -c 'for p in /proc/[0-9]*; do berth-probe open-write $p/exe; done'
   refute_line ok
+  # init is a clone of the monitor until it execs the command: the monitor
+  # runs from a read-only mount of its file that no write can go through
+  local id mon
+  id=$(berth run -d evil /bin/busybox sleep 60)
+  mon=$(pgrep -f "berth-monitor.*$id")
+  run "$PROBE" open-write "/proc/$mon/exe"
+  refute_output ok
+  run "$PYTHON" -c 'import os, sys; print(os.statvfs(sys.argv[1]).f_flag & os.ST_RDONLY != 0)' "/proc/$mon/exe"
+  berth rm -f "$id" >/dev/null
+  assert_output True
   after=$(sha256sum "${bins[@]}")
   [ "$before" = "$after" ] || fail "a binary changed: $before / $after"
 }
