@@ -272,8 +272,9 @@ void berth_attach_server_broadcast(struct berth_attach_server *srv, enum berth_a
   }
 }
 
-void berth_attach_server_finish(struct berth_attach_server *srv, int exit_code)
+int berth_attach_server_finish(struct berth_attach_server *srv, int exit_code)
 {
+  int remover = -1;
   uint8_t code[4] = {(uint8_t)((uint32_t)exit_code >> 24), (uint8_t)((uint32_t)exit_code >> 16),
                      (uint8_t)((uint32_t)exit_code >> 8), (uint8_t)exit_code};
   struct timeval tv = {.tv_sec = 1};
@@ -289,10 +290,15 @@ void berth_attach_server_finish(struct berth_attach_server *srv, int exit_code)
         break;
       c->pend_off += (size_t)n;
     }
-    if ((!c->pend || c->pend_off == c->pend_len) && berth_attach_send(c->fd, BERTH_ATTACH_EXIT, code, 4, &err) < 0)
-      berth_error_release(&err);
+    if (!c->pend || c->pend_off == c->pend_len) {
+      if (berth_attach_send(c->fd, BERTH_ATTACH_EXIT, code, 4, &err) < 0)
+        berth_error_release(&err);
+      else if (remover < 0 && (c->want & BERTH_ATTACH_WANT_REMOVE))
+        remover = steal_fd(&c->fd);
+    }
     drop(srv, srv->n - 1);
   }
+  return remover;
 }
 
 void berth_attach_server_close(struct berth_attach_server *srv)

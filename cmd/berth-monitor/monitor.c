@@ -83,6 +83,7 @@ struct monitor {
   struct berth_logfile log;
   struct berth_attach_server srv;
   struct berth_relay relay;
+  int remover_fd; /* the client that removes the container (--rm), after EXIT */
 };
 
 static void syslog_handler(enum berth_log_level level, const char *domain, const char *msg, void *arg)
@@ -459,32 +460,9 @@ static void relay_container(struct monitor *m, bool wait_start)
   close_and_reset(&m->err_r);
 }
 
-/* init is gone: collect its status, tear the container down, record it. */
-static int finish_run(struct monitor *m)
-{
-  berth_error_t err = NULL;
-  int code = m->start_failed ? m->st.exit_code : berth_runtime_exit_code(m->wstatus);
-  bool oom = m->c->cgroup && berth_cgroup_oom_killed(m->c->cgroup);
-  if (berth_runtime_delete(m->c, &err) < 0) {
-    berth_warn("delete container `%s`, ignoring: %s", m->id, err->msg);
-    berth_error_release(&err);
-  }
-  berth_runtime_container_free(m->c);
-  m->c = NULL;
-  if (!m->start_failed) {
-    m->st.status = BERTH_STATUS_EXITED;
-    m->st.pid = 0;
-    m->st.exit_code = code;
-    m->st.oom_killed = oom;
-    m->st.finished_at = berth_now_ns();
-    save_state(m);
-  }
-  berth_attach_server_finish(&m->srv, code);
-  return code;
-}
-
 /* ---- restart policy ---- */
 
+/* A user's stop (the engine's `stopped` file in the run dir) ends restarts. */
 static bool user_stopped(struct monitor *m) { return faccessat(m->run_dfd, "stopped", F_OK, 0) == 0; }
 
 /* docker's restartmanager: should this exit be followed by a restart? */
@@ -509,6 +487,39 @@ static bool should_restart(struct monitor *m, int code)
     break;
   }
   return false;
+}
+
+/* init is gone: collect its status, tear the container down, record it:
+ * exited, or restarting when the policy says so (never a passing "exited"
+ * between two runs).  *ret_again tells which. */
+static int finish_run(struct monitor *m, bool *ret_again)
+{
+  berth_error_t err = NULL;
+  int code = m->start_failed ? m->st.exit_code : berth_runtime_exit_code(m->wstatus);
+  bool oom = m->c->cgroup && berth_cgroup_oom_killed(m->c->cgroup);
+  if (berth_runtime_delete(m->c, &err) < 0) {
+    berth_warn("delete container `%s`, ignoring: %s", m->id, err->msg);
+    berth_error_release(&err);
+  }
+  berth_runtime_container_free(m->c);
+  m->c = NULL;
+  *ret_again = should_restart(m, code);
+  if (!m->start_failed) {
+    m->st.status = *ret_again ? BERTH_STATUS_RESTARTING : BERTH_STATUS_EXITED;
+    m->st.pid = 0;
+    m->st.exit_code = code;
+    m->st.oom_killed = oom;
+    m->st.finished_at = berth_now_ns();
+  } else if (*ret_again) {
+    m->st.status = BERTH_STATUS_RESTARTING;
+  }
+  if (*ret_again)
+    m->st.restart_count++;
+  if (!m->start_failed || *ret_again)
+    save_state(m);
+  close_and_reset(&m->remover_fd);
+  m->remover_fd = berth_attach_server_finish(&m->srv, code);
+  return code;
 }
 
 /* Watch the run dir for the `stopped` file a user stop writes (by rename):
@@ -557,6 +568,21 @@ static void stop_restarting(struct monitor *m)
 
 /* ---- --rm ---- */
 
+/* Until the client that removes the container hangs up (60 s at most). */
+static void wait_hangup(int fd)
+{
+  char buf[256];
+  int64_t deadline = berth_now_ns() + 60 * (int64_t)1000000000;
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  while (fd >= 0) {
+    int64_t left_ms = (deadline - berth_now_ns()) / 1000000;
+    if (left_ms <= 0 || (poll(&p, 1, (int)left_ms) < 0 && errno != EINTR))
+      return;
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && read(fd, buf, sizeof buf) <= 0)
+      return;
+  }
+}
+
 static void remove_container(struct monitor *m)
 {
   const char *berth = m->berth ? m->berth : "berth";
@@ -592,7 +618,8 @@ static void init_state(struct monitor *m)
 
 int main(int argc, char **argv)
 {
-  static struct monitor m = {.status_fd = -1, .run_dfd = -1, .ctr_dfd = -1, .lock_fd = -1, .sig_fd = -1};
+  static struct monitor m = {
+      .status_fd = -1, .run_dfd = -1, .ctr_dfd = -1, .lock_fd = -1, .sig_fd = -1, .remover_fd = -1};
   berth_error_t err = NULL;
   bool first = true;
   openlog("berth-monitor", LOG_PID, LOG_DAEMON);
@@ -607,13 +634,11 @@ int main(int argc, char **argv)
     /* about to idle: give back what creating the container used */
     (void)malloc_trim(0);
     relay_container(&m, first && m.wait_start);
-    int code = finish_run(&m);
+    bool again;
+    (void)finish_run(&m, &again);
     first = false;
-    if (!should_restart(&m, code))
+    if (!again)
       break;
-    m.st.status = BERTH_STATUS_RESTARTING;
-    m.st.restart_count++;
-    save_state(&m);
     if (!restart_delay(&m)) {
       stop_restarting(&m);
       break;
@@ -623,10 +648,12 @@ int main(int argc, char **argv)
   berth_relay_clear(&m.relay);
   berth_attach_server_close(&m.srv);
   if (m.rm) {
-    /* an attached `run --rm` removes it itself as soon as it hears EXIT;
-     * this is for detached ones */
+    /* an attached `run --rm` removes it itself once it has the EXIT: leave
+     * it that, and remove only what a client that hung up early left */
+    wait_hangup(m.remover_fd);
     close_and_reset(&m.lock_fd); /* `rm` must find no live monitor */
-    remove_container(&m);
+    if (faccessat(m.ctr_dfd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+      remove_container(&m);
   }
   return 0;
 }

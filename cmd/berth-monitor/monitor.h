@@ -122,8 +122,11 @@ bool berth_attach_server_flush(struct berth_attach_server *srv, size_t i);
 void berth_attach_server_broadcast(struct berth_attach_server *srv, enum berth_attach_type type, const void *data,
                                    size_t len);
 /* The last frames: flush, send EXIT with the code (waiting at most about a
- * second per client), close every client.  The listening socket stays. */
-void berth_attach_server_finish(struct berth_attach_server *srv, int exit_code);
+ * second per client), close every client but the first that got the EXIT
+ * and said it removes the container (BERTH_ATTACH_WANT_REMOVE): its socket
+ * is returned (or -1), for the caller to wait until it hangs up.  The
+ * listening socket stays. */
+int berth_attach_server_finish(struct berth_attach_server *srv, int exit_code);
 /* Close the clients and the listening socket and remove attach.sock. */
 void berth_attach_server_close(struct berth_attach_server *srv);
 

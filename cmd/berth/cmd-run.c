@@ -204,7 +204,8 @@ static int relay(struct run_ctx *c, struct berth_engine *e, int fd, const unsign
     return 0;
   if (body_bool(json_object_get(c->body, "HostConfig"), "AutoRemove")) {
     /* --rm: return with the container gone, as docker's CLI does; the
-     * monitor removes it too and finds nothing left to do */
+     * monitor waits for our hang-up (fd, closed by our caller) to leave it
+     * to us */
     struct berth_rm_opts rm = {.force = true};
     if (berth_container_remove(e, c->id, &rm, &err) < 0)
       berth_error_release(&err);
@@ -224,6 +225,7 @@ static int run_attached(struct run_ctx *c, struct berth_engine *e, const unsigne
       .stdout = body_bool(c->body, "AttachStdout"),
       .stderr = body_bool(c->body, "AttachStderr"),
       .start = true,
+      .remove = body_bool(json_object_get(c->body, "HostConfig"), "AutoRemove"),
   };
   cleanup_close int fd = -1;
   int rc;

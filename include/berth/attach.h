@@ -37,6 +37,10 @@ enum {
   BERTH_ATTACH_WANT_STDIN = 1,
   BERTH_ATTACH_WANT_STDOUT = 2,
   BERTH_ATTACH_WANT_STDERR = 4,
+  /* The client removes the container (`run --rm`) once it has the EXIT, and
+   * keeps the connection open until it has: the monitor removes it only if
+   * the client hangs up without having done so. */
+  BERTH_ATTACH_WANT_REMOVE = 8,
 };
 
 #define BERTH_ATTACH_HEADER 8

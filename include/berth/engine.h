@@ -167,6 +167,7 @@ BERTH_PUBLIC json_t *berth_container_prune(struct berth_engine *e, char **filter
 struct berth_attach_opts {
   bool stdin, stdout, stderr;
   bool start; /* also send START: the container was started with wait_for_attach */
+  bool remove; /* the caller removes the container after the EXIT (BERTH_ATTACH_WANT_REMOVE) */
 };
 /* Connect to the container's monitor; returns a socket speaking the attach
  * protocol of <berth/attach.h>. */

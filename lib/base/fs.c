@@ -86,8 +86,8 @@ int berth_commit_tmpfile(int fd, int dirfd, const char *tmp, const char *name, b
   return berth_fsync_dir(dirfd, err);
 }
 
-int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                            berth_error_t *err)
+static int write_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool durable,
+                      berth_error_t *err)
 {
   cleanup_free char *tmp = NULL;
   cleanup_close int fd = berth_tmpfile_at(dirfd, name, mode, &tmp, err);
@@ -98,7 +98,26 @@ int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_
     (void)unlinkat(dirfd, tmp, 0);
     return berth_error_set(err, e, "write `%s`", name);
   }
-  return berth_commit_tmpfile(fd, dirfd, tmp, name, err);
+  if (durable)
+    return berth_commit_tmpfile(fd, dirfd, tmp, name, err);
+  if (renameat(dirfd, tmp, dirfd, name) < 0) {
+    int e = errno;
+    (void)unlinkat(dirfd, tmp, 0);
+    return berth_error_set(err, e, "rename into `%s`", name);
+  }
+  return 0;
+}
+
+int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                            berth_error_t *err)
+{
+  return write_file(dirfd, name, data, len, mode, true, err);
+}
+
+int berth_write_file_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                             berth_error_t *err)
+{
+  return write_file(dirfd, name, data, len, mode, false, err);
 }
 
 bool berth_path_is_clean_relative(const char *path)

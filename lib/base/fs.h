@@ -13,6 +13,12 @@
  * directory, fsync, rename, fsync the directory. */
 int berth_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                             berth_error_t *err);
+/* The same without the fsyncs: readers still see the old or the new content,
+ * never a mix, but a crash may lose the write (or, on some filesystems, leave
+ * the file empty).  For what is gone at reboot anyway (the run root) and for
+ * what is rebuilt, or read as "unknown", when it does not parse. */
+int berth_write_file_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                             berth_error_t *err);
 /* Create a temp file ".<prefix>.tmp-<random>" in dirfd; returns fd, *ret_name owned. */
 int berth_tmpfile_at(int dirfd, const char *prefix, mode_t mode, char **ret_name, berth_error_t *err);
 /* fsync fd, rename tmp -> name in dirfd and fsync dirfd. */

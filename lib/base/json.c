@@ -41,6 +41,12 @@ int berth_json_write_atomic(int dirfd, const char *name, const json_t *j, berth_
   return berth_write_file_atomic(dirfd, name, s, strlen(s), 0644, err);
 }
 
+int berth_json_write_replace(int dirfd, const char *name, const json_t *j, berth_error_t *err)
+{
+  cleanup_free char *s = berth_json_dumps(j);
+  return berth_write_file_replace(dirfd, name, s, strlen(s), 0644, err);
+}
+
 const char *berth_json_str(const json_t *obj, const char *key)
 {
   json_t *v = json_object_get(obj, key);

@@ -21,6 +21,8 @@ json_t *berth_json_load_at(int dirfd, const char *path, berth_error_t *err);
 /* Serialise compactly with sorted keys; caller frees. */
 char *berth_json_dumps(const json_t *j);
 int berth_json_write_atomic(int dirfd, const char *name, const json_t *j, berth_error_t *err);
+/* berth_write_file_replace of the document: atomic, not durable. */
+int berth_json_write_replace(int dirfd, const char *name, const json_t *j, berth_error_t *err);
 /* Typed getters: NULL / default when absent or of another type. */
 const char *berth_json_str(const json_t *obj, const char *key);
 json_int_t berth_json_int(const json_t *obj, const char *key, json_int_t dflt);

@@ -338,20 +338,27 @@ static const char default_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-lo
                                     "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
                                     "ff02::2\tip6-allrouters\n";
 
-static int write_etc_files(int dirfd, const json_t *config, const json_t *hc, berth_error_t *err)
+struct etc_files {
+  char *hostname, *hosts, *resolv;
+};
+
+static void etc_files_clear(struct etc_files *f)
+{
+  free(f->hostname);
+  free(f->hosts);
+  free(f->resolv);
+}
+
+/* The container's /etc/hostname, /etc/hosts and /etc/resolv.conf. */
+static void make_etc_files(const json_t *config, const json_t *hc, struct etc_files *f)
 {
   bool host_net = strcmp(berth_json_str(hc, "NetworkMode"), "host") == 0;
-  cleanup_free char *hostname = NULL, *resolv = resolv_conf_text(host_net), *hosts = NULL;
-  if (asprintf(&hostname, "%s\n", berth_json_str(config, "Hostname")) < 0)
-    abort();
   size_t hosts_len = 0;
-  if (!host_net || berth_read_file_at(AT_FDCWD, "/etc/hosts", &hosts, &hosts_len, NULL) < 0)
-    hosts = strdup(default_hosts);
-  if (berth_write_file_atomic(dirfd, "hostname", hostname, strlen(hostname), 0644, err) < 0 ||
-      berth_write_file_atomic(dirfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
-      berth_write_file_atomic(dirfd, "resolv.conf", resolv, strlen(resolv), 0644, err) < 0)
-    return -1;
-  return 0;
+  f->resolv = resolv_conf_text(host_net);
+  if (asprintf(&f->hostname, "%s\n", berth_json_str(config, "Hostname")) < 0)
+    abort();
+  if (!host_net || berth_read_file_at(AT_FDCWD, "/etc/hosts", &f->hosts, &hosts_len, NULL) < 0)
+    f->hosts = strdup(default_hosts);
 }
 
 static void set_hostname(json_t *config, const json_t *hc, const char *id)
@@ -418,9 +425,11 @@ static int resolve_image(struct berth_engine *e, const json_t *body, char **ret_
   return 0;
 }
 
-static int store_create(struct berth_engine *e, const char *id, const char *name, json_t *rec, berth_error_t *err)
+/* Only the record is durable: the summary is rebuilt from it, the /etc files
+ * are derived, and no state file reads as "created". */
+static int store_create(struct berth_engine *e, const char *id, const char *name, json_t *rec,
+                        const struct etc_files *etc, berth_error_t *err)
 {
-  cleanup_json json_t *files = json_pack("{s:O}", "config.json", rec);
   bool generated = !name;
   for (unsigned attempt = 0;; attempt++) {
     cleanup_free char *gen = generated ? berth_name_generate(attempt) : NULL;
@@ -429,10 +438,18 @@ static int store_create(struct berth_engine *e, const char *id, const char *name
     if (asprintf(&slashed, "/%s", n) < 0)
       abort();
     json_object_set_new(rec, "Name", json_string(slashed));
-    json_object_set_new(files, "summary.json", record_summary(rec));
+    cleanup_json json_t *sum = record_summary(rec);
+    cleanup_free char *rec_text = berth_json_dumps(rec), *sum_text = berth_json_dumps(sum);
+    const struct berth_store_file files[] = {
+        {"config.json", rec_text, strlen(rec_text), true},
+        {"summary.json", sum_text, strlen(sum_text), false},
+        {"hostname", etc->hostname, strlen(etc->hostname), false},
+        {"hosts", etc->hosts, strlen(etc->hosts), false},
+        {"resolv.conf", etc->resolv, strlen(etc->resolv), false},
+    };
     cleanup_free char *owner = NULL;
     berth_error_t e2 = NULL;
-    if (berth_container_store_create(e->store, id, n, files, &owner, &e2) == 0)
+    if (berth_container_store_create(e->store, id, n, files, sizeof files / sizeof *files, &owner, &e2) == 0)
       return 0;
     if (e2->code == EEXIST && generated && attempt < 10) {
       berth_error_release(&e2);
@@ -469,14 +486,12 @@ int berth_container_create(struct berth_engine *e, const char *name, const json_
   if (validate_spec(id, config, hc, err) < 0)
     return -1;
   cleanup_json json_t *rec = make_record(e, id, "", image_id, config, hc, layers);
-  if (store_create(e, id, name && *name ? name : NULL, rec, err) < 0)
+  struct etc_files etc = {0};
+  make_etc_files(config, hc, &etc);
+  int r = store_create(e, id, name && *name ? name : NULL, rec, &etc, err);
+  etc_files_clear(&etc);
+  if (r < 0)
     return -1;
-  cleanup_close int dirfd = berth_container_store_open(e->store, id, err);
-  struct berth_state st = {.status = BERTH_STATUS_CREATED};
-  if (dirfd < 0 || write_etc_files(dirfd, config, hc, err) < 0 || berth_state_write_at(dirfd, &st, err) < 0) {
-    (void)berth_container_store_remove(e->store, id, berth_json_str(rec, "Name") + 1, NULL);
-    return -1;
-  }
   if (ret_warnings)
     *ret_warnings = json_array();
   *ret_id = steal_ptr(&id);
@@ -609,7 +624,7 @@ static int rename_loaded(struct berth_engine *e, struct berth_ctr *c, const char
   cleanup_json json_t *sum = record_summary(c->rec);
   if (berth_json_write_atomic(c->dirfd, "config.json", c->rec, err) < 0)
     return -1;
-  return berth_json_write_atomic(c->dirfd, "summary.json", sum, err);
+  return berth_json_write_replace(c->dirfd, "summary.json", sum, err);
 }
 
 int berth_container_rename(struct berth_engine *e, const char *name, const char *new_name, berth_error_t *err)

@@ -279,7 +279,7 @@ static int start_locked(struct berth_engine *e, struct berth_ctr *c, int rundir,
 {
   cleanup_json json_t *spec = build_spec(e, c, err);
   if (!spec || berth_seccomp_cache_prepare(e, spec, err) < 0 ||
-      berth_json_write_atomic(rundir, "spec.json", spec, err) < 0)
+      berth_json_write_replace(rundir, "spec.json", spec, err) < 0)
     return -1;
   (void)unlinkat(rundir, "stopped", 0);
   (void)unlinkat(rundir, "attach.sock", 0);
@@ -353,7 +353,7 @@ static void mark_stopped(struct berth_engine *e, const char *id)
 {
   cleanup_close int rundir = berth_container_run_dir(e->store, id, true, NULL);
   if (rundir >= 0)
-    (void)berth_write_file_atomic(rundir, "stopped", "", 0, 0600, NULL);
+    (void)berth_write_file_replace(rundir, "stopped", "", 0, 0600, NULL);
 }
 
 static int stop_with(struct berth_engine *e, struct berth_ctr *c, int sig, int timeout, berth_error_t *err)
@@ -464,7 +464,8 @@ int berth_container_attach(struct berth_engine *e, const char *name, const struc
   if (fd < 0)
     return -1;
   uint8_t want = (uint8_t)((opts->stdin ? BERTH_ATTACH_WANT_STDIN : 0) | (opts->stdout ? BERTH_ATTACH_WANT_STDOUT : 0) |
-                           (opts->stderr ? BERTH_ATTACH_WANT_STDERR : 0));
+                           (opts->stderr ? BERTH_ATTACH_WANT_STDERR : 0) |
+                           (opts->remove ? BERTH_ATTACH_WANT_REMOVE : 0));
   if (berth_attach_send(fd, BERTH_ATTACH_HELLO, &want, 1, err) < 0 ||
       (opts->start && berth_attach_send(fd, BERTH_ATTACH_START, NULL, 0, err) < 0)) {
     close(fd);

@@ -101,9 +101,12 @@ int berth_state_read_at(int dirfd, struct berth_state *ret, berth_error_t *err)
     *ret = st;
     return 0;
   }
-  j = berth_json_loadb(buf, len, STATE_FILE, err);
-  if (!j || state_from_json(j, &st, err) < 0)
-    return -1;
+  j = berth_json_loadb(buf, len, STATE_FILE, NULL);
+  if (!j || state_from_json(j, &st, NULL) < 0) {
+    /* only a crash leaves a state that does not parse (the writes are
+     * atomic): the container ran, and nobody recorded how it ended */
+    st = (struct berth_state){.status = BERTH_STATUS_RUNNING};
+  }
   *ret = st;
   return 0;
 }
@@ -139,5 +142,7 @@ int berth_state_write_at(int dirfd, const struct berth_state *st, berth_error_t 
   }
   if (!j)
     return berth_error_set_plain(err, EINVAL, "state: cannot encode");
-  return berth_json_write_atomic(dirfd, STATE_FILE, j, err);
+  /* not durable: a state lost in a crash reads as an old one, one left empty
+   * as a container whose monitor is gone; the reboot ends both alike */
+  return berth_json_write_replace(dirfd, STATE_FILE, j, err);
 }

@@ -33,7 +33,9 @@ struct berth_state {
 const char *berth_status_name(enum berth_status s);
 int berth_status_from_name(const char *name);
 /* Read state.json in dirfd (the container's directory); a missing file reads
- * as a fresh "created" state. */
+ * as a fresh "created" state, one that does not parse (a crash) as "running"
+ * with no pid, which the engine then finds exited with nobody to say how.
+ * Writes are atomic but not durable (berth_write_file_replace). */
 int berth_state_read_at(int dirfd, struct berth_state *ret, berth_error_t *err);
 int berth_state_write_at(int dirfd, const struct berth_state *st, berth_error_t *err);
 

@@ -33,14 +33,15 @@ static char *name_owner(struct berth_store *s, const char *name)
   return is_id(buf) ? strdup(buf) : NULL;
 }
 
-static int write_files(int dirfd, const json_t *files, berth_error_t *err)
+/* Into the staging directory, which nobody else sees: no temp files needed. */
+static int write_files(int dirfd, const struct berth_store_file *files, size_t n, berth_error_t *err)
 {
-  const char *key;
-  json_t *doc;
-  json_object_foreach((json_t *)files, key, doc)
-  {
-    if (berth_json_write_atomic(dirfd, key, doc, err) < 0)
-      return -1;
+  bool durable = false;
+  for (size_t i = 0; i < n; i++) {
+    cleanup_close int fd = openat(dirfd, files[i].name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 || berth_write_all(fd, files[i].data, files[i].len) < 0 || (files[i].durable && fsync(fd) < 0))
+      return berth_error_set(err, errno, "write `%s`", files[i].name);
+    durable |= files[i].durable;
   }
   static const char *const dirs[] = {"upper", "work", "merged"};
   /* the overlay root takes its mode from upper: 0755 like docker's diff dirs, so
@@ -48,18 +49,19 @@ static int write_files(int dirfd, const json_t *files, berth_error_t *err)
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
     if (mkdirat(dirfd, dirs[i], i == 0 ? 0755 : 0700) < 0)
       return berth_error_set(err, errno, "mkdir `%s`", dirs[i]);
-  return 0;
+  return durable ? berth_fsync_dir(dirfd, err) : 0;
 }
 
-int berth_container_store_create(struct berth_store *s, const char *id, const char *name, const json_t *files,
-                                 char **ret_owner, berth_error_t *err)
+int berth_container_store_create(struct berth_store *s, const char *id, const char *name,
+                                 const struct berth_store_file *files, size_t n_files, char **ret_owner,
+                                 berth_error_t *err)
 {
   char staging[BERTH_CONTAINER_ID_LEN + 16];
   snprintf(staging, sizeof staging, ".staging-%s", id);
   if (mkdirat(s->containers_fd, staging, 0700) < 0)
     return berth_error_set(err, errno, "create container `%s`", id);
   cleanup_close int dfd = openat(s->containers_fd, staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || write_files(dfd, files, err) < 0) {
+  if (dfd < 0 || write_files(dfd, files, n_files, err) < 0) {
     if (dfd < 0)
       berth_error_set(err, errno, "open `%s`", staging);
     goto fail;

@@ -126,12 +126,20 @@ int berth_store_gc(struct berth_store *s, const json_t *table, int64_t *ret_free
  * renames the directory aside first, so a half-removed container is never
  * seen. */
 #define BERTH_CONTAINER_ID_LEN 64
-/* Write a new container: `files` is an object {"config.json": {...},
- * "state.json": {...}} of JSON documents; the dirs upper, work and merged are
- * made too.  EEXIST (plain, *ret_owner = the id holding the name) when the
- * name is taken. */
-int berth_container_store_create(struct berth_store *s, const char *id, const char *name, const json_t *files,
-                                 char **ret_owner, berth_error_t *err);
+/* A file of a new container.  Only durable ones are fsynced: the record
+ * itself; what is rebuilt from it, or read as unknown, need not be. */
+struct berth_store_file {
+  const char *name;
+  const char *data;
+  size_t len;
+  bool durable;
+};
+/* Write a new container with these files; the dirs upper, work and merged
+ * are made too.  EEXIST (plain, *ret_owner = the id holding the name) when
+ * the name is taken. */
+int berth_container_store_create(struct berth_store *s, const char *id, const char *name,
+                                 const struct berth_store_file *files, size_t n_files, char **ret_owner,
+                                 berth_error_t *err);
 /* Open ROOT/containers/<id> (O_DIRECTORY); ENOENT when absent. */
 int berth_container_store_open(struct berth_store *s, const char *id, berth_error_t *err);
 /* Open (creating) RUNROOT/containers/<id>. */
