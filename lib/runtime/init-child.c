@@ -257,8 +257,7 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   setup_stdio(c, io);
   read_compiled_seccomp(c);
   close_inherited(c, &(struct berth_runtime_io){-1, -1, -1});
-  rootfs_prepare(c); /* enters the cgroup at its cgroupfs mount */
-  child_enter_cgroup(c);
+  rootfs_prepare(c); /* unless deferred, enters the cgroup at its cgroupfs mount */
   rootfs_pivot(c);
   console_setup(c);
   null_stdio(c);
@@ -267,6 +266,10 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   exec_make_cwd(c);
   set_rlimits(c);
   prepare_seccomp(c);
+  /* all of the above overlaps the parent's moving init into its cgroup */
+  child_enter_cgroup(c);
+  rootfs_mount_deferred(c);
+  rootfs_seal(c);
   caps_drop_bounding(c);
   if (!spec->process.no_new_privileges)
     load_seccomp(c);

@@ -42,6 +42,9 @@ struct child {
   size_t seccomp_len;
   unsigned seccomp_flags;
   bool in_cgroup; /* GO received: init is in its cgroup */
+  bool *deferred; /* per spec mount: left for rootfs_mount_deferred */
+  /* the host's hierarchies (berth_cgroup_mounts), read before pivot_root */
+  char **cg_opts, **cg_names;
 };
 
 /* Wait until the parent has put init in its cgroup, then make the cgroup
@@ -60,9 +63,16 @@ int sync_recv(int fd, struct sync_msg *m, int *ret_fd);
 __attribute__((noreturn)) void init_child_main(struct child *c, const struct berth_runtime_io *io);
 
 /* rootfs.c */
-void rootfs_prepare(struct child *c);     /* propagation, overlay or bind of the root, spec mounts, sysctls */
+/* Propagation, overlay or bind of the root, the spec's mounts.  The
+ * cgroupfs mounts (and any below them) are deferred when nothing masked or
+ * made read-only lies below them: they need the cgroup namespace, made once
+ * the parent has moved init into its cgroup, which takes an RCU grace period
+ * (~10 ms on v1) that the rest of the setup overlaps. */
+void rootfs_prepare(struct child *c);
 void rootfs_pivot(struct child *c);       /* pivot_root into it */
-void rootfs_finish(struct child *c);      /* masked and read-only paths, read-only root */
+void rootfs_finish(struct child *c);      /* sysctls, masked and read-only paths */
+void rootfs_mount_deferred(struct child *c); /* the deferred mounts, in the new root */
+void rootfs_seal(struct child *c);        /* the read-only root */
 /* Open `path` inside the root `rootfd` (RESOLVE_IN_ROOT), creating it (and
  * missing parents) as a directory or an empty file when absent; O_PATH fd. */
 int rootfs_open_mountpoint(int sync_fd, int rootfd, const char *path, bool dir);
