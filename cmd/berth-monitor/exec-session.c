@@ -70,18 +70,16 @@ void berth_exec_set_init(struct berth_exec_set *x, int run_dfd)
   x->own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 }
 
-static void close_fd(int *fd) { close_and_reset(fd); }
-
 static void session_free(struct berth_exec_set *x, struct berth_exec_session *s)
 {
-  close_fd(&s->cl.fd);
+  close_and_reset(&s->cl.fd);
   free(s->cl.pend);
   free(s->req);
-  close_fd(&s->sync_fd);
+  close_and_reset(&s->sync_fd);
   if (s->in_fd != s->out_fd)
-    close_fd(&s->in_fd);
-  close_fd(&s->out_fd);
-  close_fd(&s->err_fd);
+    close_and_reset(&s->in_fd);
+  close_and_reset(&s->out_fd);
+  close_and_reset(&s->err_fd);
   for (size_t i = 0; i < x->n; i++)
     if (x->s[i] == s) {
       x->s[i] = x->s[--x->n];
@@ -110,11 +108,11 @@ void berth_exec_accept(struct berth_exec_set *x, int fd, size_t len)
 
 static void client_gone(struct berth_exec_session *s)
 {
-  close_fd(&s->cl.fd);
+  close_and_reset(&s->cl.fd);
   free(s->cl.pend);
   s->cl.pend = NULL;
   if (!s->tty && s->in_fd >= 0)
-    close_fd(&s->in_fd); /* no more input: the command sees EOF */
+    close_and_reset(&s->in_fd); /* no more input: the command sees EOF */
   s->in_len = s->in_off = 0;
 }
 
@@ -194,8 +192,8 @@ static int make_pipes(struct berth_exec_session *s, bool want_stdin, struct bert
   if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || (want_stdin && pipe2(in, O_CLOEXEC) < 0)) {
     int e = errno;
     for (int i = 0; i < 2; i++) {
-      close_fd(&out[i]);
-      close_fd(&errp[i]);
+      close_and_reset(&out[i]);
+      close_and_reset(&errp[i]);
     }
     return berth_error_set(err, e, "make stdio pipes");
   }
@@ -220,9 +218,9 @@ static void start(struct berth_exec_set *x, struct berth_exec_session *s)
     berth_error_set_plain(&err, EINVAL, "the container is not running");
   if (!err && make_pipes(s, json_bool(req, "AttachStdin"), &io, &err) == 0)
     s->pid = berth_runtime_exec(x->c, x->run_dfd, x->own_pidns, &p, &io, &s->sync_fd, &err);
-  close_fd(&io.stdin_fd);
-  close_fd(&io.stdout_fd);
-  close_fd(&io.stderr_fd);
+  close_and_reset(&io.stdin_fd);
+  close_and_reset(&io.stdout_fd);
+  close_and_reset(&io.stderr_fd);
   free(p.argv);
   free(p.env);
   json_decref(req);
@@ -244,15 +242,13 @@ static void starting(struct berth_exec_session *s)
     (void)nonblock(console);
     return;
   }
-  close_fd(&s->sync_fd);
+  close_and_reset(&s->sync_fd);
   if (r < 0) {
     start_failed(s, err);
     return;
   }
   s->state = s->reaped ? S_EXITED : S_RUNNING;
   send_int(s, BERTH_ATTACH_STARTED, (int)s->pid);
-  if (s->detach)
-    s->state = S_CLOSING; /* the client leaves once STARTED is sent */
 }
 
 /* ---- running ---- */
@@ -271,7 +267,7 @@ static void stdin_write(struct berth_exec_session *s)
   }
   s->in_len = s->in_off = 0;
   if (s->in_eof_pending && !s->tty)
-    close_fd(&s->in_fd);
+    close_and_reset(&s->in_fd);
 }
 
 static void client_input(struct berth_exec_session *s)
@@ -315,7 +311,7 @@ static void close_output(struct berth_exec_session *s, int *fd)
 {
   if (s->in_fd == *fd)
     s->in_fd = -1; /* the terminal's master */
-  close_fd(fd);
+  close_and_reset(fd);
 }
 
 /* One read of an output fd to the client (or nowhere once it is gone);
@@ -378,6 +374,10 @@ static void service_one(struct berth_exec_set *x, struct berth_exec_session *s, 
     if (!has_pending(s) && s->err_fd >= 0 && (p[P_ERR].revents & (POLLIN | POLLHUP | POLLERR)))
       (void)output(s, &s->err_fd, BERTH_ATTACH_STDERR);
   }
+  /* -d: the client leaves once STARTED is out; the session stays to the end
+   * (a terminal's master stays open, the command is reaped) */
+  if (s->detach && s->cl.fd >= 0 && (s->state == S_RUNNING || s->state == S_EXITED) && !has_pending(s))
+    client_gone(s);
   if (s->state == S_EXITED)
     drain(s);
   if (s->state == S_CLOSING && !has_pending(s))
@@ -444,7 +444,7 @@ void berth_exec_finish_all(struct berth_exec_set *x)
       s->reaped = true;
     }
     if (s->state == S_STARTING || s->state == S_RUNNING) {
-      close_fd(&s->sync_fd);
+      close_and_reset(&s->sync_fd);
       s->state = S_EXITED;
     }
     s->tty = false; /* the container is gone: no waiting for EIO */
