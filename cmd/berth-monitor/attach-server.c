@@ -76,14 +76,17 @@ void berth_attach_server_accept(struct berth_attach_server *srv)
   }
 }
 
-static void drop(struct berth_attach_server *srv, size_t i)
+int berth_attach_server_release(struct berth_attach_server *srv, size_t i)
 {
   struct berth_attach_client *c = &srv->clients[i];
-  (void)close(c->fd);
+  int fd = c->fd;
   free(c->pend);
   memmove(c, c + 1, (srv->n - i - 1) * sizeof(*c));
   srv->n--;
+  return fd;
 }
+
+static void drop(struct berth_attach_server *srv, size_t i) { (void)close(berth_attach_server_release(srv, i)); }
 
 /* Receive into buf; 1 on data (*got set), 0 would block, -1 gone. */
 static int recv_some(int fd, void *buf, size_t len, size_t *got)
@@ -137,10 +140,20 @@ static void closed(struct berth_attach_server *srv, size_t i, struct berth_attac
   drop(srv, i);
 }
 
-void berth_attach_server_read(struct berth_attach_server *srv, size_t i, uint8_t *buf, size_t room,
-                              struct berth_attach_event *ev)
+/* The first frame is EXEC: hand the connection over, its request unread. */
+static bool exec_request(struct berth_attach_client *c, struct berth_attach_event *ev)
 {
-  struct berth_attach_client *c = &srv->clients[i];
+  if (c->hello || c->remaining == 0)
+    return false;
+  ev->kind = BERTH_ATTACH_EV_EXEC;
+  ev->len = c->remaining;
+  c->hdr_have = 0;
+  c->remaining = 0;
+  return true;
+}
+
+bool berth_attach_client_read(struct berth_attach_client *c, uint8_t *buf, size_t room, struct berth_attach_event *ev)
+{
   size_t got = 0;
   int r = 0;
   *ev = (struct berth_attach_event){.kind = BERTH_ATTACH_EV_NONE};
@@ -154,17 +167,19 @@ void berth_attach_server_read(struct berth_attach_server *srv, size_t i, uint8_t
         continue;
       c->remaining = (size_t)c->hdr[4] << 24 | (size_t)c->hdr[5] << 16 | (size_t)c->hdr[6] << 8 | c->hdr[7];
       c->ctl_have = 0;
+      if (c->hdr[0] == BERTH_ATTACH_EXEC && !c->hdr[1] && !c->hdr[2] && !c->hdr[3] &&
+          c->remaining <= BERTH_ATTACH_MAX_PAYLOAD)
+        return exec_request(c, ev);
       if (c->hdr[1] || c->hdr[2] || c->hdr[3] || (c->hdr[0] != BERTH_ATTACH_STDIN && !is_control(c->hdr[0])) ||
           (is_control(c->hdr[0]) && c->remaining > sizeof(c->ctl)) || c->remaining > BERTH_ATTACH_MAX_PAYLOAD ||
           (!c->hello && c->hdr[0] != BERTH_ATTACH_HELLO)) {
         berth_debug("attach client sent a malformed frame (type %u), dropping it", c->hdr[0]);
-        closed(srv, i, ev);
-        return;
+        return false;
       }
     }
     if (c->hdr[0] == BERTH_ATTACH_STDIN && c->remaining > 0) {
       if (room == 0)
-        return; /* the relay's stdin buffer is full: leave it in the socket */
+        return true; /* the relay's stdin buffer is full: leave it in the socket */
       r = recv_some(c->fd, buf, c->remaining < room ? c->remaining : room, &got);
       if (r <= 0)
         break;
@@ -173,7 +188,7 @@ void berth_attach_server_read(struct berth_attach_server *srv, size_t i, uint8_t
         c->hdr_have = 0;
       ev->kind = BERTH_ATTACH_EV_STDIN;
       ev->len = got;
-      return;
+      return true;
     }
     if (c->remaining > 0) {
       r = recv_some(c->fd, c->ctl + c->ctl_have, c->remaining, &got);
@@ -189,18 +204,22 @@ void berth_attach_server_read(struct berth_attach_server *srv, size_t i, uint8_t
       continue; /* empty STDIN frame */
     if (!control_event(c, c->hdr[0], ev)) {
       berth_debug("attach client sent a malformed control frame (type %u), dropping it", c->hdr[0]);
-      closed(srv, i, ev);
-      return;
+      return false;
     }
     if (ev->kind != BERTH_ATTACH_EV_NONE)
-      return;
+      return true;
   }
-  if (r < 0)
+  return r >= 0;
+}
+
+void berth_attach_server_read(struct berth_attach_server *srv, size_t i, uint8_t *buf, size_t room,
+                              struct berth_attach_event *ev)
+{
+  if (!berth_attach_client_read(&srv->clients[i], buf, room, ev))
     closed(srv, i, ev);
 }
 
-/* Send what is pending; 1 when all sent, 0 when some is left, -1 gone. */
-static int send_pending(struct berth_attach_client *c)
+int berth_attach_client_flush(struct berth_attach_client *c)
 {
   while (c->pend_off < c->pend_len) {
     ssize_t n = TEMP_FAILURE_RETRY(
@@ -217,15 +236,14 @@ static int send_pending(struct berth_attach_client *c)
 
 bool berth_attach_server_flush(struct berth_attach_server *srv, size_t i)
 {
-  if (send_pending(&srv->clients[i]) < 0) {
+  if (berth_attach_client_flush(&srv->clients[i]) < 0) {
     drop(srv, i);
     return false;
   }
   return true;
 }
 
-/* Send one frame without blocking; keep what did not fit. */
-static int send_frame(struct berth_attach_client *c, enum berth_attach_type type, const void *data, size_t len)
+int berth_attach_client_send(struct berth_attach_client *c, enum berth_attach_type type, const void *data, size_t len)
 {
   uint8_t hdr[BERTH_ATTACH_HEADER] = {(uint8_t)type, 0, 0, 0, (uint8_t)(len >> 24), (uint8_t)(len >> 16),
                                       (uint8_t)(len >> 8), (uint8_t)len};
@@ -263,7 +281,7 @@ void berth_attach_server_broadcast(struct berth_attach_server *srv, enum berth_a
       i++;
       continue;
     }
-    if (send_frame(c, type, data, len) < 0) {
+    if (berth_attach_client_send(c, type, data, len) < 0) {
       berth_warn("attach client cannot keep up with the output, dropping it");
       drop(srv, i);
       continue;

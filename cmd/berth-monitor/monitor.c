@@ -84,6 +84,7 @@ struct monitor {
   struct berth_attach_server srv;
   struct berth_relay relay;
   int remover_fd; /* the client that removes the container (--rm), after EXIT */
+  struct berth_exec_set exec;
 };
 
 static void syslog_handler(enum berth_log_level level, const char *domain, const char *msg, void *arg)
@@ -278,6 +279,7 @@ static int open_io(struct monitor *m, berth_error_t *err)
   snprintf(name, sizeof(name), "%s-json.log", m->id);
   if (berth_logfile_open(&m->log, m->ctr_dfd, name, m->log_max_size, m->log_max_file, err) < 0)
     return -1;
+  berth_exec_set_init(&m->exec, m->run_dfd);
   return berth_attach_server_open(&m->srv, m->run_dfd, err);
 }
 
@@ -368,6 +370,8 @@ static void reap(struct monitor *m)
     if (m->c && pid == m->c->pid) {
       m->wstatus = ws;
       m->exited = true;
+    } else {
+      (void)berth_exec_reaped(&m->exec, pid, ws);
     }
 }
 
@@ -445,6 +449,8 @@ static void relay_container(struct monitor *m, bool wait_start)
   m->relay.sig_fd = m->sig_fd;
   m->relay.log = &m->log;
   m->relay.srv = &m->srv;
+  m->relay.exec = &m->exec;
+  m->exec.c = m->start_failed ? NULL : m->c;
   m->relay.ops = &relay_ops;
   m->relay.data = m;
   if (!m->exited && berth_relay_run(&m->relay, &err) < 0) {
@@ -497,6 +503,8 @@ static int finish_run(struct monitor *m, bool *ret_again)
   berth_error_t err = NULL;
   int code = m->start_failed ? m->st.exit_code : berth_runtime_exit_code(m->wstatus);
   bool oom = m->c->cgroup && berth_cgroup_oom_killed(m->c->cgroup);
+  berth_exec_finish_all(&m->exec);
+  m->exec.c = NULL;
   if (berth_runtime_delete(m->c, &err) < 0) {
     berth_warn("delete container `%s`, ignoring: %s", m->id, err->msg);
     berth_error_release(&err);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The monitor's pieces, built into one archive that berth-monitor and the
  * unit tests link: the json-file log writer (log.c), the attach socket server
- * (attach-server.c) and the stdio relay loop that joins them (relay.c).
+ * (attach-server.c), exec sessions (exec-session.c) and the stdio relay loop
+ * that joins them (relay.c).
  * None of them allocates in proportion to the container's output: every
  * buffer is fixed (a 16 KiB line buffer per stream, 8 KiB scratch buffers, a
  * pending frame per slow attach client). */
@@ -96,11 +97,12 @@ enum berth_attach_event_kind {
   BERTH_ATTACH_EV_RESIZE,
   BERTH_ATTACH_EV_START,
   BERTH_ATTACH_EV_CLOSED,    /* the client is gone (EOF, error or protocol violation) */
+  BERTH_ATTACH_EV_EXEC,      /* the first frame is EXEC of `len` bytes, still unread */
 };
 
 struct berth_attach_event {
   enum berth_attach_event_kind kind;
-  size_t len;                 /* STDIN */
+  size_t len;                 /* STDIN, EXEC */
   unsigned short rows, cols;  /* RESIZE */
   bool had_stdin;             /* CLOSED: the client had asked for stdin */
 };
@@ -115,6 +117,16 @@ void berth_attach_server_accept(struct berth_attach_server *srv);
  * client has been removed: client indexes past i have moved down by one. */
 void berth_attach_server_read(struct berth_attach_server *srv, size_t i, uint8_t *buf, size_t room,
                               struct berth_attach_event *ev);
+/* Take client i out of the server without closing it (an exec session);
+ * returns its fd.  Client indexes past i move down by one. */
+int berth_attach_server_release(struct berth_attach_server *srv, size_t i);
+/* The per-connection pieces, for exec sessions: parse input (false: the
+ * client is gone or broke the protocol), send one frame without blocking
+ * (the rest stays pending; <0 when a frame is pending already or the peer is
+ * gone), send what is pending (1 all sent, 0 some left, -1 gone). */
+bool berth_attach_client_read(struct berth_attach_client *c, uint8_t *buf, size_t room, struct berth_attach_event *ev);
+int berth_attach_client_send(struct berth_attach_client *c, enum berth_attach_type type, const void *data, size_t len);
+int berth_attach_client_flush(struct berth_attach_client *c);
 /* Client i is writable: send its pending bytes.  false when it was dropped. */
 bool berth_attach_server_flush(struct berth_attach_server *srv, size_t i);
 /* Mirror output to every client that asked for it; never blocks.  A client
@@ -129,6 +141,39 @@ void berth_attach_server_broadcast(struct berth_attach_server *srv, enum berth_a
 int berth_attach_server_finish(struct berth_attach_server *srv, int exit_code);
 /* Close the clients and the listening socket and remove attach.sock. */
 void berth_attach_server_close(struct berth_attach_server *srv);
+
+/* ---- exec-session.c: docker exec, served by the monitor ---- */
+
+#define BERTH_EXEC_MAX_SESSIONS 32
+#define BERTH_EXEC_POLLFDS 5 /* per session: socket, sync, stdout, stderr, stdin */
+
+struct berth_runtime_container;
+struct pollfd;
+struct berth_exec_session;
+
+struct berth_exec_set {
+  int run_dfd;                        /* the run dir (spec.json), not owned */
+  struct berth_runtime_container *c;  /* the running container, set by the caller */
+  int own_pidns;                      /* our pid namespace, to return to after a fork */
+  size_t n;
+  struct berth_exec_session *s[BERTH_EXEC_MAX_SESSIONS];
+  /* the sessions of the last berth_exec_pollfds, in its order */
+  size_t n_polled;
+  struct berth_exec_session *polled[BERTH_EXEC_MAX_SESSIONS];
+};
+
+void berth_exec_set_init(struct berth_exec_set *x, int run_dfd);
+/* A client sent EXEC (len bytes of request to come): the session takes fd. */
+void berth_exec_accept(struct berth_exec_set *x, int fd, size_t len);
+/* Poll entries of every session (at most BERTH_EXEC_POLLFDS each); returns the count. */
+size_t berth_exec_pollfds(struct berth_exec_set *x, struct pollfd *p);
+/* Serve what poll reported on those entries. */
+void berth_exec_service(struct berth_exec_set *x, const struct pollfd *p, size_t n);
+/* A child was reaped: true when it was an exec session's command. */
+bool berth_exec_reaped(struct berth_exec_set *x, pid_t pid, int wstatus);
+/* The container is gone: kill and reap what is left of every session, send
+ * each client its EXIT, free everything. */
+void berth_exec_finish_all(struct berth_exec_set *x);
 
 /* ---- relay.c: the event loop while a container runs ---- */
 
@@ -150,6 +195,7 @@ struct berth_relay {
   int sig_fd;
   struct berth_logfile *log;
   struct berth_attach_server *srv;
+  struct berth_exec_set *exec; /* may be NULL */
   const struct berth_relay_ops *ops;
   void *data;
   /* Internal: stdin bytes read from clients, not yet taken by the container. */

@@ -26,7 +26,10 @@
 #define DRAIN_IDLE_MS 100
 #define DRAIN_MAX_MS 2000
 
-enum { P_SIG, P_LISTEN, P_OUT, P_ERR, P_IN, P_CLIENTS, P_MAX = P_CLIENTS + BERTH_ATTACH_MAX_CLIENTS };
+enum {
+  P_SIG, P_LISTEN, P_OUT, P_ERR, P_IN, P_CLIENTS,
+  P_MAX = P_CLIENTS + BERTH_ATTACH_MAX_CLIENTS + BERTH_EXEC_MAX_SESSIONS * BERTH_EXEC_POLLFDS
+};
 
 static void log_feed(struct berth_relay *r, enum berth_log_stream s, const uint8_t *buf, size_t n, bool eof)
 {
@@ -138,6 +141,14 @@ static void client_input(struct berth_relay *r, size_t i)
   case BERTH_ATTACH_EV_START:
     client_start(r);
     break;
+  case BERTH_ATTACH_EV_EXEC: {
+    int fd = berth_attach_server_release(r->srv, i);
+    if (r->exec)
+      berth_exec_accept(r->exec, fd, ev.len);
+    else
+      (void)close(fd);
+    break;
+  }
   case BERTH_ATTACH_EV_CLOSED:
     if (ev.had_stdin && r->stdin_once)
       stdin_eof(r);
@@ -188,7 +199,8 @@ static bool signals(struct berth_relay *r)
   return gone;
 }
 
-static size_t build_pollfds(struct berth_relay *r, struct pollfd *p)
+/* Returns the count; exec sessions' entries start at *ret_exec. */
+static size_t build_pollfds(struct berth_relay *r, struct pollfd *p, size_t *ret_exec)
 {
   bool read_clients = stdin_room(r) > 0;
   p[P_SIG] = (struct pollfd){.fd = r->sig_fd, .events = POLLIN};
@@ -203,7 +215,8 @@ static size_t build_pollfds(struct berth_relay *r, struct pollfd *p)
     p[P_CLIENTS + i] = (struct pollfd){.fd = read_clients || c->pend ? c->fd : -1,
                                        .events = (short)((read_clients ? POLLIN : 0) | (c->pend ? POLLOUT : 0))};
   }
-  return P_CLIENTS + r->srv->n;
+  *ret_exec = P_CLIENTS + r->srv->n;
+  return *ret_exec + (r->exec ? berth_exec_pollfds(r->exec, p + *ret_exec) : 0);
 }
 
 /* Client events; clients may disappear while we go, so match them by fd. */
@@ -233,7 +246,7 @@ int berth_relay_run(struct berth_relay *r, berth_error_t *err)
   r->out_open = r->out_fd >= 0;
   r->err_open = r->err_fd >= 0;
   for (;;) {
-    size_t np = build_pollfds(r, p);
+    size_t exec_at, np = build_pollfds(r, p, &exec_at);
     if (poll(p, np, -1) < 0) {
       if (errno == EINTR)
         continue;
@@ -247,7 +260,9 @@ int berth_relay_run(struct berth_relay *r, berth_error_t *err)
       (void)output(r, r->err_fd, BERTH_LOG_STDERR, &r->err_open);
     if (p[P_IN].revents)
       stdin_write(r);
-    service_clients(r, p, np);
+    service_clients(r, p, exec_at);
+    if (r->exec)
+      berth_exec_service(r->exec, p + exec_at, np - exec_at);
     if (p[P_LISTEN].revents)
       berth_attach_server_accept(r->srv);
   }

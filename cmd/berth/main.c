@@ -45,12 +45,15 @@ static const struct cli_command system_commands[] = {
 };
 
 #define RUN_USAGE "[OPTIONS] IMAGE [COMMAND] [ARG...]"
+#define EXEC_USAGE "[OPTIONS] CONTAINER COMMAND [ARG...]"
+#define EXEC_SUMMARY "Execute a command in a running container"
 #define PS_ALIASES "berth container ls, berth container list, berth container ps, berth ps"
 
 static const struct cli_command container_commands[] = {
     {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
      cmd_attach, NULL, "berth container attach, berth attach", NULL},
     {"create", RUN_USAGE, "Create a new container", cmd_create, NULL, "berth container create, berth create", NULL},
+    {"exec", EXEC_USAGE, EXEC_SUMMARY, cmd_exec, NULL, "berth container exec, berth exec", NULL},
     {"inspect", "[OPTIONS] CONTAINER [CONTAINER...]", "Display detailed information on one or more containers",
      cmd_container_inspect, NULL, NULL, NULL},
     {"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", cmd_kill, NULL,
@@ -77,6 +80,7 @@ static const struct cli_command container_commands[] = {
 static const struct cli_command commands[] = {
     {"run", RUN_USAGE, "Create and run a new container from an image", cmd_run, NULL,
      "berth container run, berth run", "common"},
+    {"exec", EXEC_USAGE, EXEC_SUMMARY, cmd_exec, NULL, "berth container exec, berth exec", "common"},
     {"ps", "[OPTIONS]", "List containers", cmd_ps, NULL, PS_ALIASES, "common"},
     {"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmd_images, NULL,
      "berth image ls, berth image list, berth images", "common"},

@@ -486,7 +486,7 @@ static int read_kvfile(const char *path, bool lookup_env, json_t *out, berth_err
 
 /* Env: files first, then -e (docker's ReadKVEnvStrings); "K" takes the
  * value from our environment and is dropped when unset. */
-static json_t *build_env(const struct cli_run_opts *o, berth_error_t *err)
+json_t *cli_run_env(const struct cli_run_opts *o, berth_error_t *err)
 {
   cleanup_json json_t *env = json_array();
   for (size_t i = 0; o->env_file && o->env_file[i]; i++)
@@ -818,7 +818,7 @@ static json_t *build_config(const struct cli_run_opts *o, const struct run_value
   cleanup_json json_t *config = json_object(), *env = NULL, *labels = NULL;
   bool attach_stdin = v->attach_stdin || o->interactive;
   bool none = !(o->attach && o->attach[0]);
-  if (!(env = build_env(o, err)) || !(labels = build_labels(o, err)))
+  if (!(env = cli_run_env(o, err)) || !(labels = build_labels(o, err)))
     return NULL;
   json_object_set_new(config, "Hostname", json_string(o->hostname ? o->hostname : ""));
   json_object_set_new(config, "Domainname", json_string(o->domainname ? o->domainname : ""));

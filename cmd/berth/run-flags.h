@@ -60,6 +60,10 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool with_run_flags
  * "berth: MESSAGE". */
 json_t *cli_run_body(const struct cli_run_opts *o, bool *ret_flag_error, berth_error_t *err);
 
+/* Env from o->env_file then o->env (docker's ReadKVEnvStrings): an array of
+ * "K=V"; a bare "K" takes our value and is dropped when we have none. */
+json_t *cli_run_env(const struct cli_run_opts *o, berth_error_t *err);
+
 /* docker's --detach-keys syntax: comma-separated "ctrl-<key>" (a-z, @, [, \\,
  * ], ^, _) or single characters.  Writes up to `cap` bytes to keys; returns
  * the count, or -1 with err set ("invalid escape sequence", as docker). */

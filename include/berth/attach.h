@@ -11,7 +11,17 @@
  * of STDIN, STDIN_EOF, RESIZE, START.  The monitor sends STDOUT/STDERR (for a
  * terminal, everything arrives as STDOUT), an ERROR when starting the command
  * failed, and finally EXIT with the exit code as a big-endian int32 once the
- * container's process is gone and all its output is sent; then it closes. */
+ * container's process is gone and all its output is sent; then it closes.
+ *
+ * An exec session (docker exec) is a connection whose first frame is EXEC
+ * instead of HELLO: a JSON object {"Cmd": [...], "Env": [...], "User",
+ * "WorkingDir", "Tty", "AttachStdin", "Privileged", "Detach", "ConsoleSize":
+ * [rows, cols]}.  The monitor forks the command into the running container
+ * and answers STARTED (its pid, big-endian int32) once it was exec'd, or
+ * ERROR and EXIT (126, or 127 for a command that does not exist); then the
+ * session is relayed like an attach (STDIN, STDIN_EOF and RESIZE in, STDOUT,
+ * STDERR out) and ends with EXIT.  A detached session ends after STARTED;
+ * a client that goes away leaves the command running. */
 #ifndef BERTH_ATTACH_H
 #define BERTH_ATTACH_H
 
@@ -29,8 +39,10 @@ enum berth_attach_type {
   BERTH_ATTACH_STDIN_EOF = 11, /* client -> monitor: close the container's stdin */
   BERTH_ATTACH_RESIZE = 12,    /* client -> monitor: rows, cols as big-endian uint16 each */
   BERTH_ATTACH_START = 13,     /* client -> monitor: exec the held command */
+  BERTH_ATTACH_EXEC = 14,      /* client -> monitor, first frame: start an exec session (JSON) */
   BERTH_ATTACH_EXIT = 20,      /* monitor -> client: big-endian int32 exit code */
   BERTH_ATTACH_ERROR = 21,     /* monitor -> client: a message (why the command did not start) */
+  BERTH_ATTACH_STARTED = 22,   /* monitor -> client: the exec'd command's pid as a big-endian int32 */
 };
 
 enum {

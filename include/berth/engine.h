@@ -177,4 +177,23 @@ BERTH_PUBLIC int berth_container_attach(struct berth_engine *e, const char *name
 BERTH_PUBLIC int berth_container_tty(struct berth_engine *e, const char *name, bool *ret_tty, bool *ret_open_stdin,
                                      berth_error_t *err);
 
+/* ---- exec ---------------------------------------------------------------- */
+
+struct berth_exec_opts {
+  char **cmd;       /* NULL-terminated, at least one */
+  char **env;       /* "K=V" over the container's, a bare "K" removes it; may be NULL */
+  const char *user; /* "user[:group]", uid[:gid]; NULL: the container's */
+  const char *workdir; /* NULL: the container's */
+  bool tty, stdin, privileged, detach;
+  unsigned short rows, cols; /* the terminal's first size; 0: unknown */
+};
+/* Start an exec session in a running container through its monitor (docker
+ * exec).  Returns a socket speaking <berth/attach.h>: STARTED with the pid,
+ * or ERROR then EXIT (126/127) when the command cannot run; then the
+ * session's output and EXIT.  Errors: ENOENT "No such container: X",
+ * EINVAL "Container X is not running" / "... is paused, unpause the
+ * container before exec". */
+BERTH_PUBLIC int berth_container_exec(struct berth_engine *e, const char *name, const struct berth_exec_opts *opts,
+                                      int *ret_fd, berth_error_t *err);
+
 #endif

@@ -54,6 +54,8 @@ int berth_ctr_kill_wait(struct berth_engine *e, struct berth_ctr *c, int sig, be
 int berth_seccomp_cache_prepare(struct berth_engine *e, json_t *spec, berth_error_t *err);
 /* Signal names and numbers as docker takes them; -1 if invalid. */
 int berth_signal_parse(const char *s);
+/* A connection to the monitor's attach socket (nothing sent yet). */
+int berth_ctr_connect_monitor(struct berth_engine *e, const char *id, berth_error_t *err);
 /* Block until the container's monitor has exited. */
 void berth_ctr_wait_monitor(struct berth_engine *e, const char *id);
 

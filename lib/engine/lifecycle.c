@@ -432,7 +432,7 @@ int berth_container_kill(struct berth_engine *e, const char *name, const char *s
   return r;
 }
 
-static int connect_monitor(struct berth_engine *e, const char *id, berth_error_t *err)
+int berth_ctr_connect_monitor(struct berth_engine *e, const char *id, berth_error_t *err)
 {
   cleanup_close int rundir = berth_container_run_dir(e->store, id, false, err);
   if (rundir < 0)
@@ -459,7 +459,7 @@ int berth_container_attach(struct berth_engine *e, const char *name, const struc
     r = berth_error_set_plain(err, EINVAL, "You cannot attach to a paused container, unpause it first");
   else if (r == 0 && (!berth_ctr_is_active(&c) || !c.monitor_alive))
     r = berth_error_set_plain(err, EINVAL, "You cannot attach to a stopped container, start it first");
-  int fd = r < 0 ? -1 : connect_monitor(e, c.id, err);
+  int fd = r < 0 ? -1 : berth_ctr_connect_monitor(e, c.id, err);
   berth_ctr_clear(&c);
   if (fd < 0)
     return -1;

@@ -298,6 +298,16 @@ int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, berth_error_t *err)
   return 0;
 }
 
+int berth_cgroup_enter_self(struct berth_cgroup *cg, berth_error_t *err)
+{
+  for (size_t i = 0; i < cg->n_dirs; i++) {
+    struct berth_cgroup_dir *d = &cg->dirs[i];
+    if (d->fd >= 0 && berth_cgroup_dir_write(d, d->v2 ? "cgroup.procs" : "tasks", "0", err) < 0)
+      return berth_error_prefix(err, "move into cgroup");
+  }
+  return 0;
+}
+
 /* The directory whose cgroup.procs lists every process: the unified one
  * where there is one (hybrid included), else the first v1 hierarchy. */
 static struct berth_cgroup_dir *primary(struct berth_cgroup *cg)

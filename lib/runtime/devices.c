@@ -112,26 +112,33 @@ static void bind_console(struct child *c, int peer)
     child_fail(c->sync_fd, errno, "mount the console on /dev/console");
 }
 
-void console_setup(struct child *c)
+int console_open(struct child *c, int *ret_peer)
 {
-  if (setsid() < 0)
-    child_fail(c->sync_fd, errno, "setsid");
-  if (!c->spec->process.terminal)
-    return;
   int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0)
     child_fail(c->sync_fd, errno, "open /dev/pts/ptmx");
   int unlock = 0;
   if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
     child_fail(c->sync_fd, errno, "unlock the pty");
-  cleanup_close int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (peer < 0)
+  *ret_peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (*ret_peer < 0)
     child_fail(c->sync_fd, errno, "open the pty peer");
   const struct berth_spec_process *p = &c->spec->process;
   if (p->console_rows && p->console_cols) {
     struct winsize ws = {.ws_row = p->console_rows, .ws_col = p->console_cols};
     (void)ioctl(master, TIOCSWINSZ, &ws);
   }
+  return master;
+}
+
+void console_setup(struct child *c)
+{
+  if (setsid() < 0)
+    child_fail(c->sync_fd, errno, "setsid");
+  if (!c->spec->process.terminal)
+    return;
+  cleanup_close int peer = -1;
+  int master = console_open(c, &peer);
   bind_console(c, peer);
   if (ioctl(peer, TIOCSCTTY, 0) < 0)
     child_fail(c->sync_fd, errno, "set the controlling terminal");

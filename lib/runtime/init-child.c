@@ -100,7 +100,7 @@ static void set_hostname(struct child *c)
 /* Stdio the caller gives; the others stay for null_stdio() to fill from the
  * container's own /dev/null once the root is in place (a host /dev/null fd
  * would be a handle on a host mount inside the container). */
-static void setup_stdio(struct child *c, const struct berth_runtime_io *io)
+void child_setup_stdio(struct child *c, const struct berth_runtime_io *io)
 {
   if (c->spec->process.terminal)
     return; /* console_setup() gives 0, 1 and 2 the pty */
@@ -125,7 +125,7 @@ static void setup_stdio(struct child *c, const struct berth_runtime_io *io)
 
 /* After pivot_root: the stdio nobody gave is the container's /dev/null,
  * which must be the null device (never a symlink or a file of the image). */
-static void null_stdio(struct child *c)
+void child_null_stdio(struct child *c)
 {
   if (!c->null_stdio)
     return;
@@ -138,7 +138,7 @@ static void null_stdio(struct child *c)
       child_fail(c->sync_fd, errno, "dup2 stdio");
 }
 
-static void set_rlimits(struct child *c)
+void child_set_rlimits(struct child *c)
 {
   const struct berth_spec_process *p = &c->spec->process;
   for (size_t i = 0; i < p->n_rlimits; i++) {
@@ -158,7 +158,7 @@ static void set_rlimits(struct child *c)
 
 /* A filter the engine compiled ahead (berth.seccomp.bpf, a host path): read
  * it before pivot_root takes the host's files away. */
-static void read_compiled_seccomp(struct child *c)
+void child_read_seccomp(struct child *c)
 {
   const char *path = berth_spec_annotation(c->spec, "berth.seccomp.bpf");
   if (!c->spec->seccomp || !path)
@@ -172,7 +172,7 @@ static void read_compiled_seccomp(struct child *c)
   c->seccomp_len = len;
 }
 
-static void prepare_seccomp(struct child *c)
+void child_prepare_seccomp(struct child *c)
 {
   const struct berth_spec_seccomp *sc = c->spec->seccomp;
   if (!sc)
@@ -185,7 +185,7 @@ static void prepare_seccomp(struct child *c)
     child_fail(c->sync_fd, 0, "seccomp: %s", err->msg);
 }
 
-static void load_seccomp(struct child *c)
+void child_load_seccomp(struct child *c)
 {
   if (!c->seccomp_bpf)
     return;
@@ -195,7 +195,7 @@ static void load_seccomp(struct child *c)
   c->seccomp_bpf = NULL;
 }
 
-static void close_fds(struct child *c)
+void child_cloexec_fds(struct child *c)
 {
   /* Everything above stdio becomes close-on-exec: the sync socket stays
    * usable until execve (CVE-2024-21626: no fd may reach the command). */
@@ -219,7 +219,7 @@ static int cmp_int(const void *a, const void *b)
 /* Close every fd inherited from the monitor but the sync socket and the
  * stdio the container gets: no host directory, lock or status pipe may stay
  * open in init (CVE-2024-21626), nor keep a reader of ours waiting. */
-static void close_inherited(struct child *c, const struct berth_runtime_io *io)
+void child_close_inherited(struct child *c, const struct berth_runtime_io *io)
 {
   int keep[4] = {c->sync_fd, io->stdin_fd, io->stdout_fd, io->stderr_fd};
   qsort(keep, 4, sizeof *keep, cmp_int);
@@ -236,7 +236,7 @@ static void close_inherited(struct child *c, const struct berth_runtime_io *io)
 
 /* The command starts with every signal unblocked and at its default action,
  * whatever the monitor had blocked or ignored. */
-static void reset_signals(void)
+void child_reset_signals(void)
 {
   sigset_t none;
   sigemptyset(&none);
@@ -251,31 +251,31 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   const struct berth_spec *spec = c->spec;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
     _exit(1);
-  close_inherited(c, io);
+  child_close_inherited(c, io);
   join_namespaces(c);
   set_hostname(c);
-  setup_stdio(c, io);
-  read_compiled_seccomp(c);
-  close_inherited(c, &(struct berth_runtime_io){-1, -1, -1});
+  child_setup_stdio(c, io);
+  child_read_seccomp(c);
+  child_close_inherited(c, &(struct berth_runtime_io){-1, -1, -1});
   rootfs_prepare(c); /* unless deferred, enters the cgroup at its cgroupfs mount */
   rootfs_pivot(c);
   console_setup(c);
-  null_stdio(c);
+  child_null_stdio(c);
   rootfs_finish(c);
   user_resolve(c, berth_spec_annotation(spec, "berth.user"), berth_spec_annotation(spec, "berth.group-add"));
   exec_make_cwd(c);
-  set_rlimits(c);
-  prepare_seccomp(c);
+  child_set_rlimits(c);
+  child_prepare_seccomp(c);
   /* all of the above overlaps the parent's moving init into its cgroup */
   child_enter_cgroup(c);
   rootfs_mount_deferred(c);
   rootfs_seal(c);
   caps_drop_bounding(c);
   if (!spec->process.no_new_privileges)
-    load_seccomp(c);
+    child_load_seccomp(c);
   caps_switch_user(c);
   exec_prepare(c);
-  close_fds(c);
+  child_cloexec_fds(c);
   struct sync_msg ready = {.type = SYNC_READY};
   if (sync_send(c->sync_fd, &ready, c->console_master) < 0)
     _exit(1);
@@ -284,7 +284,7 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   wait_for(c, SYNC_START);
   if (spec->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     child_fail(c->sync_fd, errno, "set no_new_privs");
-  load_seccomp(c);
-  reset_signals();
+  child_load_seccomp(c);
+  child_reset_signals();
   exec_command(c);
 }

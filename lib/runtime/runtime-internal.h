@@ -61,6 +61,16 @@ int sync_recv(int fd, struct sync_msg *m, int *ret_fd);
 
 /* init-child.c: the whole child sequence; never returns. */
 __attribute__((noreturn)) void init_child_main(struct child *c, const struct berth_runtime_io *io);
+/* Its phases that an exec process (exec-join.c) shares. */
+void child_close_inherited(struct child *c, const struct berth_runtime_io *io); /* all but sync and io */
+void child_setup_stdio(struct child *c, const struct berth_runtime_io *io);     /* io to 0-2 unless terminal */
+void child_null_stdio(struct child *c);       /* the rest of 0-2: the container's /dev/null */
+void child_set_rlimits(struct child *c);      /* rlimits and oom_score_adj */
+void child_read_seccomp(struct child *c);     /* the compiled filter, read before leaving the host */
+void child_prepare_seccomp(struct child *c);  /* its flags */
+void child_load_seccomp(struct child *c);     /* load it (once) */
+void child_cloexec_fds(struct child *c);      /* every fd above 2 close-on-exec */
+void child_reset_signals(void);               /* default actions, nothing blocked */
 
 /* rootfs.c */
 /* Propagation, overlay or bind of the root, the spec's mounts.  The
@@ -83,6 +93,9 @@ int open_in_root(int rootfd, const char *path, int flags, unsigned long long res
 void devices_populate(struct child *c, int devfd); /* default nodes and links in a fresh /dev */
 void devices_create_spec(struct child *c, int rootfd); /* linux.devices */
 void console_setup(struct child *c);               /* pty in the container's devpts -> /dev/console, stdio */
+/* A new pty of the container's devpts sized as process.consoleSize: returns
+ * the master, *ret_peer the slave (both close-on-exec). */
+int console_open(struct child *c, int *ret_peer);
 
 /* user.c: resolve "user[:group]" and extra groups against the root's
  * /etc/passwd and /etc/group (regular files, at most 1 MiB). */

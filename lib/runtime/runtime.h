@@ -48,6 +48,31 @@ int berth_runtime_delete(struct berth_runtime_container *c, berth_error_t *err);
 /* Close fds and free; does not signal anything. */
 void berth_runtime_container_free(struct berth_runtime_container *c);
 
+/* ---- exec-join.c: a process joining a running container (docker exec) ---- */
+
+struct berth_exec_process {
+  char **argv;      /* the command, NULL-terminated */
+  char **env;       /* "K=V" set over the container's, a bare "K" removes it; may be NULL */
+  const char *user; /* NULL or "": the container's */
+  const char *cwd;  /* NULL or "": the container's */
+  bool tty, privileged;
+  unsigned short rows, cols; /* the terminal's first size; 0: none */
+};
+
+/* Fork x into the running container c (init's namespaces through c->pidfd,
+ * c->cgroup) with the process settings of run_dfd/spec.json.  io: stdio when
+ * !x->tty (-1: the container's /dev/null); own_pidns: an fd on the caller's
+ * pid namespace, which it returns to.  Returns the pid, a child of the
+ * caller, with *ret_sync_fd (close-on-exec) to read its progress from. */
+pid_t berth_runtime_exec(const struct berth_runtime_container *c, int run_dfd, int own_pidns,
+                         const struct berth_exec_process *x, const struct berth_runtime_io *io, int *ret_sync_fd,
+                         berth_error_t *err);
+/* One report of the exec process (call when sync_fd is readable): 1 the
+ * command runs (the socket closed on execve), 0 *ret_console is the pty
+ * master (-t), <0 setup failed: err has the message and, for a command
+ * that cannot run, the BERTH_ERR_CMD_* code. */
+int berth_runtime_exec_status(int sync_fd, int *ret_console, berth_error_t *err);
+
 /* Exit status docker reports for a wait status (code, or 128+signal). */
 int berth_runtime_exit_code(int wstatus);
 
