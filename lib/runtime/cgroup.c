@@ -264,7 +264,7 @@ void berth_cgroup_free(struct berth_cgroup *cg)
 
 int berth_cgroup_v2_fd(const struct berth_cgroup *cg)
 {
-  return cg->layout == BERTH_CGROUP_V2 && cg->v2 ? cg->v2->fd : -1;
+  return cg->v2 ? cg->v2->fd : -1;
 }
 
 int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_spec_resources *res, berth_error_t *err)
@@ -288,21 +288,11 @@ int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, berth_error_t *err
 
 /* ------------------------------------------------------ processes */
 
-int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, berth_error_t *err)
-{
-  char buf[32];
-  snprintf(buf, sizeof(buf), "%d", (int)pid);
-  for (size_t i = 0; i < cg->n_dirs; i++)
-    if (cg->dirs[i].fd >= 0 && berth_cgroup_dir_write(&cg->dirs[i], "cgroup.procs", buf, err) < 0)
-      return berth_error_prefix(err, "move pid %d into cgroup", (int)pid);
-  return 0;
-}
-
-int berth_cgroup_enter_self(struct berth_cgroup *cg, berth_error_t *err)
+int berth_cgroup_enter_self(struct berth_cgroup *cg, bool v2_done, berth_error_t *err)
 {
   for (size_t i = 0; i < cg->n_dirs; i++) {
     struct berth_cgroup_dir *d = &cg->dirs[i];
-    if (d->fd >= 0 && berth_cgroup_dir_write(d, d->v2 ? "cgroup.procs" : "tasks", "0", err) < 0)
+    if (d->fd >= 0 && !(d->v2 && v2_done) && berth_cgroup_dir_write(d, d->v2 ? "cgroup.procs" : "tasks", "0", err) < 0)
       return berth_error_prefix(err, "move into cgroup");
   }
   return 0;

@@ -29,15 +29,15 @@ int berth_cgroup_create(const char *path, const struct berth_spec_resources *res
 /* Open an existing container cgroup (for kill, pids, oom, delete) without
  * creating anything; ENOENT when it is gone. */
 int berth_cgroup_open(const char *path, struct berth_cgroup **ret, berth_error_t *err);
-/* Fd of the unified (v2) directory for CLONE_INTO_CGROUP, -1 on v1/hybrid. */
+/* Fd of the unified (v2) directory, pure v2's or hybrid's, for
+ * CLONE_INTO_CGROUP; -1 on pure v1. */
 int berth_cgroup_v2_fd(const struct berth_cgroup *cg);
-/* Move pid into the cgroup in every hierarchy. */
-int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, berth_error_t *err);
-/* Move the calling process, which must have one thread, into the cgroup.
- * On v1 it moves as a thread (tasks): that skips the global threadgroup
- * lock, whose writer waits for an RCU grace period (~10 ms) on every move
- * through cgroup.procs. */
-int berth_cgroup_enter_self(struct berth_cgroup *cg, berth_error_t *err);
+/* Move the calling process, which must have one thread, into the cgroup
+ * (but for the v2 directory when v2_done: it was cloned into it).  On v1 it
+ * moves as a thread (tasks): that skips the global threadgroup lock, whose
+ * writer waits for an RCU grace period (~10 ms) on every move through
+ * cgroup.procs; on v2, cloning into the cgroup skips it. */
+int berth_cgroup_enter_self(struct berth_cgroup *cg, bool v2_done, berth_error_t *err);
 /* Update the limits of a live cgroup (docker update). */
 int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_spec_resources *res, berth_error_t *err);
 /* Pids in the cgroup (cgroup.procs), malloc'd; *ret_n entries. */

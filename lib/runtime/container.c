@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/sched.h>
+
 #include "base/cleanup.h"
 #include "base/proc.h"
 #include "oci/runtime-spec.h"
@@ -143,7 +145,7 @@ static int clone_flags(const struct berth_spec *spec, int *ret_pidns_fd, berth_e
   return flags;
 }
 
-static pid_t clone_init(int flags, int pidns_fd, berth_error_t *err)
+static pid_t clone_init(int flags, int pidns_fd, int cgroup_fd, berth_error_t *err)
 {
   cleanup_close int own = -1;
   if (pidns_fd >= 0) {
@@ -153,7 +155,12 @@ static pid_t clone_init(int flags, int pidns_fd, berth_error_t *err)
     if (setns(pidns_fd, CLONE_NEWPID) < 0)
       return berth_error_set(err, errno, "join pid namespace");
   }
-  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  struct clone_args args = {.flags = (uint64_t)(unsigned)flags, .exit_signal = SIGCHLD};
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)cgroup_fd;
+  }
+  pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0)
     berth_error_set(err, errno, "clone container init");
   if (pid != 0 && own >= 0 && setns(own, CLONE_NEWPID) < 0 && pid > 0)
@@ -193,10 +200,12 @@ static int spawn(const struct berth_spec *spec, const struct berth_runtime_io *i
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return berth_error_set(err, errno, "socketpair");
   fflush(NULL);
-  pid_t pid = clone_init(flags, pidns, err);
+  int cgroup_fd = c->cgroup ? berth_cgroup_v2_fd(c->cgroup) : -1;
+  pid_t pid = clone_init(flags, pidns, cgroup_fd, err);
   if (pid == 0) {
     close(sv[0]);
-    struct child ch = {.spec = spec, .sync_fd = sv[1], .console_master = -1};
+    struct child ch = {.spec = spec, .sync_fd = sv[1], .console_master = -1, .cgroup = c->cgroup,
+                       .cloned_into_cgroup = cgroup_fd >= 0};
     init_child_main(&ch, io);
   }
   close(sv[1]);
@@ -211,27 +220,6 @@ static int spawn(const struct berth_spec *spec, const struct berth_runtime_io *i
   return 0;
 }
 
-static int enter_cgroup(const struct berth_spec *spec, struct berth_runtime_container *c, berth_error_t *err)
-{
-  if (!spec->cgroups_path)
-    return 0;
-  if (berth_cgroup_create(spec->cgroups_path, &spec->resources, &c->cgroup, err) < 0)
-    return -1;
-  return berth_cgroup_enter(c->cgroup, c->pid, err);
-}
-
-/* A setup step of ours failed (moving init into its cgroup, sending GO):
- * when init had already failed on its own, its message is the one to show. */
-static void prefer_child_error(struct berth_runtime_container *c, berth_error_t *err)
-{
-  struct sync_msg m;
-  struct pollfd p = {.fd = c->sync_fd, .events = POLLIN};
-  if (poll(&p, 1, 0) == 1 && sync_recv(c->sync_fd, &m, NULL) > 0 && m.type == SYNC_ERROR) {
-    berth_error_release(err);
-    berth_error_set_plain(err, m.code, "%s", m.msg);
-  }
-}
-
 int berth_runtime_create(const struct berth_spec *spec, const struct berth_runtime_io *io,
                          struct berth_runtime_container **ret, berth_error_t *err)
 {
@@ -239,17 +227,11 @@ int berth_runtime_create(const struct berth_spec *spec, const struct berth_runti
   if (!c)
     return berth_error_set(err, ENOMEM, "allocate container");
   *c = (struct berth_runtime_container){.pid = -1, .pidfd = -1, .console_fd = -1, .sync_fd = -1};
-  struct sync_msg go = {.type = SYNC_GO};
+  /* made first: init is cloned into it, or moves itself in (init-child.c) */
+  if (spec->cgroups_path && berth_cgroup_create(spec->cgroups_path, &spec->resources, &c->cgroup, err) < 0)
+    goto fail;
   if (spawn(spec, io, c, err) < 0)
     goto fail;
-  /* init sets up its root meanwhile (init-child.c child_enter_cgroup) */
-  int r = enter_cgroup(spec, c, err);
-  if (r == 0 && sync_send(c->sync_fd, &go, -1) < 0)
-    r = berth_error_set(err, errno, "start container init");
-  if (r < 0) {
-    prefer_child_error(c, err);
-    goto fail;
-  }
   if (wait_ready(c, err) < 0)
     goto fail;
   *ret = c;

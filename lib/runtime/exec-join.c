@@ -128,7 +128,7 @@ static struct berth_spec *exec_spec(struct child *c, int run_dfd, const struct b
 static void join_cgroup(struct child *c, struct berth_cgroup *cg)
 {
   berth_error_t err = NULL;
-  if (cg && berth_cgroup_enter_self(cg, &err) < 0)
+  if (cg && berth_cgroup_enter_self(cg, false, &err) < 0)
     child_fail(c->sync_fd, err->code, "%s", err->msg);
 }
 

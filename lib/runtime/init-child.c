@@ -31,6 +31,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "oci/runtime-spec.h"
+#include "runtime/cgroup.h"
 #include "runtime/runtime-internal.h"
 #include "runtime/runtime.h"
 #include "runtime/seccomp.h"
@@ -45,16 +46,16 @@ static void wait_for(struct child *c, uint32_t type)
     child_fail(c->sync_fd, EPROTO, "unexpected message %u from the runtime", m.type);
 }
 
-/* The parent moves init into its cgroup while init sets up its root: moving
- * a process into a v1 cgroup waits for an RCU grace period (~10 ms here),
- * which overlaps the mounts instead of delaying them.  What needs the cgroup
- * (the cgroup namespace, hence the cgroupfs mount) waits for GO first. */
-void child_enter_cgroup(struct child *c)
+/* Into the container's cgroup, then the cgroup namespace rooted there.  On
+ * v2 (and hybrid's unified hierarchy) init was cloned into it
+ * (CLONE_INTO_CGROUP); on v1 it moves itself through each hierarchy's
+ * `tasks` file: moving the current thread takes no threadgroup lock, where
+ * writing a pid to cgroup.procs waits out an RCU grace period (~10 ms). */
+static void enter_cgroup(struct child *c)
 {
-  if (c->in_cgroup)
-    return;
-  wait_for(c, SYNC_GO);
-  c->in_cgroup = true;
+  berth_error_t err = NULL;
+  if (c->cgroup && berth_cgroup_enter_self(c->cgroup, c->cloned_into_cgroup, &err) < 0)
+    child_fail(c->sync_fd, err->code, "%s", err->msg);
   for (size_t i = 0; i < c->spec->n_namespaces; i++)
     if (c->spec->namespaces[i].type == CLONE_NEWCGROUP && !c->spec->namespaces[i].path &&
         unshare(CLONE_NEWCGROUP) < 0)
@@ -251,13 +252,14 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   const struct berth_spec *spec = c->spec;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
     _exit(1);
+  enter_cgroup(c); /* with the cgroup's directories, before they are closed */
   child_close_inherited(c, io);
   join_namespaces(c);
   set_hostname(c);
   child_setup_stdio(c, io);
   child_read_seccomp(c);
   child_close_inherited(c, &(struct berth_runtime_io){-1, -1, -1});
-  rootfs_prepare(c); /* unless deferred, enters the cgroup at its cgroupfs mount */
+  rootfs_prepare(c);
   rootfs_pivot(c);
   console_setup(c);
   child_null_stdio(c);
@@ -266,10 +268,6 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   exec_make_cwd(c);
   child_set_rlimits(c);
   child_prepare_seccomp(c);
-  /* all of the above overlaps the parent's moving init into its cgroup */
-  child_enter_cgroup(c);
-  rootfs_mount_deferred(c);
-  rootfs_seal(c);
   caps_drop_bounding(c);
   if (!spec->process.no_new_privileges)
     child_load_seccomp(c);

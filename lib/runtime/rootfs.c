@@ -259,7 +259,10 @@ static void attach_at(struct child *c, int rootfd, int mfd, const char *dest, bo
 /* /sys/fs/cgroup: a tmpfs holding one mount per hierarchy, like docker's. */
 static void mount_cgroups(struct child *c, int rootfd, const struct berth_spec_mount *m, const struct mount_opts *mo)
 {
-  char **opts = c->cg_opts, **names = c->cg_names;
+  berth_error_t err = NULL;
+  cleanup_strv char **opts = NULL, **names = NULL;
+  if (berth_cgroup_mounts(&opts, &names, &err) < 0)
+    child_fail(c->sync_fd, 0, "cgroup mounts: %s", err->msg);
   bool v2_only = opts[0] && !opts[1] && strncmp(opts[0], "cgroup2:", 8) == 0 && names[0][0] == '\0';
   struct mount_opts sub = *mo;
   if (v2_only) {
@@ -308,7 +311,6 @@ static void mount_one(struct child *c, int rootfd, const struct berth_spec_mount
   if (!mo.data)
     child_fail(c->sync_fd, ENOMEM, "mount options");
   if (m->type && strcmp(m->type, "cgroup") == 0) {
-    child_enter_cgroup(c);
     mount_cgroups(c, rootfd, m, &mo);
   } else {
     bool dir = true;
@@ -377,52 +379,6 @@ static void mount_root(struct child *c)
   close(mfd);
 }
 
-/* Is path `p` at or below `dir` (both absolute, as the spec has them)? */
-static bool path_within(const char *p, const char *dir)
-{
-  size_t n = strlen(dir);
-  while (n > 1 && dir[n - 1] == '/')
-    n--;
-  return strncmp(p, dir, n) == 0 && (p[n] == '\0' || p[n] == '/' || n == 1);
-}
-
-static bool any_within(char **paths, const char *dir)
-{
-  for (; paths && *paths; paths++)
-    if (path_within(*paths, dir))
-      return true;
-  return false;
-}
-
-/* Mark the cgroupfs mounts, and every later mount below one, for
- * rootfs_mount_deferred; nothing when a masked or read-only path lies below
- * one (those are applied before the deferred mounts). */
-static void defer_cgroup_mounts(struct child *c)
-{
-  const struct berth_spec *spec = c->spec;
-  const char *cg = NULL;
-  bool *deferred = calloc(spec->n_mounts ? spec->n_mounts : 1, sizeof *deferred);
-  if (!deferred)
-    child_fail(c->sync_fd, ENOMEM, "defer the cgroup mounts");
-  for (size_t i = 0; i < spec->n_mounts; i++) {
-    const struct berth_spec_mount *m = &spec->mounts[i];
-    if (m->type && strcmp(m->type, "cgroup") == 0) {
-      berth_error_t err = NULL;
-      if (!c->cg_opts && berth_cgroup_mounts(&c->cg_opts, &c->cg_names, &err) < 0)
-        child_fail(c->sync_fd, 0, "cgroup mounts: %s", err->msg);
-      if (any_within(spec->masked_paths, m->destination) || any_within(spec->readonly_paths, m->destination)) {
-        free(deferred);
-        return;
-      }
-      cg = m->destination;
-      deferred[i] = true;
-    } else if (cg && path_within(m->destination, cg)) {
-      deferred[i] = true;
-    }
-  }
-  c->deferred = deferred;
-}
-
 void rootfs_prepare(struct child *c)
 {
   const struct berth_spec *spec = c->spec;
@@ -439,23 +395,9 @@ void rootfs_prepare(struct child *c)
   cleanup_close int rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     child_fail(c->sync_fd, errno, "open root `%s`", spec->root_path);
-  defer_cgroup_mounts(c);
   for (size_t i = 0; i < spec->n_mounts; i++)
-    if (!c->deferred || !c->deferred[i])
-      mount_one(c, rootfd, &spec->mounts[i]);
+    mount_one(c, rootfd, &spec->mounts[i]);
   devices_create_spec(c, rootfd);
-}
-
-void rootfs_mount_deferred(struct child *c)
-{
-  if (!c->deferred)
-    return;
-  cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0)
-    child_fail(c->sync_fd, errno, "open the root");
-  for (size_t i = 0; i < c->spec->n_mounts; i++)
-    if (c->deferred[i])
-      mount_one(c, rootfd, &c->spec->mounts[i]);
 }
 
 void rootfs_pivot(struct child *c)
@@ -562,10 +504,6 @@ void rootfs_finish(struct child *c)
   write_sysctls(c);
   mask_paths(c);
   readonly_paths(c);
-}
-
-void rootfs_seal(struct child *c)
-{
   if (c->spec->root_readonly) {
     struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
     if (mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0)

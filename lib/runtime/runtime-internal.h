@@ -17,13 +17,15 @@
 struct berth_spec;
 struct berth_runtime_io;
 
-enum sync_type { SYNC_GO = 1, SYNC_READY, SYNC_ERROR, SYNC_START };
+enum sync_type { SYNC_READY = 1, SYNC_ERROR, SYNC_START };
 
 struct sync_msg {
   uint32_t type;
   int32_t code;   /* errno or BERTH_ERR_* for SYNC_ERROR */
   char msg[2048]; /* NUL-terminated */
 };
+
+struct berth_cgroup;
 
 /* The init's context, filled as setup proceeds. */
 struct child {
@@ -41,15 +43,10 @@ struct child {
   void *seccomp_bpf;
   size_t seccomp_len;
   unsigned seccomp_flags;
-  bool in_cgroup; /* GO received: init is in its cgroup */
-  bool *deferred; /* per spec mount: left for rootfs_mount_deferred */
-  /* the host's hierarchies (berth_cgroup_mounts), read before pivot_root */
-  char **cg_opts, **cg_names;
+  struct berth_cgroup *cgroup; /* made by the parent, NULL for none */
+  bool cloned_into_cgroup;     /* its v2 directory already holds init */
 };
 
-/* Wait until the parent has put init in its cgroup, then make the cgroup
- * namespace (once; init-child.c). */
-void child_enter_cgroup(struct child *c);
 
 /* Send SYNC_ERROR "fmt: strerror(errnum)" (errnum 0: no suffix) and _exit(1). */
 __attribute__((noreturn, format(printf, 3, 4))) void child_fail(int sync_fd, int errnum, const char *fmt, ...);
@@ -73,16 +70,9 @@ void child_cloexec_fds(struct child *c);      /* every fd above 2 close-on-exec 
 void child_reset_signals(void);               /* default actions, nothing blocked */
 
 /* rootfs.c */
-/* Propagation, overlay or bind of the root, the spec's mounts.  The
- * cgroupfs mounts (and any below them) are deferred when nothing masked or
- * made read-only lies below them: they need the cgroup namespace, made once
- * the parent has moved init into its cgroup, which takes an RCU grace period
- * (~10 ms on v1) that the rest of the setup overlaps. */
-void rootfs_prepare(struct child *c);
+void rootfs_prepare(struct child *c);     /* propagation, overlay or bind of the root, spec mounts, sysctls */
 void rootfs_pivot(struct child *c);       /* pivot_root into it */
-void rootfs_finish(struct child *c);      /* sysctls, masked and read-only paths */
-void rootfs_mount_deferred(struct child *c); /* the deferred mounts, in the new root */
-void rootfs_seal(struct child *c);        /* the read-only root */
+void rootfs_finish(struct child *c);      /* masked and read-only paths, read-only root */
 /* Open `path` inside the root `rootfd` (RESOLVE_IN_ROOT), creating it (and
  * missing parents) as a directory or an empty file when absent; O_PATH fd. */
 int rootfs_open_mountpoint(int sync_fd, int rootfd, const char *path, bool dir);
