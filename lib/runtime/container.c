@@ -145,6 +145,16 @@ static int clone_flags(const struct berth_spec *spec, int *ret_pidns_fd, berth_e
   return flags;
 }
 
+pid_t runtime_clone(unsigned flags, int cgroup_fd)
+{
+  struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)cgroup_fd;
+  }
+  return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
 static pid_t clone_init(int flags, int pidns_fd, int cgroup_fd, berth_error_t *err)
 {
   cleanup_close int own = -1;
@@ -155,12 +165,7 @@ static pid_t clone_init(int flags, int pidns_fd, int cgroup_fd, berth_error_t *e
     if (setns(pidns_fd, CLONE_NEWPID) < 0)
       return berth_error_set(err, errno, "join pid namespace");
   }
-  struct clone_args args = {.flags = (uint64_t)(unsigned)flags, .exit_signal = SIGCHLD};
-  if (cgroup_fd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = (uint64_t)cgroup_fd;
-  }
-  pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+  pid_t pid = runtime_clone((unsigned)flags, cgroup_fd);
   if (pid < 0)
     berth_error_set(err, errno, "clone container init");
   if (pid != 0 && own >= 0 && setns(own, CLONE_NEWPID) < 0 && pid > 0)

@@ -125,10 +125,11 @@ static struct berth_spec *exec_spec(struct child *c, int run_dfd, const struct b
   return spec;
 }
 
+/* The rest of the container's cgroup (cloned into its v2 directory). */
 static void join_cgroup(struct child *c, struct berth_cgroup *cg)
 {
   berth_error_t err = NULL;
-  if (cg && berth_cgroup_enter_self(cg, false, &err) < 0)
+  if (cg && berth_cgroup_enter_self(cg, true, &err) < 0)
     child_fail(c->sync_fd, err->code, "%s", err->msg);
 }
 
@@ -201,7 +202,7 @@ pid_t berth_runtime_exec(const struct berth_runtime_container *c, int run_dfd, i
     close(sv[1]);
     return berth_error_set(err, e, "enter the container's pid namespace");
   }
-  pid_t pid = fork();
+  pid_t pid = runtime_clone(0, c->cgroup ? berth_cgroup_v2_fd(c->cgroup) : -1);
   if (pid == 0) {
     close(sv[0]);
     exec_child(c, run_dfd, x, io, sv[1]);

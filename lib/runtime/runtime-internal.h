@@ -56,6 +56,10 @@ __attribute__((noreturn, format(printf, 4, 5))) void child_fail_code(int sync_fd
 int sync_send(int fd, const struct sync_msg *m, int pass_fd);
 int sync_recv(int fd, struct sync_msg *m, int *ret_fd);
 
+/* clone3 like fork, with namespace flags, into the v2 cgroup directory
+ * cgroup_fd unless it is -1 (container.c). */
+pid_t runtime_clone(unsigned flags, int cgroup_fd);
+
 /* init-child.c: the whole child sequence; never returns. */
 __attribute__((noreturn)) void init_child_main(struct child *c, const struct berth_runtime_io *io);
 /* Its phases that an exec process (exec-join.c) shares. */
