@@ -485,6 +485,19 @@ static int finish_run(struct monitor *m)
 
 /* ---- restart policy ---- */
 
+/* `update --restart` rewrites spec.json while the container runs: the policy
+ * that counts is the one there when it exits. */
+static void reload_restart(struct monitor *m)
+{
+  berth_error_t err = NULL;
+  struct berth_spec *spec = berth_spec_load_at(m->run_dfd, "spec.json", NULL, &err);
+  if (!spec || parse_restart(m, berth_spec_annotation(spec, "berth.restart"), &err) < 0) {
+    berth_warn("reload the restart policy of `%s`, keeping the one it started with: %s", m->id, err->msg);
+    berth_error_release(&err);
+  }
+  berth_spec_free(spec);
+}
+
 static bool user_stopped(struct monitor *m) { return faccessat(m->run_dfd, "stopped", F_OK, 0) == 0; }
 
 /* docker's restartmanager: should this exit be followed by a restart? */
@@ -609,6 +622,7 @@ int main(int argc, char **argv)
     relay_container(&m, first && m.wait_start);
     int code = finish_run(&m);
     first = false;
+    reload_restart(&m);
     if (!should_restart(&m, code))
       break;
     m.st.status = BERTH_STATUS_RESTARTING;
