@@ -102,16 +102,23 @@ static void *tar_thread(void *arg)
   return NULL;
 }
 
-/* Archive the upper dir and unpack it as a layer over `parent_chain`. */
+/* Archive the upper dir and unpack it as a layer over `parent_chain`.  An
+ * upper dir that holds no change (only the runtime's mount points) is the
+ * empty layer docker's commit records without storing. */
 static int rw_layer(struct berth_engine *e, const struct berth_ctr *c, const char *parent_chain,
                     struct berth_layer *ret, berth_error_t *err)
 {
   struct tar_job job = {.upper = -1, .out = -1};
   cleanup_close int upper = berth_ctr_open_upper(c, err), in = -1;
+  cleanup_json json_t *changes = NULL;
   pthread_t t;
   int p[2], r;
-  if (upper < 0)
+  if (upper < 0 || !(changes = berth_ctr_changes(e, c, err)))
     return -1;
+  if (json_array_size(changes) == 0) {
+    snprintf(ret->diff_id, sizeof ret->diff_id, "%s", EMPTY_TAR_DIFF_ID);
+    return 0;
+  }
   if (pipe2(p, O_CLOEXEC) < 0)
     return berth_error_set(err, errno, "pipe");
   in = p[0];

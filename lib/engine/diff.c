@@ -173,7 +173,7 @@ static int walk_dir(struct walk *w, int dfd, const char *prefix, berth_error_t *
   return 0;
 }
 
-static json_t *changes(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
+json_t *berth_ctr_changes(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
 {
   const json_t *chains = json_object_get(c->rec, "Layers");
   struct walk w = {.n_layers = 0};
@@ -209,7 +209,7 @@ json_t *berth_container_changes(struct berth_engine *e, const char *name, berth_
   struct berth_ctr c;
   json_t *out = NULL;
   if (berth_ctr_load(e, name, &c, err) == 0)
-    out = changes(e, &c, err);
+    out = berth_ctr_changes(e, &c, err);
   berth_ctr_clear(&c);
   return out;
 }

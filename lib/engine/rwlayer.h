@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include <berth/error.h>
 
 #include "engine/engine-internal.h"
@@ -20,6 +22,9 @@ extern const char *const berth_rw_runtime_paths[];
 /* Is `rel` ("etc/hosts") one of them, or ("etc") a directory above one? */
 bool berth_rw_is_runtime_path(const char *rel);
 bool berth_rw_is_runtime_parent(const char *rel);
+
+/* docker's change list of the container (diff.c): [{Path, Kind}]. */
+json_t *berth_ctr_changes(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err);
 
 /* The container's upper dir, opened O_DIRECTORY|O_NOFOLLOW. */
 int berth_ctr_open_upper(const struct berth_ctr *c, berth_error_t *err);
