@@ -35,6 +35,9 @@ static int merge(json_t *hc, const json_t *update, berth_error_t *err)
   json_int_t mem = berth_json_int(update, "Memory", 0), swap = berth_json_int(update, "MemorySwap", 0);
   const json_t *rp = json_object_get(update, "RestartPolicy");
   const char *policy = berth_json_str(rp, "Name");
+  /* docker stores the swap a memory limit got by default (twice as much) */
+  if (berth_json_int(hc, "Memory", 0) > 0 && berth_json_int(hc, "MemorySwap", 0) == 0)
+    json_object_set_new(hc, "MemorySwap", json_integer(2 * berth_json_int(hc, "Memory", 0)));
   if (berth_json_int(update, "NanoCpus", 0) > 0 && berth_json_int(hc, "CpuPeriod", 0) > 0)
     return conflict("Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set", err);
   if (berth_json_int(update, "NanoCpus", 0) > 0 && berth_json_int(hc, "CpuQuota", 0) > 0)
