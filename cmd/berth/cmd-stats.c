@@ -209,7 +209,7 @@ static int run_stats(struct stats_run *r)
       return status;
     if (!r->stream && first && json_array_size(names)) {
       /* docker's daemon primes the CPU counters before its one answer */
-      cleanup_json json_t *primed = rows(r, names, samples);
+      json_decref(rows(r, names, samples));
       sleep_second();
       json_decref(samples);
       samples = collect(r, names, &status);

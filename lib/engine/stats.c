@@ -85,7 +85,10 @@ static json_t *sample(const struct berth_ctr *c, const struct berth_cgroup_stats
   bool host_net = strcmp(berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode") ?: "", "host") == 0;
   if (limit == 0 || (machine && limit > machine))
     limit = machine;
-  berth_format_rfc3339(running ? berth_now_ns() : 0, read);
+  if (running)
+    berth_format_rfc3339(berth_now_ns(), read);
+  else /* Go's zero time, as docker sends for a container that does not run */
+    snprintf(read, sizeof read, "0001-01-01T00:00:00Z");
   json_t *out = json_pack(
       "{s:s, s:s, s:s, s:{s:I}, s:{s:[{s:i, s:i, s:s, s:I}, {s:i, s:i, s:s, s:I}]}, "
       "s:{s:{s:I}, s:I, s:i}, s:{s:I, s:I, s:{s:I}}}",
