@@ -468,6 +468,19 @@ static void relay_container(struct monitor *m, bool wait_start)
 
 /* ---- restart policy ---- */
 
+/* `update --restart` rewrites spec.json while the container runs: the policy
+ * that counts is the one there when it exits. */
+static void reload_restart(struct monitor *m)
+{
+  berth_error_t err = NULL;
+  struct berth_spec *spec = berth_spec_load_at(m->run_dfd, "spec.json", NULL, &err);
+  if (!spec || parse_restart(m, berth_spec_annotation(spec, "berth.restart"), &err) < 0) {
+    berth_warn("reload the restart policy of `%s`, keeping the one it started with: %s", m->id, err->msg);
+    berth_error_release(&err);
+  }
+  berth_spec_free(spec);
+}
+
 /* A user's stop (the engine's `stopped` file in the run dir) ends restarts. */
 static bool user_stopped(struct monitor *m) { return faccessat(m->run_dfd, "stopped", F_OK, 0) == 0; }
 
@@ -511,6 +524,7 @@ static int finish_run(struct monitor *m, bool *ret_again)
   }
   berth_runtime_container_free(m->c);
   m->c = NULL;
+  reload_restart(m);
   *ret_again = should_restart(m, code);
   if (!m->start_failed) {
     m->st.status = *ret_again ? BERTH_STATUS_RESTARTING : BERTH_STATUS_EXITED;

@@ -99,6 +99,13 @@ int cmd_exec(struct cli *, const struct cli_command *, int, char **);
 int cmd_ps(struct cli *, const struct cli_command *, int, char **);
 int cmd_container_inspect(struct cli *, const struct cli_command *, int, char **);
 int cmd_container_prune(struct cli *, const struct cli_command *, int, char **);
+int cmd_commit(struct cli *, const struct cli_command *, int, char **);
+int cmd_diff(struct cli *, const struct cli_command *, int, char **);
+int cmd_pause(struct cli *, const struct cli_command *, int, char **);
+int cmd_unpause(struct cli *, const struct cli_command *, int, char **);
+int cmd_update(struct cli *, const struct cli_command *, int, char **);
+int cmd_top(struct cli *, const struct cli_command *, int, char **);
+int cmd_stats(struct cli *, const struct cli_command *, int, char **);
 /* Inspect containers by name or id (cmd-container.c); docker inspect uses it too. */
 int cli_inspect_containers(struct cli *cli, char **names, int n, const char *format, bool size);
 

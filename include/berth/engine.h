@@ -195,5 +195,47 @@ struct berth_exec_opts {
  * container before exec". */
 BERTH_PUBLIC int berth_container_exec(struct berth_engine *e, const char *name, const struct berth_exec_opts *opts,
                                       int *ret_fd, berth_error_t *err);
+/* ---- Looking inside and changing a running container: diff, commit, top,
+ * stats, pause/unpause, update ---------------------------------------------- */
+
+/* Changes in the container's writable layer, as docker's ContainerChanges:
+ * an array of {Path, Kind} (0 modified, 1 added, 2 deleted) in docker's order. */
+BERTH_PUBLIC json_t *berth_container_changes(struct berth_engine *e, const char *name, berth_error_t *err);
+
+struct berth_commit_opts {
+  const char *reference; /* REPO[:TAG], or NULL for a dangling image */
+  const char *author;    /* -a */
+  const char *message;   /* -m */
+  char **changes;        /* -c Dockerfile instructions, NULL-terminated, may be NULL */
+  bool pause;            /* freeze a running container while its layer is read (docker's default) */
+};
+/* A new image from the container's writable layer on top of its image;
+ * *ret_id is "sha256:..." (caller frees). */
+BERTH_PUBLIC int berth_container_commit(struct berth_engine *e, const char *name, const struct berth_commit_opts *opts,
+                                        char **ret_id, berth_error_t *err);
+
+/* Freeze / thaw a running container; docker's errors ("Container X is
+ * already paused", "Container X is not paused", "container X is not running"). */
+BERTH_PUBLIC int berth_container_pause(struct berth_engine *e, const char *name, berth_error_t *err);
+BERTH_PUBLIC int berth_container_unpause(struct berth_engine *e, const char *name, berth_error_t *err);
+
+/* docker top: the host's ps run with `ps_args` (NULL: "-ef"), rows kept for
+ * the container's processes: {Titles: [...], Processes: [[...], ...]}. */
+BERTH_PUBLIC json_t *berth_container_top(struct berth_engine *e, const char *name, const char *ps_args,
+                                         berth_error_t *err);
+
+/* One sample of a container's resource use, in docker's StatsJSON shape
+ * (read, cpu_stats {cpu_usage.total_usage, system_cpu_usage, online_cpus},
+ * memory_stats {usage, limit, stats}, networks, blkio_stats
+ * {io_service_bytes_recursive}, pids_stats {current}, name, id); a container
+ * that does not run gives zeros, as docker's. */
+BERTH_PUBLIC json_t *berth_container_stats(struct berth_engine *e, const char *name, berth_error_t *err);
+
+/* docker update: `update` is the API's ContainerUpdate body (Memory,
+ * MemorySwap, NanoCpus, CpuShares, CpusetCpus, PidsLimit, RestartPolicy);
+ * the stored HostConfig changes atomically and a running container's cgroup
+ * (and its monitor's restart policy) with it. */
+BERTH_PUBLIC int berth_container_update(struct berth_engine *e, const char *name, const json_t *update,
+                                        berth_error_t *err);
 
 #endif

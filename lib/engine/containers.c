@@ -22,6 +22,7 @@
 #include "base/units.h"
 #include "engine/engine-internal.h"
 #include "engine/names.h"
+#include "engine/rwlayer.h"
 #include "engine/spec.h"
 #include "image/image.h"
 #include "runtime/cgroup.h"
@@ -114,10 +115,19 @@ static void reconcile(struct berth_engine *e, struct berth_ctr *c)
   (void)berth_state_write_at(c->dirfd, &c->st, NULL);
 }
 
+/* A running container frozen by `pause` reads as paused (pause.c). */
+static void check_paused(struct berth_engine *e, struct berth_ctr *c)
+{
+  if (c->st.status == BERTH_STATUS_RUNNING && berth_ctr_paused_marker(e, c->id))
+    c->st.status = BERTH_STATUS_PAUSED;
+}
+
 void berth_ctr_refresh(struct berth_engine *e, struct berth_ctr *c)
 {
-  if (berth_state_read_at(c->dirfd, &c->st, NULL) == 0 && berth_ctr_is_active(c))
+  if (berth_state_read_at(c->dirfd, &c->st, NULL) == 0 && berth_ctr_is_active(c)) {
     reconcile(e, c);
+    check_paused(e, c);
+  }
 }
 
 /* What `ps` shows and filters on, in the record's own shape: a tenth of the
@@ -151,8 +161,10 @@ static int load(struct berth_engine *e, const char *id, const char *file, struct
   if ((!file && !(c->rec = berth_json_load_at(c->dirfd, "config.json", err))) ||
       berth_state_read_at(c->dirfd, &c->st, err) < 0)
     return berth_error_prefix(err, "container %s", id);
-  if (berth_ctr_is_active(c))
+  if (berth_ctr_is_active(c)) {
     reconcile(e, c);
+    check_paused(e, c);
+  }
   return 0;
 }
 

@@ -30,6 +30,7 @@
 #include "base/lock.h"
 #include "berth-config.h"
 #include "engine/engine-internal.h"
+#include "engine/rwlayer.h"
 #include "engine/spec.h"
 #include "runtime/runtime.h"
 
@@ -282,6 +283,7 @@ static int start_locked(struct berth_engine *e, struct berth_ctr *c, int rundir,
       berth_json_write_replace(rundir, "spec.json", spec, err) < 0)
     return -1;
   (void)unlinkat(rundir, "stopped", 0);
+  (void)unlinkat(rundir, "paused", 0);
   (void)unlinkat(rundir, "attach.sock", 0);
   return spawn_monitor(e, c->id, opts && opts->wait_for_attach, err);
 }
@@ -356,6 +358,20 @@ static void mark_stopped(struct berth_engine *e, const char *id)
     (void)berth_write_file_replace(rundir, "stopped", "", 0, 0600, NULL);
 }
 
+/* moby's killWithSignal: the stop signal (or SIGKILL, or any signal when the
+ * container names none) thaws a paused container once it is sent, so that
+ * the signal is delivered. */
+static void thaw_after_signal(struct berth_engine *e, struct berth_ctr *c, int sig)
+{
+  const char *stop = berth_json_str(json_object_get(c->rec, "Config"), "StopSignal");
+  if (c->st.status != BERTH_STATUS_PAUSED)
+    return;
+  if (sig == SIGKILL || !stop || !*stop || berth_signal_parse(stop) == sig) {
+    cleanup_error berth_error_t err = NULL;
+    (void)berth_ctr_set_paused(e, c, false, &err);
+  }
+}
+
 static int stop_with(struct berth_engine *e, struct berth_ctr *c, int sig, int timeout, berth_error_t *err)
 {
   mark_stopped(e, c->id);
@@ -363,9 +379,11 @@ static int stop_with(struct berth_engine *e, struct berth_ctr *c, int sig, int t
   if (pidfd >= 0) {
     if (signal_init(c, pidfd, sig, err) < 0)
       return -1;
+    thaw_after_signal(e, c, sig);
     if (!wait_exit(pidfd, timeout < 0 ? -1 : timeout * 1000)) {
       if (signal_init(c, pidfd, SIGKILL, err) < 0)
         return -1;
+      thaw_after_signal(e, c, SIGKILL);
       (void)wait_exit(pidfd, -1);
     }
   }
@@ -427,6 +445,8 @@ int berth_container_kill(struct berth_engine *e, const char *name, const char *s
     if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
       mark_stopped(e, c.id);
     r = pidfd < 0 ? 0 : signal_init(&c, pidfd, sig, err);
+    if (r == 0)
+      thaw_after_signal(e, &c, sig);
   }
   berth_ctr_clear(&c);
   return r;

@@ -1284,3 +1284,16 @@ json_t *berth_spec_build(const struct berth_spec_input *in, berth_error_t *err)
       build_mounts(&b, err) < 0 || build_linux(&b, err) < 0 || build_annotations(&b, err) < 0;
   return r ? NULL : steal_ptr(&spec);
 }
+
+json_t *berth_spec_update_parts(const json_t *host_config, berth_error_t *err)
+{
+  struct build b = {.hc = host_config};
+  cleanup_json json_t *res = json_object(), *annotations = json_object();
+  json_int_t pids = hc_int(&b, "PidsLimit");
+  b.annotations = annotations;
+  if (build_memory(&b, res, err) < 0 || build_cpu(&b, res, err) < 0 || restart_policy(&b, err) < 0)
+    return NULL;
+  /* unlimited is written out: the cgroup may hold an earlier limit */
+  json_object_set_new(res, "pids", json_pack("{s:I}", "limit", pids > 0 ? pids : (json_int_t)-1));
+  return json_pack("{s:O, s:O}", "resources", res, "annotations", annotations);
+}

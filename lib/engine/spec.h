@@ -43,6 +43,11 @@ struct berth_spec_input {
  * thread-safe. */
 json_t *berth_spec_build(const struct berth_spec_input *in, berth_error_t *err);
 
+/* What `update` changes in a running container's config.json, checked as at
+ * create: {"resources": {memory, cpu, pids}, "annotations": {"berth.restart"}}
+ * from a HostConfig (pids always present, -1 for unlimited). */
+json_t *berth_spec_update_parts(const json_t *host_config, berth_error_t *err);
+
 /* Docker's create-time merge of the image's config into the request: Cmd
  * (the image's unless given; a given Entrypoint resets the image Cmd),
  * Entrypoint, Env (request first, image entries whose key the request does

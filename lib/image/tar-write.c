@@ -447,6 +447,7 @@ struct inode_name {
 struct writer {
   struct out out;
   bool overlay;
+  const char *const *exclude;
   struct inode_name *links; /* open addressing, for hard links */
   size_t links_cap, links_n;
   unsigned char *buf;
@@ -595,6 +596,9 @@ static int emit_entry(struct writer *w, int pfd, const char *leaf, const char *n
   char target[PATH_MAX + 1];
   ssize_t n;
   int r = -1;
+  for (const char *const *x = w->exclude; x && *x; x++)
+    if (strcmp(*x, name) == 0)
+      return 0;
   if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
     if (errno == ENOENT) /* removed since we listed the directory */
       return 0;
@@ -757,7 +761,7 @@ static int write_all_entries(struct writer *w, int dirfd, const struct berth_tar
 int berth_tar_write(int dirfd, int out_fd, const struct berth_tar_write_opts *opts,
                     struct berth_tar_write_result *res, berth_error_t *err)
 {
-  struct writer w = {.overlay = opts && opts->overlay_whiteouts};
+  struct writer w = {.overlay = opts && opts->overlay_whiteouts, .exclude = opts ? opts->exclude : NULL};
   int r;
   w.buf = malloc(OUT_BUF_SIZE);
   if (!w.buf)

@@ -153,6 +153,9 @@ struct berth_tar_write_opts {
    * directory, its subtree, named `rename` (default: its last component). */
   const char *source;
   const char *rename;
+  /* NULL, or NULL-terminated names relative to dirfd ("etc/hosts") left out
+   * of the archive together with everything below them. */
+  const char *const *exclude;
 };
 
 struct berth_tar_write_result {

@@ -49,6 +49,21 @@ bool berth_cgroup_oom_killed(struct berth_cgroup *cg);
 int berth_cgroup_kill(struct berth_cgroup *cg, int sig, berth_error_t *err);
 /* Freeze / thaw (freezer on v1, cgroup.freeze on v2). */
 int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, berth_error_t *err);
+/* The counters `stats` shows (cgroup-stats.c); what the hierarchy lacks is 0. */
+struct berth_cgroup_stats {
+  uint64_t cpu_ns;            /* cpuacct.usage; v2: cpu.stat usage_usec * 1000 */
+  uint64_t mem_usage;         /* memory.usage_in_bytes; v2: memory.current */
+  uint64_t mem_limit;         /* 0 when unlimited */
+  uint64_t mem_inactive_file; /* memory.stat total_inactive_file; v2: inactive_file */
+  uint64_t blk_read, blk_write; /* bytes, summed over devices */
+  uint64_t pids;              /* pids.current */
+  bool v2;                    /* read from the unified hierarchy */
+};
+int berth_cgroup_stats(struct berth_cgroup *cg, struct berth_cgroup_stats *ret, berth_error_t *err);
+/* Sum the Read / Write lines of a v1 blkio io_service_bytes file and the
+ * rbytes= / wbytes= keys of a v2 io.stat; NULL text gives 0. */
+void berth_cgroup_parse_blkio(const char *text, uint64_t *ret_read, uint64_t *ret_write);
+void berth_cgroup_parse_io_stat(const char *text, uint64_t *ret_read, uint64_t *ret_write);
 /* Kill what is left, wait for it to go, remove the directories. */
 int berth_cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err);
 void berth_cgroup_free(struct berth_cgroup *cg);
