@@ -438,11 +438,14 @@ static int resolve_image(struct berth_engine *e, const json_t *body, char **ret_
 }
 
 /* Only the record is durable: the summary is rebuilt from it, the /etc files
- * are derived, and no state file reads as "created". */
+ * are derived, and no state file reads as "created".  Not even the record of
+ * a --rm container, which no crash should leave behind anyway (one torn by a
+ * crash reads as no container; `rm -f ID` removes what is left). */
 static int store_create(struct berth_engine *e, const char *id, const char *name, json_t *rec,
                         const struct etc_files *etc, berth_error_t *err)
 {
   bool generated = !name;
+  bool auto_remove = json_is_true(json_object_get(json_object_get(rec, "HostConfig"), "AutoRemove"));
   for (unsigned attempt = 0;; attempt++) {
     cleanup_free char *gen = generated ? berth_name_generate(attempt) : NULL;
     const char *n = generated ? gen : (name[0] == '/' ? name + 1 : name);
@@ -453,7 +456,7 @@ static int store_create(struct berth_engine *e, const char *id, const char *name
     cleanup_json json_t *sum = record_summary(rec);
     cleanup_free char *rec_text = berth_json_dumps(rec), *sum_text = berth_json_dumps(sum);
     const struct berth_store_file files[] = {
-        {"config.json", rec_text, strlen(rec_text), true},
+        {"config.json", rec_text, strlen(rec_text), !auto_remove},
         {"summary.json", sum_text, strlen(sum_text), false},
         {"hostname", etc->hostname, strlen(etc->hostname), false},
         {"hosts", etc->hosts, strlen(etc->hosts), false},
@@ -651,13 +654,29 @@ int berth_container_rename(struct berth_engine *e, const char *name, const char 
   return r;
 }
 
+/* A record that does not load (only a crash tears one: a --rm container's
+ * is not fsynced) goes with `rm -f`, and its name with it. */
+static int remove_broken(struct berth_engine *e, const char *name, berth_error_t *err)
+{
+  cleanup_error berth_error_t e2 = NULL;
+  cleanup_free char *id = berth_container_store_resolve(e->store, name, &e2);
+  if (!id || berth_container_store_remove(e->store, id, NULL, &e2) < 0)
+    return -1;
+  berth_container_store_clean_names(e->store);
+  berth_error_release(err);
+  return 0;
+}
+
 int berth_container_remove(struct berth_engine *e, const char *name, const struct berth_rm_opts *opts,
                            berth_error_t *err)
 {
   struct berth_ctr c;
   int r = -1;
-  if (berth_ctr_load(e, name, &c, err) < 0)
+  if (berth_ctr_load(e, name, &c, err) < 0) {
+    if (opts && opts->force && (*err)->code != ENOENT)
+      r = remove_broken(e, name, err);
     goto out;
+  }
   if (berth_ctr_is_active(&c)) {
     if (!opts || !opts->force) {
       r = berth_error_set_plain(err, EBUSY,

@@ -129,11 +129,12 @@ static void exec_protected(const char *path, char **argv)
 static __attribute__((noreturn)) void monitor_child(struct berth_engine *e, const char *id, bool wait_start,
                                                     int status_fd)
 {
+  /* its own session, away from our terminal's signals; one fork only (each
+   * costs a copy of our page tables): the monitor stays our child until we
+   * exit, never waited for (it opens no terminal, so being a session leader
+   * gives it none) */
   if (setsid() < 0)
     _exit(1);
-  pid_t pid = fork();
-  if (pid != 0)
-    _exit(pid < 0);
   int null = open("/dev/null", O_RDWR);
   if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 || dup2(status_fd, 3) < 0)
     _exit(1);
@@ -170,8 +171,6 @@ static int spawn_monitor(struct berth_engine *e, const char *id, bool wait_start
   if (pid == 0)
     monitor_child(e, id, wait_start, p[1]);
   close(p[1]);
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-    ;
   char buf[4096];
   size_t len = 0;
   for (ssize_t n; len < sizeof buf - 1 && (n = TEMP_FAILURE_RETRY(read(p[0], buf + len, sizeof buf - 1 - len))) > 0;)
