@@ -209,6 +209,8 @@ int cmd_events(struct cli *cli, const struct cli_command *cmd, int argc, char **
     }
   }
   eo.filters = filters;
+  if (since && *since && eo.since <= 0)
+    eo.since = 1; /* --since 0 (the epoch, or before): everything recorded */
   if ((rc = cli_engine(cli, &e)) == 0 && berth_events(e, &eo, write_event, &o, &err) < 0)
     rc = cli_fail(&err, CLI_EXIT_ERROR);
   berth_template_free(o.tmpl);

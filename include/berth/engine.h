@@ -206,7 +206,7 @@ BERTH_PUBLIC void berth_event_record(struct berth_engine *e, const char *type, c
                                      const json_t *attrs);
 
 struct berth_events_opts {
-  int64_t since;  /* ns; 0: only events from now on */
+  int64_t since;  /* ns; 0: only events from now on (1: all there are) */
   int64_t until;  /* ns; 0: stream until fn() stops it */
   char **filters; /* "key=value": container, image, event, type, label, ... */
 };
