@@ -79,7 +79,7 @@ wait_for_line() {
   assert_equal "$stderr" 'Error: No such container: nosuch'
   run berth logs
   assert_failure 1
-  assert_output --partial '"berth logs" requires exactly 1 argument.'
+  assert_output --partial "'berth logs' requires 1 argument"
   run berth logs --since yesterday-ish nosuch
   assert_failure 1
   assert_output --partial 'Error: invalid value for "since": parsing time "yesterday-ish"'
