@@ -39,6 +39,7 @@ struct berth_logfile {
   uint64_t max_size; /* 0: never rotate */
   int max_file;      /* files kept, the live one included (>= 1) */
   struct berth_log_line line[2];
+  char *attrs; /* `"attrs":{"k":"v"},` written into every entry, or NULL */
   int64_t (*now)(void); /* clock, replaceable by tests */
 };
 

@@ -21,6 +21,7 @@
 #include "base/timeutil.h"
 #include "base/units.h"
 #include "engine/engine-internal.h"
+#include "engine/events.h"
 #include "engine/names.h"
 #include "engine/rwlayer.h"
 #include "engine/spec.h"
@@ -509,6 +510,7 @@ int berth_container_create(struct berth_engine *e, const char *name, const json_
     return -1;
   if (ret_warnings)
     *ret_warnings = json_array();
+  berth_event_record(e, "container", "create", id, NULL);
   *ret_id = steal_ptr(&id);
   return 0;
 }
@@ -648,8 +650,11 @@ int berth_container_rename(struct berth_engine *e, const char *name, const char 
   if (validate_name(new_name, err) < 0)
     return -1;
   int r = berth_ctr_load(e, name, &c, err);
+  cleanup_free char *old = r == 0 ? strdup(berth_ctr_name(&c)) : NULL;
   if (r == 0)
     r = rename_loaded(e, &c, new_name[0] == '/' ? new_name + 1 : new_name, err);
+  if (r == 0)
+    berth_event_container(e, &c, "rename", json_pack("{s:s}", "oldName", old));
   berth_ctr_clear(&c);
   return r;
 }
@@ -689,6 +694,8 @@ int berth_container_remove(struct berth_engine *e, const char *name, const struc
       goto out;
   }
   r = berth_container_store_remove(e->store, c.id, berth_ctr_bare_name(&c), err);
+  if (r == 0)
+    berth_event_container(e, &c, "destroy", NULL);
   /* a concurrent remover (the monitor of a --rm container) got there first */
   if (r < 0 && (*err)->code == ENOENT && opts && opts->force) {
     berth_error_release(err);
