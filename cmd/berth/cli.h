@@ -98,6 +98,8 @@ int cmd_attach(struct cli *, const struct cli_command *, int, char **);
 int cmd_ps(struct cli *, const struct cli_command *, int, char **);
 int cmd_container_inspect(struct cli *, const struct cli_command *, int, char **);
 int cmd_container_prune(struct cli *, const struct cli_command *, int, char **);
+int cmd_cp(struct cli *, const struct cli_command *, int, char **);
+int cmd_export(struct cli *, const struct cli_command *, int, char **);
 /* Inspect containers by name or id (cmd-container.c); docker inspect uses it too. */
 int cli_inspect_containers(struct cli *cli, char **names, int n, const char *format, bool size);
 

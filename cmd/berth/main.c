@@ -45,12 +45,17 @@ static const struct cli_command system_commands[] = {
 };
 
 #define RUN_USAGE "[OPTIONS] IMAGE [COMMAND] [ARG...]"
+#define CP_USAGE "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH"
+#define CP_SUMMARY "Copy files/folders between a container and the local filesystem"
+#define EXPORT_SUMMARY "Export a container's filesystem as a tar archive"
 #define PS_ALIASES "berth container ls, berth container list, berth container ps, berth ps"
 
 static const struct cli_command container_commands[] = {
     {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
      cmd_attach, NULL, "berth container attach, berth attach", NULL},
+    {"cp", CP_USAGE, CP_SUMMARY, cmd_cp, NULL, "berth container cp, berth cp", NULL},
     {"create", RUN_USAGE, "Create a new container", cmd_create, NULL, "berth container create, berth create", NULL},
+    {"export", "[OPTIONS] CONTAINER", EXPORT_SUMMARY, cmd_export, NULL, "berth container export, berth export", NULL},
     {"inspect", "[OPTIONS] CONTAINER [CONTAINER...]", "Display detailed information on one or more containers",
      cmd_container_inspect, NULL, NULL, NULL},
     {"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", cmd_kill, NULL,
@@ -87,7 +92,9 @@ static const struct cli_command commands[] = {
     {"system", "COMMAND", "Manage berth", NULL, system_commands, NULL, "management"},
     {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
      cmd_attach, NULL, "berth container attach, berth attach", NULL},
+    {"cp", CP_USAGE, CP_SUMMARY, cmd_cp, NULL, "berth container cp, berth cp", NULL},
     {"create", RUN_USAGE, "Create a new container", cmd_create, NULL, "berth container create, berth create", NULL},
+    {"export", "[OPTIONS] CONTAINER", EXPORT_SUMMARY, cmd_export, NULL, "berth container export, berth export", NULL},
     {"help", "[command]", "Help about any command", cmd_help, NULL, NULL, NULL},
     {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history, NULL,
      "berth image history, berth history", NULL},

@@ -92,6 +92,13 @@ struct berth_tar_apply_opts {
   bool ignore_ownership;  /* never chown (rootless, tests); EPERM on mknod of devices is ignored */
   int64_t max_size;       /* cap on uncompressed bytes, 0 = none; exceeding it fails with EFBIG */
   bool no_thread;         /* decompress and hash in the calling thread (fuzzing, tiny inputs) */
+  /* docker cp's extraction (not a layer): ".wh." names are ordinary files,
+   * and an existing directory is never replaced by a non-directory nor the
+   * reverse (docker's NoOverwriteDirNonDir; EISDIR / ENOTDIR). */
+  bool plain;
+  bool force_owner;       /* chown every entry to owner_uid:owner_gid instead of its own ids */
+  uid_t owner_uid;
+  gid_t owner_gid;
 };
 
 struct berth_tar_apply_result {
@@ -153,6 +160,11 @@ struct berth_tar_write_opts {
    * directory, its subtree, named `rename` (default: its last component). */
   const char *source;
   const char *rename;
+  /* Archive the object dirfd itself refers to (any type: an O_PATH fd as a
+   * safe lookup returns, never re-resolved), named `rename` (required), with
+   * its subtree for a directory; `source` is ignored.  Its own xattrs are
+   * not archived when it is neither a regular file nor a directory. */
+  bool source_is_dirfd;
 };
 
 struct berth_tar_write_result {
