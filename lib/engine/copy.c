@@ -312,7 +312,7 @@ struct writer_job {
 static void *writer_main(void *arg)
 {
   struct writer_job *j = arg;
-  struct berth_tar_write_opts opts = {.source_is_dirfd = true, .rename = j->name};
+  struct berth_tar_write_opts opts = {.source_is_dirfd = true, .rename = j->name, .no_digest = true};
   struct berth_tar_write_result res;
   sigset_t pipe_set;
   /* the extractor may stop reading: EPIPE for this thread, not a signal */
@@ -345,6 +345,7 @@ static int pipe_copy(int src, const char *name, int dst_dir, const struct berth_
   }
   opts.tee_fd = -1;
   opts.no_thread = true;
+  opts.no_digest = true;
   r = berth_tar_apply(fds[0], dst_dir, &opts, NULL, err);
   (void)close(fds[0]);
   pthread_join(t, NULL);
@@ -408,10 +409,10 @@ int berth_container_copy_out(struct berth_engine *e, const char *name, const cha
   }
   base = source_base(abs);
   if (!dest) {
-    struct berth_tar_write_opts wopts = {.source_is_dirfd = true, .rename = base};
+    struct berth_tar_write_opts wopts = {.source_is_dirfd = true, .rename = base, .no_digest = true};
     struct berth_tar_write_result wres;
     r = berth_tar_write(src.fd, out_fd, &wopts, &wres, err);
-    bytes = wres.tar_size;
+    bytes = r == 0 ? wres.tar_size : 0;
     goto out;
   }
   {
@@ -647,6 +648,7 @@ static int extract_into(struct copy_in *ci, int dir, int src, const char *base, 
   if (src < 0) {
     struct berth_tar_apply_opts opts = ci->apply;
     opts.tee_fd = -1;
+    opts.no_digest = true;
     *ret_bytes = 0;
     return berth_tar_apply(in_fd, dir, &opts, NULL, err);
   }
@@ -702,7 +704,7 @@ int berth_container_export(struct berth_engine *e, const char *name, int out_fd,
   struct berth_ctr_rootfs root;
   int r = load_and_open(e, name, BERTH_ROOTFS_IMAGE, &c, &root, err);
   if (r == 0)
-    r = berth_tar_write(root.fd, out_fd, NULL, NULL, err);
+    r = berth_tar_write(root.fd, out_fd, &(struct berth_tar_write_opts){.no_digest = true}, NULL, err);
   berth_ctr_rootfs_close(&root);
   berth_ctr_clear(&c);
   return r;

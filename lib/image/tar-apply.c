@@ -1083,6 +1083,7 @@ int berth_tar_apply(int input_fd, int root_dirfd, const struct berth_tar_apply_o
       .tee_fd = opts ? opts->tee_fd : -1,
       .max_size = opts ? opts->max_size : 0,
       .no_thread = opts && opts->no_thread,
+      .no_digest = opts && opts->no_digest,
   };
   struct berth_reader *reader = NULL;
   struct berth_tar_reader *t = NULL;

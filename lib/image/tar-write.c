@@ -134,9 +134,9 @@ static int out_init(struct out *o, int fd, const struct berth_tar_write_opts *op
   memset(o, 0, sizeof(*o));
   o->fd = fd;
   o->comp = opts ? opts->compression : BERTH_COMPRESSION_NONE;
-  o->tar_hash = berth_sha256_new();
+  o->tar_hash = opts && opts->no_digest ? NULL : berth_sha256_new();
   /* Uncompressed output is the tar itself: hash it once. */
-  if (o->comp != BERTH_COMPRESSION_NONE)
+  if (o->comp != BERTH_COMPRESSION_NONE && o->tar_hash)
     o->out_hash = berth_sha256_new();
   o->buf = malloc(OUT_BUF_SIZE);
   if (!o->buf)

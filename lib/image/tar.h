@@ -92,6 +92,7 @@ struct berth_tar_apply_opts {
   bool ignore_ownership;  /* never chown (rootless, tests); EPERM on mknod of devices is ignored */
   int64_t max_size;       /* cap on uncompressed bytes, 0 = none; exceeding it fails with EFBIG */
   bool no_thread;         /* decompress and hash in the calling thread (fuzzing, tiny inputs) */
+  bool no_digest;         /* compute no digests (res->raw_digest and diff_id are "") */
   /* docker cp's extraction (not a layer): ".wh." names are ordinary files,
    * and an existing directory is never replaced by a non-directory nor the
    * reverse (docker's NoOverwriteDirNonDir; EISDIR / ENOTDIR). */
@@ -154,6 +155,7 @@ struct berth_tar_write_opts {
    * a directory with trusted.overlay.opaque=y -> "DIR/.wh..wh..opq";
    * trusted.overlay.* xattrs are never written in this mode. */
   bool overlay_whiteouts;
+  bool no_digest; /* compute no digests (res->diff_id and digest are "") */
   /* NULL: archive the whole tree at dirfd (no entry for the root itself).
    * Otherwise a path beneath dirfd (symlinks in its parent resolved inside
    * dirfd, the last component never followed): archive that entry and, for a
