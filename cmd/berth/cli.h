@@ -108,6 +108,8 @@ int cmd_unpause(struct cli *, const struct cli_command *, int, char **);
 int cmd_update(struct cli *, const struct cli_command *, int, char **);
 int cmd_top(struct cli *, const struct cli_command *, int, char **);
 int cmd_stats(struct cli *, const struct cli_command *, int, char **);
+int cmd_cp(struct cli *, const struct cli_command *, int, char **);
+int cmd_export(struct cli *, const struct cli_command *, int, char **);
 /* Inspect containers by name or id (cmd-container.c); docker inspect uses it too. */
 int cli_inspect_containers(struct cli *cli, char **names, int n, const char *format, bool size);
 

@@ -49,6 +49,9 @@ static const struct cli_command system_commands[] = {
 #define RUN_USAGE "[OPTIONS] IMAGE [COMMAND] [ARG...]"
 #define EXEC_USAGE "[OPTIONS] CONTAINER COMMAND [ARG...]"
 #define EXEC_SUMMARY "Execute a command in a running container"
+#define CP_USAGE "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH"
+#define CP_SUMMARY "Copy files/folders between a container and the local filesystem"
+#define EXPORT_SUMMARY "Export a container's filesystem as a tar archive"
 #define PS_ALIASES "berth container ls, berth container list, berth container ps, berth ps"
 
 static const struct cli_command container_commands[] = {
@@ -56,10 +59,12 @@ static const struct cli_command container_commands[] = {
      cmd_attach, NULL, "berth container attach, berth attach", NULL},
     {"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmd_commit, NULL,
      "berth container commit, berth commit", NULL},
+    {"cp", CP_USAGE, CP_SUMMARY, cmd_cp, NULL, "berth container cp, berth cp", NULL},
     {"create", RUN_USAGE, "Create a new container", cmd_create, NULL, "berth container create, berth create", NULL},
-    {"exec", EXEC_USAGE, EXEC_SUMMARY, cmd_exec, NULL, "berth container exec, berth exec", NULL},
     {"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", cmd_diff, NULL,
      "berth container diff, berth diff", NULL},
+    {"exec", EXEC_USAGE, EXEC_SUMMARY, cmd_exec, NULL, "berth container exec, berth exec", NULL},
+    {"export", "[OPTIONS] CONTAINER", EXPORT_SUMMARY, cmd_export, NULL, "berth container export, berth export", NULL},
     {"inspect", "[OPTIONS] CONTAINER [CONTAINER...]", "Display detailed information on one or more containers",
      cmd_container_inspect, NULL, NULL, NULL},
     {"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", cmd_kill, NULL,
@@ -111,11 +116,13 @@ static const struct cli_command commands[] = {
      cmd_attach, NULL, "berth container attach, berth attach", NULL},
     {"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmd_commit, NULL,
      "berth container commit, berth commit", NULL},
+    {"cp", CP_USAGE, CP_SUMMARY, cmd_cp, NULL, "berth container cp, berth cp", NULL},
     {"create", RUN_USAGE, "Create a new container", cmd_create, NULL, "berth container create, berth create", NULL},
     {"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", cmd_diff, NULL,
      "berth container diff, berth diff", NULL},
     {"events", "[OPTIONS]", "Get real time events from the server", cmd_events, NULL,
      "berth system events, berth events", NULL},
+    {"export", "[OPTIONS] CONTAINER", EXPORT_SUMMARY, cmd_export, NULL, "berth container export, berth export", NULL},
     {"help", "[command]", "Help about any command", cmd_help, NULL, NULL, NULL},
     {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history, NULL,
      "berth image history, berth history", NULL},

@@ -282,4 +282,41 @@ typedef int (*berth_event_fn)(void *data, json_t *event, berth_error_t *err);
 BERTH_PUBLIC int berth_events(struct berth_engine *e, const struct berth_events_opts *opts, berth_event_fn fn,
                               void *data, berth_error_t *err);
 
+/* ---- cp and export -------------------------------------------------------
+ * Paths in the container are resolved beneath its root, never outside it:
+ * its symlinks (absolute ones too) stay inside, and each step is an fd, so
+ * a container racing renames against the copy cannot redirect it.  Running
+ * containers are reached through their init's root (their mounts included),
+ * stopped ones through a private overlay of their layers that is never
+ * attached to the host's mount tree.  Docker's rules for what lands where
+ * (docs.docker.com "docker container cp"): "DIR/." is the content of DIR, a
+ * trailing "/" asserts a directory, an existing directory receives the
+ * source under its own name, an existing file is replaced, a missing
+ * destination takes the source's content under its name. */
+struct berth_copy_opts {
+  bool follow_link; /* -L: a symlink named as the source is copied as its target */
+  bool archive;     /* -a: copy in as the container's user (Config.User) */
+};
+/* Copy the container path `path` out: extracted at the absolute host path
+ * `dest` (docker's rules; files are owned by the caller), or as a tar stream
+ * written to out_fd when dest is NULL.  *ret_bytes (may be NULL) gets the
+ * size of the tar stream, which docker reports.  ENOENT "Could not find the
+ * file PATH in container NAME". */
+BERTH_PUBLIC int berth_container_copy_out(struct berth_engine *e, const char *name, const char *path,
+                                          const struct berth_copy_opts *opts, const char *dest, int out_fd,
+                                          int64_t *ret_bytes, berth_error_t *err);
+/* Copy the absolute host path `src` into the container at `path` (docker's
+ * rules), or, when src is NULL, extract the tar stream read from in_fd
+ * (plain or compressed) into the directory `path`.  Entries keep their
+ * uid/gid (as docker's cp does) unless opts->archive names the container's
+ * user.  *ret_bytes gets the tar size (0 for a stream, as docker reports),
+ * *ret_shown (may be NULL) the container path docker names in its summary
+ * (the target when `path` is a symlink); caller frees. */
+BERTH_PUBLIC int berth_container_copy_in(struct berth_engine *e, const char *name, const char *src, int in_fd,
+                                         const char *path, const struct berth_copy_opts *opts, int64_t *ret_bytes,
+                                         char **ret_shown, berth_error_t *err);
+/* The container's filesystem (its layers and changes, no volumes) as a tar
+ * stream written to out_fd. */
+BERTH_PUBLIC int berth_container_export(struct berth_engine *e, const char *name, int out_fd, berth_error_t *err);
+
 #endif

@@ -15,6 +15,7 @@
 struct berth_sha256; /* opaque streaming context */
 
 struct berth_sha256 *berth_sha256_new(void);
+/* h may be NULL (nothing is hashed; final writes ""). */
 void berth_sha256_update(struct berth_sha256 *h, const void *data, size_t len);
 /* Write "sha256:<hex>" into out (BERTH_DIGEST_STR_LEN bytes) and free h. */
 void berth_sha256_final(struct berth_sha256 *h, char out[BERTH_DIGEST_STR_LEN]);

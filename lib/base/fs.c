@@ -137,6 +137,38 @@ bool berth_path_is_clean_relative(const char *path)
   return true;
 }
 
+char *berth_path_abs(const char *path)
+{
+  cleanup_free char *cwd = path[0] == '/' ? NULL : getcwd(NULL, 0), *joined = NULL;
+  char *out, *o;
+  if (path[0] != '/' && !cwd)
+    return NULL;
+  if (asprintf(&joined, "%s/%s", cwd ? cwd : "", path) < 0)
+    abort();
+  out = o = malloc(strlen(joined) + 2);
+  if (!out)
+    abort();
+  *o++ = '/';
+  for (const char *p = joined; *p;) {
+    const char *end = strchrnul(p, '/');
+    size_t len = (size_t)(end - p);
+    if (len == 2 && p[0] == '.' && p[1] == '.') {
+      while (o > out + 1 && o[-1] != '/')
+        o--;
+      if (o > out + 1)
+        o--;
+    } else if (len && !(len == 1 && p[0] == '.')) {
+      if (o > out + 1)
+        *o++ = '/';
+      memcpy(o, p, len);
+      o += len;
+    }
+    p = *end ? end + 1 : end;
+  }
+  *o = '\0';
+  return out;
+}
+
 int berth_mkdir_p(int dirfd, const char *path, mode_t mode, berth_error_t *err)
 {
   cleanup_free char *copy = strdup(path);

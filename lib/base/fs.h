@@ -40,6 +40,10 @@ int berth_write_all(int fd, const void *buf, size_t len);
  * hardlinks counted once). */
 int berth_du_at(int dirfd, const char *name, off_t *ret_size, berth_error_t *err);
 bool berth_path_is_clean_relative(const char *path);
+/* Go's filepath.Abs: `path` joined to the working directory when relative,
+ * then cleaned lexically ("/a//b/../c/" -> "/a/c"); NULL when the working
+ * directory cannot be read.  Caller frees. */
+char *berth_path_abs(const char *path);
 /* The names in directory dirfd (any fd on it, O_PATH too), without "." and
  * "..", unsorted: a NULL-terminated strv the caller frees; *ret_n if not NULL. */
 char **berth_dir_names(int dirfd, size_t *ret_n, berth_error_t *err);

@@ -59,6 +59,32 @@ int berth_ctr_connect_monitor(struct berth_engine *e, const char *id, berth_erro
 /* Block until the container's monitor has exited. */
 void berth_ctr_wait_monitor(struct berth_engine *e, const char *id);
 
+/* The container's root filesystem for host-side file operations (cp,
+ * export, diff, commit); see rootfs-access.c.  Resolve paths beneath `fd`
+ * only (openat2 RESOLVE_IN_ROOT, or O_NOFOLLOW walks): it is the container's
+ * root, whose symlinks point anywhere. */
+enum berth_rootfs_mode {
+  /* Running: /proc/<init>/root, the live view with the container's mounts.
+   * Otherwise a read-only overlay of the upper dir and the image layers. */
+  BERTH_ROOTFS_VIEW,
+  /* The same, writable: a stopped container's overlay with its upper dir,
+   * its start lock held until berth_ctr_rootfs_close() (no start meanwhile). */
+  BERTH_ROOTFS_WRITE,
+  /* The container's own filesystem without any mount, running or not (export):
+   * a read-only overlay of the upper dir and the image layers. */
+  BERTH_ROOTFS_IMAGE,
+};
+struct berth_ctr_rootfs {
+  int fd;      /* O_PATH-like directory fd of the root; detached mounts vanish with it */
+  bool live;   /* a running container's own root (its mounts included) */
+  int lock_fd; /* start lock of a stopped container opened for writing, else -1 */
+};
+/* Open c's root; c->st may be refreshed (WRITE re-reads it under the lock).
+ * On success release with berth_ctr_rootfs_close(). */
+int berth_ctr_open_rootfs(struct berth_engine *e, struct berth_ctr *c, enum berth_rootfs_mode mode,
+                          struct berth_ctr_rootfs *ret, berth_error_t *err);
+void berth_ctr_rootfs_close(struct berth_ctr_rootfs *r);
+
 /* Resolve a user's image designation (reference, full or short id) in `table`;
  * sets ENOENT "No such image: NAME" when nothing matches. */
 const char *berth_engine_resolve_image(json_t *table, const char *name, berth_error_t *err);

@@ -48,6 +48,7 @@ struct producer {
   unsigned char *in;
   size_t in_len, in_pos;
   struct berth_sha256 *raw_hash, *data_hash; /* data_hash stays NULL for plain input */
+  bool no_digest;
   /* Threaded mode: the consumer hashes uncompressed chunks as it takes them,
    * which balances the two cores when decompression keeps the helper busy. */
   bool consumer_hashes_data;
@@ -187,7 +188,8 @@ static int detect(struct producer *p, berth_error_t *err)
     p->comp = BERTH_COMPRESSION_NONE;
     return 0;
   }
-  p->data_hash = berth_sha256_new();
+  if (!p->no_digest)
+    p->data_hash = berth_sha256_new();
   return 0;
 }
 
@@ -354,7 +356,8 @@ int berth_reader_new(int fd, const struct berth_reader_opts *opts, struct berth_
   r->p.fd = fd;
   r->p.tee_fd = opts ? opts->tee_fd : -1;
   r->p.max_size = opts ? opts->max_size : 0;
-  r->p.raw_hash = berth_sha256_new();
+  r->p.no_digest = opts && opts->no_digest;
+  r->p.raw_hash = r->p.no_digest ? NULL : berth_sha256_new();
   r->p.in = malloc(INBUF_SIZE);
   r->threaded = !(opts && opts->no_thread);
   r->p.consumer_hashes_data = r->threaded;

@@ -41,6 +41,7 @@ struct berth_reader_opts {
   int tee_fd;       /* -1, or an fd that receives an exact copy of every raw byte read */
   int64_t max_size; /* cap on uncompressed bytes, 0 = none; exceeding it fails with EFBIG */
   bool no_thread;   /* read, hash and decompress in the calling thread */
+  bool no_digest;   /* hash nothing (the digests in the result are "") */
 };
 
 struct berth_reader_result {

@@ -135,7 +135,10 @@ struct dir_meta {
 
 struct apply {
   int root;
-  bool overlay, chown, ignore_ownership;
+  bool overlay, chown, ignore_ownership, plain;
+  bool force_owner;
+  uid_t owner_uid;
+  gid_t owner_gid;
   uid_t euid;
   gid_t egid;
   mode_t umask;
@@ -530,6 +533,8 @@ static int remove_at(struct apply *a, int dirfd, const char *name, berth_error_t
       return 0;
     return berth_error_set(err, errno, "stat existing `%s`", name);
   }
+  if (a->plain && S_ISDIR(st.st_mode))
+    return berth_error_set_plain(err, EISDIR, "cannot overwrite directory `%s` with non-directory", name);
   if (!S_ISDIR(st.st_mode)) {
     if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
       return berth_error_set(err, errno, "remove existing `%s`", name);
@@ -703,6 +708,8 @@ static int apply_dir(struct apply *a, const struct berth_tar_header *h, const ch
       return berth_error_set(err, errno, "create directory");
     if (fstatat(p.fd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
       return berth_error_set(err, errno, "stat existing");
+    if (!S_ISDIR(st.st_mode) && a->plain)
+      return berth_error_set_plain(err, ENOTDIR, "cannot overwrite non-directory `%s` with directory", leaf);
     if (!S_ISDIR(st.st_mode)) {
       if (remove_at(a, p.fd, leaf, err) < 0)
         return -1;
@@ -911,9 +918,16 @@ static int apply_entry(struct apply *a, struct berth_tar_reader *t, const struct
 {
   cleanup_free char *path = NULL;
   cleanup_free char *split = NULL;
+  struct berth_tar_header owned;
   char *parent, *leaf;
   if (clean_name(h->name, &path, err) < 0 || check_ids(h, err) < 0)
     return -1;
+  if (a->force_owner) {
+    owned = *h;
+    owned.uid = a->owner_uid;
+    owned.gid = a->owner_gid;
+    h = &owned;
+  }
   if (!*path) {
     if (h->type == BERTH_TAR_DIR)
       return 0; /* "./": docker leaves the root alone too */
@@ -928,7 +942,7 @@ static int apply_entry(struct apply *a, struct berth_tar_reader *t, const struct
   if (!split)
     abort();
   split_path(split, &parent, &leaf);
-  if (strncmp(leaf, ".wh.", 4) == 0)
+  if (!a->plain && strncmp(leaf, ".wh.", 4) == 0)
     return apply_whiteout(a, h, parent, leaf, err);
   switch (h->type) {
   case BERTH_TAR_REG:
@@ -1011,6 +1025,12 @@ static void apply_init(struct apply *a, int root, const struct berth_tar_apply_o
   a->overlay = opts && opts->overlay_whiteouts;
   a->ignore_ownership = opts && opts->ignore_ownership;
   a->chown = !a->ignore_ownership;
+  a->plain = opts && opts->plain;
+  a->force_owner = opts && opts->force_owner && a->chown;
+  if (a->force_owner) {
+    a->owner_uid = opts->owner_uid;
+    a->owner_gid = opts->owner_gid;
+  }
   a->euid = geteuid();
   a->egid = getegid();
   a->root_sgid = a->chown && is_dir_sgid(root);
@@ -1063,6 +1083,7 @@ int berth_tar_apply(int input_fd, int root_dirfd, const struct berth_tar_apply_o
       .tee_fd = opts ? opts->tee_fd : -1,
       .max_size = opts ? opts->max_size : 0,
       .no_thread = opts && opts->no_thread,
+      .no_digest = opts && opts->no_digest,
   };
   struct berth_reader *reader = NULL;
   struct berth_tar_reader *t = NULL;

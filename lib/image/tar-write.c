@@ -134,9 +134,9 @@ static int out_init(struct out *o, int fd, const struct berth_tar_write_opts *op
   memset(o, 0, sizeof(*o));
   o->fd = fd;
   o->comp = opts ? opts->compression : BERTH_COMPRESSION_NONE;
-  o->tar_hash = berth_sha256_new();
+  o->tar_hash = opts && opts->no_digest ? NULL : berth_sha256_new();
   /* Uncompressed output is the tar itself: hash it once. */
-  if (o->comp != BERTH_COMPRESSION_NONE)
+  if (o->comp != BERTH_COMPRESSION_NONE && o->tar_hash)
     o->out_hash = berth_sha256_new();
   o->buf = malloc(OUT_BUF_SIZE);
   if (!o->buf)
@@ -390,6 +390,8 @@ static int read_xattrs(int fd, int pfd, const char *leaf, bool overlay, struct e
   char proc[64 + NAME_MAX];
   cleanup_free char *names = NULL;
   ssize_t len;
+  if (fd < 0 && !*leaf) /* the archived object is pfd itself, an O_PATH fd */
+    return 0;
   if (fd < 0)
     snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", pfd, leaf);
   len = xlist(fd, proc, NULL, 0);
@@ -525,9 +527,20 @@ static int copy_file_data(struct writer *w, int fd, int64_t size, const char *na
 
 static int emit_tree(struct writer *w, int dfd, const char *prefix, berth_error_t *err);
 
+/* Open pfd/leaf for reading, never following it; leaf "" reopens pfd itself
+ * (an O_PATH fd of our own, so its /proc link is safe to follow). */
+static int open_leaf(int pfd, const char *leaf, int flags)
+{
+  char proc[64];
+  if (*leaf)
+    return openat(pfd, leaf, flags | O_NOFOLLOW | O_CLOEXEC);
+  snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+  return open(proc, flags | O_CLOEXEC);
+}
+
 static int emit_regular(struct writer *w, int pfd, const char *leaf, struct entry *e, berth_error_t *err)
 {
-  cleanup_close int fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  cleanup_close int fd = open_leaf(pfd, leaf, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   struct stat st;
   const char *first;
   if (fd < 0 || fstat(fd, &st) < 0)
@@ -558,15 +571,17 @@ static bool is_opaque(int fd)
 
 static int emit_dir(struct writer *w, int pfd, const char *leaf, struct entry *e, berth_error_t *err)
 {
-  cleanup_close int fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int fd = open_leaf(pfd, *leaf ? leaf : ".", O_RDONLY | O_DIRECTORY);
   cleanup_free char *prefix = NULL;
+  size_t len = strlen(e->name);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0)
     return berth_error_set(err, errno, "open directory `%s`", e->name);
   entry_from_stat(e, &st);
   e->type = '5';
   e->size = 0;
-  if (asprintf(&prefix, "%s/", e->name) < 0)
+  /* a name that already ends in "/" (the root "/") gets no second one */
+  if (asprintf(&prefix, "%s%s", e->name, len && e->name[len - 1] == '/' ? "" : "/") < 0)
     abort();
   free(e->name);
   e->name = strdup(prefix);
@@ -599,8 +614,8 @@ static int emit_entry(struct writer *w, int pfd, const char *leaf, const char *n
   for (const char *const *x = w->exclude; x && *x; x++)
     if (strcmp(*x, name) == 0)
       return 0;
-  if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-    if (errno == ENOENT) /* removed since we listed the directory */
+  if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW | (*leaf ? 0 : AT_EMPTY_PATH)) < 0) {
+    if (errno == ENOENT && *leaf) /* removed since we listed the directory */
       return 0;
     return berth_error_set(err, errno, "stat `%s`", name);
   }
@@ -744,7 +759,10 @@ static int write_all_entries(struct writer *w, int dirfd, const struct berth_tar
                              berth_error_t *err)
 {
   static const unsigned char zeros[2 * BLOCK];
-  if (!opts || !opts->source) {
+  if (opts && opts->source_is_dirfd) {
+    if (emit_entry(w, dirfd, "", opts->rename, err) < 0)
+      return -1;
+  } else if (!opts || !opts->source) {
     if (emit_tree(w, dirfd, "", err) < 0)
       return -1;
   } else {

@@ -92,6 +92,14 @@ struct berth_tar_apply_opts {
   bool ignore_ownership;  /* never chown (rootless, tests); EPERM on mknod of devices is ignored */
   int64_t max_size;       /* cap on uncompressed bytes, 0 = none; exceeding it fails with EFBIG */
   bool no_thread;         /* decompress and hash in the calling thread (fuzzing, tiny inputs) */
+  bool no_digest;         /* compute no digests (res->raw_digest and diff_id are "") */
+  /* docker cp's extraction (not a layer): ".wh." names are ordinary files,
+   * and an existing directory is never replaced by a non-directory nor the
+   * reverse (docker's NoOverwriteDirNonDir; EISDIR / ENOTDIR). */
+  bool plain;
+  bool force_owner;       /* chown every entry to owner_uid:owner_gid instead of its own ids */
+  uid_t owner_uid;
+  gid_t owner_gid;
 };
 
 struct berth_tar_apply_result {
@@ -147,6 +155,7 @@ struct berth_tar_write_opts {
    * a directory with trusted.overlay.opaque=y -> "DIR/.wh..wh..opq";
    * trusted.overlay.* xattrs are never written in this mode. */
   bool overlay_whiteouts;
+  bool no_digest; /* compute no digests (res->diff_id and digest are "") */
   /* NULL: archive the whole tree at dirfd (no entry for the root itself).
    * Otherwise a path beneath dirfd (symlinks in its parent resolved inside
    * dirfd, the last component never followed): archive that entry and, for a
@@ -156,6 +165,11 @@ struct berth_tar_write_opts {
   /* NULL, or NULL-terminated names relative to dirfd ("etc/hosts") left out
    * of the archive together with everything below them. */
   const char *const *exclude;
+  /* Archive the object dirfd itself refers to (any type: an O_PATH fd as a
+   * safe lookup returns, never re-resolved), named `rename` (required), with
+   * its subtree for a directory; `source` is ignored.  Its own xattrs are
+   * not archived when it is neither a regular file nor a directory. */
+  bool source_is_dirfd;
 };
 
 struct berth_tar_write_result {

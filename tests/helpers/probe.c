@@ -10,7 +10,10 @@
  *   berth-probe fds        every open fd but the listing's own: "N -> target"
  *   berth-probe cwd        getcwd(), or the errno name
  *   berth-probe open-write PATH
- *                          open PATH for writing: "ok" or the errno name */
+ *                          open PATH for writing: "ok" or the errno name
+ *   berth-probe swap A B   exchange A and B (renameat2 RENAME_EXCHANGE) in a
+ *                          loop until killed: security.md's swapper, for
+ *                          symlink races against host-side file operations */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -139,6 +142,11 @@ int main(int argc, char **argv)
     printf("%s\n", buf);
     return 0;
   }
-  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH\n");
+  if (argc >= 4 && !strcmp(argv[1], "swap")) {
+    for (;;)
+      if (syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD, argv[3], 1 /* RENAME_EXCHANGE */) < 0)
+        return report(-1);
+  }
+  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH | swap A B\n");
   return 2;
 }

@@ -1581,3 +1581,90 @@ Test(tar, overlay_layer_survives_apply_then_write)
   close(out);
   free(t.buf);
 }
+
+/* ====================================================================== */
+/* docker cp's extraction (plain) and archiving an fd                      */
+/* ====================================================================== */
+
+Test(tar, plain_keeps_dirs_and_wh_names_are_files)
+{
+  struct tb t = {0};
+  struct berth_tar_apply_opts o = {.tee_fd = -1, .plain = true};
+  berth_error_t err = NULL;
+  cr_assert_eq(mkdirat(root_fd, "dir", 0755), 0);
+  cr_assert_eq(put_file(root_fd, "file", "x", 1, 0644, NULL), 0);
+  cr_assert_eq(put_file(root_fd, "victim", "v", 1, 0644, NULL), 0);
+  tb_add(&t, (struct te){.name = ".wh.victim", .mode = 0644, .data = ""});
+  tb_end(&t);
+  apply_ok(&t, &o);
+  cr_assert(exists_at(root_fd, "victim"), "a .wh. name deleted something");
+  cr_assert(exists_at(root_fd, ".wh.victim"));
+  free(t.buf);
+  t = (struct tb){0};
+  tb_add(&t, (struct te){.name = "dir", .mode = 0644, .data = "over a dir"});
+  tb_end(&t);
+  cr_assert_lt(apply_buf(t.buf, t.len, &o, NULL, &err), 0);
+  cr_assert_eq(err->code, EISDIR, "%s", err->msg);
+  berth_error_release(&err);
+  free(t.buf);
+  t = (struct tb){0};
+  tb_add(&t, (struct te){.name = "file/", .type = '5', .mode = 0755});
+  tb_end(&t);
+  cr_assert_lt(apply_buf(t.buf, t.len, &o, NULL, &err), 0);
+  cr_assert_eq(err->code, ENOTDIR, "%s", err->msg);
+  berth_error_release(&err);
+  free(t.buf);
+}
+
+Test(tar, force_owner_overrides_entry_ids)
+{
+  struct tb t = {0};
+  struct berth_tar_apply_opts o = {.tee_fd = -1, .plain = true, .force_owner = true, .owner_uid = 2375,
+                                   .owner_gid = 777};
+  struct stat st;
+  skip_unless_root("chown");
+  tb_add(&t, (struct te){.name = "d/", .type = '5', .mode = 0755, .uid = 1, .gid = 1});
+  tb_add(&t, (struct te){.name = "d/f", .mode = 0600, .uid = 1234, .gid = 4321, .data = "x"});
+  tb_end(&t);
+  apply_ok(&t, &o);
+  cr_assert_eq(fstatat(root_fd, "d/f", &st, AT_SYMLINK_NOFOLLOW), 0);
+  cr_assert_eq(st.st_uid, 2375);
+  cr_assert_eq(st.st_gid, 777);
+  cr_assert_eq(fstatat(root_fd, "d", &st, AT_SYMLINK_NOFOLLOW), 0);
+  cr_assert_eq(st.st_uid, 2375);
+  free(t.buf);
+}
+
+Test(tar, write_source_fd_names_the_object_itself)
+{
+  int out = memfd_create("out", MFD_CLOEXEC), link, dir;
+  struct berth_tar_write_opts o = {.source_is_dirfd = true, .rename = "renamed", .no_digest = true};
+  struct berth_tar_write_result res;
+  berth_error_t err = NULL;
+  struct stat st;
+  cr_assert_eq(mkdirat(base_fd, "src", 0755), 0);
+  cr_assert_eq(put_file(base_fd, "src/f", "data", 4, 0640, NULL), 0);
+  cr_assert_eq(symlinkat("/etc", base_fd, "src/l"), 0);
+  /* a symlink given as an O_PATH fd is archived as the link */
+  link = openat(base_fd, "src/l", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  cr_assert_eq(berth_tar_write(link, out, &o, &res, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_str_eq(res.diff_id, "");
+  cr_assert_eq(lseek(out, 0, SEEK_SET), 0);
+  cr_assert_eq(berth_tar_apply(out, root_fd, NULL, NULL, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq(fstatat(root_fd, "renamed", &st, AT_SYMLINK_NOFOLLOW), 0);
+  cr_assert(S_ISLNK(st.st_mode));
+  /* a directory named "/" gives "/" and "/f", which unpack as its content */
+  dir = openat(base_fd, "src", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  o.rename = "/";
+  cr_assert_eq(ftruncate(out, 0), 0);
+  cr_assert_eq(lseek(out, 0, SEEK_SET), 0);
+  cr_assert_eq(berth_tar_write(dir, out, &o, &res, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq(lseek(out, 0, SEEK_SET), 0);
+  cr_assert_eq(berth_tar_apply(out, root_fd, NULL, NULL, &err), 0, "%s", err ? err->msg : "");
+  cr_assert(exists_at(root_fd, "f"));
+  cr_assert_eq(fstatat(root_fd, "f", &st, AT_SYMLINK_NOFOLLOW), 0);
+  cr_assert_eq(st.st_mode & 07777, 0640);
+  close(link);
+  close(dir);
+  close(out);
+}
