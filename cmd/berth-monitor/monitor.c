@@ -8,7 +8,7 @@
  * liveness with a non-blocking flock), is the parent and subreaper of the
  * container's init, relays its stdio to ROOT/containers/ID/ID-json.log and to
  * the clients of attach.sock, records the state in state.json, applies the
- * restart policy and --rm.
+ * restart policy and --rm, and runs the healthcheck's probes (health.c).
  *
  * Status fd: one line once the container is created (and, without
  * --wait-start, started): "ok PID\n", or "err CODE MESSAGE\n" with CODE the
@@ -85,6 +85,7 @@ struct monitor {
   struct berth_relay relay;
   int remover_fd; /* the client that removes the container (--rm), after EXIT */
   struct berth_exec_set exec;
+  struct berth_health *health; /* NULL without a healthcheck */
 };
 
 static void syslog_handler(enum berth_log_level level, const char *domain, const char *msg, void *arg)
@@ -270,7 +271,8 @@ static int load_config(struct monitor *m, berth_error_t *err)
   m->stdin_open = annotation_true(m->spec, "berth.stdin-open");
   m->stdin_once = annotation_true(m->spec, "berth.stdin-once");
   m->tty = m->spec->process.terminal;
-  return 0;
+  m->health = berth_health_new(m->spec, m->ctr_dfd, m->run_dfd, err);
+  return *err ? -1 : 0;
 }
 
 static int open_io(struct monitor *m, berth_error_t *err)
@@ -357,6 +359,7 @@ static int start_container(struct monitor *m, berth_error_t *err)
   m->st.started_at = berth_now_ns();
   m->started_ns = berth_now_ns();
   save_state(m);
+  berth_health_start(m->health, m->c, m->exec.own_pidns, m->st.started_at);
   return 0;
 }
 
@@ -370,7 +373,7 @@ static void reap(struct monitor *m)
     if (m->c && pid == m->c->pid) {
       m->wstatus = ws;
       m->exited = true;
-    } else {
+    } else if (!berth_health_reaped(m->health, pid, ws)) {
       (void)berth_exec_reaped(&m->exec, pid, ws);
     }
 }
@@ -450,6 +453,7 @@ static void relay_container(struct monitor *m, bool wait_start)
   m->relay.log = &m->log;
   m->relay.srv = &m->srv;
   m->relay.exec = &m->exec;
+  m->relay.health = m->health;
   m->exec.c = m->start_failed ? NULL : m->c;
   m->relay.ops = &relay_ops;
   m->relay.data = m;
@@ -516,6 +520,7 @@ static int finish_run(struct monitor *m, bool *ret_again)
   berth_error_t err = NULL;
   int code = m->start_failed ? m->st.exit_code : berth_runtime_exit_code(m->wstatus);
   bool oom = m->c->cgroup && berth_cgroup_oom_killed(m->c->cgroup);
+  berth_health_stop(m->health);
   berth_exec_finish_all(&m->exec);
   m->exec.c = NULL;
   if (berth_runtime_delete(m->c, &err) < 0) {
@@ -666,6 +671,7 @@ int main(int argc, char **argv)
       break;
     }
   }
+  berth_health_free(m.health);
   berth_logfile_close(&m.log);
   berth_relay_clear(&m.relay);
   berth_attach_server_close(&m.srv);
