@@ -63,6 +63,8 @@ struct berth_health {
   int retries;
   int ctr_dfd, run_dfd; /* not owned */
   int timer_fd;
+  void (*event)(void *data, const char *status);
+  void *event_data;
   /* the container while it runs */
   const struct berth_runtime_container *c;
   int own_pidns;
@@ -145,7 +147,9 @@ static void load_log(struct berth_health *h)
   }
 }
 
-struct berth_health *berth_health_new(const struct berth_spec *spec, int ctr_dfd, int run_dfd, berth_error_t *err)
+struct berth_health *berth_health_new(const struct berth_spec *spec, int ctr_dfd, int run_dfd,
+                                      void (*event)(void *data, const char *status), void *data,
+                                      berth_error_t *err)
 {
   const char *cmd = berth_spec_annotation(spec, "berth.health.cmd");
   const char *retries = berth_spec_annotation(spec, "berth.health.retries");
@@ -155,6 +159,7 @@ struct berth_health *berth_health_new(const struct berth_spec *spec, int ctr_dfd
   if (!(h = calloc(1, sizeof(*h))))
     abort();
   h->ctr_dfd = ctr_dfd, h->run_dfd = run_dfd;
+  h->event = event, h->event_data = data;
   h->pid = -1;
   h->sync_fd = h->out_fd = h->own_pidns = -1;
   h->retries = retries ? atoi(retries) : 0;
@@ -410,6 +415,7 @@ static void finish_output(struct berth_health *h)
 static void record(struct berth_health *h)
 {
   struct result *r = &h->cur;
+  enum status old = h->status;
   r->end = berth_now_ns();
   r->exit_code = h->start_failed || h->timed_out ? -1 : berth_runtime_exit_code(h->wstatus);
   finish_output(h);
@@ -426,6 +432,8 @@ static void record(struct berth_health *h)
       h->status = ST_UNHEALTHY;
   }
   save(h);
+  if (h->status != old && h->event)
+    h->event(h->event_data, status_names[h->status]);
 }
 
 /* Reaped (or never started): collect what is left, record, schedule the next. */

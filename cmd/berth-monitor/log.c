@@ -4,7 +4,9 @@
  * split like docker's copier (a line longer than 16 KiB becomes several
  * entries, all but the last without "\n", all with the first piece's time),
  * escaped like docker's jsonlog writer, and rotated like its LogFile
- * (<name> -> <name>.1 -> ... -> <name>.<max_file-1>).  The file write is the
+ * (<name> -> <name>.1 -> ... -> <name>.<max_file-1>).  Entries carry the
+ * driver's extra attributes ("attrs", docker's log-opt labels/env) when the
+ * container has any.  The file write is the
  * monitor's only blocking write; an entry is streamed through a fixed buffer,
  * so memory does not depend on line length. */
 #include <ctype.h>
@@ -186,8 +188,11 @@ static int write_entry(struct berth_logfile *l, enum berth_log_stream s, const u
   char tail[TAIL_MAX], time_str[64], out[OUT_BUF + 2 + TAIL_MAX];
   size_t pos = 0, tail_len, total, o;
   berth_log_time(ts, time_str);
-  tail_len = (size_t)snprintf(tail, sizeof(tail), "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, time_str);
-  total = 8 + berth_log_escape(line, len, &pos, NULL, 0) + (newline ? 2 : 0) + tail_len;
+  tail_len = (size_t)snprintf(tail, sizeof(tail), "\"time\":\"%s\"}\n", time_str);
+  size_t attrs_len = l->attrs ? strlen(l->attrs) : 0;
+  char head[48];
+  size_t head_len = (size_t)snprintf(head, sizeof(head), "\",\"stream\":\"%s\",", stream);
+  total = 8 + berth_log_escape(line, len, &pos, NULL, 0) + (newline ? 2 : 0) + head_len + attrs_len + tail_len;
   if (l->max_size && l->size > 0 && l->size + total > l->max_size && rotate(l, err) < 0)
     return -1;
   o = put(out, 0, "{\"log\":\"", 8);
@@ -199,9 +204,16 @@ static int write_entry(struct berth_logfile *l, enum berth_log_stream s, const u
     if (flush_out(l, out, &o, err) < 0)
       return -1;
   }
-  /* the slack past OUT_BUF holds the rest of the entry */
+  /* the slack past OUT_BUF holds the rest of the entry, attrs aside */
   if (newline)
     o = put(out, o, "\\n", 2);
+  o = put(out, o, head, head_len);
+  if (attrs_len) {
+    if (flush_out(l, out, &o, err) < 0)
+      return -1;
+    if (berth_write_all(l->fd, l->attrs, attrs_len) < 0)
+      return berth_error_set(err, errno, "write log `%s`", l->name);
+  }
   o = put(out, o, tail, tail_len);
   if (flush_out(l, out, &o, err) < 0)
     return -1;
@@ -279,4 +291,6 @@ void berth_logfile_close(struct berth_logfile *l)
   }
   free(l->name);
   l->name = NULL;
+  free(l->attrs);
+  l->attrs = NULL;
 }

@@ -45,6 +45,7 @@
 #include <berth/log.h>
 
 #include "base/cleanup.h"
+#include "base/json.h"
 #include "base/timeutil.h"
 #include "base/units.h"
 #include "monitor.h"
@@ -52,6 +53,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/runtime.h"
 #include "runtime/state.h"
+#include "store/event-journal.h"
 
 enum restart_policy { RESTART_NO, RESTART_ALWAYS, RESTART_UNLESS_STOPPED, RESTART_ON_FAILURE };
 
@@ -243,6 +245,8 @@ static int parse_restart(struct monitor *m, const char *v, berth_error_t *err)
   return 0;
 }
 
+static void health_event(void *data, const char *status);
+
 static int load_config(struct monitor *m, berth_error_t *err)
 {
   const char *size = NULL, *files = NULL;
@@ -271,7 +275,7 @@ static int load_config(struct monitor *m, berth_error_t *err)
   m->stdin_open = annotation_true(m->spec, "berth.stdin-open");
   m->stdin_once = annotation_true(m->spec, "berth.stdin-once");
   m->tty = m->spec->process.terminal;
-  m->health = berth_health_new(m->spec, m->ctr_dfd, m->run_dfd, err);
+  m->health = berth_health_new(m->spec, m->ctr_dfd, m->run_dfd, health_event, m, err);
   return *err ? -1 : 0;
 }
 
@@ -282,6 +286,9 @@ static int open_io(struct monitor *m, berth_error_t *err)
   if (berth_logfile_open(&m->log, m->ctr_dfd, name, m->log_max_size, m->log_max_file, err) < 0)
     return -1;
   berth_exec_set_init(&m->exec, m->run_dfd);
+  const char *attrs = berth_spec_annotation(m->spec, "berth.log.attrs");
+  if (attrs && asprintf(&m->log.attrs, "\"attrs\":%s,", attrs) < 0)
+    abort();
   return berth_attach_server_open(&m->srv, m->run_dfd, err);
 }
 
@@ -342,6 +349,32 @@ static void record_failure(struct monitor *m, const struct berth_error *e)
   save_state(m);
 }
 
+/* docker's container event, into the journal (engine/events.c reads it):
+ * the attributes come from config.json as it is now (a rename shows). */
+static void record_event(struct monitor *m, const char *action, json_t *extra)
+{
+  cleanup_json json_t *rec = berth_json_load_at(m->ctr_dfd, "config.json", NULL);
+  json_t *attrs = berth_event_container_attrs(rec);
+  cleanup_close int runroot = open(m->runroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  berth_error_t err = NULL;
+  if (extra)
+    json_object_update(attrs, extra);
+  json_decref(extra);
+  cleanup_json json_t *msg = berth_event_message("container", action, m->id, attrs, berth_now_ns());
+  if (runroot < 0 || berth_event_append(runroot, msg, &err) < 0) {
+    berth_debug("record the %s event, ignoring: %s", action, err ? err->msg : strerror(errno));
+    berth_error_release(&err);
+  }
+}
+
+/* docker's "health_status: healthy" when a probe changes the status */
+static void health_event(void *data, const char *status)
+{
+  char action[64];
+  snprintf(action, sizeof(action), "health_status: %s", status);
+  record_event(data, action, NULL);
+}
+
 static int start_container(struct monitor *m, berth_error_t *err)
 {
   if (berth_runtime_start(m->c, err) < 0) {
@@ -359,6 +392,7 @@ static int start_container(struct monitor *m, berth_error_t *err)
   m->st.started_at = berth_now_ns();
   m->started_ns = berth_now_ns();
   save_state(m);
+  record_event(m, "start", NULL);
   berth_health_start(m->health, m->c, m->exec.own_pidns, m->st.started_at);
   return 0;
 }
@@ -544,6 +578,11 @@ static int finish_run(struct monitor *m, bool *ret_again)
     m->st.restart_count++;
   if (!m->start_failed || *ret_again)
     save_state(m);
+  if (!m->start_failed) {
+    char num[16];
+    snprintf(num, sizeof(num), "%d", code);
+    record_event(m, "die", json_pack("{s:s}", "exitCode", num));
+  }
   close_and_reset(&m->remover_fd);
   m->remover_fd = berth_attach_server_finish(&m->srv, code);
   return code;

@@ -39,6 +39,7 @@ struct berth_logfile {
   uint64_t max_size; /* 0: never rotate */
   int max_file;      /* files kept, the live one included (>= 1) */
   struct berth_log_line line[2];
+  char *attrs; /* `"attrs":{"k":"v"},` written into every entry, or NULL */
   int64_t (*now)(void); /* clock, replaceable by tests */
 };
 
@@ -186,9 +187,13 @@ struct berth_health;
 
 /* The healthcheck of the spec's berth.health.* annotations (lib/engine/
  * spec.c), with the log an earlier run left in ctr_dfd/health.json; NULL
- * with err unset when the container has none.  Every function below takes
- * NULL as "no healthcheck" and does nothing. */
-struct berth_health *berth_health_new(const struct berth_spec *spec, int ctr_dfd, int run_dfd, berth_error_t *err);
+ * with err unset when the container has none.  event(data, status) is
+ * called when a probe's result changes the status (docker's health_status
+ * event).  Every function below takes NULL as "no healthcheck" and does
+ * nothing. */
+struct berth_health *berth_health_new(const struct berth_spec *spec, int ctr_dfd, int run_dfd,
+                                      void (*event)(void *data, const char *status), void *data,
+                                      berth_error_t *err);
 /* Stop (if running) and free. */
 void berth_health_free(struct berth_health *h);
 /* The container started: status "starting", the first probe scheduled.

@@ -131,7 +131,11 @@ static void client_input(struct berth_relay *r, size_t i)
     }
     break;
   case BERTH_ATTACH_EV_STDIN_EOF:
-    stdin_eof(r);
+    /* docker closes the container's stdin at a client's end of input only
+     * with StdinOnce (run -i, create -i); an attach to run -d -i leaves it
+     * open for the next client */
+    if (r->stdin_once)
+      stdin_eof(r);
     break;
   case BERTH_ATTACH_EV_RESIZE:
     ws = (struct winsize){.ws_row = ev.rows, .ws_col = ev.cols};

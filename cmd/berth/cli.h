@@ -96,6 +96,8 @@ int cmd_wait(struct cli *, const struct cli_command *, int, char **);
 int cmd_rename(struct cli *, const struct cli_command *, int, char **);
 int cmd_attach(struct cli *, const struct cli_command *, int, char **);
 int cmd_exec(struct cli *, const struct cli_command *, int, char **);
+int cmd_logs(struct cli *, const struct cli_command *, int, char **);
+int cmd_events(struct cli *, const struct cli_command *, int, char **);
 int cmd_ps(struct cli *, const struct cli_command *, int, char **);
 int cmd_container_inspect(struct cli *, const struct cli_command *, int, char **);
 int cmd_container_prune(struct cli *, const struct cli_command *, int, char **);

@@ -56,17 +56,23 @@ void tpl_buf_addn(struct buf *b, char c, size_t n)
 
 void tpl_buf_addf(struct buf *b, const char *fmt, ...)
 {
+  char small[256];
   va_list ap;
   int n;
+  /* one pass for the usual short piece; a measured second one otherwise */
   va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
+  n = vsnprintf(small, sizeof small, fmt, ap);
   va_end(ap);
   if (n < 0)
     abort();
   tpl_buf_reserve(b, (size_t)n);
-  va_start(ap, fmt);
-  (void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
+  if ((size_t)n < sizeof small) {
+    memcpy(b->p + b->len, small, (size_t)n + 1);
+  } else {
+    va_start(ap, fmt);
+    (void)vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
   b->len += (size_t)n;
 }
 

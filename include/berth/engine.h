@@ -238,4 +238,48 @@ BERTH_PUBLIC json_t *berth_container_stats(struct berth_engine *e, const char *n
 BERTH_PUBLIC int berth_container_update(struct berth_engine *e, const char *name, const json_t *update,
                                         berth_error_t *err);
 
+/* ---- Logs and events ------------------------------------------------------ */
+
+/* Output of a container (or a log line) for stream 1 (stdout) or 2
+ * (stderr); called with buf NULL before the engine waits for more (flush).
+ * Return <0 with err set to stop. */
+typedef int (*berth_output_fn)(void *data, int stream, const void *buf, size_t len, berth_error_t *err);
+
+struct berth_logs_opts {
+  bool follow;     /* -f: go on while the container runs, end when it exits */
+  bool timestamps; /* -t */
+  bool details;    /* --details: the entry's attrs (log-opt labels/env) first */
+  long tail;       /* the last N lines; < 0: all */
+  int64_t since;   /* ns since the epoch; 0: none */
+  int64_t until;   /* ns since the epoch; 0: none */
+};
+/* docker logs: the json-file log (with its rotated files, oldest first),
+ * each entry to out() on its stream, formatted as docker's daemon does. */
+BERTH_PUBLIC int berth_container_logs(struct berth_engine *e, const char *name, const struct berth_logs_opts *opts,
+                                      berth_output_fn out, void *data, berth_error_t *err);
+
+/* Record an event in the journal (RUNROOT/events/journal.log): type
+ * "container" or "image", docker's action ("start", "die", "pause", ...), the
+ * actor's id, extra attributes (borrowed, may be NULL; string values).  For a
+ * container the actor is looked up (id or name) and its name, image and labels
+ * join the attributes, as docker's do.  Never fails the caller's operation:
+ * a journal that cannot be written is logged at debug level. */
+BERTH_PUBLIC void berth_event_record(struct berth_engine *e, const char *type, const char *action, const char *id,
+                                     const json_t *attrs);
+
+struct berth_events_opts {
+  int64_t since;  /* ns; 0: only events from now on (1: all there are) */
+  int64_t until;  /* ns; 0: stream until fn() stops it */
+  char **filters; /* "key=value": container, image, event, type, label, ... */
+};
+/* Called with each matching event, docker's events.Message (borrowed):
+ * {"status","id","from","Type","Action","Actor":{"ID","Attributes"},"scope",
+ * "time","timeNano"}; NULL before the engine waits for more.  <0 stops with
+ * err set. */
+typedef int (*berth_event_fn)(void *data, json_t *event, berth_error_t *err);
+/* docker events: the recorded events since opts->since, then (unless until
+ * has passed) live ones as they are recorded, until opts->until. */
+BERTH_PUBLIC int berth_events(struct berth_engine *e, const struct berth_events_opts *opts, berth_event_fn fn,
+                              void *data, berth_error_t *err);
+
 #endif

@@ -21,6 +21,7 @@
 #include "base/timeutil.h"
 #include "base/units.h"
 #include "engine/engine-internal.h"
+#include "engine/events.h"
 #include "engine/names.h"
 #include "engine/rwlayer.h"
 #include "engine/spec.h"
@@ -468,11 +469,14 @@ static int resolve_image(struct berth_engine *e, const json_t *body, char **ret_
 }
 
 /* Only the record is durable: the summary is rebuilt from it, the /etc files
- * are derived, and no state file reads as "created". */
+ * are derived, and no state file reads as "created".  Not even the record of
+ * a --rm container, which no crash should leave behind anyway (one torn by a
+ * crash reads as no container; `rm -f ID` removes what is left). */
 static int store_create(struct berth_engine *e, const char *id, const char *name, json_t *rec,
                         const struct etc_files *etc, berth_error_t *err)
 {
   bool generated = !name;
+  bool auto_remove = json_is_true(json_object_get(json_object_get(rec, "HostConfig"), "AutoRemove"));
   for (unsigned attempt = 0;; attempt++) {
     cleanup_free char *gen = generated ? berth_name_generate(attempt) : NULL;
     const char *n = generated ? gen : (name[0] == '/' ? name + 1 : name);
@@ -483,7 +487,7 @@ static int store_create(struct berth_engine *e, const char *id, const char *name
     cleanup_json json_t *sum = record_summary(rec);
     cleanup_free char *rec_text = berth_json_dumps(rec), *sum_text = berth_json_dumps(sum);
     const struct berth_store_file files[] = {
-        {"config.json", rec_text, strlen(rec_text), true},
+        {"config.json", rec_text, strlen(rec_text), !auto_remove},
         {"summary.json", sum_text, strlen(sum_text), false},
         {"hostname", etc->hostname, strlen(etc->hostname), false},
         {"hosts", etc->hosts, strlen(etc->hosts), false},
@@ -536,6 +540,7 @@ int berth_container_create(struct berth_engine *e, const char *name, const json_
     return -1;
   if (ret_warnings)
     *ret_warnings = json_array();
+  berth_event_record(e, "container", "create", id, NULL);
   *ret_id = steal_ptr(&id);
   return 0;
 }
@@ -675,10 +680,26 @@ int berth_container_rename(struct berth_engine *e, const char *name, const char 
   if (validate_name(new_name, err) < 0)
     return -1;
   int r = berth_ctr_load(e, name, &c, err);
+  cleanup_free char *old = r == 0 ? strdup(berth_ctr_name(&c)) : NULL;
   if (r == 0)
     r = rename_loaded(e, &c, new_name[0] == '/' ? new_name + 1 : new_name, err);
+  if (r == 0)
+    berth_event_container(e, &c, "rename", json_pack("{s:s}", "oldName", old));
   berth_ctr_clear(&c);
   return r;
+}
+
+/* A record that does not load (only a crash tears one: a --rm container's
+ * is not fsynced) goes with `rm -f`, and its name with it. */
+static int remove_broken(struct berth_engine *e, const char *name, berth_error_t *err)
+{
+  cleanup_error berth_error_t e2 = NULL;
+  cleanup_free char *id = berth_container_store_resolve(e->store, name, &e2);
+  if (!id || berth_container_store_remove(e->store, id, NULL, &e2) < 0)
+    return -1;
+  berth_container_store_clean_names(e->store);
+  berth_error_release(err);
+  return 0;
 }
 
 int berth_container_remove(struct berth_engine *e, const char *name, const struct berth_rm_opts *opts,
@@ -686,8 +707,11 @@ int berth_container_remove(struct berth_engine *e, const char *name, const struc
 {
   struct berth_ctr c;
   int r = -1;
-  if (berth_ctr_load(e, name, &c, err) < 0)
+  if (berth_ctr_load(e, name, &c, err) < 0) {
+    if (opts && opts->force && (*err)->code != ENOENT)
+      r = remove_broken(e, name, err);
     goto out;
+  }
   if (berth_ctr_is_active(&c)) {
     if (!opts || !opts->force) {
       r = berth_error_set_plain(err, EBUSY,
@@ -700,6 +724,8 @@ int berth_container_remove(struct berth_engine *e, const char *name, const struc
       goto out;
   }
   r = berth_container_store_remove(e->store, c.id, berth_ctr_bare_name(&c), err);
+  if (r == 0)
+    berth_event_container(e, &c, "destroy", NULL);
   /* a concurrent remover (the monitor of a --rm container) got there first */
   if (r < 0 && (*err)->code == ENOENT && opts && opts->force) {
     berth_error_release(err);

@@ -12,6 +12,7 @@
 #include "base/json.h"
 #include "base/timeutil.h"
 #include "engine/engine-internal.h"
+#include "engine/events.h"
 #include "image/image.h"
 #include "image/bootstrap.h"
 #include "image/fetch.h"
@@ -354,7 +355,11 @@ int berth_image_tag(struct berth_engine *e, const char *source, const char *targ
   berth_images_set_name(table, id, ref);
   json_object_set_new(json_object_get(json_object_get(table, "images"), id), "tagged",
                       json_integer(berth_now_ns()));
-  return berth_images_save(e->store, table, err);
+  if (berth_images_save(e->store, table, err) < 0)
+    return -1;
+  cleanup_free char *familiar = berth_engine_familiar(ref);
+  berth_event_image(e, "tag", id, familiar);
+  return 0;
 }
 
 static void report_add(json_t *report, const char *key, const char *value)
@@ -380,10 +385,14 @@ static int delete_image(struct berth_engine *e, json_t *table, const char *id, j
     cleanup_free char *f = berth_engine_familiar(json_string_value(v));
     report_add(report, "Untagged", f);
   }
+  size_t untagged = json_array_size(json_object_get(rec, "names")) + json_array_size(json_object_get(rec, "digests"));
   json_object_del(json_object_get(table, "images"), idcopy);
   if (berth_images_save(e->store, table, err) < 0)
     return -1;
   report_add(report, "Deleted", idcopy);
+  for (i = 0; i < untagged; i++)
+    berth_event_image(e, "untag", idcopy, idcopy);
+  berth_event_image(e, "delete", idcopy, idcopy);
   return 0;
 }
 
@@ -439,6 +448,7 @@ static int untag_all(struct berth_engine *e, json_t *table, const char *id, json
     {
       cleanup_free char *f = berth_engine_familiar(json_string_value(v));
       report_add(report, "Untagged", f);
+      berth_event_image(e, "untag", id, id);
     }
     json_object_set_new(rec, keys[k], json_array());
   }
@@ -494,7 +504,10 @@ int berth_image_remove(struct berth_engine *e, const char *name, bool force, boo
     cleanup_free char *f = berth_engine_familiar(ref);
     berth_images_set_name(table, "", ref);
     report_add(report, "Untagged", f);
-    return berth_images_save(e->store, table, err);
+    if (berth_images_save(e->store, table, err) < 0)
+      return -1;
+    berth_event_image(e, "untag", id, id);
+    return 0;
   }
   cleanup_json json_t *users = image_users(e);
   json_t *u = json_object_get(users, id);
@@ -599,9 +612,13 @@ int berth_image_import(struct berth_engine *e, int fd, const struct berth_import
         abort();
       o.message = comment;
     }
-    return berth_image_import_fd(e->store, tmp, &o, ret_id, err);
+    if (berth_image_import_fd(e->store, tmp, &o, ret_id, err) < 0)
+      return -1;
+  } else if (berth_image_import_fd(e->store, fd, &o, ret_id, err) < 0) {
+    return -1;
   }
-  return berth_image_import_fd(e->store, fd, &o, ret_id, err);
+  berth_event_image(e, "import", *ret_id, *ret_id);
+  return 0;
 }
 
 int berth_image_bootstrap(struct berth_engine *e, const struct berth_bootstrap_opts *opts, char **ret_id,

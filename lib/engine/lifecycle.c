@@ -31,6 +31,7 @@
 #include "berth-config.h"
 #include "engine/engine-internal.h"
 #include "engine/rwlayer.h"
+#include "engine/events.h"
 #include "engine/spec.h"
 #include "runtime/runtime.h"
 
@@ -129,11 +130,12 @@ static void exec_protected(const char *path, char **argv)
 static __attribute__((noreturn)) void monitor_child(struct berth_engine *e, const char *id, bool wait_start,
                                                     int status_fd)
 {
+  /* its own session, away from our terminal's signals; one fork only (each
+   * costs a copy of our page tables): the monitor stays our child until we
+   * exit, never waited for (it opens no terminal, so being a session leader
+   * gives it none) */
   if (setsid() < 0)
     _exit(1);
-  pid_t pid = fork();
-  if (pid != 0)
-    _exit(pid < 0);
   int null = open("/dev/null", O_RDWR);
   if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 || dup2(status_fd, 3) < 0)
     _exit(1);
@@ -170,8 +172,6 @@ static int spawn_monitor(struct berth_engine *e, const char *id, bool wait_start
   if (pid == 0)
     monitor_child(e, id, wait_start, p[1]);
   close(p[1]);
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-    ;
   char buf[4096];
   size_t len = 0;
   for (ssize_t n; len < sizeof buf - 1 && (n = TEMP_FAILURE_RETRY(read(p[0], buf + len, sizeof buf - 1 - len))) > 0;)
@@ -335,6 +335,14 @@ static int open_init(const struct berth_ctr *c)
   return fd;
 }
 
+/* docker's "kill" event names the signal by number */
+static void kill_event(struct berth_engine *e, const struct berth_ctr *c, int sig)
+{
+  char num[16];
+  snprintf(num, sizeof(num), "%d", sig);
+  berth_event_container(e, c, "kill", json_pack("{s:s}", "signal", num));
+}
+
 static int signal_init(const struct berth_ctr *c, int pidfd, int sig, berth_error_t *err)
 {
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
@@ -377,10 +385,12 @@ static int stop_with(struct berth_engine *e, struct berth_ctr *c, int sig, int t
   mark_stopped(e, c->id);
   cleanup_close int pidfd = open_init(c);
   if (pidfd >= 0) {
+    kill_event(e, c, sig);
     if (signal_init(c, pidfd, sig, err) < 0)
       return -1;
     thaw_after_signal(e, c, sig);
     if (!wait_exit(pidfd, timeout < 0 ? -1 : timeout * 1000)) {
+      kill_event(e, c, SIGKILL);
       if (signal_init(c, pidfd, SIGKILL, err) < 0)
         return -1;
       thaw_after_signal(e, c, SIGKILL);
@@ -417,8 +427,11 @@ int berth_container_stop(struct berth_engine *e, const char *name, int timeout, 
 {
   struct berth_ctr c;
   int sig = SIGTERM, t = 10, r = berth_ctr_load(e, name, &c, err);
-  if (r == 0 && berth_ctr_is_active(&c))
+  if (r == 0 && berth_ctr_is_active(&c)) {
     r = stop_params(&c, timeout, signal, &sig, &t, err) < 0 ? -1 : stop_with(e, &c, sig, t, err);
+    if (r == 0)
+      berth_event_container(e, &c, "stop", NULL);
+  }
   berth_ctr_clear(&c);
   return r;
 }
@@ -426,9 +439,10 @@ int berth_container_stop(struct berth_engine *e, const char *name, int timeout, 
 int berth_container_restart(struct berth_engine *e, const char *name, int timeout, const char *signal,
                             berth_error_t *err)
 {
-  if (berth_container_stop(e, name, timeout, signal, err) < 0)
+  if (berth_container_stop(e, name, timeout, signal, err) < 0 || berth_container_start(e, name, NULL, err) < 0)
     return -1;
-  return berth_container_start(e, name, NULL, err);
+  berth_event_record(e, "container", "restart", name, NULL);
+  return 0;
 }
 
 int berth_container_kill(struct berth_engine *e, const char *name, const char *signal, berth_error_t *err)
@@ -444,6 +458,7 @@ int berth_container_kill(struct berth_engine *e, const char *name, const char *s
     cleanup_close int pidfd = open_init(&c);
     if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
       mark_stopped(e, c.id);
+    kill_event(e, &c, sig);
     r = pidfd < 0 ? 0 : signal_init(&c, pidfd, sig, err);
     if (r == 0)
       thaw_after_signal(e, &c, sig);
@@ -480,6 +495,9 @@ int berth_container_attach(struct berth_engine *e, const char *name, const struc
   else if (r == 0 && (!berth_ctr_is_active(&c) || !c.monitor_alive))
     r = berth_error_set_plain(err, EINVAL, "You cannot attach to a stopped container, start it first");
   int fd = r < 0 ? -1 : berth_ctr_connect_monitor(e, c.id, err);
+  /* a client for the streams (not wait's listener for the exit) */
+  if (fd >= 0 && (opts->stdin || opts->stdout || opts->stderr))
+    berth_event_container(e, &c, "attach", NULL);
   berth_ctr_clear(&c);
   if (fd < 0)
     return -1;

@@ -17,6 +17,7 @@
 #include "base/xalloc.h"
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "engine/logs.h"
 #include "engine/spec.h"
 #include "oci/runtime-spec.h"
 #include "runtime/seccomp.h"
@@ -1199,6 +1200,9 @@ static int log_options(struct build *b, berth_error_t *err)
     return berth_error_set_plain(err, EINVAL, "max-file cannot be less than 1: '%s'", files);
   json_object_set_new(b->annotations, "berth.log.max-size", json_string(size));
   json_object_set_new(b->annotations, "berth.log.max-file", json_string(files));
+  cleanup_free char *attrs = berth_log_attrs_json(opts, json_object_get(b->cfg, "Labels"), json_object_get(b->cfg, "Env"));
+  if (attrs)
+    json_object_set_new(b->annotations, "berth.log.attrs", json_string(attrs));
   return 0;
 }
 

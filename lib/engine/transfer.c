@@ -8,6 +8,7 @@
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "engine/engine-internal.h"
+#include "engine/events.h"
 #include "image/archive.h"
 
 /* Group the requested names by image: {id: [refs...]} in request order. */
@@ -62,13 +63,26 @@ int berth_image_save(struct berth_engine *e, char **names, enum berth_archive_fo
     n++;
   }
   r = berth_archive_save(e->store, items, n, format, fd, err);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
+    if (r == 0)
+      berth_event_image(e, "save", items[i].id, items[i].id);
     free(items[i].refs);
+  }
   free(items);
   return r;
 }
 
 json_t *berth_image_load(struct berth_engine *e, int fd, berth_error_t *err)
 {
-  return berth_archive_load(e->store, fd, err);
+  json_t *loaded = berth_archive_load(e->store, fd, err), *v;
+  cleanup_json json_t *table = loaded ? berth_images_load(e->store, NULL) : NULL;
+  size_t i;
+  /* "Loaded image: REF" or "Loaded image ID: ID": one load event per image */
+  json_array_foreach(loaded, i, v) {
+    const char *line = json_string_value(v), *colon = line ? strstr(line, ": ") : NULL;
+    const char *id = colon && table ? berth_engine_resolve_image(table, colon + 2, NULL) : NULL;
+    if (id)
+      berth_event_image(e, "load", id, id);
+  }
+  return loaded;
 }

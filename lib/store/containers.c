@@ -81,6 +81,11 @@ int berth_container_store_create(struct berth_store *s, const char *id, const ch
     (void)unlinkat(s->names_fd, name, 0);
     goto fail;
   }
+  bool durable = false;
+  for (size_t i = 0; i < n_files; i++)
+    durable |= files[i].durable;
+  if (!durable)
+    return 0;
   (void)berth_fsync_dir(s->names_fd, NULL);
   return berth_fsync_dir(s->containers_fd, err);
 fail:

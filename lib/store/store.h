@@ -140,6 +140,8 @@ struct berth_store_file {
 int berth_container_store_create(struct berth_store *s, const char *id, const char *name,
                                  const struct berth_store_file *files, size_t n_files, char **ret_owner,
                                  berth_error_t *err);
+/* Drop name links whose container does not exist. */
+void berth_container_store_clean_names(struct berth_store *s);
 /* Open ROOT/containers/<id> (O_DIRECTORY); ENOENT when absent. */
 int berth_container_store_open(struct berth_store *s, const char *id, berth_error_t *err);
 /* Open (creating) RUNROOT/containers/<id>. */

@@ -2,8 +2,8 @@
 # Healthchecks against real containers: the run flags and the image's
 # HEALTHCHECK merged as docker merges them, probes run by the monitor into the
 # container, State.Health (Status, FailingStreak, the last 5 probes), ps
-# STATUS and the health filter, timeouts, the start period, stop/start and
-# pause, and the monitor's memory over many probes.  Every wait is on a state
+# STATUS and the health filter, health_status events, timeouts, the start
+# period, stop/start and pause, and the monitor's memory over many probes.  Every wait is on a state
 # the containers reach (bounded polling), never on a duration.
 
 load helpers
@@ -67,7 +67,7 @@ log_entry() { berth inspect -f "{{(index .State.Health.Log $2).$3}}" "$1"; }
                         "Output": "ok\\n"'
 }
 
-@test "health: unhealthy once --health-retries probes failed in a row; FailingStreak and the last 5 probes" {
+@test "health: unhealthy once --health-retries probes failed in a row; FailingStreak, the last 5 probes, events" {
   run berth run -d --name ctr --health-cmd 'echo failing >&2; exit 3' --health-interval 100ms --health-retries 3 \
     probe sleep 1000
   assert_success
@@ -95,6 +95,9 @@ log_entry() { berth inspect -f "{{(index .State.Health.Log $2).$3}}" "$1"; }
   berth exec ctr2 touch /tmp/ok
   wait_for_inspect ctr2 '{{.State.Health.Status}}' healthy
   [ "$(health ctr2 FailingStreak)" = 0 ]
+  # each change of status is an event, as docker's
+  run berth events --since 0 --until "$(date +%s.%N)" -f container=ctr2 -f event=health_status --format '{{.Action}}'
+  assert_output $'health_status: unhealthy\nhealth_status: healthy'
 }
 
 @test "health: a probe past --health-timeout is killed and logged with exit -1 and docker's message" {

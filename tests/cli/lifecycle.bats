@@ -725,3 +725,21 @@ PY
   assert_success
   assert_equal "$(berth ps -aq)" ""
 }
+
+@test "crash: a --rm container's record torn by a crash goes with rm -f, and its name with it" {
+  # a --rm container's record is not fsynced: a crash may leave it empty
+  run berth create --rm --name torn busybox true
+  assert_success
+  id=$output
+  : >"$TEST_ROOT/containers/$id/config.json"
+  : >"$TEST_ROOT/containers/$id/summary.json"
+  assert_equal "$(berth ps -aq)" ""
+  run berth create --name torn busybox true
+  assert_failure
+  assert_output --partial "is already in use by container \"$id\""
+  run berth rm -f "${id:0:12}"
+  assert_success
+  assert_equal "$(ls -A "$TEST_ROOT/containers")$(ls -A "$TEST_ROOT/names")" ""
+  run berth create --name torn busybox true
+  assert_success
+}

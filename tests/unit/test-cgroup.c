@@ -151,7 +151,6 @@ static pid_t spawn(int (*fn)(void *), void *arg)
   int p[2];
   pid_t pid;
   char c = 0;
-  cleanup_error berth_error_t err = NULL;
   cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
   pid = fork();
   cr_assert_geq(pid, 0);

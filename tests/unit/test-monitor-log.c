@@ -372,3 +372,15 @@ Test(log, huge_entry_larger_than_max_size_still_goes_in_one_file, .init = setup,
   free_entries(v);
   berth_logfile_close(&l);
 }
+
+Test(log, attrs_go_between_stream_and_time_and_count_in_the_size, .init = setup, .fini = teardown)
+{
+  struct berth_logfile l = open_log(0, 1);
+  l.attrs = strdup("\"attrs\":{\"env1\":\"a\",\"team\":\"x\"},");
+  FEED(&l, BERTH_LOG_STDERR, "hi\n");
+  cleanup_free char *raw = slurp("c1-json.log");
+  cr_expect_str_eq(raw, "{\"log\":\"hi\\n\",\"stream\":\"stderr\",\"attrs\":{\"env1\":\"a\",\"team\":\"x\"},"
+                        "\"time\":\"2025-11-30T14:00:00.000001Z\"}\n");
+  cr_expect_eq(l.size, strlen(raw));
+  berth_logfile_close(&l);
+}

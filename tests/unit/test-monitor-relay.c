@@ -278,6 +278,7 @@ Test(relay, start_stdin_output_and_exit_reach_client_and_log)
   close(ci), close(co), close(ce), close(go[0]);
   fx.go_fd = go[1];
   fx.relay.wait_start = true;
+  fx.relay.stdin_once = true; /* run -i */
   client_start(c, BERTH_ATTACH_WANT_STDIN | BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDERR,
                "Iheld before start\n|SIabc\n|E");
   run_relay();
@@ -309,6 +310,7 @@ Test(relay, clients_mirror_the_output_each_with_its_streams)
   close(ci), close(co), close(ce), close(go[0]);
   fx.go_fd = go[1];
   fx.relay.wait_start = true;
+  fx.relay.stdin_once = true;
   client_start(b, BERTH_ATTACH_WANT_STDERR, NULL);
   client_start(a, BERTH_ATTACH_WANT_STDIN | BERTH_ATTACH_WANT_STDOUT, "SIxyz|E");
   run_relay();
@@ -355,6 +357,44 @@ Test(relay, stdin_once_closes_stdin_when_the_stdin_client_leaves)
   cleanup_free char *log = log_text();
   cr_expect_not_null(strstr(log, "\"log\":\"bye\\n\""), "%s", log);
   free(c), free(watcher);
+}
+
+/* Echoes stdin; exits 0 once it has read "two\n", 1 at an end of input before. */
+static void two_lines_container(int go)
+{
+  char buf[256];
+  size_t len = 0;
+  ssize_t n;
+  (void)go;
+  while (len < sizeof(buf) - 1 && (n = read(0, buf + len, sizeof(buf) - 1 - len)) > 0) {
+    (void)!write(1, buf + len, (size_t)n);
+    len += (size_t)n;
+    buf[len] = '\0';
+    if (strstr(buf, "two\n"))
+      _exit(0);
+  }
+  _exit(1);
+}
+
+Test(relay, without_stdin_once_a_clients_end_of_input_leaves_stdin_open)
+{
+  int ci, co, ce;
+  struct client *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+  pipes(&ci, &co, &ce);
+  fx.child = spawn(two_lines_container, ci, co, ce, -1);
+  close(ci), close(co), close(ce);
+  /* run -d -i (no StdinOnce): one attach client ends its input, the next
+   * one still reaches the container, as with docker */
+  client_start(a, BERTH_ATTACH_WANT_STDIN | BERTH_ATTACH_WANT_STDOUT, "Ione\n|E");
+  client_start(b, BERTH_ATTACH_WANT_STDIN, "Itwo\n|E");
+  run_relay();
+  berth_attach_server_finish(&fx.srv, WEXITSTATUS(fx.wstatus));
+  client_join(a);
+  client_join(b);
+  cr_expect_eq(WEXITSTATUS(fx.wstatus), 0, "the second client's input arrived after the first one's EOF");
+  a->out[a->out_len] = '\0';
+  cr_expect_str_eq(a->out, "one\ntwo\n");
+  free(a), free(b);
 }
 
 static void flood_container(int go)
@@ -479,6 +519,7 @@ Test(relay, a_malformed_frame_drops_only_its_sender)
   close(ci), close(co), close(ce), close(go[0]);
   fx.go_fd = go[1];
   fx.relay.wait_start = true;
+  fx.relay.stdin_once = true;
   client_start(bad, BERTH_ATTACH_WANT_STDOUT, "X");
   client_start(good, BERTH_ATTACH_WANT_STDOUT | BERTH_ATTACH_WANT_STDIN, "SE");
   run_relay();
