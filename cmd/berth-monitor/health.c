@@ -83,7 +83,8 @@ struct berth_health {
 
 /* ---- setup ---- */
 
-static int annotation_ns(const struct berth_spec *spec, const char *key, int64_t *ret, berth_error_t *err)
+/* A positive integer annotation. */
+static int annotation_int(const struct berth_spec *spec, const char *key, int64_t *ret, berth_error_t *err)
 {
   const char *v = berth_spec_annotation(spec, key);
   char *end = NULL;
@@ -147,12 +148,30 @@ static void load_log(struct berth_health *h)
   }
 }
 
+static int configure(struct berth_health *h, const struct berth_spec *spec, const char *cmd, berth_error_t *err)
+{
+  int64_t retries;
+  if ((h->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0)
+    return berth_error_set(err, errno, "timerfd_create");
+  if (!(h->argv = parse_cmd(cmd, err)) || annotation_int(spec, "berth.health.interval", &h->interval, err) < 0 ||
+      annotation_int(spec, "berth.health.timeout", &h->timeout, err) < 0 ||
+      annotation_int(spec, "berth.health.start-interval", &h->start_interval, err) < 0 ||
+      annotation_int(spec, "berth.health.retries", &retries, err) < 0)
+    return -1;
+  if (retries > INT32_MAX)
+    return berth_error_set_plain(err, EINVAL, "berth.health.retries: out of range");
+  h->retries = (int)retries;
+  /* a start period of 0 has no annotation */
+  if (berth_spec_annotation(spec, "berth.health.start-period"))
+    return annotation_int(spec, "berth.health.start-period", &h->start_period, err);
+  return 0;
+}
+
 struct berth_health *berth_health_new(const struct berth_spec *spec, int ctr_dfd, int run_dfd,
                                       void (*event)(void *data, const char *status), void *data,
                                       berth_error_t *err)
 {
   const char *cmd = berth_spec_annotation(spec, "berth.health.cmd");
-  const char *retries = berth_spec_annotation(spec, "berth.health.retries");
   struct berth_health *h;
   if (!cmd)
     return NULL;
@@ -161,24 +180,8 @@ struct berth_health *berth_health_new(const struct berth_spec *spec, int ctr_dfd
   h->ctr_dfd = ctr_dfd, h->run_dfd = run_dfd;
   h->event = event, h->event_data = data;
   h->pid = -1;
-  h->sync_fd = h->out_fd = h->own_pidns = -1;
-  h->retries = retries ? atoi(retries) : 0;
-  h->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (h->timer_fd < 0)
-    berth_error_set(err, errno, "timerfd_create");
-  else if (!(h->argv = parse_cmd(cmd, err)) || annotation_ns(spec, "berth.health.interval", &h->interval, err) < 0 ||
-           annotation_ns(spec, "berth.health.timeout", &h->timeout, err) < 0 ||
-           annotation_ns(spec, "berth.health.start-interval", &h->start_interval, err) < 0)
-    ;
-  else if (h->retries < 1)
-    berth_error_set_plain(err, EINVAL, "berth.health.retries: invalid value `%s`", retries ? retries : "");
-  if (*err) {
-    berth_health_free(h);
-    return NULL;
-  }
-  /* a start period of 0 has no annotation */
-  if (berth_spec_annotation(spec, "berth.health.start-period") &&
-      annotation_ns(spec, "berth.health.start-period", &h->start_period, err) < 0) {
+  h->timer_fd = h->sync_fd = h->out_fd = h->own_pidns = -1;
+  if (configure(h, spec, cmd, err) < 0) {
     berth_health_free(h);
     return NULL;
   }
