@@ -8,7 +8,7 @@
  * liveness with a non-blocking flock), is the parent and subreaper of the
  * container's init, relays its stdio to ROOT/containers/ID/ID-json.log and to
  * the clients of attach.sock, records the state in state.json, applies the
- * restart policy and --rm.
+ * restart policy and --rm, and runs the healthcheck's probes (health.c).
  *
  * Status fd: one line once the container is created (and, without
  * --wait-start, started): "ok PID\n", or "err CODE MESSAGE\n" with CODE the
@@ -87,6 +87,7 @@ struct monitor {
   struct berth_relay relay;
   int remover_fd; /* the client that removes the container (--rm), after EXIT */
   struct berth_exec_set exec;
+  struct berth_health *health; /* NULL without a healthcheck */
 };
 
 static void syslog_handler(enum berth_log_level level, const char *domain, const char *msg, void *arg)
@@ -244,6 +245,8 @@ static int parse_restart(struct monitor *m, const char *v, berth_error_t *err)
   return 0;
 }
 
+static void health_event(void *data, const char *status);
+
 static int load_config(struct monitor *m, berth_error_t *err)
 {
   const char *size = NULL, *files = NULL;
@@ -272,7 +275,8 @@ static int load_config(struct monitor *m, berth_error_t *err)
   m->stdin_open = annotation_true(m->spec, "berth.stdin-open");
   m->stdin_once = annotation_true(m->spec, "berth.stdin-once");
   m->tty = m->spec->process.terminal;
-  return 0;
+  m->health = berth_health_new(m->spec, m->ctr_dfd, m->run_dfd, health_event, m, err);
+  return *err ? -1 : 0;
 }
 
 static int open_io(struct monitor *m, berth_error_t *err)
@@ -363,6 +367,14 @@ static void record_event(struct monitor *m, const char *action, json_t *extra)
   }
 }
 
+/* docker's "health_status: healthy" when a probe changes the status */
+static void health_event(void *data, const char *status)
+{
+  char action[64];
+  snprintf(action, sizeof(action), "health_status: %s", status);
+  record_event(data, action, NULL);
+}
+
 static int start_container(struct monitor *m, berth_error_t *err)
 {
   if (berth_runtime_start(m->c, err) < 0) {
@@ -381,6 +393,7 @@ static int start_container(struct monitor *m, berth_error_t *err)
   m->started_ns = berth_now_ns();
   save_state(m);
   record_event(m, "start", NULL);
+  berth_health_start(m->health, m->c, m->exec.own_pidns, m->st.started_at);
   return 0;
 }
 
@@ -394,7 +407,7 @@ static void reap(struct monitor *m)
     if (m->c && pid == m->c->pid) {
       m->wstatus = ws;
       m->exited = true;
-    } else {
+    } else if (!berth_health_reaped(m->health, pid, ws)) {
       (void)berth_exec_reaped(&m->exec, pid, ws);
     }
 }
@@ -474,6 +487,7 @@ static void relay_container(struct monitor *m, bool wait_start)
   m->relay.log = &m->log;
   m->relay.srv = &m->srv;
   m->relay.exec = &m->exec;
+  m->relay.health = m->health;
   m->exec.c = m->start_failed ? NULL : m->c;
   m->relay.ops = &relay_ops;
   m->relay.data = m;
@@ -540,6 +554,7 @@ static int finish_run(struct monitor *m, bool *ret_again)
   berth_error_t err = NULL;
   int code = m->start_failed ? m->st.exit_code : berth_runtime_exit_code(m->wstatus);
   bool oom = m->c->cgroup && berth_cgroup_oom_killed(m->c->cgroup);
+  berth_health_stop(m->health);
   berth_exec_finish_all(&m->exec);
   m->exec.c = NULL;
   if (berth_runtime_delete(m->c, &err) < 0) {
@@ -695,6 +710,7 @@ int main(int argc, char **argv)
       break;
     }
   }
+  berth_health_free(m.health);
   berth_logfile_close(&m.log);
   berth_relay_clear(&m.relay);
   berth_attach_server_close(&m.srv);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The monitor's pieces, built into one archive that berth-monitor and the
  * unit tests link: the json-file log writer (log.c), the attach socket server
- * (attach-server.c), exec sessions (exec-session.c) and the stdio relay loop
- * that joins them (relay.c).
+ * (attach-server.c), exec sessions (exec-session.c), healthchecks
+ * (health.c) and the stdio relay loop that joins them (relay.c).
  * None of them allocates in proportion to the container's output: every
  * buffer is fixed (a 16 KiB line buffer per stream, 8 KiB scratch buffers, a
  * pending frame per slow attach client). */
@@ -176,6 +176,40 @@ bool berth_exec_reaped(struct berth_exec_set *x, pid_t pid, int wstatus);
  * each client its EXIT, free everything. */
 void berth_exec_finish_all(struct berth_exec_set *x);
 
+/* ---- health.c: docker's healthchecks, probes run by the monitor ---- */
+
+/* docker keeps the first 4096 bytes of a probe's output (then "...") */
+#define BERTH_HEALTH_OUTPUT_MAX 4096
+#define BERTH_HEALTH_POLLFDS 3 /* timer, the probe's sync socket, its output */
+
+struct berth_spec;
+struct berth_health;
+
+/* The healthcheck of the spec's berth.health.* annotations (lib/engine/
+ * spec.c), with the log an earlier run left in ctr_dfd/health.json; NULL
+ * with err unset when the container has none.  event(data, status) is
+ * called when a probe's result changes the status (docker's health_status
+ * event).  Every function below takes NULL as "no healthcheck" and does
+ * nothing. */
+struct berth_health *berth_health_new(const struct berth_spec *spec, int ctr_dfd, int run_dfd,
+                                      void (*event)(void *data, const char *status), void *data,
+                                      berth_error_t *err);
+/* Stop (if running) and free. */
+void berth_health_free(struct berth_health *h);
+/* The container started: status "starting", the first probe scheduled.
+ * Probes fork into c (as exec sessions: own_pidns is the monitor's pid
+ * namespace); the start period counts from started_ns (unix ns). */
+void berth_health_start(struct berth_health *h, const struct berth_runtime_container *c, int own_pidns,
+                        int64_t started_ns);
+/* The container is gone: kill and reap the probe, no more probes, status
+ * "unhealthy" (docker's, once its monitor stops). */
+void berth_health_stop(struct berth_health *h);
+/* Poll entries (BERTH_HEALTH_POLLFDS, or 0 for NULL) and their service. */
+size_t berth_health_pollfds(struct berth_health *h, struct pollfd *p);
+void berth_health_service(struct berth_health *h, const struct pollfd *p, size_t n);
+/* A child was reaped: true when it was the probe. */
+bool berth_health_reaped(struct berth_health *h, pid_t pid, int wstatus);
+
 /* ---- relay.c: the event loop while a container runs ---- */
 
 struct berth_relay;
@@ -197,6 +231,7 @@ struct berth_relay {
   struct berth_logfile *log;
   struct berth_attach_server *srv;
   struct berth_exec_set *exec; /* may be NULL */
+  struct berth_health *health; /* may be NULL */
   const struct berth_relay_ops *ops;
   void *data;
   /* Internal: stdin bytes read from clients, not yet taken by the container. */

@@ -28,7 +28,7 @@
 
 enum {
   P_SIG, P_LISTEN, P_OUT, P_ERR, P_IN, P_CLIENTS,
-  P_MAX = P_CLIENTS + BERTH_ATTACH_MAX_CLIENTS + BERTH_EXEC_MAX_SESSIONS * BERTH_EXEC_POLLFDS
+  P_MAX = P_CLIENTS + BERTH_ATTACH_MAX_CLIENTS + BERTH_EXEC_MAX_SESSIONS * BERTH_EXEC_POLLFDS + BERTH_HEALTH_POLLFDS
 };
 
 static void log_feed(struct berth_relay *r, enum berth_log_stream s, const uint8_t *buf, size_t n, bool eof)
@@ -203,8 +203,9 @@ static bool signals(struct berth_relay *r)
   return gone;
 }
 
-/* Returns the count; exec sessions' entries start at *ret_exec. */
-static size_t build_pollfds(struct berth_relay *r, struct pollfd *p, size_t *ret_exec)
+/* Returns the count; exec sessions' entries start at *ret_exec, the
+ * healthcheck's at *ret_health. */
+static size_t build_pollfds(struct berth_relay *r, struct pollfd *p, size_t *ret_exec, size_t *ret_health)
 {
   bool read_clients = stdin_room(r) > 0;
   p[P_SIG] = (struct pollfd){.fd = r->sig_fd, .events = POLLIN};
@@ -220,7 +221,8 @@ static size_t build_pollfds(struct berth_relay *r, struct pollfd *p, size_t *ret
                                        .events = (short)((read_clients ? POLLIN : 0) | (c->pend ? POLLOUT : 0))};
   }
   *ret_exec = P_CLIENTS + r->srv->n;
-  return *ret_exec + (r->exec ? berth_exec_pollfds(r->exec, p + *ret_exec) : 0);
+  *ret_health = *ret_exec + (r->exec ? berth_exec_pollfds(r->exec, p + *ret_exec) : 0);
+  return *ret_health + berth_health_pollfds(r->health, p + *ret_health);
 }
 
 /* Client events; clients may disappear while we go, so match them by fd. */
@@ -250,7 +252,7 @@ int berth_relay_run(struct berth_relay *r, berth_error_t *err)
   r->out_open = r->out_fd >= 0;
   r->err_open = r->err_fd >= 0;
   for (;;) {
-    size_t exec_at, np = build_pollfds(r, p, &exec_at);
+    size_t exec_at, health_at, np = build_pollfds(r, p, &exec_at, &health_at);
     if (poll(p, np, -1) < 0) {
       if (errno == EINTR)
         continue;
@@ -266,7 +268,8 @@ int berth_relay_run(struct berth_relay *r, berth_error_t *err)
       stdin_write(r);
     service_clients(r, p, exec_at);
     if (r->exec)
-      berth_exec_service(r->exec, p + exec_at, np - exec_at);
+      berth_exec_service(r->exec, p + exec_at, health_at - exec_at);
+    berth_health_service(r->health, p + health_at, np - health_at);
     if (p[P_LISTEN].revents)
       berth_attach_server_accept(r->srv);
   }

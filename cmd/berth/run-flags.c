@@ -15,6 +15,7 @@
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "run-flags.h"
+#include "base/timeutil.h"
 #include "base/units.h"
 
 void cli_run_opts_init(struct cli_run_opts *o)
@@ -41,7 +42,7 @@ void cli_run_opts_clear(struct cli_run_opts *o)
 
 const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
 {
-  static __thread struct cli_flag table[64];
+  static __thread struct cli_flag table[80];
   const struct cli_flag all[] = {
       F("attach", 'a', CLI_STRV, &o->attach, "list", "Attach to STDIN, STDOUT or STDERR"),
       F("cap-add", 0, CLI_STRV, &o->cap_add, "list", "Add Linux capabilities"),
@@ -61,6 +62,17 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("env", 'e', CLI_STRV, &o->env, "list", "Set environment variables"),
       F("env-file", 0, CLI_STRV, &o->env_file, "list", "Read in a file of environment variables"),
       F("group-add", 0, CLI_STRV, &o->group_add, "list", "Add additional groups to join"),
+      F("health-cmd", 0, CLI_STRING, &o->health_cmd, "string", "Command to run to check health"),
+      F("health-interval", 0, CLI_STRING, &o->health_interval, "duration",
+        "Time between running the check (ms|s|m|h) (default 0s)"),
+      F("health-retries", 0, CLI_INT, &o->health_retries, "int", "Consecutive failures needed to report unhealthy"),
+      F("health-start-interval", 0, CLI_STRING, &o->health_start_interval, "duration",
+        "Time between running the check during the start period (ms|s|m|h) (default 0s)"),
+      F("health-start-period", 0, CLI_STRING, &o->health_start_period, "duration",
+        "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) "
+        "(default 0s)"),
+      F("health-timeout", 0, CLI_STRING, &o->health_timeout, "duration",
+        "Maximum time to allow one check to run (ms|s|m|h) (default 0s)"),
       F("hostname", 'h', CLI_STRING, &o->hostname, "string", "Container host name"),
       F("init", 0, CLI_BOOL, &o->init, NULL,
         "Run an init inside the container that forwards signals and reaps processes"),
@@ -77,6 +89,7 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("name", 0, CLI_STRING, &o->name, "string", "Assign a name to the container"),
       {"net", 0, CLI_STRING, &o->network, "network", "Connect a container to a network", true},
       F("network", 0, CLI_STRING, &o->network, "network", "Connect a container to a network"),
+      F("no-healthcheck", 0, CLI_BOOL, &o->no_healthcheck, NULL, "Disable any container-specified HEALTHCHECK"),
       F("oom-kill-disable", 0, CLI_BOOL, &o->oom_kill_disable, NULL, "Disable OOM Killer"),
       F("oom-score-adj", 0, CLI_INT, &o->oom_score_adj, "int", "Tune host's OOM preferences (-1000 to 1000)"),
       F("pid", 0, CLI_STRING, &o->pid, "string", "PID namespace to use"),
@@ -306,6 +319,7 @@ static bool sysctl_allowed(const char *value)
 
 struct run_values {
   int64_t memory, memory_swap, memory_reservation, shm_size, nano_cpus;
+  int64_t health_interval, health_timeout, health_start_period, health_start_interval;
   json_t *ulimits; /* array, in order, later names replacing earlier */
   json_t *sysctls; /* object */
   bool attach_stdin, attach_stdout, attach_stderr;
@@ -383,10 +397,32 @@ static int check_ulimits_sysctls(const struct cli_run_opts *o, struct run_values
   return 0;
 }
 
+/* pflag's DurationVar: Go's time.ParseDuration. */
+static int parse_duration_flag(const char *value, const char *shown, int64_t *ret, bool *fe, berth_error_t *err)
+{
+  berth_error_t perr = NULL;
+  if (!value || berth_parse_go_duration(value, ret, &perr) == 0)
+    return 0;
+  flag_error(err, fe, value, shown, "%s", perr->msg);
+  berth_error_release(&perr);
+  return -1;
+}
+
+static int check_health_durations(const struct cli_run_opts *o, struct run_values *v, bool *fe, berth_error_t *err)
+{
+  if (parse_duration_flag(o->health_interval, "--health-interval", &v->health_interval, fe, err) < 0 ||
+      parse_duration_flag(o->health_timeout, "--health-timeout", &v->health_timeout, fe, err) < 0 ||
+      parse_duration_flag(o->health_start_period, "--health-start-period", &v->health_start_period, fe, err) < 0 ||
+      parse_duration_flag(o->health_start_interval, "--health-start-interval", &v->health_start_interval, fe, err) <
+          0)
+    return -1;
+  return 0;
+}
+
 static int check_values(const struct cli_run_opts *o, struct run_values *v, bool *fe, berth_error_t *err)
 {
   if (check_attach(o, v, fe, err) < 0 || check_env_and_labels(o, fe, err) < 0 || check_sizes(o, v, fe, err) < 0 ||
-      check_ulimits_sysctls(o, v, fe, err) < 0)
+      check_ulimits_sysctls(o, v, fe, err) < 0 || check_health_durations(o, v, fe, err) < 0)
     return -1;
   return 0;
 }
@@ -813,6 +849,46 @@ static json_t *build_host_config(const struct cli_run_opts *o, const struct run_
   return steal_ptr(&host);
 }
 
+/* docker's Healthcheck from the flags: none unless one is given; Test
+ * ["NONE"] with --no-healthcheck; an empty Test (the image's) without
+ * --health-cmd. */
+static int build_healthcheck(const struct cli_run_opts *o, const struct run_values *v, json_t *config,
+                             berth_error_t *err)
+{
+  static const struct {
+    const char *flag, *key;
+  } fields[] = {{"--health-interval", "Interval"},
+                {"--health-timeout", "Timeout"},
+                {"--health-retries", "Retries"},
+                {"--health-start-period", "StartPeriod"},
+                {"--health-start-interval", "StartInterval"}};
+  const int64_t values[] = {v->health_interval, v->health_timeout, o->health_retries, v->health_start_period,
+                            v->health_start_interval};
+  bool any = o->health_cmd && *o->health_cmd;
+  for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+    any = any || values[i] != 0;
+  if (o->no_healthcheck) {
+    if (any)
+      return berth_error_set_plain(err, EINVAL, "--no-healthcheck conflicts with --health-* options");
+    json_object_set_new(config, "Healthcheck", json_pack("{s:[s]}", "Test", "NONE"));
+    return 0;
+  }
+  if (!any)
+    return 0;
+  for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+    if (values[i] < 0)
+      return berth_error_set_plain(err, EINVAL, "%s cannot be negative", fields[i].flag);
+  /* docker leaves zero values out (omitempty) */
+  json_t *hc = json_object();
+  json_object_set_new(config, "Healthcheck", hc);
+  if (o->health_cmd && *o->health_cmd)
+    json_object_set_new(hc, "Test", json_pack("[s,s]", "CMD-SHELL", o->health_cmd));
+  for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+    if (values[i] != 0)
+      json_object_set_new(hc, fields[i].key, json_integer(values[i]));
+  return 0;
+}
+
 static json_t *build_config(const struct cli_run_opts *o, const struct run_values *v, berth_error_t *err)
 {
   cleanup_json json_t *config = json_object(), *env = NULL, *labels = NULL;
@@ -840,6 +916,8 @@ static json_t *build_config(const struct cli_run_opts *o, const struct run_value
     json_object_set_new(config, "StopSignal", json_string(o->stop_signal));
   if (o->stop_timeout != CLI_RUN_UNSET)
     json_object_set_new(config, "StopTimeout", json_integer(o->stop_timeout));
+  if (build_healthcheck(o, v, config, err) < 0)
+    return NULL;
   return steal_ptr(&config);
 }
 

@@ -38,6 +38,10 @@ struct cli_run_opts {
   const char *memory, *memory_swap, *memory_reservation, *shm_size, *cpus, *cpuset_cpus, *cpuset_mems;
   long cpu_shares, cpu_quota, cpu_period, pids_limit, oom_score_adj;
   long stop_timeout; /* CLI_RUN_UNSET when not given */
+  const char *health_cmd;
+  const char *health_interval, *health_timeout, *health_start_period, *health_start_interval; /* durations */
+  long health_retries;
+  bool no_healthcheck;
   /* positionals */
   const char *image;
   char **args; /* the command, NULL-terminated; may be NULL */

@@ -55,6 +55,11 @@ static bool ancestor_ok(const struct berth_ctr *c, const char *v)
          (strncmp(given, v, strlen(given)) == 0 && strcmp(v + strlen(given), ":latest") == 0);
 }
 
+static bool health_ok(const struct berth_ctr *c, const char *v)
+{
+  return strcmp(berth_ctr_health_status(c), v) == 0;
+}
+
 bool berth_ctr_matches(const struct berth_ctr *c, const json_t *f)
 {
   const json_t *labels = json_object_get(json_object_get(c->rec, "Config"), "Labels");
@@ -71,7 +76,7 @@ bool berth_ctr_matches(const struct berth_ctr *c, const json_t *f)
   }
   return any_value(json_object_get(f, "status"), status_ok, c) && any_value(json_object_get(f, "name"), name_ok, c) &&
          any_value(json_object_get(f, "id"), id_ok, c) && any_value(json_object_get(f, "exited"), exited_ok, c) &&
-         any_value(json_object_get(f, "ancestor"), ancestor_ok, c);
+         any_value(json_object_get(f, "ancestor"), ancestor_ok, c) && any_value(json_object_get(f, "health"), health_ok, c);
 }
 
 static json_t *summary(const struct berth_ctr *c)
@@ -157,11 +162,29 @@ static void load_all(struct berth_engine *e, char **ids, size_t n, const json_t 
   }
 }
 
+/* docker accepts only its four words. */
+static int check_health_filter(const json_t *f, berth_error_t *err)
+{
+  static const char *const words[] = {"starting", "healthy", "unhealthy", "none"};
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(f, "health"), i, v)
+  {
+    bool ok = false;
+    for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+      ok = ok || strcmp(words[k], json_string_value(v)) == 0;
+    if (!ok)
+      return berth_error_set_plain(err, EINVAL, "Unrecognised filter value for health: %s", json_string_value(v));
+  }
+  return 0;
+}
+
 json_t *berth_container_list(struct berth_engine *e, const struct berth_container_list_opts *opts, berth_error_t *err)
 {
-  static const char *const allowed[] = {"status", "name", "id", "label", "label!", "ancestor", "exited", "until", NULL};
+  static const char *const allowed[] = {"status", "name", "id",    "label",  "label!",
+                                        "ancestor", "exited", "until", "health", NULL};
   cleanup_json json_t *f = berth_engine_parse_filters(opts->filters, allowed, err);
-  if (!f)
+  if (!f || check_health_filter(f, err) < 0)
     return NULL;
   size_t n = 0;
   cleanup_strv char **ids = berth_container_store_ids(e->store, &n, err);

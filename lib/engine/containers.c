@@ -33,6 +33,7 @@ void berth_ctr_clear(struct berth_ctr *c)
   free(c->id);
   close_and_reset(&c->dirfd);
   json_decref(c->rec);
+  json_decref(c->health);
   *c = (struct berth_ctr){.dirfd = -1};
 }
 
@@ -151,6 +152,30 @@ static json_t *record_summary(const json_t *rec)
   return sum;
 }
 
+/* What the monitor last wrote of the healthcheck; once the container does
+ * not run, "unhealthy", as docker's once its probes stop. */
+static void load_health(struct berth_ctr *c)
+{
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  if (berth_read_file_at(c->dirfd, "health.json", &buf, &len, NULL) < 0)
+    return;
+  /* a probe's output may hold NUL bytes (\u0000) */
+  c->health = json_loadb(buf, len, JSON_ALLOW_NUL, NULL);
+  if (c->health && !json_is_object(c->health)) {
+    json_decref(c->health);
+    c->health = NULL;
+  }
+  if (c->health && !berth_ctr_is_active(c))
+    json_object_set_new(c->health, "Status", json_string("unhealthy"));
+}
+
+const char *berth_ctr_health_status(const struct berth_ctr *c)
+{
+  const char *s = berth_json_str(c->health, "Status");
+  return !c->health ? "none" : s && *s ? s : "unhealthy";
+}
+
 static int load(struct berth_engine *e, const char *id, const char *file, struct berth_ctr *c, berth_error_t *err)
 {
   *c = (struct berth_ctr){.dirfd = -1};
@@ -166,6 +191,7 @@ static int load(struct berth_engine *e, const char *id, const char *file, struct
     reconcile(e, c);
     check_paused(e, c);
   }
+  load_health(c);
   return 0;
 }
 
@@ -199,12 +225,12 @@ static json_t *time_json(int64_t ns)
 json_t *berth_ctr_state_json(const struct berth_ctr *c)
 {
   const struct berth_state *s = &c->st;
-  return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status", berth_status_name(s->status),
+  return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o, s:O*}", "Status", berth_status_name(s->status),
                    "Running", s->status == BERTH_STATUS_RUNNING || s->status == BERTH_STATUS_PAUSED, "Paused",
                    s->status == BERTH_STATUS_PAUSED, "Restarting", s->status == BERTH_STATUS_RESTARTING, "OOMKilled",
                    s->oom_killed, "Dead", s->status == BERTH_STATUS_DEAD, "Pid", (int)s->pid, "ExitCode",
                    s->exit_code, "Error", s->error, "StartedAt", time_json(s->started_at), "FinishedAt",
-                   time_json(s->finished_at));
+                   time_json(s->finished_at), "Health", c->health);
 }
 
 char *berth_ctr_status_text(const struct berth_ctr *c)
@@ -214,12 +240,16 @@ char *berth_ctr_status_text(const struct berth_ctr *c)
   int64_t now = berth_now_ns();
   switch (c->st.status) {
   case BERTH_STATUS_RUNNING:
-  case BERTH_STATUS_PAUSED:
+  case BERTH_STATUS_PAUSED: {
+    const char *note = c->st.status == BERTH_STATUS_PAUSED ? "Paused" : c->health ? berth_ctr_health_status(c) : NULL;
+    if (note && strcmp(note, "starting") == 0)
+      note = "health: starting";
     /* held for an attach client: not started yet, but about to */
     berth_human_duration(c->st.started_at ? (now - c->st.started_at) / 1000000000LL : 0, dur, sizeof dur);
-    if (asprintf(&out, "Up %s%s", dur, c->st.status == BERTH_STATUS_PAUSED ? " (Paused)" : "") < 0)
+    if (asprintf(&out, "Up %s%s%s%s", dur, note ? " (" : "", note ? note : "", note ? ")" : "") < 0)
       abort();
     return out;
+  }
   case BERTH_STATUS_RESTARTING:
   case BERTH_STATUS_EXITED:
     berth_human_duration((now - c->st.finished_at) / 1000000000LL, dur, sizeof dur);

@@ -21,6 +21,7 @@ struct berth_ctr {
   json_t *rec;
   struct berth_state st;
   bool monitor_alive;
+  json_t *health; /* State.Health (health.json), NULL when it has none */
 };
 int berth_ctr_load(struct berth_engine *e, const char *name, struct berth_ctr *c, berth_error_t *err);
 int berth_ctr_load_id(struct berth_engine *e, const char *id, struct berth_ctr *c, berth_error_t *err);
@@ -35,6 +36,8 @@ bool berth_ctr_is_active(const struct berth_ctr *c);
 const char *berth_ctr_name(const struct berth_ctr *c);
 /* The name without that "/" ("" for a record without one). */
 const char *berth_ctr_bare_name(const struct berth_ctr *c);
+/* State.Health.Status, or "none" (docker's NoHealthcheck). */
+const char *berth_ctr_health_status(const struct berth_ctr *c);
 /* docker's State object for inspect. */
 json_t *berth_ctr_state_json(const struct berth_ctr *c);
 /* docker's Status column: "Up 3 seconds", "Exited (0) 2 minutes ago", ... */
@@ -44,7 +47,7 @@ int berth_ctr_monitor_lock_fd(struct berth_engine *e, const char *id);
 /* SizeRw (the upper dir) and SizeRootFs (upper plus image layers). */
 int berth_ctr_size(struct berth_engine *e, const struct berth_ctr *c, int64_t *ret_rw, int64_t *ret_rootfs);
 /* Does it pass parsed filters ({key: [values]}: status, name, id, label,
- * ancestor, exited, until)? */
+ * ancestor, exited, until, health)? */
 bool berth_ctr_matches(const struct berth_ctr *c, const json_t *filters);
 /* Mark stopped by the user, send sig to init, wait until it and the monitor
  * are gone (SIGKILL after timeout seconds; timeout < 0: no escalation). */

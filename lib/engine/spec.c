@@ -1206,10 +1206,73 @@ static int log_options(struct build *b, berth_error_t *err)
   return 0;
 }
 
+/* docker's MinimumDuration for the healthcheck's durations */
+#define HEALTH_MIN_NS INT64_C(1000000)
+#define SECONDS(n) (INT64_C(n) * 1000000000)
+
+/* moby's validateHealthCheck: what it checks, in its order. */
+static int health_validate(const json_t *hc, berth_error_t *err)
+{
+  static const char *const keys[] = {"Interval", "Timeout", "Retries", "StartPeriod", "StartInterval"};
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+    json_int_t v = berth_json_int(hc, keys[i], 0);
+    if (strcmp(keys[i], "Retries") == 0 && v < 0)
+      return berth_error_set_plain(err, EINVAL, "Retries in Healthcheck cannot be negative");
+    if (strcmp(keys[i], "Retries") != 0 && v != 0 && v < HEALTH_MIN_NS)
+      return berth_error_set_plain(err, EINVAL, "%s in Healthcheck cannot be less than 1ms", keys[i]);
+  }
+  return 0;
+}
+
+static void health_duration(struct build *b, const json_t *hc, const char *key, const char *name, int64_t def)
+{
+  json_int_t v = berth_json_int(hc, key, 0);
+  char text[32];
+  snprintf(text, sizeof(text), "%lld", (long long)(v > 0 ? v : def));
+  json_object_set_new(b->annotations, name, json_string(text));
+}
+
+/* The probe for the monitor (moby's getProbe and cmdProbe): berth.health.cmd
+ * is the argv as JSON, CMD's words as they are or CMD-SHELL's command after
+ * Config.Shell (default /bin/sh -c); the durations in ns and the retries
+ * with docker's defaults.  No annotation: no probe (none, NONE, an unknown
+ * type, or nothing to run). */
+static int health_annotations(struct build *b, berth_error_t *err)
+{
+  const json_t *hc = json_object_get(b->cfg, "Healthcheck"), *test = json_object_get(hc, "Test");
+  const json_t *shell = json_object_get(b->cfg, "Shell");
+  const char *kind = json_string_value(json_array_get(test, 0));
+  bool use_shell = str_eq(kind, "CMD-SHELL");
+  json_int_t retries = berth_json_int(hc, "Retries", 0);
+  cleanup_json json_t *argv = NULL;
+  cleanup_free char *text = NULL;
+  char n[32];
+  if (health_validate(hc, err) < 0)
+    return -1;
+  if (!(use_shell || str_eq(kind, "CMD")) || json_array_size(test) < 2)
+    return 0;
+  argv = use_shell && json_array_size(shell) ? json_deep_copy(shell) : use_shell ? json_pack("[s,s]", "/bin/sh", "-c")
+                                                                                   : json_array();
+  for (size_t i = 1; i < json_array_size(test); i++)
+    if (!json_is_string(json_array_get(test, i)) || json_array_append(argv, json_array_get(test, i)) < 0)
+      return berth_error_set_plain(err, EINVAL, "Healthcheck: Test must be an array of strings");
+  if (!(text = json_dumps(argv, JSON_COMPACT)))
+    abort();
+  json_object_set_new(b->annotations, "berth.health.cmd", json_string(text));
+  health_duration(b, hc, "Interval", "berth.health.interval", SECONDS(30));
+  health_duration(b, hc, "Timeout", "berth.health.timeout", SECONDS(30));
+  health_duration(b, hc, "StartInterval", "berth.health.start-interval", SECONDS(5));
+  if (berth_json_int(hc, "StartPeriod", 0) > 0)
+    health_duration(b, hc, "StartPeriod", "berth.health.start-period", 0);
+  snprintf(n, sizeof(n), "%lld", (long long)(retries > 0 ? retries : 3));
+  json_object_set_new(b->annotations, "berth.health.retries", json_string(n));
+  return 0;
+}
+
 static int build_annotations(struct build *b, berth_error_t *err)
 {
   const char *sig = berth_json_str(b->cfg, "StopSignal");
-  if (restart_policy(b, err) < 0 || log_options(b, err) < 0)
+  if (restart_policy(b, err) < 0 || log_options(b, err) < 0 || health_annotations(b, err) < 0)
     return -1;
   if (hc_bool(b, "AutoRemove"))
     json_object_set_new(b->annotations, "berth.rm", json_string("true"));

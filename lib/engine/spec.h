@@ -8,7 +8,10 @@
  *   berth.rootfs.lowerdirs/upperdir/workdir   the overlay the runtime mounts
  *   berth.restart ("no", "always", "unless-stopped", "on-failure:N"; N = 0:
  *     no limit), berth.rm, berth.log.max-size, berth.log.max-file,
- *   berth.stdin-open, berth.stdin-once, berth.stop-signal */
+ *   berth.stdin-open, berth.stdin-once, berth.stop-signal
+ *   berth.health.cmd (the probe's argv as a JSON array), berth.health.interval,
+ *     .timeout, .start-interval, .start-period (ns; absent when 0), .retries:
+ *     docker's defaults applied; no berth.health.cmd: no healthcheck */
 #ifndef BERTH_ENGINE_SPEC_H
 #define BERTH_ENGINE_SPEC_H
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Dockerfile-style config changes (`import --change`, later `commit --change`):
- * CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR. */
+ * CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME,
+ * WORKDIR. */
 #include <ctype.h>
 #include <stdio.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "base/timeutil.h"
 #include "image/image.h"
 
 /* Split words honouring "double" and 'single' quotes and backslash escapes. */
@@ -188,6 +190,106 @@ static int expose(json_t *cfg, const char *args, berth_error_t *err)
   return 0;
 }
 
+static bool is_string_array(const json_t *a)
+{
+  size_t i;
+  json_t *v;
+  if (!json_is_array(a))
+    return false;
+  json_array_foreach(a, i, v) if (!json_is_string(v)) return false;
+  return true;
+}
+
+/* A HEALTHCHECK flag's value into hc (buildkit's parseOptInterval and the
+ * --retries rules); zero values stay out, as docker omits them. */
+static int health_flag(json_t *hc, const char *name, size_t nlen, const char *value, berth_error_t *err)
+{
+  static const struct {
+    const char *flag, *key;
+  } flags[] = {{"interval", "Interval"},
+               {"timeout", "Timeout"},
+               {"start-period", "StartPeriod"},
+               {"start-interval", "StartInterval"},
+               {"retries", "Retries"}};
+  int64_t v = 0;
+  size_t i;
+  for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+    if (strlen(flags[i].flag) == nlen && strncmp(flags[i].flag, name, nlen) == 0)
+      break;
+  if (i == sizeof(flags) / sizeof(flags[0]))
+    return berth_error_set_plain(err, EINVAL, "Unknown flag: %.*s", (int)nlen, name);
+  if (!*value)
+    return 0;
+  if (strcmp(flags[i].key, "Retries") == 0) {
+    char *end = NULL;
+    errno = 0;
+    v = strtoll(value, &end, 10);
+    if (errno || *end || v > INT32_MAX || v < INT32_MIN)
+      return berth_error_set_plain(err, EINVAL, "strconv.ParseInt: parsing \"%s\": %s", value,
+                                   errno || !*end ? "value out of range" : "invalid syntax");
+    if (v < 0)
+      return berth_error_set_plain(err, EINVAL, "--retries cannot be negative (%lld)", (long long)v);
+  } else {
+    if (berth_parse_go_duration(value, &v, err) < 0)
+      return -1;
+    if (v != 0 && v < 1000000)
+      return berth_error_set_plain(err, EINVAL, "Interval \"%s\" cannot be less than 1ms", flags[i].flag);
+  }
+  if (v != 0)
+    json_object_set_new(hc, flags[i].key, json_integer(v));
+  return 0;
+}
+
+/* HEALTHCHECK [--interval=D --timeout=D --start-period=D --start-interval=D
+ * --retries=N] CMD command, or HEALTHCHECK NONE (buildkit's parseHealthcheck):
+ * the JSON form is ["CMD", ...], the shell form ["CMD-SHELL", "the line"]. */
+static int healthcheck(json_t *cfg, const char *args, berth_error_t *err)
+{
+  cleanup_json json_t *hc = json_object(), *words = NULL;
+  const char *p = args;
+  size_t n;
+  while (p[0] == '-' && p[1] == '-') {
+    cleanup_free char *value = NULL;
+    size_t len = strcspn(p, " \t");
+    const char *eq = memchr(p, '=', len);
+    if (!eq)
+      return berth_error_set_plain(err, EINVAL, "Missing a value on flag: %.*s", (int)len - 2, p + 2);
+    value = strndup(eq + 1, (size_t)(p + len - eq - 1));
+    if (health_flag(hc, p + 2, (size_t)(eq - p - 2), value, err) < 0)
+      return -1;
+    for (p += len; isspace((unsigned char)*p); p++)
+      ;
+  }
+  if (!*p)
+    return berth_error_set_plain(err, EINVAL, "HEALTHCHECK requires at least one argument");
+  n = strcspn(p, " \t");
+  const char *rest = p + n;
+  while (isspace((unsigned char)*rest))
+    rest++;
+  if (n == 4 && strncasecmp(p, "NONE", 4) == 0) {
+    if (*rest)
+      return berth_error_set_plain(err, EINVAL, "HEALTHCHECK NONE takes no arguments");
+    return json_object_set_new(cfg, "Healthcheck", json_pack("{s:[s]}", "Test", "NONE"));
+  }
+  if (n != 3 || strncasecmp(p, "CMD", 3) != 0)
+    return berth_error_set_plain(err, EINVAL, "Unknown type \"%.*s\" in HEALTHCHECK (try CMD)", (int)n, p);
+  /* the JSON form when the rest parses as an array of strings, else the shell form */
+  words = *rest == '[' ? json_loads(rest, 0, NULL) : NULL;
+  if (words && !is_string_array(words)) {
+    json_decref(words);
+    words = NULL;
+  }
+  if (words && json_array_size(words) > 0) {
+    json_array_insert_new(words, 0, json_string("CMD"));
+    json_object_set(hc, "Test", words);
+  } else if (*rest && !words) {
+    json_object_set_new(hc, "Test", json_pack("[s,s]", "CMD-SHELL", rest));
+  } else {
+    return berth_error_set_plain(err, EINVAL, "missing command after HEALTHCHECK CMD");
+  }
+  return json_object_set(cfg, "Healthcheck", hc);
+}
+
 int berth_image_apply_change(json_t *cfg, const char *change, berth_error_t *err)
 {
   cleanup_json json_t *utf8 = json_string(change);
@@ -211,6 +313,8 @@ int berth_image_apply_change(json_t *cfg, const char *change, berth_error_t *err
   }
   if (!strcmp(cmd, "ENV"))
     return key_values(cfg, p, true, "ENV", err);
+  if (!strcmp(cmd, "HEALTHCHECK"))
+    return healthcheck(cfg, p, err);
   if (!strcmp(cmd, "LABEL"))
     return key_values(cfg, p, false, "LABEL", err);
   if (!strcmp(cmd, "EXPOSE"))

@@ -274,6 +274,60 @@ Test(run_flags, label_needs_a_name)
   expect_flag_error("invalid argument \"\" for \"-l, --label\" flag: invalid label '': empty name");
 }
 
+/* ---- healthcheck ---- */
+
+Test(run_flags, no_health_flags_send_no_healthcheck)
+{
+  cleanup_json json_t *b = body_ok();
+  expect(b, "Healthcheck", "<missing>");
+}
+
+Test(run_flags, health_flags_build_the_healthcheck)
+{
+  cleanup_json json_t *b = NULL, *b2 = NULL;
+  o.health_cmd = "curl -f localhost";
+  o.health_interval = "1m30s";
+  o.health_timeout = "500ms";
+  o.health_retries = 4;
+  o.health_start_period = "2s";
+  o.health_start_interval = "1.5s";
+  b = body_ok();
+  expect(b, "Healthcheck",
+         "{\"Interval\":90000000000,\"Retries\":4,\"StartInterval\":1500000000,\"StartPeriod\":2000000000,"
+         "\"Test\":[\"CMD-SHELL\",\"curl -f localhost\"],\"Timeout\":500000000}");
+  /* without --health-cmd the test stays the image's; zero values are left out */
+  cli_run_opts_clear(&o);
+  cli_run_opts_init(&o);
+  o.image = "busybox";
+  o.health_interval = "2s";
+  b2 = body_ok();
+  expect(b2, "Healthcheck", "{\"Interval\":2000000000}");
+}
+
+Test(run_flags, no_healthcheck_sets_none_and_conflicts_with_health_flags)
+{
+  cleanup_json json_t *b = NULL;
+  o.no_healthcheck = true;
+  b = body_ok();
+  expect(b, "Healthcheck", "{\"Test\":[\"NONE\"]}");
+  o.health_retries = 2;
+  expect_error("--no-healthcheck conflicts with --health-* options");
+}
+
+Test(run_flags, health_duration_errors_read_like_docker)
+{
+  o.health_interval = "abc";
+  expect_flag_error("invalid argument \"abc\" for \"--health-interval\" flag: time: invalid duration \"abc\"");
+  o.health_interval = "-1s";
+  expect_error("--health-interval cannot be negative");
+  o.health_interval = NULL;
+  o.health_retries = -1;
+  expect_error("--health-retries cannot be negative");
+  o.health_retries = 0;
+  o.health_start_interval = "-5ms";
+  expect_error("--health-start-interval cannot be negative");
+}
+
 /* ---- restart and --rm ---- */
 
 Test(run_flags, restart_policies)
