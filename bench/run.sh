@@ -44,15 +44,29 @@ if have dockerd; then
   ENGINES+=(docker)
 fi
 
-# The OCI bundle for crun and runc: the same busybox files, the runtime's
-# default config (namespaces pid, net, ipc, uts, mount, cgroup) running `true`.
-mkdir -p "$T/bundle/rootfs/bin" "$T/bundle/rootfs/proc" "$T/bundle/rootfs/sys" "$T/bundle/rootfs/dev"
-cp "$(command -v busybox)" "$T/bundle/rootfs/bin/busybox"
-ln -s busybox "$T/bundle/rootfs/bin/true"
-(cd "$T/bundle" && crun spec && jq '.process.terminal = false | .process.args = ["true"]' config.json >c.json &&
+# The OCI bundles for crun and runc, with the same busybox files.  "oci" is
+# equivalent to berth's container: berth's own spec for `run --network none
+# busybox true` (docker's defaults: seccomp profile, capabilities, mounts,
+# masked and read-only paths, rlimits, devices), its root a plain directory
+# instead of berth's overlay.  "minimal" is the runtime's own `spec` (no
+# seccomp filter), for reference.
+for b in oci minimal; do
+  mkdir -p "$T/$b/rootfs/bin" "$T/$b/rootfs/proc" "$T/$b/rootfs/sys" "$T/$b/rootfs/dev" "$T/$b/rootfs/etc"
+  cp "$(command -v busybox)" "$T/$b/rootfs/bin/busybox"
+  ln -s busybox "$T/$b/rootfs/bin/true"
+done
+(cd "$T/minimal" && crun spec && jq '.process.terminal = false | .process.args = ["true"]' config.json >c.json &&
   mv c.json config.json)
+id=$(berth create --network none busybox true)
+quiet berth start -a "$id"
+for f in hostname hosts resolv.conf; do cp "$T/berth/containers/$id/$f" "$T/oci/$f"; done
+jq --arg b "$T/oci" '.root = {path: "rootfs", readonly: false} | del(.annotations) |
+  .linux.cgroupsPath = "/berth-bench-oci" |
+  .mounts |= map(if (.destination | startswith("/etc/")) then .source = ($b + "/" + (.destination | ltrimstr("/etc/"))) else . end)' \
+  "$T/berth-run/containers/$id/spec.json" >"$T/oci/config.json"
+quiet berth rm "$id"
 n=0
-bundle_run() { n=$((n + 1)); "$1" run -b "$T/bundle" "bench-$$-$n"; }
+bundle_run() { n=$((n + 1)); "$1" run -b "$T/$2" "bench-$$-$n"; }
 
 # ---- run --rm -------------------------------------------------------------
 # Each timed run is preceded (untimed) by a pause: dockerd and containerd
@@ -60,8 +74,9 @@ bundle_run() { n=$((n + 1)); "$1" run -b "$T/bundle" "bench-$$-$n"; }
 # would otherwise pay for it.
 SETTLE="sleep 0.3"
 bench_add run berth "$SETTLE" "berth run --rm --network none busybox true" "$RUNS"
-have crun && bench_add run crun "$SETTLE" "bundle_run crun" "$RUNS"
-have runc && bench_add run runc "$SETTLE" "bundle_run runc" "$RUNS"
+have crun && bench_add run crun "$SETTLE" "bundle_run crun oci" "$RUNS"
+have runc && bench_add run runc "$SETTLE" "bundle_run runc oci" "$RUNS"
+have crun && bench_add run crun-minimal "$SETTLE" "bundle_run crun minimal" "$RUNS"
 have podman && bench_add run podman "$SETTLE" "pod run --rm --network none $POD_LIMITS busybox true" "$SLOW"
 have dockerd && bench_add run docker "$SETTLE" "dock run --rm --network none busybox true" "$SLOW"
 bench_run
@@ -136,10 +151,13 @@ bench_run
 {
   echo "### run --rm busybox true (no network)"
   echo
-  echo "crun and runc run the same busybox files from a prepared OCI bundle (their"
-  echo "own \`spec\`, args \`true\`): the bare runtime, with no image store, overlay or"
-  echo "name; berth, podman and docker do all of a \`run\` (resolve the image, record"
-  echo "the container, mount its overlay, start a monitor, remove it afterwards)."
+  echo "crun and runc run the same busybox files from a prepared OCI bundle whose"
+  echo "config.json is berth's own spec for this container (docker's seccomp profile,"
+  echo "capabilities, mounts, masked paths), its root a plain directory: the bare"
+  echo "runtime, with no image store, overlay or name.  crun-minimal runs crun's own"
+  echo "\`spec\` (no seccomp filter).  berth, podman and docker do all of a \`run\`"
+  echo "(resolve the image, record the container, mount its overlay, start a"
+  echo "monitor, remove it afterwards)."
   echo
   bench_table run
   echo

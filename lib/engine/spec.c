@@ -772,6 +772,18 @@ static bool has_device(const struct devlist *dl, const char *path)
   return false;
 }
 
+/* A device cgroup rule; a wildcard major or minor (-1) is left out, as the
+ * OCI spec writes it (crun reads -1 literally). */
+static json_t *device_rule(bool allow, const char *type, json_int_t major, json_int_t minor, const char *access)
+{
+  json_t *r = json_pack("{s:b,s:s,s:s}", "allow", allow, "type", type, "access", access);
+  if (major >= 0)
+    json_object_set_new(r, "major", json_integer(major));
+  if (minor >= 0)
+    json_object_set_new(r, "minor", json_integer(minor));
+  return r;
+}
+
 static void add_device_node(struct devlist *dl, const char *path, const struct stat *st, const char *perms)
 {
   const char *type = S_ISBLK(st->st_mode) ? "b" : "c";
@@ -785,8 +797,7 @@ static void add_device_node(struct devlist *dl, const char *path, const struct s
   }
   json_array_append_new(dl->devices, d);
   if (perms)
-    json_array_append_new(dl->rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", type, "major", maj,
-                                               "minor", min, "access", perms));
+    json_array_append_new(dl->rules, device_rule(true, type, maj, min, perms));
 }
 
 static bool skip_host_dev(const char *name)
@@ -852,7 +863,9 @@ static int add_user_device(struct devlist *dl, const json_t *dev, berth_error_t 
 }
 
 /* docker's default device cgroup: deny all, then the standard nodes, mknod
- * of anything, /dev/net/tun; fuse (10:229) explicitly denied. */
+ * of anything, /dev/net/tun (fuse, 10:229, is denied by the default: a deny
+ * rule for it after the mknod wildcard is one v1 cannot express, and crun
+ * and runc refuse such a spec). */
 static json_t *default_device_rules(bool privileged)
 {
   static const struct {
@@ -867,10 +880,7 @@ static json_t *default_device_rules(bool privileged)
     return json_pack("[{s:b,s:s}]", "allow", 1, "access", "rwm");
   rules = json_pack("[{s:b,s:s}]", "allow", 0, "access", "rwm");
   for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
-    json_array_append_new(rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", allow[i].type, "major",
-                                           allow[i].major, "minor", allow[i].minor, "access", allow[i].access));
-  json_array_append_new(rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 0, "type", "c", "major", (json_int_t)10,
-                                         "minor", (json_int_t)229, "access", "rwm"));
+    json_array_append_new(rules, device_rule(true, allow[i].type, allow[i].major, allow[i].minor, allow[i].access));
   return rules;
 }
 
@@ -899,8 +909,7 @@ static int add_device_cgroup_rule(struct devlist *dl, const char *rule, berth_er
   if (!rule || sscanf(rule, "%1[acb] %11[0-9*]:%11[0-9*] %3[rwm]%n", type, maj, min, access, &end) != 4 ||
       rule[end] != '\0' || rule_number(maj, &ma) < 0 || rule_number(min, &mi) < 0)
     return berth_error_set_plain(err, EINVAL, "invalid device cgroup rule format: '%s'", rule ? rule : "");
-  json_array_append_new(dl->rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type", type, "major", ma, "minor",
-                                             mi, "access", access));
+  json_array_append_new(dl->rules, device_rule(true, type, ma, mi, access));
   return 0;
 }
 
