@@ -47,7 +47,7 @@ int berth_ctr_set_paused(struct berth_engine *e, struct berth_ctr *c, bool pause
   if (rundir < 0 || berth_ctr_cgroup(e, c, &cg, err) < 0)
     return -1;
   /* marked first: whoever sees the container frozen also sees it paused */
-  if (paused && berth_write_file_atomic(rundir, "paused", "", 0, 0600, err) < 0) {
+  if (paused && berth_write_file_replace(rundir, "paused", "", 0, 0600, err) < 0) {
     berth_cgroup_free(cg);
     return -1;
   }

@@ -366,9 +366,11 @@ Test(monitor, wait_start_waits_for_an_attach_client)
   cr_expect_eq(state().exit_code, 7);
 }
 
-Test(monitor, rm_leaves_alone_a_container_already_removed)
+/* A --rm container's run with a fake `berth` that records its arguments in
+ * TOP/rm-args; returns an fd of TOP. */
+static int run_rm_container(void)
 {
-  char script[512], tool[256], marker[256];
+  char script[512], tool[256], marker[256], berth_arg[300];
   berth_error_t err = NULL;
   snprintf(tool, sizeof(tool), "%s/fake-berth", top);
   snprintf(marker, sizeof(marker), "%s/rm-args", top);
@@ -376,31 +378,26 @@ Test(monitor, rm_leaves_alone_a_container_already_removed)
   int tfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cr_assert_eq(berth_write_file_atomic(tfd, "fake-berth", script, (size_t)n, 0755, &err), 0);
   write_spec("exit 0", "\"berth.rm\":\"true\"");
-  char berth_arg[300];
   snprintf(berth_arg, sizeof(berth_arg), "--berth=%s", tool);
   struct run r = monitor_spawn(berth_arg, NULL);
   monitor_wait(&r);
+  return tfd;
+}
+
+Test(monitor, rm_leaves_alone_a_container_already_removed)
+{
+  int tfd = run_rm_container();
   cr_expect_lt(faccessat(tfd, "rm-args", F_OK, 0), 0, "berth rm ran for a container with no record");
   close(tfd);
 }
 
 Test(monitor, rm_runs_berth_rm_after_the_exit)
 {
-  char script[512], tool[256], marker[256];
   berth_error_t err = NULL;
-  snprintf(tool, sizeof(tool), "%s/fake-berth", top);
-  snprintf(marker, sizeof(marker), "%s/rm-args", top);
-  int n = snprintf(script, sizeof(script), "#!/bin/sh\necho \"$@\" > %s\n", marker);
-  int tfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cr_assert_eq(berth_write_file_atomic(tfd, "fake-berth", script, (size_t)n, 0755, &err), 0);
   int cfd = open(ctrdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cr_assert_eq(berth_write_file_atomic(cfd, "config.json", "{}", 2, 0644, &err), 0);
   close(cfd);
-  write_spec("exit 0", "\"berth.rm\":\"true\"");
-  char berth_arg[300];
-  snprintf(berth_arg, sizeof(berth_arg), "--berth=%s", tool);
-  struct run r = monitor_spawn(berth_arg, NULL);
-  monitor_wait(&r);
+  int tfd = run_rm_container();
   char *args = NULL;
   size_t len;
   cr_assert_eq(berth_read_file_at(tfd, "rm-args", &args, &len, &err), 0, "berth rm was not run");
