@@ -388,8 +388,9 @@ static void drain(struct berth_exec_set *x, struct berth_exec_session *s)
     }
   }
   if (s->out_fd < 0 && s->err_fd < 0) {
-    die_event(x, s, berth_runtime_exit_code(s->wstatus));
-    send_exit(s, berth_runtime_exit_code(s->wstatus));
+    int code = berth_runtime_exit_code(s->wstatus);
+    die_event(x, s, code);
+    send_exit(s, code);
   }
 }
 
