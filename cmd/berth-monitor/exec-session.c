@@ -5,7 +5,8 @@
  * without blocking, the command is forked into the container by
  * lib/runtime/exec-join.c, and its stdio (pipes, or the pty master the child
  * sends back for -t) is relayed over the connection until the command is
- * reaped and its output drained; then EXIT.
+ * reaped and its output drained; then EXIT.  Each session has docker's
+ * random exec ID, named by its exec_create, exec_start and exec_die events.
  *
  * Memory stays flat: one session is one fixed block (a 4 KiB stdin buffer
  * and an 8 KiB output buffer) plus the request while it is read (at most
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -51,6 +53,7 @@ enum { P_SOCK, P_SYNC, P_OUT, P_ERR, P_IN };
 struct berth_exec_session {
   struct berth_attach_client cl; /* cl.fd is -1 once the client is gone */
   enum state state;
+  char id[65];
   uint8_t *req;
   size_t req_len, req_have;
   bool tty, detach;
@@ -145,6 +148,42 @@ static void start_failed(struct berth_exec_session *s, const struct berth_error 
   send_exit(s, e->code == BERTH_ERR_CMD_NOT_FOUND ? 127 : 126);
 }
 
+/* ---- events ---- */
+
+static void new_id(struct berth_exec_session *s)
+{
+  unsigned char raw[32];
+  if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+    abort();
+  for (size_t i = 0; i < sizeof(raw); i++)
+    snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* "exec_start: CMD ARGS" as moby writes it (entrypoint, a space, the
+ * arguments joined: "ls " when there are none). */
+static void command_event(struct berth_exec_set *x, struct berth_exec_session *s, const char *what, char **argv)
+{
+  char *action = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&action, &len);
+  if (!f)
+    abort();
+  fprintf(f, "%s: %s ", what, argv[0]);
+  for (char **a = argv + 1; *a; a++)
+    fprintf(f, a == argv + 1 ? "%s" : " %s", *a);
+  fclose(f);
+  x->event(x->event_data, action, json_pack("{s:s}", "execID", s->id));
+  free(action);
+}
+
+static void die_event(struct berth_exec_set *x, struct berth_exec_session *s, int code)
+{
+  char text[16];
+  snprintf(text, sizeof(text), "%d", code);
+  if (x->event)
+    x->event(x->event_data, "exec_die", json_pack("{s:s,s:s}", "execID", s->id, "exitCode", text));
+}
+
 /* ---- starting ---- */
 
 static bool json_bool(const json_t *o, const char *k) { return json_is_true(json_object_get(o, k)); }
@@ -216,6 +255,11 @@ static void start(struct berth_exec_set *x, struct berth_exec_session *s)
   s->state = S_STARTING;
   if (parse_request(s, req, &p, &err) == 0 && !x->c)
     berth_error_set_plain(&err, EINVAL, "the container is not running");
+  if (!err && x->event) {
+    new_id(s);
+    command_event(x, s, "exec_create", p.argv);
+    command_event(x, s, "exec_start", p.argv);
+  }
   if (!err && make_pipes(s, json_bool(req, "AttachStdin"), &io, &err) == 0)
     s->pid = berth_runtime_exec(x->c, x->run_dfd, x->own_pidns, &p, &io, &s->sync_fd, &err);
   close_and_reset(&io.stdin_fd);
@@ -333,7 +377,7 @@ static bool output(struct berth_exec_session *s, int *fd, enum berth_attach_type
  * that still holds them (in the background) is not waited for.  A terminal
  * is read until EIO instead: the last output may still be on its way
  * through the line discipline when the master would block. */
-static void drain(struct berth_exec_session *s)
+static void drain(struct berth_exec_set *x, struct berth_exec_session *s)
 {
   while (!has_pending(s) && (s->out_fd >= 0 || s->err_fd >= 0)) {
     int *fd = s->out_fd >= 0 ? &s->out_fd : &s->err_fd;
@@ -343,8 +387,11 @@ static void drain(struct berth_exec_session *s)
       close_output(s, fd);
     }
   }
-  if (s->out_fd < 0 && s->err_fd < 0)
-    send_exit(s, berth_runtime_exit_code(s->wstatus));
+  if (s->out_fd < 0 && s->err_fd < 0) {
+    int code = berth_runtime_exit_code(s->wstatus);
+    die_event(x, s, code);
+    send_exit(s, code);
+  }
 }
 
 static void service_one(struct berth_exec_set *x, struct berth_exec_session *s, const struct pollfd *p)
@@ -379,7 +426,7 @@ static void service_one(struct berth_exec_set *x, struct berth_exec_session *s, 
   if (s->detach && s->cl.fd >= 0 && (s->state == S_RUNNING || s->state == S_EXITED) && !has_pending(s))
     client_gone(s);
   if (s->state == S_EXITED)
-    drain(s);
+    drain(x, s);
   if (s->state == S_CLOSING && !has_pending(s))
     session_free(x, s);
 }
@@ -451,7 +498,7 @@ void berth_exec_finish_all(struct berth_exec_set *x)
     for (int round = 0; round < FINISH_ROUNDS && (s->state == S_EXITED || has_pending(s)); round++) {
       struct pollfd p = {.fd = s->cl.fd, .events = POLLOUT};
       if (!has_pending(s))
-        drain(s);
+        drain(x, s);
       else if (poll(&p, 1, 1000) <= 0 || berth_attach_client_flush(&s->cl) < 0)
         client_gone(s);
     }

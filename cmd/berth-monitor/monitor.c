@@ -375,6 +375,8 @@ static void health_event(void *data, const char *status)
   record_event(data, action, NULL);
 }
 
+static void exec_event(void *data, const char *action, json_t *attrs) { record_event(data, action, attrs); }
+
 static int start_container(struct monitor *m, berth_error_t *err)
 {
   if (berth_runtime_start(m->c, err) < 0) {
@@ -489,6 +491,7 @@ static void relay_container(struct monitor *m, bool wait_start)
   m->relay.exec = &m->exec;
   m->relay.health = m->health;
   m->exec.c = m->start_failed ? NULL : m->c;
+  m->exec.event = exec_event, m->exec.event_data = m;
   m->relay.ops = &relay_ops;
   m->relay.data = m;
   if (!m->exited && berth_relay_run(&m->relay, &err) < 0) {

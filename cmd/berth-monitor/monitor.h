@@ -151,11 +151,16 @@ void berth_attach_server_close(struct berth_attach_server *srv);
 struct berth_runtime_container;
 struct pollfd;
 struct berth_exec_session;
+struct json_t;
 
 struct berth_exec_set {
   int run_dfd;                        /* the run dir (spec.json), not owned */
   struct berth_runtime_container *c;  /* the running container, set by the caller */
   int own_pidns;                      /* our pid namespace, to return to after a fork */
+  /* records docker's exec_create, exec_start and exec_die (NULL: not);
+   * attrs is stolen */
+  void (*event)(void *data, const char *action, struct json_t *attrs);
+  void *event_data;
   size_t n;
   struct berth_exec_session *s[BERTH_EXEC_MAX_SESSIONS];
   /* the sessions of the last berth_exec_pollfds, in its order */

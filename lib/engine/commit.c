@@ -21,6 +21,7 @@
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "base/timeutil.h"
+#include "engine/events.h"
 #include "engine/rwlayer.h"
 #include "image/image.h"
 #include "image/import.h"
@@ -186,6 +187,18 @@ static json_t *child_config(const json_t *parent, json_t *cc, const json_t *ctr_
   return cfg;
 }
 
+/* moby's: the new tag, then the container's commit with the image. */
+static void commit_events(struct berth_engine *e, const struct berth_ctr *c, const struct berth_commit_opts *opts,
+                          const char *ref, const char *id)
+{
+  cleanup_free char *familiar = ref ? berth_engine_familiar(ref) : NULL;
+  if (familiar)
+    berth_event_image(e, "tag", id, familiar);
+  berth_event_container(e, c, "commit",
+                        json_pack("{s:s,s:s,s:s}", "comment", opts->message ? opts->message : "", "imageID", id,
+                                  "imageRef", familiar ? familiar : ""));
+}
+
 static int commit(struct berth_engine *e, struct berth_ctr *c, const struct berth_commit_opts *opts,
                   const char *ref, char **ret_id, berth_error_t *err)
 {
@@ -203,20 +216,26 @@ static int commit(struct berth_engine *e, struct berth_ctr *c, const struct bert
                  : berth_error_set_plain(err, EINVAL, "container %s has no image", c->id);
   if (!(cc = image_config(ctr_config, opts->changes, err)))
     return -1;
-  /* moby: only a running container that is not paused already is paused */
+  /* moby: only a running container that is not paused already is paused,
+   * until the image is there (its events come before the unpause) */
   freeze = opts->pause && c->st.status == BERTH_STATUS_RUNNING;
   if (freeze && berth_ctr_set_paused(e, c, true, err) < 0)
     return -1;
   r = rw_layer(e, c, json_string_value(json_array_get(chains, json_array_size(chains) - 1)), &l, err);
+  if (r == 0) {
+    cfg = child_config(parent, cc, ctr_config, l.diff_id, opts);
+    if ((r = berth_image_register(e->store, cfg, &ropts, ret_id, err)) == 0)
+      commit_events(e, c, opts, ref, *ret_id);
+  }
   if (freeze) {
     cleanup_error berth_error_t thaw = NULL;
-    if (berth_ctr_set_paused(e, c, false, r < 0 ? &thaw : err) < 0 && r == 0)
-      return -1;
+    if (berth_ctr_set_paused(e, c, false, r < 0 ? &thaw : err) < 0 && r == 0) {
+      free(*ret_id); /* the image is there, but the container stays frozen: that is the error */
+      *ret_id = NULL;
+      r = -1;
+    }
   }
-  if (r < 0)
-    return -1;
-  cfg = child_config(parent, cc, ctr_config, l.diff_id, opts);
-  return berth_image_register(e->store, cfg, &ropts, ret_id, err);
+  return r;
 }
 
 int berth_container_commit(struct berth_engine *e, const char *name, const struct berth_commit_opts *opts,

@@ -36,6 +36,7 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "engine/engine-internal.h"
+#include "engine/events.h"
 #include "image/tar.h"
 
 #define MAX_SYMLINKS 40
@@ -444,6 +445,8 @@ int berth_container_copy_out(struct berth_engine *e, const char *name, const cha
     r = pipe_copy(src.fd, newname ? newname : base, dirfd, &aopts, &bytes, err);
   }
 out:
+  if (r == 0)
+    berth_event_container(e, &c, "archive-path", NULL);
   if (ret_bytes)
     *ret_bytes = bytes;
   resolved_clear(&src);
@@ -691,6 +694,8 @@ int berth_container_copy_in(struct berth_engine *e, const char *name, const char
     resolved_clear(&lexical);
     *ret_shown = strdup(link ? ci.dst.canon : path);
   }
+  if (r == 0)
+    berth_event_container(e, &ci.c, "extract-to-dir", NULL);
 out:
   if (ret_bytes)
     *ret_bytes = bytes;
@@ -705,6 +710,8 @@ int berth_container_export(struct berth_engine *e, const char *name, int out_fd,
   int r = load_and_open(e, name, BERTH_ROOTFS_IMAGE, &c, &root, err);
   if (r == 0)
     r = berth_tar_write(root.fd, out_fd, &(struct berth_tar_write_opts){.no_digest = true}, NULL, err);
+  if (r == 0)
+    berth_event_container(e, &c, "export", NULL);
   berth_ctr_rootfs_close(&root);
   berth_ctr_clear(&c);
   return r;

@@ -17,15 +17,31 @@
 
 #define CHUNK 65536
 #define MAX_ROTATED 1000
+#define RETRIES 100
 
-static int open_rotated(struct berth_logread *r, int i)
+/* NAME (i 0) or NAME.i */
+static void rotated_name(const struct berth_logread *r, int i, char name[PATH_MAX])
+{
+  if (i == 0)
+    snprintf(name, PATH_MAX, "%s", r->name);
+  else
+    snprintf(name, PATH_MAX, "%s.%d", r->name, i);
+}
+
+static int open_rotated(const struct berth_logread *r, int i)
 {
   char name[PATH_MAX];
-  if (i == 0)
-    snprintf(name, sizeof(name), "%s", r->name);
-  else
-    snprintf(name, sizeof(name), "%s.%d", r->name, i);
+  rotated_name(r, i, name);
   return openat(r->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* The inode at that name; 0 when there is none. */
+static ino_t ino_at(const struct berth_logread *r, int i)
+{
+  char name[PATH_MAX];
+  struct stat st;
+  rotated_name(r, i, name);
+  return fstatat(r->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_ino : 0;
 }
 
 static void push_fd(struct berth_logread *r, int fd)
@@ -40,6 +56,66 @@ static ino_t ino_of(int fd)
 {
   struct stat st;
   return fd >= 0 && fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Where the file `ino` is now, looking from index `from` up (a rotation only
+ * ever moves a file up); -1 when not found.  One missing name is the gap a
+ * rotation under way leaves, two in a row end the search. */
+static int index_of(const struct berth_logread *r, ino_t ino, int from)
+{
+  int missing = 0;
+  for (int i = from; i <= MAX_ROTATED && missing < 2; i++) {
+    ino_t at = ino_at(r, i);
+    if (at == ino)
+      return i;
+    missing = at ? 0 : missing + 1;
+  }
+  return -1;
+}
+
+/* Open the file next to the one with inode `ino` (at index *k or above):
+ * step -1 the one written after it, +1 the one before.  A writer may rotate
+ * meanwhile, so the neighbour is opened between two looks that find `ino` at
+ * the same index: the two names were side by side at that moment, and the
+ * order of names is the order of files at every moment.  Returns the fd and
+ * its index in *k, or -1 with errno ENOENT (none, or not yet), EAGAIN (they
+ * moved: look again) or why the open failed. */
+static int open_neighbour(const struct berth_logread *r, ino_t ino, int step, int *k)
+{
+  int i = index_of(r, ino, *k), fd;
+  if (i < 0) {
+    errno = EAGAIN;
+    return -1;
+  }
+  if (i + step < 0) {
+    errno = ENOENT;
+    return -1;
+  }
+  if ((fd = open_rotated(r, i + step)) < 0) {
+    /* an older file past the gap of a rotation under way */
+    if (errno == ENOENT && step > 0 && ino_at(r, i + 2 * step))
+      errno = EAGAIN;
+    return -1;
+  }
+  if (ino_at(r, i) != ino) {
+    (void)close(fd);
+    errno = EAGAIN;
+    return -1;
+  }
+  *k = i + step;
+  return fd;
+}
+
+/* open_neighbour, again while a rotation moves the files (a bounded number
+ * of times: the writer may keep rotating, and what is not found now is
+ * looked for at the next change of the directory). */
+static int open_neighbour_retry(const struct berth_logread *r, ino_t ino, int step, int *k)
+{
+  int fd = -1;
+  for (int tries = 0; tries < RETRIES; tries++)
+    if ((fd = open_neighbour(r, ino, step, k)) >= 0 || errno != EAGAIN)
+      break;
+  return fd;
 }
 
 /* Where the last *need complete lines of fd start.  Returns 1 with *ret_off
@@ -74,38 +150,60 @@ static int tail_offset(int fd, long *need, off_t *ret_off, berth_error_t *err)
   return 0;
 }
 
+/* The newest file: NAME, or NAME.1 while a rotation has yet to create NAME;
+ * its index in *k.  -1 with errno ENOENT when there is none. */
+static int open_newest(const struct berth_logread *r, int *k)
+{
+  int fd = open_rotated(r, *k = 0);
+  if (fd < 0 && errno == ENOENT)
+    fd = open_rotated(r, *k = 1);
+  return fd;
+}
+
+/* The oldest file there is; -1 with errno ENOENT when there is none. */
+static int open_oldest(const struct berth_logread *r)
+{
+  int k, older, fd = open_newest(r, &k);
+  while (fd >= 0 && (older = open_neighbour_retry(r, ino_of(fd), 1, &k)) >= 0) {
+    (void)close(fd);
+    fd = older;
+  }
+  if (fd >= 0 && errno != ENOENT && errno != EAGAIN)
+    close_and_reset(&fd);
+  return fd;
+}
+
 int berth_logread_open(struct berth_logread *r, int dirfd, const char *name, long tail, berth_error_t *err)
 {
-  int older[MAX_ROTATED];
-  int n = 0, fd;
+  int k, fd;
   *r = (struct berth_logread){.dirfd = dirfd};
   if (!(r->name = strdup(name)))
     abort();
-  while (n < MAX_ROTATED && (fd = open_rotated(r, n + 1)) >= 0)
-    older[n++] = fd;
-  while (n > 0)
-    push_fd(r, older[--n]);
-  fd = open_rotated(r, 0);
-  if (fd < 0 && errno != ENOENT) {
-    int e = errno;
-    berth_logread_clear(r);
-    return berth_error_set(err, e, "open `%s`", name);
-  }
-  if (fd >= 0)
-    push_fd(r, fd);
-  r->live_ino = ino_of(fd);
-  if (tail < 0 || r->n_fds == 0)
-    return 0;
-  r->at = r->n_fds - 1;
-  for (size_t i = r->n_fds; i-- > 0;) {
-    int found = tail_offset(r->fds[i], &tail, &r->off, err);
+  if ((fd = open_newest(r, &k)) < 0)
+    goto out;
+  push_fd(r, fd);
+  r->newest_ino = ino_of(fd);
+  /* then older files, newest first, as far back as the tail goes */
+  for (;;) {
+    int found = tail >= 0 ? tail_offset(fd, &tail, &r->off, err) : 0;
     if (found < 0) {
       berth_logread_clear(r);
       return -1;
     }
-    r->at = i;
-    if (found)
+    if (found || (fd = open_neighbour_retry(r, ino_of(fd), 1, &k)) < 0)
       break;
+    push_fd(r, fd);
+  }
+  for (size_t i = 0; i < r->n_fds / 2; i++) { /* oldest first */
+    int t = r->fds[i];
+    r->fds[i] = r->fds[r->n_fds - 1 - i];
+    r->fds[r->n_fds - 1 - i] = t;
+  }
+out:
+  if (fd < 0 && errno != ENOENT && errno != EAGAIN) {
+    int e = errno;
+    berth_logread_clear(r);
+    return berth_error_set(err, e, "open `%s`", name);
   }
   return 0;
 }
@@ -164,28 +262,36 @@ static int read_file(struct berth_logread *r, berth_logread_line_fn fn, void *da
   }
 }
 
-/* NAME is not the file we read any more: queue the files written after it
- * (found by inode among the rotated ones), then the live one. */
-static void follow_rotation(struct berth_logread *r, ino_t cur)
+/* Is NAME no longer the newest file we hold (or there at last)? */
+static bool is_rotated(const struct berth_logread *r)
 {
-  int k = 0, fd;
-  for (int i = 1; i <= MAX_ROTATED && (fd = open_rotated(r, i)) >= 0; i++) {
-    ino_t ino = ino_of(fd);
-    (void)close(fd);
-    if (ino == cur) {
-      k = i;
-      break;
-    }
-  }
-  for (int i = k - 1; i >= 1; i--)
-    if ((fd = open_rotated(r, i)) >= 0)
-      push_fd(r, fd);
-  if ((fd = open_rotated(r, 0)) >= 0)
-    push_fd(r, fd);
-  r->live_ino = ino_of(fd);
+  struct stat st;
+  if (fstatat(r->dirfd, r->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return r->newest_ino != 0;
+  return st.st_ino != r->newest_ino;
 }
 
-/* Everything there is now, across rotations when following. */
+/* Queue the file after the newest we hold: the one rotated after it, found
+ * by inode, or the oldest there is when ours is gone (there was none, or it
+ * was deleted past max-file while we lagged behind: its successors went
+ * with it).  Returns 1 when queued, 0 when there is none yet. */
+static int queue_next(struct berth_logread *r, berth_error_t *err)
+{
+  struct stat st;
+  int k = 0, fd;
+  if (r->n_fds && fstat(r->fds[r->n_fds - 1], &st) == 0 && st.st_nlink > 0)
+    fd = open_neighbour_retry(r, r->newest_ino, -1, &k);
+  else
+    fd = open_oldest(r);
+  if (fd < 0)
+    return errno == ENOENT || errno == EAGAIN ? 0 : berth_error_set(err, errno, "open `%s`", r->name);
+  push_fd(r, fd);
+  r->newest_ino = ino_of(fd);
+  return 1;
+}
+
+/* Everything there is now, across rotations when following: a file is left
+ * only once read to its end, and once it can get no more lines. */
 static int read_available(struct berth_logread *r, berth_logread_line_fn fn, void *data, bool follow,
                           berth_error_t *err)
 {
@@ -198,24 +304,13 @@ static int read_available(struct berth_logread *r, berth_logread_line_fn fn, voi
       r->at++, r->off = 0, r->len = 0;
       continue;
     }
-    if (!follow)
+    if (!follow || !is_rotated(r))
       return 0;
-    struct stat st;
-    bool exists = fstatat(r->dirfd, r->name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-    if (exists && st.st_ino == r->live_ino)
-      return 0;
-    if (!exists && r->live_ino == 0)
-      return 0;
-    /* rotated (or created): finish the old file, it gets no more lines */
+    /* the writer has left it: what it wrote before is all there is */
     if (r->at < r->n_fds && (rc = read_file(r, fn, data, err)) != 0)
       return rc;
-    size_t before = r->n_fds;
-    follow_rotation(r, r->live_ino);
-    if (r->n_fds == before)
-      return 0; /* renamed away, the new one not created yet */
-    if (r->at < before)
-      close_and_reset(&r->fds[r->at]);
-    r->at = before, r->off = 0, r->len = 0;
+    if ((rc = queue_next(r, err)) <= 0)
+      return rc;
   }
 }
 
@@ -245,7 +340,9 @@ static bool dir_events(struct berth_logread *r, int ino, const struct berth_logf
   while ((n = read(ino, buf, sizeof(buf))) > 0) {
     for (char *p = buf; p < buf + n;) {
       const struct inotify_event *ev = (const struct inotify_event *)p;
-      if (ev->len && !is_ours(r, ev->name) && f->check && f->check(f->data, ev->name))
+      /* after an overflow (events lost), anything may have changed */
+      bool lost = ev->mask & IN_Q_OVERFLOW, other = ev->len && !is_ours(r, ev->name);
+      if ((lost || other) && f->check && f->check(f->data, lost ? NULL : ev->name))
         end = true;
       p += sizeof(*ev) + ev->len;
     }

@@ -4,13 +4,19 @@
  * it, ... NAME.N the oldest.  Used for a container's json-file log and for the
  * event journal.
  *
- * berth_logread_open opens every file at once (an open file survives later
- * renames) and finds where the last `tail` lines start by reading backwards
- * from the end, so a tail of a large log costs only what it shows.
- * berth_logread_run hands out complete lines oldest first; with `follow` it
- * then waits (inotify on the directory) for more, crossing rotations: when
- * NAME is no longer the file it reads, it finishes that file and goes on with
- * the files rotated after it, found by inode among NAME.1..NAME.N. */
+ * A writer renames the files while we read, so a file is known by its inode
+ * and its place found again each time: its neighbour is opened by name between
+ * two looks that find it at the same place (logread.c, open_neighbour), and
+ * an open file is kept to the end of what it holds, whatever its name by then.
+ *
+ * berth_logread_open opens the newest file and older ones as far back as the
+ * last `tail` lines go, found by reading backwards from the end, so a tail of
+ * a large log costs only what it shows.  berth_logread_run hands out complete
+ * lines oldest first; with `follow` it then waits (inotify on the directory)
+ * for more, crossing rotations: once NAME is no longer the newest file it
+ * holds, it reads that one to its end and goes on with the one rotated after
+ * it.  A reader that fell more than max-file rotations behind goes on with
+ * the oldest file there is (the lines in between are gone). */
 #ifndef BERTH_ENGINE_LOGREAD_H
 #define BERTH_ENGINE_LOGREAD_H
 
@@ -27,7 +33,7 @@ struct berth_logread {
   int *fds; /* oldest first; fds[at] is being read */
   size_t n_fds, at;
   off_t off; /* read position in fds[at] */
-  ino_t live_ino; /* of the last file (NAME when opened); 0: none yet */
+  ino_t newest_ino; /* of fds[n_fds - 1]; 0: none yet */
   char *buf;      /* a line being assembled */
   size_t len, cap;
 };

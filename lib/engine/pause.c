@@ -13,6 +13,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/json.h"
+#include "engine/events.h"
 #include "engine/rwlayer.h"
 #include "runtime/cgroup.h"
 
@@ -55,8 +56,10 @@ int berth_ctr_set_paused(struct berth_engine *e, struct berth_ctr *c, bool pause
   berth_cgroup_free(cg);
   if ((r < 0) == paused) /* freeze failed, or thaw worked: no mark */
     (void)unlinkat(rundir, "paused", 0);
-  if (r == 0)
+  if (r == 0) {
     c->st.status = paused ? BERTH_STATUS_PAUSED : BERTH_STATUS_RUNNING;
+    berth_event_container(e, c, paused ? "pause" : "unpause", NULL);
+  }
   return r;
 }
 

@@ -18,6 +18,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/json.h"
+#include "engine/events.h"
 #include "engine/rwlayer.h"
 #include "runtime/cgroup.h"
 
@@ -241,6 +242,8 @@ json_t *berth_container_top(struct berth_engine *e, const char *name, const char
     berth_error_set_plain(err, EINVAL, "container %s is not running", c.id);
   else if (berth_ctr_cgroup(e, &c, &cg, err) == 0 && berth_cgroup_pids(cg, &pids, &n, err) == 0)
     out = top(pids, n, args, err);
+  if (out)
+    berth_event_container(e, &c, "top", NULL);
 out:
   berth_cgroup_free(cg);
   berth_ctr_clear(&c);

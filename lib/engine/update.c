@@ -13,6 +13,7 @@
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "base/lock.h"
+#include "engine/events.h"
 #include "engine/rwlayer.h"
 #include "engine/spec.h"
 #include "oci/runtime-spec.h"
@@ -113,6 +114,8 @@ int berth_container_update(struct berth_engine *e, const char *name, const json_
     return -1;
   if ((r = berth_ctr_load_id(e, id, &c, err)) == 0 && update(e, &c, rundir, body, err) < 0)
     r = berth_error_prefix(err, "Cannot update container %s", c.id);
+  else if (r == 0)
+    berth_event_container(e, &c, "update", NULL);
   berth_ctr_clear(&c);
   return r;
 }

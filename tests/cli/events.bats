@@ -146,6 +146,99 @@ die ev2 <no value>137<no value>
 destroy ev2 <no value><no value><no value>"
 }
 
+@test "events: pause, unpause, update, top" {
+  run berth run -d --name pu busybox sleep 1000
+  run berth pause pu
+  assert_success
+  run berth top pu
+  assert_success
+  run berth unpause pu
+  assert_success
+  run berth update --cpu-shares 512 pu
+  assert_success
+  # refused ones record nothing
+  run berth unpause pu
+  assert_failure
+  run berth rm -f pu
+  run short -f event=pause -f event=unpause -f event=update -f event=top
+  assert_output "container pause pu
+container top pu
+container unpause pu
+container update pu"
+}
+
+@test "events: exec_create, exec_start, exec_die with the exec's ID and exit code" {
+  run berth run -d --name ex busybox sleep 1000
+  run berth exec ex sh -c 'exit 3'
+  assert_failure 3
+  run berth exec ex true
+  assert_success
+  run berth exec -d ex sh -c 'exit 4'
+  assert_success
+  local i
+  for i in $(seq 100); do
+    [ "$(past -f event=exec_die | wc -l)" -eq 3 ] && break
+    sleep 0.1
+  done
+  run berth rm -f ex
+  run past -f container=ex --format '{{.Action}}|{{.Actor.Attributes.exitCode}}|{{.Actor.Attributes.name}}' \
+    -f event=exec_create -f event=exec_start -f event=exec_die
+  assert_output "exec_create: sh -c exit 3|<no value>|ex
+exec_start: sh -c exit 3|<no value>|ex
+exec_die|3|ex
+exec_create: true |<no value>|ex
+exec_start: true |<no value>|ex
+exec_die|0|ex
+exec_create: sh -c exit 4|<no value>|ex
+exec_start: sh -c exit 4|<no value>|ex
+exec_die|4|ex"
+  # one ID per exec, docker's 64 hex digits, on its three events
+  run past -f event=exec_create -f event=exec_start -f event=exec_die --format '{{.Actor.Attributes.execID}}'
+  assert_equal "${#lines[@]}" 9
+  for i in 0 3 6; do
+    [[ ${lines[i]} =~ ^[0-9a-f]{64}$ ]] || fail "exec ID ${lines[i]}"
+    assert_equal "${lines[i + 1]}" "${lines[i]}"
+    assert_equal "${lines[i + 2]}" "${lines[i]}"
+  done
+  [ "${lines[0]}" != "${lines[3]}" ] && [ "${lines[3]}" != "${lines[6]}" ] || fail "IDs repeat: $output"
+}
+
+@test "events: commit (paused, with its tag), cp both ways as archive-path and extract-to-dir, export" {
+  run berth run -d --name cm busybox sh -c 'echo hi >/hi; sleep 1000'
+  wait_for_inspect cm '{{.State.Status}}' running
+  run berth commit -m "a message" cm snap:1
+  assert_success
+  img=$output
+  run berth commit --pause=false cm
+  assert_success
+  img2=$output
+  run berth cp cm:/etc/hostname "$BATS_TEST_TMPDIR/h"
+  assert_success
+  run berth cp cm:/etc/hostname -
+  assert_success
+  run berth cp "$BATS_TEST_TMPDIR/h" cm:/tmp/
+  assert_success
+  run berth cp "$BATS_TEST_TMPDIR/nosuch" cm:/tmp/
+  assert_failure
+  run berth export -o "$BATS_TEST_TMPDIR/out.tar" cm
+  assert_success
+  run berth rm -f cm
+  run past --format '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}' -f event=pause -f event=unpause \
+    -f event=tag -f event=commit -f event=archive-path -f event=extract-to-dir -f event=export
+  assert_output --regexp "^container pause [0-9a-f]{64} cm
+image tag $img snap:1
+container commit [0-9a-f]{64} cm
+container unpause [0-9a-f]{64} cm
+container commit [0-9a-f]{64} cm
+container archive-path [0-9a-f]{64} cm
+container archive-path [0-9a-f]{64} cm
+container extract-to-dir [0-9a-f]{64} cm
+container export [0-9a-f]{64} cm$"
+  run past -f event=commit --format '{{.Actor.Attributes.comment}}|{{.Actor.Attributes.imageID}}|{{.Actor.Attributes.imageRef}}|{{.Actor.Attributes.image}}'
+  assert_output "a message|$img|snap:1|busybox
+|$img2||busybox"
+}
+
 @test "events: image tag, untag, delete, import, save, load" {
   run berth tag busybox copy:1
   run berth rmi copy:1

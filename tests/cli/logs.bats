@@ -238,18 +238,30 @@ print((datetime.strptime(sec, "%Y-%m-%dT%H:%M:%S") + timedelta(hours=1)).strftim
   assert_equal "$stderr" 'to-err'
 }
 
-@test "logs -f crosses rotations: every line once, in order" {
+@test "logs -f crosses rotations: every line once, in order, after being stopped while many went by" {
+  # the follower is stopped (SIGSTOP) while the first half rotates the log
+  # about ten times, and let go while the second half rotates it again
   make_gate
   run berth run -d --name fr -v "$BATS_TEST_TMPDIR/gate:/gate" --log-opt max-size=100k --log-opt max-file=100 \
-    busybox sh -c "echo ready; $GATE_WAIT; seq 1 30000"
+    busybox sh -c "echo ready; $GATE_WAIT; seq 1 15000; while [ ! -e /gate/go2 ]; do sleep 0.05; done; seq 15001 30000"
   assert_success
   "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" logs -f fr >"$BATS_TEST_TMPDIR/out" &
   bg=$!
   wait_for_line "$BATS_TEST_TMPDIR/out" '^ready$'
+  kill -STOP "$bg"
   open_gate
+  local live i written=no rotated nread
+  live=$(log_file fr)
+  for i in $(seq 600); do grep -q '"log":"15000\\n"' "$live" && written=yes && break; sleep 0.1; done
+  rotated=$(ls "$live".* | wc -l)
+  nread=$(wc -l <"$BATS_TEST_TMPDIR/out")
+  touch "$BATS_TEST_TMPDIR/gate/go2"
+  kill -CONT "$bg"
+  assert_equal "$written" yes
+  [ "$rotated" -ge 8 ] || fail "$rotated rotations while stopped"
+  assert_equal "$nread" 1
   wait "$bg"
-  # it rotated many times
-  [ -e "$(log_file fr).10" ] || fail "no rotation: $(ls "$(dirname "$(log_file fr)")")"
+  [ -e "$live.16" ] || fail "too few rotations: $(ls "$(dirname "$live")")"
   seq 1 30000 | sed '1i ready' >"$BATS_TEST_TMPDIR/want"
   cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/out"
 }
