@@ -177,7 +177,7 @@ static void free_entries(json_t **v)
   free(v);
 }
 
-Test(log, one_entry_per_line_in_docker_format, .init = setup, .fini = teardown)
+Test(log, one_entry_per_line_in_docker_format)
 {
   struct berth_logfile l = open_log(0, 1);
   berth_error_t err = NULL;
@@ -200,7 +200,7 @@ Test(log, one_entry_per_line_in_docker_format, .init = setup, .fini = teardown)
   berth_logfile_close(&l);
 }
 
-Test(log, partial_line_is_written_at_end_of_stream_without_newline, .init = setup, .fini = teardown)
+Test(log, partial_line_is_written_at_end_of_stream_without_newline)
 {
   struct berth_logfile l = open_log(0, 1);
   berth_error_t err = NULL;
@@ -226,7 +226,7 @@ static uint8_t *pattern(size_t len)
   return p;
 }
 
-Test(log, long_line_is_split_at_16k_with_first_time, .init = setup, .fini = teardown)
+Test(log, long_line_is_split_at_16k_with_first_time)
 {
   struct berth_logfile l = open_log(0, 1);
   const size_t len = 2 * BERTH_LOG_LINE_MAX + 100;
@@ -251,7 +251,7 @@ Test(log, long_line_is_split_at_16k_with_first_time, .init = setup, .fini = tear
   berth_logfile_close(&l);
 }
 
-Test(log, line_of_exactly_16k_ends_with_an_empty_piece, .init = setup, .fini = teardown)
+Test(log, line_of_exactly_16k_ends_with_an_empty_piece)
 {
   struct berth_logfile l = open_log(0, 1);
   cleanup_free uint8_t *p = pattern(BERTH_LOG_LINE_MAX);
@@ -269,7 +269,7 @@ Test(log, line_of_exactly_16k_ends_with_an_empty_piece, .init = setup, .fini = t
   berth_logfile_close(&l);
 }
 
-Test(log, entries_decode_back_to_the_output, .init = setup, .fini = teardown)
+Test(log, entries_decode_back_to_the_output)
 {
   struct berth_logfile l = open_log(0, 1);
   uint8_t all[256];
@@ -297,7 +297,7 @@ static off_t file_size(const char *name)
   return st.st_size;
 }
 
-Test(log, rotation_keeps_max_file_files_below_max_size, .init = setup, .fini = teardown)
+Test(log, rotation_keeps_max_file_files_below_max_size)
 {
   /* each entry is 72 bytes ("line NNN\n" + envelope), so 3 fit in 250 */
   struct berth_logfile l = open_log(250, 3);
@@ -326,7 +326,7 @@ Test(log, rotation_keeps_max_file_files_below_max_size, .init = setup, .fini = t
   berth_logfile_close(&l);
 }
 
-Test(log, max_file_one_truncates_in_place, .init = setup, .fini = teardown)
+Test(log, max_file_one_truncates_in_place)
 {
   struct berth_logfile l = open_log(200, 1);
   size_t n;
@@ -340,7 +340,7 @@ Test(log, max_file_one_truncates_in_place, .init = setup, .fini = teardown)
   berth_logfile_close(&l);
 }
 
-Test(log, reopening_appends, .init = setup, .fini = teardown)
+Test(log, reopening_appends)
 {
   struct berth_logfile l = open_log(0, 1);
   size_t n;
@@ -356,7 +356,7 @@ Test(log, reopening_appends, .init = setup, .fini = teardown)
   berth_logfile_close(&l);
 }
 
-Test(log, huge_entry_larger_than_max_size_still_goes_in_one_file, .init = setup, .fini = teardown)
+Test(log, huge_entry_larger_than_max_size_still_goes_in_one_file)
 {
   struct berth_logfile l = open_log(100, 2);
   cleanup_free uint8_t *p = pattern(500);
@@ -373,7 +373,7 @@ Test(log, huge_entry_larger_than_max_size_still_goes_in_one_file, .init = setup,
   berth_logfile_close(&l);
 }
 
-Test(log, attrs_go_between_stream_and_time_and_count_in_the_size, .init = setup, .fini = teardown)
+Test(log, attrs_go_between_stream_and_time_and_count_in_the_size)
 {
   struct berth_logfile l = open_log(0, 1);
   l.attrs = strdup("\"attrs\":{\"env1\":\"a\",\"team\":\"x\"},");
