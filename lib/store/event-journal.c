@@ -47,15 +47,13 @@ json_t *berth_event_container_attrs(const json_t *rec)
   return a;
 }
 
-/* Past the limit: the first writer to see it moves the file aside. */
-static void rotate(int dirfd, int fd)
+/* Past the limit: the first writer to see it moves the file aside, holding
+ * the lock exclusively, so no writer is between its open and its write: a
+ * line never lands in a file that a follower has already left. */
+static void rotate(int dirfd, int lock, int fd)
 {
   struct stat mine, now;
-  cleanup_close int lock = -1;
-  if (fstat(fd, &mine) < 0 || mine.st_size < BERTH_EVENT_JOURNAL_MAX)
-    return;
-  lock = openat(dirfd, "journal.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0 || flock(lock, LOCK_EX) < 0)
+  if (fstat(fd, &mine) < 0 || mine.st_size < BERTH_EVENT_JOURNAL_MAX || flock(lock, LOCK_EX) < 0)
     return;
   /* another writer may have rotated it meanwhile */
   if (fstatat(dirfd, BERTH_EVENT_JOURNAL, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == mine.st_ino)
@@ -65,7 +63,7 @@ static void rotate(int dirfd, int fd)
 int berth_event_append(int runroot_fd, const json_t *msg, berth_error_t *err)
 {
   cleanup_free char *line = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
-  cleanup_close int dirfd = -1, fd = -1;
+  cleanup_close int dirfd = -1, fd = -1, lock = -1;
   size_t len;
   if (!line)
     return berth_error_set_plain(err, ENOMEM, "encode an event");
@@ -76,6 +74,10 @@ int berth_event_append(int runroot_fd, const json_t *msg, berth_error_t *err)
   dirfd = openat(runroot_fd, BERTH_EVENT_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (dirfd < 0)
     return berth_error_set(err, errno, "open `%s`", BERTH_EVENT_DIR);
+  /* shared between writers, exclusive for the rotation (above) */
+  lock = openat(dirfd, "journal.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lock < 0 || TEMP_FAILURE_RETRY(flock(lock, LOCK_SH)) < 0)
+    return berth_error_set(err, errno, "lock the event journal");
   fd = openat(dirfd, BERTH_EVENT_JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return berth_error_set(err, errno, "open the event journal");
@@ -83,6 +85,7 @@ int berth_event_append(int runroot_fd, const json_t *msg, berth_error_t *err)
   ssize_t n = TEMP_FAILURE_RETRY(write(fd, line, len + 1));
   if (n != (ssize_t)(len + 1))
     return berth_error_set(err, n < 0 ? errno : EIO, "write the event journal");
-  rotate(dirfd, fd);
+  (void)flock(lock, LOCK_UN);
+  rotate(dirfd, lock, fd);
   return 0;
 }
