@@ -149,9 +149,11 @@ static void choose_layout(const char *v, bool local, struct layout *l)
     if (!local && !strpbrk(v, "zZ") && colons > 0)
       colons--; /* the zone offset's colon */
     l->time_parts = colons == 0 ? 1 : colons == 1 ? 2 : 3;
-    static const char *const zoned[] = {"2006-01-02T15Z07:00", "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05Z07:00"};
-    static const char *const plain[] = {"2006-01-02T15", "2006-01-02T15:04", "2006-01-02T15:04:05"};
-    l->text = (local ? plain : zoned)[l->time_parts - 1];
+    static const char *const layouts[2][3] = {
+        {"2006-01-02T15Z07:00", "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05Z07:00"},
+        {"2006-01-02T15", "2006-01-02T15:04", "2006-01-02T15:04:05"},
+    };
+    l->text = layouts[local][l->time_parts - 1];
   } else {
     l->time_parts = -1;
     l->text = local ? "2006-01-02" : "2006-01-02Z07:00";

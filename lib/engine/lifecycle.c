@@ -302,8 +302,11 @@ static int start_serialized(struct berth_engine *e, const char *name, const char
   int r = berth_ctr_load_id(e, id, &c, err);
   if (r == 0 && c.st.status == BERTH_STATUS_PAUSED)
     r = berth_error_set_plain(err, EINVAL, "cannot start a paused container, try unpause instead");
-  else if (r == 0 && !berth_ctr_is_active(&c))
+  else if (r == 0 && !berth_ctr_is_active(&c)) {
+    /* the monitor of the run that just ended may still be closing up */
+    berth_ctr_wait_monitor(e, id);
     r = start_locked(e, &c, rundir, opts, err);
+  }
   berth_ctr_clear(&c);
   return r;
 }
