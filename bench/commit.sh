@@ -10,18 +10,11 @@
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-if [ -n "${1:-}" ]; then BERTH=$(realpath -ms "$1/berth"); fi
-export BERTH
-bench_init "$@"
-have_berth || die "no berth binary at $BERTH"
-export BERTH_MONITOR=${BERTH_MONITOR:-$(dirname "$(realpath "$BERTH_SRC")")/../berth-monitor/berth-monitor}
-umount /sys/fs/cgroup/unified 2>/dev/null || true
-export BERTH_CGROUP_PARENT=berth-bench
+bench_containers "$@"
 
 N=${BENCH_COMMIT_FILES:-10000}
 RUNS=${BENCH_COMMIT_RUNS:-9}
 SLOW=${BENCH_SLOW_RUNS:-5}
-POD_LIMITS="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
 MAKE_FILES="mkdir /data; i=0; while [ \$i -lt $N ]; do echo \$i > /data/f\$i; i=\$((i + 1)); done"
 
 log "commit: a container with $N new files in each engine"

@@ -8,14 +8,7 @@
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-if [ -n "${1:-}" ]; then BERTH=$(realpath -ms "$1/berth"); fi
-export BERTH
-bench_init "$@"
-have_berth || die "no berth binary at $BERTH"
-export BERTH_MONITOR=${BERTH_MONITOR:-$(dirname "$(realpath "$BERTH_SRC")")/../berth-monitor/berth-monitor}
-umount /sys/fs/cgroup/unified 2>/dev/null || true
-export BERTH_CGROUP_PARENT=berth-bench
-POD_LIMITS="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
+bench_containers "$@"
 RUNS=${BENCH_EXEC_RUNS:-20}
 
 log "exec: busybox image and a running container for every engine"

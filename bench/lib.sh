@@ -40,6 +40,24 @@ log() {
 
 # Re-exec the calling script in a private mount namespace (once), then make
 # the tmpfs and the private mounts.  Must be called as `bench_init "$@"`.
+# bench_containers "$@": the start of a script that runs containers: berth
+# from BUILD (its monitor and init from the build tree next to it), the store
+# set up, and /sys/fs/cgroup/unified unmounted in the script's private mount
+# namespace (crun 1.8, podman's runtime, refuses this machine's hybrid
+# layout), every engine alike.  POD_LIMITS: podman's default rlimits exceed
+# this host's hard limits, and without CAP_SYS_RESOURCE crun cannot raise
+# them, so its runs fail unless given limits the host allows.
+bench_containers() {
+  if [ -n "${1:-}" ]; then BERTH=$(realpath -ms "$1/berth"); fi
+  export BERTH
+  bench_init "$@"
+  have_berth || die "no berth binary at $BERTH"
+  export BERTH_MONITOR=${BERTH_MONITOR:-$(dirname "$(realpath "$BERTH_SRC")")/../berth-monitor/berth-monitor}
+  umount /sys/fs/cgroup/unified 2>/dev/null || true
+  export BERTH_CGROUP_PARENT=berth-bench
+  POD_LIMITS="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
+}
+
 bench_init() {
   [ "$(id -u)" -eq 0 ] || die "run as root (mounts a tmpfs, starts dockerd)"
   if [ -z "${BENCH_IN_NS:-}" ]; then

@@ -13,19 +13,8 @@
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-if [ -n "${1:-}" ]; then BERTH=$(realpath -ms "$1/berth"); fi
-export BERTH
-bench_init "$@"
-have_berth || die "no berth binary at $BERTH"
-# the monitor and init run from the build tree next to the snapshot's source
-export BERTH_MONITOR=${BERTH_MONITOR:-$(dirname "$(realpath "$BERTH_SRC")")/../berth-monitor/berth-monitor}
-umount /sys/fs/cgroup/unified 2>/dev/null || true
-export BERTH_CGROUP_PARENT=berth-bench
+bench_containers "$@"
 
-# podman's default rlimits (nofile and nproc of 1048576 and more) exceed this
-# host's hard limits, and without CAP_SYS_RESOURCE crun cannot raise them: its
-# runs fail here unless given limits the host allows.
-POD_LIMITS="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
 N=${BENCH_CONTAINERS:-1000}
 RUNS=${BENCH_RUN_RUNS:-21}
 SLOW=${BENCH_SLOW_RUNS:-7}
