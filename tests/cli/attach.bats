@@ -56,15 +56,6 @@ wait_attached() {
   fail "$1 never had $2 attach clients"
 }
 
-wait_for_file_line() {
-  local i
-  for i in $(seq 300); do
-    grep -qE -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  fail "no line /$2/ in $1: $(cat "$1")"
-}
-
 @test "attach: two clients on one terminal see the same output, both type, ctrl-p ctrl-q detaches only one" {
   run berth run -dit --name mm busybox sh
   assert_success
@@ -104,13 +95,13 @@ wait_for_file_line() {
   done
   wait_attached pp 2
   echo one >&"$w1"
-  wait_for_file_line "$BATS_TEST_TMPDIR/out2" '^out one$'
+  wait_for_line "$BATS_TEST_TMPDIR/out2" '^out one$'
   echo two >&"$w2"
-  wait_for_file_line "$BATS_TEST_TMPDIR/out1" '^out two$'
+  wait_for_line "$BATS_TEST_TMPDIR/out1" '^out two$'
   # client 1's end of input does not close the container's stdin (no StdinOnce with run -d)
   exec {w1}>&-
   echo three >&"$w2"
-  wait_for_file_line "$BATS_TEST_TMPDIR/out1" '^out three$'
+  wait_for_line "$BATS_TEST_TMPDIR/out1" '^out three$'
   exec {w2}>&-
   run berth stop -t 1 pp
   for c in 1 2; do
@@ -143,13 +134,13 @@ wait_for_file_line() {
   ebberth attach sp >"$BATS_TEST_TMPDIR/proxy" 2>&1 &
   proxy=$!
   BG_PIDS="${BG_PIDS:-} $proxy"
-  wait_for_file_line "$BATS_TEST_TMPDIR/proxy" '^tick$'
+  wait_for_line "$BATS_TEST_TMPDIR/proxy" '^tick$'
   ebberth attach --sig-proxy=false sp >"$BATS_TEST_TMPDIR/noproxy" 2>&1 &
   noproxy=$!
   BG_PIDS="${BG_PIDS:-} $noproxy"
-  wait_for_file_line "$BATS_TEST_TMPDIR/noproxy" '^tick$'
+  wait_for_line "$BATS_TEST_TMPDIR/noproxy" '^tick$'
   kill -USR1 "$proxy"
-  wait_for_file_line "$BATS_TEST_TMPDIR/noproxy" '^got-usr1$'
+  wait_for_line "$BATS_TEST_TMPDIR/noproxy" '^got-usr1$'
   # not proxied: the client dies of it, the container runs on
   kill -TERM "$noproxy"
   st=0

@@ -27,15 +27,6 @@ events_bg() {
   EV_PID=$!
 }
 
-wait_for_line() {
-  local i
-  for i in $(seq 300); do
-    grep -qE -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  fail "no line /$2/ in $1: $(cat "$1")"
-}
-
 @test "events -f streams a run's create, attach, start, die, destroy live, in order" {
   # --since the test's start: nothing is missed while the stream sets up
   events_bg --since "$T0" --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}'

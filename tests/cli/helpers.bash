@@ -280,6 +280,16 @@ make_probe_image() {
   tar -C "$dir" -c . | berth import --change 'CMD ["sh"]' - "$name" >/dev/null
 }
 
+# Wait (30 s at most) until FILE has a line matching REGEX.
+wait_for_line() {
+  local i
+  for i in $(seq 300); do
+    grep -qE -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "no line /$2/ in $1: $(cat "$1")"
+}
+
 # Wait (up to 20 s) until `berth inspect -f TEMPLATE C` prints WANT.
 wait_for_inspect() {
   local c=$1 tmpl=$2 want=$3 i

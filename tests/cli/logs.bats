@@ -41,16 +41,6 @@ make_gate() { mkdir -p "$BATS_TEST_TMPDIR/gate"; }
 GATE_WAIT='while [ ! -e /gate/go ]; do sleep 0.05; done'
 open_gate() { touch "$BATS_TEST_TMPDIR/gate/go"; }
 
-# Wait (20 s at most) until FILE has a line matching REGEX.
-wait_for_line() {
-  local i
-  for i in $(seq 200); do
-    grep -qE -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  fail "no line /$2/ in $1: $(cat "$1")"
-}
-
 @test "logs: stdout entries on stdout, stderr entries on stderr; 2>/dev/null keeps stdout" {
   run berth run --name so busybox sh -c 'echo out1; echo err1 >&2; echo out2; echo err2 >&2'
   assert_success
