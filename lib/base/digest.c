@@ -10,6 +10,8 @@
 
 #include <openssl/evp.h>
 
+#include <berth/log.h>
+
 #include "base/digest.h"
 
 /* libcrypto is loaded on the first digest: linked in, its 21 000
@@ -35,7 +37,7 @@ static void load_crypto(void)
     h = dlopen("libcrypto.so", RTLD_NOW | RTLD_LOCAL);
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!h || !(*slots[i] = dlsym(h, names[i]))) {
-      fprintf(stderr, "berth: cannot load libcrypto for sha256: %s\n", dlerror());
+      berth_log_write(BERTH_LOG_ERROR, "digest", "cannot load libcrypto for sha256: %s", dlerror());
       abort();
     }
 }
