@@ -6,12 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <linux/openat2.h>
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+
+int berth_open_in_root(int rootfd, const char *path, int flags, unsigned long long resolve)
+{
+  struct open_how how = {.flags = (unsigned long long)flags | O_CLOEXEC, .resolve = resolve};
+  while (*path == '/')
+    path++;
+  if (!*path)
+    path = ".";
+  return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
 
 int berth_write_all(int fd, const void *buf, size_t len)
 {

@@ -26,6 +26,9 @@ int berth_commit_tmpfile(int fd, int dirfd, const char *tmp, const char *name, b
 /* An anonymous temporary file (O_TMPFILE) in dirfd's filesystem. */
 int berth_tmpfile_unlinked(int dirfd, berth_error_t *err);
 int berth_fsync_dir(int dirfd, berth_error_t *err);
+/* openat2() of `path` below rootfd with the given RESOLVE_* flags (O_CLOEXEC
+ * added; leading slashes dropped, "" is rootfd itself). */
+int berth_open_in_root(int rootfd, const char *path, int flags, unsigned long long resolve);
 /* mkdir -p relative to dirfd (path must not contain ".."); returns 0 or -1. */
 int berth_mkdir_p(int dirfd, const char *path, mode_t mode, berth_error_t *err);
 /* Remove `name` in dirfd recursively, never following symlinks or crossing

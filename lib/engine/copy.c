@@ -31,6 +31,9 @@
 #include <unistd.h>
 
 #include <linux/magic.h>
+#include <linux/openat2.h>
+
+#include <berth/log.h>
 
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -642,9 +645,40 @@ static void copy_in_clear(struct copy_in *ci)
   berth_ctr_clear(&ci->c);
 }
 
-/* Unpack into the directory `dir` of the container. */
-static int extract_into(struct copy_in *ci, int dir, int src, const char *base, int in_fd, int64_t *ret_bytes,
-                        berth_error_t *err)
+/* The directory of a stopped container's upper dir that may take a new
+ * entry `name` directly, bypassing the overlay (writing through overlayfs
+ * costs two to three times as much), or -1.  `dir` is the directory of the
+ * merged view that gets it, `canon` its path.  That holds when the name
+ * exists neither in the merged view nor in the upper dir and `canon` is a
+ * real directory of the upper dir: then every layer below that has the name
+ * is cut off by a whiteout or an opaque directory above it (the overlay's
+ * lookup stops there), so the entry made in the upper dir, and everything
+ * below it, is exactly what the overlay would have made and shows. */
+static int upper_dir_for_new(struct berth_engine *e, const struct copy_in *ci, int dir, const char *canon,
+                             const char *name)
+{
+  struct stat st;
+  cleanup_free char *path = NULL;
+  if (ci->root.live || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+      fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+    return -1;
+  if (asprintf(&path, "%s/containers/%s/upper", e->store->root, ci->c.id) < 0)
+    abort();
+  cleanup_close int upper = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (upper < 0)
+    return -1;
+  cleanup_close int fd = berth_open_in_root(upper, canon, O_PATH | O_DIRECTORY,
+                                            RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+  if (fd < 0 || fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+    return -1;
+  berth_debug("container %s: %s/%s made in the upper dir", ci->c.id, canon, name);
+  return steal_fd(&fd);
+}
+
+/* Unpack into the directory `dir` (path `canon`) of the container: the
+ * tar stream in_fd, or the host object src as `name`. */
+static int extract_into(struct berth_engine *e, struct copy_in *ci, int dir, const char *canon, int src,
+                        const char *name, int in_fd, int64_t *ret_bytes, berth_error_t *err)
 {
   if (check_writable(&ci->c, ci->root.fd, dir, err) < 0)
     return -1;
@@ -655,7 +689,16 @@ static int extract_into(struct copy_in *ci, int dir, int src, const char *base, 
     *ret_bytes = 0;
     return berth_tar_apply(in_fd, dir, &opts, NULL, err);
   }
-  return pipe_copy(src, base, dir, &ci->apply, ret_bytes, err);
+  cleanup_close int upper = upper_dir_for_new(e, ci, dir, canon, name);
+  if (upper >= 0) {
+    /* the overlay must not be used once its upper dir changed under it
+     * (`name` may be ci->dst.leaf: only the fds go) */
+    close_and_reset(&ci->dst.fd);
+    close_and_reset(&ci->dst.parent);
+    close_and_reset(&ci->root.fd);
+    return pipe_copy(src, name, upper, &ci->apply, ret_bytes, err);
+  }
+  return pipe_copy(src, name, dir, &ci->apply, ret_bytes, err);
 }
 
 int berth_container_copy_in(struct berth_engine *e, const char *name, const char *src, int in_fd, const char *path,
@@ -663,7 +706,7 @@ int berth_container_copy_in(struct berth_engine *e, const char *name, const char
                             berth_error_t *err)
 {
   struct copy_in ci = {.c = {.dirfd = -1}, .dst = {.fd = -1, .parent = -1}, .name = name, .path = path};
-  cleanup_free char *base = NULL;
+  cleanup_free char *base = NULL, *shown = NULL;
   cleanup_close int sfd = -1;
   struct stat sst;
   int64_t bytes = 0;
@@ -673,27 +716,33 @@ int berth_container_copy_in(struct berth_engine *e, const char *name, const char
   if (copy_in_prepare(e, &ci, opts, err) < 0)
     goto out;
   dst_dir = ci.dst.fd >= 0 && S_ISDIR(ci.dst.st.st_mode);
+  if (ret_shown) {
+    /* docker names the link's target when the destination is a symlink */
+    struct resolved lexical;
+    cleanup_free char *abs = container_abs(path);
+    bool link = resolve(ci.root.fd, abs, false, &lexical) == 0 && lexical.fd >= 0 && S_ISLNK(lexical.st.st_mode);
+    resolved_clear(&lexical);
+    shown = strdup(link ? ci.dst.canon : path);
+  }
   if (!src) {
     if (!dst_dir) {
       berth_error_set_plain(err, ENOTDIR, "destination \"%s:%s\" must be a directory", name, path);
       goto out;
     }
-    r = extract_into(&ci, ci.dst.fd, -1, NULL, in_fd, &bytes, err);
+    r = extract_into(e, &ci, ci.dst.fd, ci.dst.canon, -1, NULL, in_fd, &bytes, err);
   } else {
     if (open_host_source(src, opts && opts->follow_link, &sfd, &base, &sst, err) < 0 ||
         place(S_ISDIR(sst.st_mode), ci.dst.fd >= 0, dst_dir, path, &into_dst, err) < 0)
       goto out;
-    r = into_dst ? extract_into(&ci, ci.dst.fd, sfd, base, -1, &bytes, err)
-                 : extract_into(&ci, ci.dst.parent, sfd, ci.dst.leaf, -1, &bytes, err);
+    if (into_dst) {
+      r = extract_into(e, &ci, ci.dst.fd, ci.dst.canon, sfd, base, -1, &bytes, err);
+    } else {
+      cleanup_free char *parent = strndup(ci.dst.canon, (size_t)(strrchr(ci.dst.canon, '/') - ci.dst.canon));
+      r = extract_into(e, &ci, ci.dst.parent, parent, sfd, ci.dst.leaf, -1, &bytes, err);
+    }
   }
-  if (r == 0 && ret_shown) {
-    /* docker names the link's target when the destination was a symlink */
-    struct resolved lexical;
-    cleanup_free char *abs = container_abs(path);
-    bool link = resolve(ci.root.fd, abs, false, &lexical) == 0 && lexical.fd >= 0 && S_ISLNK(lexical.st.st_mode);
-    resolved_clear(&lexical);
-    *ret_shown = strdup(link ? ci.dst.canon : path);
-  }
+  if (r == 0 && ret_shown)
+    *ret_shown = steal_ptr(&shown);
   if (r == 0)
     berth_event_container(e, &ci.c, "extract-to-dir", NULL);
 out:

@@ -17,6 +17,7 @@
 #include <linux/openat2.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "oci/runtime-spec.h"
 #include "runtime/runtime-internal.h"
 
@@ -78,7 +79,7 @@ void devices_create_spec(struct child *c, int rootfd)
       child_fail(c->sync_fd, EINVAL, "device path `%s`", d->path);
     *slash = '\0';
     cleanup_close int parent = rootfs_open_mountpoint(c->sync_fd, rootfd, *copy ? copy : "/", true);
-    cleanup_close int pdir = open_in_root(parent, ".", O_RDONLY | O_DIRECTORY, RESOLVE_BENEATH);
+    cleanup_close int pdir = berth_open_in_root(parent, ".", O_RDONLY | O_DIRECTORY, RESOLVE_BENEATH);
     if (pdir < 0)
       child_fail(c->sync_fd, errno, "open parent of `%s`", d->path);
     mode_t mode = node_type(d->type) | (d->has_mode ? (d->mode & 07777) : 0666);
@@ -103,7 +104,7 @@ static void bind_console(struct child *c, int peer)
     child_fail(c->sync_fd, errno, "create /dev/console");
   if (fd >= 0)
     close(fd);
-  cleanup_close int target = open_in_root(dev, "console", O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+  cleanup_close int target = berth_open_in_root(dev, "console", O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
   struct stat st;
   if (target < 0 || fstat(target, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)))
     child_fail(c->sync_fd, target < 0 ? errno : EINVAL, "/dev/console");

@@ -20,19 +20,10 @@
 #include <linux/openat2.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "oci/runtime-spec.h"
 #include "runtime/cgroup.h"
 #include "runtime/runtime-internal.h"
-
-int open_in_root(int rootfd, const char *path, int flags, unsigned long long resolve)
-{
-  struct open_how how = {.flags = (unsigned long long)flags | O_CLOEXEC, .resolve = resolve};
-  while (*path == '/')
-    path++;
-  if (!*path)
-    path = ".";
-  return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-}
 
 /* Create the last component of `path` below an existing parent, then reopen
  * it without following anything: a racing symlink makes this fail. */
@@ -48,12 +39,12 @@ static int create_component(int sync_fd, int parent, const char *name, bool dir)
     if (fd >= 0)
       close(fd);
   }
-  return open_in_root(parent, name, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  return berth_open_in_root(parent, name, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 int rootfs_open_mountpoint(int sync_fd, int rootfd, const char *path, bool dir)
 {
-  int fd = open_in_root(rootfd, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  int fd = berth_open_in_root(rootfd, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (fd >= 0 || errno != ENOENT) {
     if (fd < 0)
       child_fail(sync_fd, errno, "open mount point `%s`", path);
@@ -69,12 +60,12 @@ int rootfs_open_mountpoint(int sync_fd, int rootfd, const char *path, bool dir)
     *slash = '\0';
     parent = rootfs_open_mountpoint(sync_fd, rootfd, copy, true);
   } else {
-    parent = open_in_root(rootfd, "/", O_PATH, RESOLVE_IN_ROOT);
+    parent = berth_open_in_root(rootfd, "/", O_PATH, RESOLVE_IN_ROOT);
   }
   if (parent < 0)
     child_fail(sync_fd, errno, "open mount point parent of `%s`", path);
   /* mkdirat/openat need a real directory fd, not O_PATH */
-  cleanup_close int pdir = open_in_root(parent, ".", O_RDONLY | O_DIRECTORY, RESOLVE_BENEATH);
+  cleanup_close int pdir = berth_open_in_root(parent, ".", O_RDONLY | O_DIRECTORY, RESOLVE_BENEATH);
   if (pdir < 0)
     child_fail(sync_fd, errno, "open `%s`", copy);
   fd = create_component(sync_fd, pdir, name, dir);
@@ -216,7 +207,7 @@ static int clone_foreign_tree(struct child *c, int pid, const char *path, const 
     child_fail(c->sync_fd, errno, "bind mount source `%s`", source);
   if (setns(other, CLONE_NEWNS) < 0)
     child_fail(c->sync_fd, errno, "enter the mount namespace of `%s`", source);
-  cleanup_close int src = open_in_root(AT_FDCWD, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+  cleanup_close int src = berth_open_in_root(AT_FDCWD, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
   int e = errno;
   int m = src >= 0 ? clone_tree(c, src, source, rbind, ret_dir) : -1;
   if (setns(own, CLONE_NEWNS) < 0 || fchdir(cwd) < 0)
@@ -279,7 +270,7 @@ static void mount_cgroups(struct child *c, int rootfd, const struct berth_spec_m
   cleanup_close int tfd = fs_mount_fd(c, "tmpfs", "tmpfs", &tmp, m->destination);
   attach_at(c, rootfd, tfd, m->destination, true);
   cleanup_close int dir = rootfs_open_mountpoint(c->sync_fd, rootfd, m->destination, true);
-  cleanup_close int cgroot = open_in_root(dir, ".", O_PATH | O_DIRECTORY, RESOLVE_BENEATH);
+  cleanup_close int cgroot = berth_open_in_root(dir, ".", O_PATH | O_DIRECTORY, RESOLVE_BENEATH);
   for (size_t i = 0; opts[i]; i++) {
     char *colon = strchr(opts[i], ':');
     *colon = '\0';
@@ -320,7 +311,7 @@ static void mount_one(struct child *c, int rootfd, const struct berth_spec_mount
     set_propagation(c, mfd, mo.propagation, m->destination);
     attach_at(c, rootfd, mfd, m->destination, dir);
     if (strcmp(m->destination, "/dev") == 0 && m->type && strcmp(m->type, "tmpfs") == 0) {
-      cleanup_close int dev = open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY, RESOLVE_IN_ROOT);
+      cleanup_close int dev = berth_open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY, RESOLVE_IN_ROOT);
       if (dev < 0)
         child_fail(c->sync_fd, errno, "open /dev");
       devices_populate(c, dev);
@@ -437,7 +428,7 @@ static void write_sysctls(struct child *c)
       if (*p == '.')
         *p = '/';
     cleanup_close int fd =
-        open_in_root(proc, path, O_WRONLY | O_TRUNC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+        berth_open_in_root(proc, path, O_WRONLY | O_TRUNC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
     const char *v = spec->sysctls[i].value;
     if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v))
       child_fail(c->sync_fd, errno, "sysctl `%s=%s`", spec->sysctls[i].key, v);
@@ -460,7 +451,7 @@ static void mask_paths(struct child *c)
     return;
   cleanup_close int null = open_dev_null(c);
   for (; *paths; paths++) {
-    cleanup_close int target = open_in_root(AT_FDCWD, *paths, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+    cleanup_close int target = berth_open_in_root(AT_FDCWD, *paths, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
     if (target < 0) {
       if (errno == ENOENT)
         continue;
@@ -484,7 +475,7 @@ static void mask_paths(struct child *c)
 static void readonly_paths(struct child *c)
 {
   for (char **p = c->spec->readonly_paths; p && *p; p++) {
-    cleanup_close int target = open_in_root(AT_FDCWD, *p, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+    cleanup_close int target = berth_open_in_root(AT_FDCWD, *p, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
     if (target < 0) {
       if (errno == ENOENT)
         continue;

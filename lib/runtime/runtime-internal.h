@@ -80,8 +80,6 @@ void rootfs_finish(struct child *c);      /* masked and read-only paths, read-on
 /* Open `path` inside the root `rootfd` (RESOLVE_IN_ROOT), creating it (and
  * missing parents) as a directory or an empty file when absent; O_PATH fd. */
 int rootfs_open_mountpoint(int sync_fd, int rootfd, const char *path, bool dir);
-/* openat2() below rootfd with the given RESOLVE_* flags (O_CLOEXEC added). */
-int open_in_root(int rootfd, const char *path, int flags, unsigned long long resolve);
 
 /* devices.c */
 void devices_populate(struct child *c, int devfd); /* default nodes and links in a fresh /dev */

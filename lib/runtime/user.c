@@ -14,6 +14,7 @@
 #include <linux/openat2.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "oci/runtime-spec.h"
 #include "runtime/runtime-internal.h"
 
@@ -22,7 +23,7 @@
 /* The file's text, or NULL when it does not exist. */
 static char *read_db(struct child *c, const char *path)
 {
-  cleanup_close int fd = open_in_root(AT_FDCWD, path, O_RDONLY | O_NONBLOCK, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  cleanup_close int fd = berth_open_in_root(AT_FDCWD, path, O_RDONLY | O_NONBLOCK, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR)
       return NULL;

@@ -292,3 +292,52 @@ data/with space"
   assert_success
   assert_output fresh
 }
+
+# A stopped container takes new entries straight into its upper dir; what
+# the image had under the same names must stay hidden as the overlay hides it.
+@test "cp: into a stopped container, deleted image content stays deleted (whiteouts, opaque dirs, committed layers)" {
+  mkdir -p "$H/new/sub" && printf 'mine' >"$H/new/sub/x"
+  # a whiteout in the upper dir, an opaque directory, and a whiteout in a lower layer
+  run berth run --name gone probe sh -c 'rm -rf /data'
+  assert_success
+  run berth run --name opq probe sh -c 'rm -rf /data && mkdir /data'
+  assert_success
+  run berth commit gone probe-gone
+  assert_success
+  run berth create --name low probe-gone sh
+  assert_success
+  run berth cp "$H/new" gone:/data
+  assert_success
+  run berth cp "$H/new" opq:/data/dir
+  assert_success
+  run berth cp "$H/new" low:/data
+  assert_success
+  run berth cp "$H/new" low:/fresh
+  assert_success
+  for spec in gone:/data opq:/data/dir low:/data low:/fresh; do
+    printf '%s: %s\n' "$spec" "$(berth cp "$spec" - | tar -t | sort | tr '\n' ' ')"
+  done >"$H/seen"
+  run cat "$H/seen"
+  assert_output - <<OUT
+gone:/data: data/ data/sub/ data/sub/x 
+opq:/data/dir: dir/ dir/sub/ dir/sub/x 
+low:/data: data/ data/sub/ data/sub/x 
+low:/fresh: fresh/ fresh/sub/ fresh/sub/x 
+OUT
+  # and the containers see the same in their own root when they run
+  run berth start -a low
+  assert_success
+  for c in gone opq low; do
+    run berth commit $c probe-$c
+    assert_success
+    run berth run --rm probe-$c find /data
+    assert_success
+    printf '%s: %s\n' $c "$(echo "$output" | sort | tr '\n' ' ')"
+  done >"$H/seen"
+  run cat "$H/seen"
+  assert_output - <<OUT
+gone: /data /data/sub /data/sub/x 
+opq: /data /data/dir /data/dir/sub /data/dir/sub/x 
+low: /data /data/sub /data/sub/x 
+OUT
+}
