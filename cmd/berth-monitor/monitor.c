@@ -665,7 +665,7 @@ static void remove_container(struct monitor *m)
   if (pid == 0) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execlp(berth, berth, "--root", m->root, "--runroot", m->runroot, "rm", "-f", m->id, (char *)NULL);
+    execlp(berth, berth, "--root", m->root, "--runroot", m->runroot, "rm", "-f", "-v", m->id, (char *)NULL);
     _exit(127);
   }
   while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)

@@ -22,6 +22,9 @@ struct cli_flag {
   const char *help;
   bool hidden;
 };
+/* The end of a flag table. */
+#define END_FLAGS {NULL, 0, 0, NULL, NULL, NULL, false}
+
 
 struct cli_command;
 struct cli;
@@ -82,6 +85,11 @@ int cmd_save(struct cli *, const struct cli_command *, int, char **);
 int cmd_load(struct cli *, const struct cli_command *, int, char **);
 int cmd_image_bootstrap(struct cli *, const struct cli_command *, int, char **);
 int cmd_system_df(struct cli *, const struct cli_command *, int, char **);
+int cmd_volume_create(struct cli *, const struct cli_command *, int, char **);
+int cmd_volume_inspect(struct cli *, const struct cli_command *, int, char **);
+int cmd_volume_ls(struct cli *, const struct cli_command *, int, char **);
+int cmd_volume_prune(struct cli *, const struct cli_command *, int, char **);
+int cmd_volume_rm(struct cli *, const struct cli_command *, int, char **);
 int cmd_system_prune(struct cli *, const struct cli_command *, int, char **);
 int cmd_info(struct cli *, const struct cli_command *, int, char **);
 int cmd_version(struct cli *, const struct cli_command *, int, char **);

@@ -10,7 +10,6 @@
 #include "base/json.h"
 #include "cli.h"
 
-#define END_FLAGS {NULL, 0, 0, NULL, NULL, NULL, false}
 
 int cmd_commit(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {

@@ -28,7 +28,6 @@ static int parse(struct cli *cli, const struct cli_command *cmd, const struct cl
   return cli_parse_flags(cli, cmd, flags, true, argc, argv, done);
 }
 
-#define END_FLAGS {NULL, 0, 0, NULL, NULL, NULL, false}
 
 /* ---- stop, restart, kill ---- */
 

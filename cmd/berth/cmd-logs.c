@@ -15,7 +15,6 @@
 #include "cli.h"
 #include "template.h"
 
-#define END_FLAGS {NULL, 0, 0, NULL, NULL, NULL, false}
 
 /* --since/--until as docker's client sends them ("" / NULL: none). */
 static int parse_time(const char *flag, const char *value, int64_t *ret)

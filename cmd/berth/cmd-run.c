@@ -206,7 +206,7 @@ static int relay(struct run_ctx *c, struct berth_engine *e, int fd, const unsign
     /* --rm: return with the container gone, as docker's CLI does; the
      * monitor waits for our hang-up (fd, closed by our caller) to leave it
      * to us */
-    struct berth_rm_opts rm = {.force = true};
+    struct berth_rm_opts rm = {.force = true, .volumes = true};
     if (berth_container_remove(e, c->id, &rm, &err) < 0)
       berth_error_release(&err);
   }

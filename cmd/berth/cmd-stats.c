@@ -20,7 +20,6 @@
 #include "cli.h"
 #include "output.h"
 
-#define END_FLAGS {NULL, 0, 0, NULL, NULL, NULL, false}
 #define STATS_TABLE "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
 
 static const struct cli_header stats_headers[] = {

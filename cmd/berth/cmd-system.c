@@ -136,6 +136,25 @@ static json_t *containers_row(const json_t *containers)
   return df_row("Containers", json_array_size(containers), active, size, reclaimable);
 }
 
+/* docker-cli's rule: a volume with a container is active; the others'
+ * content is reclaimable. */
+static json_t *volumes_row(const json_t *volumes)
+{
+  size_t i, active = 0;
+  int64_t size = 0, reclaimable = 0;
+  json_t *v;
+  json_array_foreach(volumes, i, v)
+  {
+    const json_t *u = json_object_get(v, "UsageData");
+    int64_t sz = berth_json_int(u, "Size", 0);
+    bool used = berth_json_int(u, "RefCount", 0) > 0;
+    active += used;
+    size += sz;
+    reclaimable += used ? 0 : sz;
+  }
+  return df_row("Local Volumes", json_array_size(volumes), active, size, reclaimable);
+}
+
 static int df_verbose(const json_t *df)
 {
   static const struct cli_header hdr[] = {
@@ -177,8 +196,22 @@ static int df_verbose(const json_t *df)
                       hdr) != 0)
     return CLI_EXIT_ERROR;
   printf("\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    "
-         "NAMES\n\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS     SIZE\n\nBuild cache usage: 0B\n\nCACHE ID    "
-         "CACHE TYPE    SIZE      CREATED   LAST USED   USAGE     SHARED\n");
+         "NAMES\n\nLocal Volumes space usage:\n\n");
+  static const struct cli_header vhdr[] = {{"Name", "VOLUME NAME"}, {"Links", "LINKS"}, {"Size", "SIZE"}, {NULL, NULL}};
+  cleanup_json json_t *vrows = json_array();
+  json_t *v;
+  json_array_foreach(json_object_get(df, "Volumes"), i, v)
+  {
+    const json_t *u = json_object_get(v, "UsageData");
+    char links[24], size[32];
+    snprintf(links, sizeof links, "%lld", (long long)berth_json_int(u, "RefCount", 0));
+    berth_human_size_prec((double)berth_json_int(u, "Size", 0), 4, size, sizeof size);
+    json_array_append_new(vrows, json_pack("{s:s, s:s, s:s}", "Name", berth_json_str(v, "Name"), "Links", links,
+                                           "Size", size));
+  }
+  if (cli_output_rows(vrows, NULL, "table {{.Name}}\t{{.Links}}\t{{.Size}}", vhdr) != 0)
+    return CLI_EXIT_ERROR;
+  printf("\nBuild cache usage: 0B\n\nCACHE ID    CACHE TYPE    SIZE      CREATED   LAST USED   USAGE     SHARED\n");
   return 0;
 }
 
@@ -212,7 +245,7 @@ int cmd_system_df(struct cli *cli, const struct cli_command *cmd, int argc, char
   json_array_foreach(images, i, img) if (berth_json_int(img, "Containers", 0) > 0) active++;
   json_array_append_new(rows, df_row("Images", json_array_size(images), active, layers, active ? 0 : layers));
   json_array_append_new(rows, containers_row(json_object_get(df, "Containers")));
-  json_array_append_new(rows, df_row("Local Volumes", 0, 0, 0, 0));
+  json_array_append_new(rows, volumes_row(json_object_get(df, "Volumes")));
   json_array_append_new(rows, df_row("Build Cache", 0, 0, 0, 0));
   return cli_output_rows(rows, format, "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
                          df_headers);

@@ -11,7 +11,6 @@
 #include "cli.h"
 #include "run-flags.h"
 
-#define END_FLAGS {NULL, 0, 0, NULL, NULL, NULL, false}
 
 static int each(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
                 int (*fn)(struct berth_engine *, const char *, berth_error_t *))

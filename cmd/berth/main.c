@@ -46,6 +46,17 @@ static const struct cli_command system_commands[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
+static const struct cli_command volume_commands[] = {
+    {"create", "[OPTIONS] [VOLUME]", "Create a volume", cmd_volume_create, NULL, NULL, NULL},
+    {"inspect", "[OPTIONS] VOLUME [VOLUME...]", "Display detailed information on one or more volumes",
+     cmd_volume_inspect, NULL, NULL, NULL},
+    {"ls", "[OPTIONS]", "List volumes", cmd_volume_ls, NULL, "berth volume ls, berth volume list", NULL},
+    {"prune", "[OPTIONS]", "Remove unused local volumes", cmd_volume_prune, NULL, NULL, NULL},
+    {"rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove one or more volumes", cmd_volume_rm, NULL,
+     "berth volume rm, berth volume remove", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
 #define RUN_USAGE "[OPTIONS] IMAGE [COMMAND] [ARG...]"
 #define EXEC_USAGE "[OPTIONS] CONTAINER COMMAND [ARG...]"
 #define EXEC_SUMMARY "Execute a command in a running container"
@@ -112,6 +123,7 @@ static const struct cli_command commands[] = {
     {"container", "COMMAND", "Manage containers", NULL, container_commands, NULL, "management"},
     {"image", "COMMAND", "Manage images", NULL, image_commands, NULL, "management"},
     {"system", "COMMAND", "Manage berth", NULL, system_commands, NULL, "management"},
+    {"volume", "COMMAND", "Manage volumes", NULL, volume_commands, NULL, "management"},
     {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
      cmd_attach, NULL, "berth container attach, berth attach", NULL},
     {"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmd_commit, NULL,

@@ -30,7 +30,7 @@ void cli_run_opts_clear(struct cli_run_opts *o)
 {
   char **lists[] = {o->attach,   o->env,      o->env_file,     o->label,  o->label_file, o->tmpfs,
                     o->volume,   o->device,   o->cap_add,      o->cap_drop, o->security_opt, o->ulimit,
-                    o->group_add, o->log_opt, o->sysctl};
+                    o->group_add, o->log_opt, o->sysctl, o->mount, o->volumes_from};
   for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
     berth_strv_free(lists[i]);
   cli_run_opts_init(o);
@@ -86,6 +86,7 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("memory-reservation", 0, CLI_STRING, &o->memory_reservation, "bytes", "Memory soft limit"),
       F("memory-swap", 0, CLI_STRING, &o->memory_swap, "bytes",
         "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),
+      F("mount", 0, CLI_STRV, &o->mount, "mount", "Attach a filesystem mount to the container"),
       F("name", 0, CLI_STRING, &o->name, "string", "Assign a name to the container"),
       {"net", 0, CLI_STRING, &o->network, "network", "Connect a container to a network", true},
       F("network", 0, CLI_STRING, &o->network, "network", "Connect a container to a network"),
@@ -112,6 +113,7 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("user", 'u', CLI_STRING, &o->user, "string", "Username or UID (format: <name|uid>[:<group|gid>])"),
       F("uts", 0, CLI_STRING, &o->uts, "string", "UTS namespace to use"),
       F("volume", 'v', CLI_STRV, &o->volume, "list", "Bind mount a volume"),
+      F("volumes-from", 0, CLI_STRV, &o->volumes_from, "list", "Mount volumes from the specified container(s)"),
       F("workdir", 'w', CLI_STRING, &o->workdir, "string", "Working directory inside the container"),
   };
   size_t n = 0;
@@ -322,6 +324,7 @@ struct run_values {
   int64_t health_interval, health_timeout, health_start_period, health_start_interval;
   json_t *ulimits; /* array, in order, later names replacing earlier */
   json_t *sysctls; /* object */
+  json_t *mounts;  /* --mount as HostConfig.Mounts objects */
   bool attach_stdin, attach_stdout, attach_stderr;
 };
 
@@ -419,10 +422,116 @@ static int check_health_durations(const struct cli_run_opts *o, struct run_value
   return 0;
 }
 
+/* ---- --mount: docker/cli's opts.MountOpt, CSV fields into an API Mount ---- */
+
+static bool mount_bool(const char *value, bool *ret)
+{
+  if (!value || !strcmp(value, "1") || !strcasecmp(value, "true"))
+    *ret = true;
+  else if (!strcmp(value, "0") || !strcasecmp(value, "false"))
+    *ret = false;
+  else
+    return false;
+  return true;
+}
+
+static json_t *sub_object(json_t *m, const char *key)
+{
+  json_t *o = json_object_get(m, key);
+  if (!o)
+    json_object_set_new(m, key, o = json_object());
+  return o;
+}
+
+static int parse_mount(const char *spec, json_t *mounts, bool *fe, berth_error_t *err)
+{
+  const char *shown = "--mount";
+  cleanup_free char *copy = strdup(spec);
+  cleanup_json json_t *m = json_pack("{s:s}", "Type", "volume");
+  char *save = NULL;
+  for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(f, '=');
+    const char *val = eq ? eq + 1 : NULL;
+    if (eq)
+      *eq = '\0';
+    bool b;
+    if (!strcmp(f, "readonly") || !strcmp(f, "ro") || !strcmp(f, "volume-nocopy") ||
+        !strcmp(f, "bind-nonrecursive")) {
+      if (!mount_bool(val, &b))
+        return flag_error(err, fe, spec, shown, "invalid value for %s: %s", f, val);
+      if (f[0] == 'r')
+        json_object_set_new(m, "ReadOnly", json_boolean(b));
+      else if (f[0] == 'v')
+        json_object_set_new(sub_object(m, "VolumeOptions"), "NoCopy", json_boolean(b));
+      else
+        json_object_set_new(sub_object(m, "BindOptions"), "NonRecursive", json_boolean(b));
+      continue;
+    }
+    if (!val)
+      return flag_error(err, fe, spec, shown, "invalid field '%s' must be a key=value pair", f);
+    if (!strcmp(f, "type"))
+      json_object_set_new(m, "Type", json_string(val));
+    else if (!strcmp(f, "source") || !strcmp(f, "src"))
+      json_object_set_new(m, "Source", json_string(val));
+    else if (!strcmp(f, "target") || !strcmp(f, "dst") || !strcmp(f, "destination"))
+      json_object_set_new(m, "Target", json_string(val));
+    else if (!strcmp(f, "consistency"))
+      json_object_set_new(m, "Consistency", json_string(val));
+    else if (!strcmp(f, "bind-propagation"))
+      json_object_set_new(sub_object(m, "BindOptions"), "Propagation", json_string(val));
+    else if (!strcmp(f, "volume-driver"))
+      json_object_set_new(sub_object(sub_object(m, "VolumeOptions"), "DriverConfig"), "Name", json_string(val));
+    else if (!strcmp(f, "volume-label") || !strcmp(f, "volume-opt")) {
+      const char *eq2 = strchr(val, '=');
+      cleanup_free char *k = eq2 ? strndup(val, (size_t)(eq2 - val)) : strdup(val);
+      json_t *vo = sub_object(m, "VolumeOptions");
+      json_t *into = f[7] == 'l' ? sub_object(vo, "Labels") : sub_object(sub_object(vo, "DriverConfig"), "Options");
+      json_object_set_new(into, k, json_string(eq2 ? eq2 + 1 : ""));
+    } else if (!strcmp(f, "tmpfs-size")) {
+      int64_t size;
+      berth_error_t perr = NULL;
+      if (berth_parse_size(val, &size, &perr) < 0) {
+        berth_error_release(&perr);
+        return flag_error(err, fe, spec, shown, "invalid value for %s: %s", f, val);
+      }
+      json_object_set_new(sub_object(m, "TmpfsOptions"), "SizeBytes", json_integer(size));
+    } else if (!strcmp(f, "tmpfs-mode")) {
+      char *end;
+      unsigned long mode = strtoul(val, &end, 8);
+      if (!*val || *end || mode > 07777)
+        return flag_error(err, fe, spec, shown, "invalid value for %s: %s", f, val);
+      json_object_set_new(sub_object(m, "TmpfsOptions"), "Mode", json_integer((json_int_t)mode));
+    } else {
+      return flag_error(err, fe, spec, shown, "unexpected key '%s' in '%s=%s'", f, f, val);
+    }
+  }
+  const char *type = berth_json_str(m, "Type");
+  if (!berth_json_str(m, "Target") || !*berth_json_str(m, "Target"))
+    return flag_error(err, fe, spec, shown, "target is required");
+  if (json_object_get(m, "VolumeOptions") && strcmp(type, "volume") != 0)
+    return flag_error(err, fe, spec, shown, "cannot mix 'volume-*' options with mount type '%s'", type);
+  if (json_object_get(m, "BindOptions") && strcmp(type, "bind") != 0)
+    return flag_error(err, fe, spec, shown, "cannot mix 'bind-*' options with mount type '%s'", type);
+  if (json_object_get(m, "TmpfsOptions") && strcmp(type, "tmpfs") != 0)
+    return flag_error(err, fe, spec, shown, "cannot mix 'tmpfs-*' options with mount type '%s'", type);
+  json_array_append(mounts, m);
+  return 0;
+}
+
+static int check_mounts(const struct cli_run_opts *o, struct run_values *v, bool *fe, berth_error_t *err)
+{
+  v->mounts = json_array();
+  for (size_t i = 0; o->mount && o->mount[i]; i++)
+    if (parse_mount(o->mount[i], v->mounts, fe, err) < 0)
+      return -1;
+  return 0;
+}
+
 static int check_values(const struct cli_run_opts *o, struct run_values *v, bool *fe, berth_error_t *err)
 {
   if (check_attach(o, v, fe, err) < 0 || check_env_and_labels(o, fe, err) < 0 || check_sizes(o, v, fe, err) < 0 ||
-      check_ulimits_sysctls(o, v, fe, err) < 0 || check_health_durations(o, v, fe, err) < 0)
+      check_ulimits_sysctls(o, v, fe, err) < 0 || check_health_durations(o, v, fe, err) < 0 ||
+      check_mounts(o, v, fe, err) < 0)
     return -1;
   return 0;
 }
@@ -806,6 +915,9 @@ static json_t *build_host_config(const struct cli_run_opts *o, const struct run_
   if (build_log_config(o, host, err) < 0 || build_security(o, host, err) < 0)
     return NULL;
   build_volumes(o->volume, config, host);
+  if (json_array_size(v->mounts))
+    json_object_set(host, "Mounts", v->mounts);
+  json_object_set_new(host, "VolumesFrom", strv_json_or_null(o->volumes_from));
   json_object_set_new(host, "ContainerIDFile", json_string(o->cidfile ? o->cidfile : ""));
   json_object_set_new(host, "NetworkMode", json_string(o->network && *o->network ? o->network : "default"));
   json_object_set(host, "RestartPolicy", restart);
@@ -945,6 +1057,7 @@ json_t *cli_run_body(const struct cli_run_opts *o, bool *ret_flag_error, berth_e
   body = build_body(o, &v, ret_flag_error, err);
   json_decref(v.ulimits);
   json_decref(v.sysctls);
+  json_decref(v.mounts);
   return body;
 }
 

@@ -29,7 +29,7 @@ struct cli_run_opts {
   /* both run and create */
   const char *name;
   const char *cidfile;
-  char **attach, **env, **env_file, **label, **label_file, **tmpfs, **volume, **device;
+  char **attach, **env, **env_file, **label, **label_file, **tmpfs, **volume, **device, **mount, **volumes_from;
   char **cap_add, **cap_drop, **security_opt, **ulimit, **group_add, **log_opt, **sysctl;
   bool interactive, tty, rm, privileged, read_only, init, oom_kill_disable;
   const char *user, *workdir, *hostname, *domainname, *restart, *ipc, *pid, *uts, *network, *log_driver;

@@ -319,4 +319,27 @@ BERTH_PUBLIC int berth_container_copy_in(struct berth_engine *e, const char *nam
  * stream written to out_fd. */
 BERTH_PUBLIC int berth_container_export(struct berth_engine *e, const char *name, int out_fd, berth_error_t *err);
 
+/* ---- volumes (lib/engine/volumes.c) ---- */
+struct berth_volume_create_opts {
+  const char *name;   /* NULL or "": a random (anonymous-style) name */
+  const char *driver; /* NULL or "local" */
+  char **labels;      /* "key=value" or "key", NULL-terminated, may be NULL */
+  char **options;     /* driver options "key=value" */
+};
+/* Create (or find: docker's create is idempotent) a volume; *ret_name its
+ * name, caller frees. */
+BERTH_PUBLIC int berth_volume_create(struct berth_engine *e, const struct berth_volume_create_opts *opts,
+                                     char **ret_name, berth_error_t *err);
+/* docker's Volume object (CreatedAt, Driver, Labels, Mountpoint, Name,
+ * Options, Scope); ENOENT "get NAME: no such volume". */
+BERTH_PUBLIC json_t *berth_volume_inspect(struct berth_engine *e, const char *name, berth_error_t *err);
+/* Volume objects matching the filters (dangling, driver, label, label!, name). */
+BERTH_PUBLIC json_t *berth_volume_list(struct berth_engine *e, char **filters, berth_error_t *err);
+/* EBUSY "remove NAME: volume is in use - [ID]" when a container uses it;
+ * force: a missing volume is not an error. */
+BERTH_PUBLIC int berth_volume_remove(struct berth_engine *e, const char *name, bool force, berth_error_t *err);
+/* Remove unused anonymous volumes (all unused ones with `all` or the filter
+ * all=true): {VolumesDeleted: [names], SpaceReclaimed}. */
+BERTH_PUBLIC json_t *berth_volume_prune(struct berth_engine *e, bool all, char **filters, berth_error_t *err);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -122,4 +123,17 @@ int berth_digest_validate(const char *digest, berth_error_t *err)
   if (digest && strchr(digest, ':') && strncmp(digest, "sha256:", 7) != 0)
     return berth_error_set_plain(err, EINVAL, "unsupported digest algorithm in `%.80s`", digest);
   return berth_error_set_plain(err, EINVAL, "invalid digest `%.80s`", digest ? digest : "");
+}
+
+void berth_random_hex(char *out, size_t size)
+{
+  unsigned char raw[64];
+  size_t n = size / 2 + 1;
+  if (size == 0)
+    return;
+  if (n > sizeof raw || getrandom(raw, n, 0) != (ssize_t)n)
+    abort();
+  for (size_t i = 0; i + 1 < size; i++)
+    out[i] = "0123456789abcdef"[(raw[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
+  out[size - 1] = '\0';
 }

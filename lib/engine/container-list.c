@@ -102,6 +102,8 @@ static json_t *summary(const struct berth_ctr *c)
                         json_is_object(labels) ? labels : json_object(), "State", berth_status_name(c->st.status),
                         "Status", status, "HostConfig", "NetworkMode", net ? net : "none", "NetworkSettings",
                         "Networks", "Mounts");
+  if (json_is_array(json_object_get(c->rec, "Mounts")))
+    json_object_set(s, "Mounts", json_object_get(c->rec, "Mounts"));
   /* order by the full creation time: many containers share a second */
   json_object_set_new(s, "_created_ns", json_integer(created));
   return s;

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/digest.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/proc.h"
@@ -149,6 +149,7 @@ static json_t *record_summary(const json_t *rec)
     json_object_set(scfg, "Labels", json_object_get(cfg, "Labels"));
   json_object_set_new(sum, "Config", scfg);
   json_object_set_new(sum, "HostConfig", json_pack("{s:s?}", "NetworkMode", berth_json_str(hc, "NetworkMode")));
+  json_object_set_new(sum, "Mounts", berth_mount_points_public(json_object_get(rec, "MountPoints")));
   return sum;
 }
 
@@ -284,14 +285,10 @@ static int validate_name(const char *name, berth_error_t *err)
 
 static char *new_id(void)
 {
-  unsigned char raw[32];
-  if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-    abort();
-  char *id = malloc(65);
+  char *id = malloc(BERTH_CONTAINER_ID_LEN + 1);
   if (!id)
     abort();
-  for (size_t i = 0; i < sizeof raw; i++)
-    snprintf(id + 2 * i, 3, "%02x", raw[i]);
+  berth_random_hex(id, BERTH_CONTAINER_ID_LEN + 1);
   return id;
 }
 
@@ -340,11 +337,13 @@ static json_t *command_array(const json_t *config)
 
 /* Build the spec once with placeholder paths: every setting docker refuses at
  * create is refused here too, before anything is written. */
-static int validate_spec(const char *id, const json_t *config, const json_t *hc, berth_error_t *err)
+static int validate_spec(const char *id, const json_t *config, const json_t *hc, const json_t *points,
+                         berth_error_t *err)
 {
   char *lower[] = {(char *)"/nonexistent", NULL};
   struct berth_spec_input in = {
-      .id = id, .config = config, .host_config = hc, .lower_dirs = lower, .upper_dir = "/nonexistent",
+      .id = id, .config = config, .host_config = hc, .mount_points = points, .lower_dirs = lower,
+      .upper_dir = "/nonexistent",
       .work_dir = "/nonexistent", .rootfs_dir = "/nonexistent", .host_caps = ~0ULL, .validate_only = true,
   };
   json_t *spec = berth_spec_build(&in, err);
@@ -513,6 +512,37 @@ static int store_create(struct berth_engine *e, const char *id, const char *name
   }
 }
 
+static bool has_volumes(const json_t *points)
+{
+  json_t *m;
+  size_t i;
+  json_array_foreach(points, i, m)
+  {
+    if (strcmp(berth_json_str(m, "Type"), "volume") == 0)
+      return true;
+  }
+  return false;
+}
+
+/* A new container's volumes get the image's content; a failure takes the
+ * container back. */
+static int populate(struct berth_engine *e, const char *id, berth_error_t *err)
+{
+  struct berth_ctr c;
+  int r = berth_ctr_load_id(e, id, &c, err);
+  if (r == 0 && (r = berth_volumes_populate(e, &c, err)) < 0)
+    (void)berth_container_store_remove(e->store, id, berth_ctr_bare_name(&c), NULL);
+  berth_ctr_clear(&c);
+  return r;
+}
+
+static void remove_made_volumes(struct berth_engine *e, const json_t *made)
+{
+  json_t *v;
+  size_t i;
+  json_array_foreach(made, i, v)(void) berth_volume_store_remove(e->store, json_string_value(v), NULL);
+}
+
 int berth_container_create(struct berth_engine *e, const char *name, const json_t *body, char **ret_id,
                            json_t **ret_warnings, berth_error_t *err)
 {
@@ -529,20 +559,29 @@ int berth_container_create(struct berth_engine *e, const char *name, const json_
   json_object_del(config, "HostConfig");
   json_object_del(config, "NetworkingConfig");
   set_hostname(config, hc, id);
-  if (validate_spec(id, config, hc, err) < 0)
-    return -1;
-  cleanup_json json_t *rec = make_record(e, id, "", image_id, config, hc, layers);
+  cleanup_json json_t *points = berth_mounts_resolve(e, config, hc, err), *made = json_array(), *rec = NULL;
   struct etc_files etc = {0};
+  if (!points || validate_spec(id, config, hc, points, err) < 0)
+    return -1;
+  /* no volume goes between its making and the record that uses it */
+  cleanup_close int vlock = has_volumes(points) ? berth_volumes_lock(e->store, false, err) : -2;
+  if (vlock == -1 || berth_mounts_make_volumes(e, points, made, err) < 0)
+    goto undo;
+  rec = make_record(e, id, "", image_id, config, hc, layers);
+  json_object_set(rec, "MountPoints", points);
   make_etc_files(config, hc, &etc);
   int r = store_create(e, id, name && *name ? name : NULL, rec, &etc, err);
   etc_files_clear(&etc);
-  if (r < 0)
-    return -1;
+  if (r < 0 || populate(e, id, err) < 0)
+    goto undo;
   if (ret_warnings)
     *ret_warnings = json_array();
   berth_event_record(e, "container", "create", id, NULL);
   *ret_id = steal_ptr(&id);
   return 0;
+undo:
+  remove_made_volumes(e, made);
+  return -1;
 }
 
 /* ---- inspect, rename, remove, prune ---- */
@@ -575,27 +614,6 @@ static json_t *graph_driver(struct berth_engine *e, const struct berth_ctr *c)
   json_decref(lower);
   json_object_set_new(data, "LowerDir", json_string(joined ? joined : ""));
   return json_pack("{s:o, s:s}", "Data", data, "Name", "overlay2");
-}
-
-static json_t *bind_mounts(const json_t *hc)
-{
-  json_t *out = json_array(), *v;
-  size_t i;
-  json_array_foreach(json_object_get(hc, "Binds"), i, v)
-  {
-    cleanup_free char *b = strdup(json_string_value(v) ? json_string_value(v) : "");
-    char *dst = strchr(b, ':');
-    if (!dst)
-      continue;
-    *dst++ = '\0';
-    char *mode = strchr(dst, ':');
-    if (mode)
-      *mode++ = '\0';
-    bool rw = !(mode && strstr(mode, "ro"));
-    json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", b, "Destination",
-                                         dst, "Mode", mode ? mode : "", "RW", rw, "Propagation", "rprivate"));
-  }
-  return out;
 }
 
 int berth_ctr_size(struct berth_engine *e, const struct berth_ctr *c, int64_t *ret_rw, int64_t *ret_rootfs)
@@ -632,7 +650,8 @@ json_t *berth_container_inspect(struct berth_engine *e, const char *name, bool s
   json_object_set_new(out, "AppArmorProfile", json_string(""));
   json_object_set_new(out, "ExecIDs", json_null());
   json_object_set_new(out, "GraphDriver", graph_driver(e, &c));
-  json_object_set_new(out, "Mounts", bind_mounts(json_object_get(c.rec, "HostConfig")));
+  json_object_del(out, "MountPoints");
+  json_object_set_new(out, "Mounts", berth_mount_points_public(json_object_get(c.rec, "MountPoints")));
   json_object_set_new(out, "NetworkSettings",
                       json_pack("{s:s, s:s, s:{}, s:s, s:{}}", "Bridge", "", "SandboxID", "", "Ports", "SandboxKey", "",
                                 "Networks"));
@@ -726,6 +745,8 @@ int berth_container_remove(struct berth_engine *e, const char *name, const struc
   r = berth_container_store_remove(e->store, c.id, berth_ctr_bare_name(&c), err);
   if (r == 0)
     berth_event_container(e, &c, "destroy", NULL);
+  if (r == 0 && opts && opts->volumes)
+    berth_volumes_remove_anonymous(e, json_object_get(c.rec, "MountPoints"), c.id);
   /* a concurrent remover (the monitor of a --rm container) got there first */
   if (r < 0 && (*err)->code == ENOENT && opts && opts->force) {
     berth_error_release(err);

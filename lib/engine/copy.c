@@ -752,6 +752,27 @@ out:
   return r;
 }
 
+int berth_ctr_copy_image_dir(struct berth_engine *e, struct berth_ctr *c, const char *path, int dst_dir,
+                              berth_error_t *err)
+{
+  struct berth_ctr_rootfs root;
+  struct resolved src = {.fd = -1, .parent = -1};
+  int64_t bytes;
+  int r = berth_ctr_open_rootfs(e, c, BERTH_ROOTFS_IMAGE, &root, err);
+  if (r < 0)
+    return -1;
+  /* the image's links lead where they would in the container */
+  if (resolve(root.fd, path, true, &src) == 0 && src.fd >= 0 && S_ISDIR(src.st.st_mode)) {
+    r = pipe_copy(src.fd, ".", dst_dir, &(struct berth_tar_apply_opts){.plain = true}, &bytes, err);
+    /* the volume's root takes the directory's owner and mode (copyOwnership) */
+    if (r == 0 && (fchown(dst_dir, src.st.st_uid, src.st.st_gid) < 0 || fchmod(dst_dir, src.st.st_mode & 07777) < 0))
+      r = berth_error_set(err, errno, "chown the volume");
+  }
+  resolved_clear(&src);
+  berth_ctr_rootfs_close(&root);
+  return r;
+}
+
 int berth_container_export(struct berth_engine *e, const char *name, int out_fd, berth_error_t *err)
 {
   struct berth_ctr c = {.dirfd = -1};

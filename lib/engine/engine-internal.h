@@ -88,6 +88,40 @@ int berth_ctr_open_rootfs(struct berth_engine *e, struct berth_ctr *c, enum bert
                           struct berth_ctr_rootfs *ret, berth_error_t *err);
 void berth_ctr_rootfs_close(struct berth_ctr_rootfs *r);
 
+/* Copy the directory `path` of c's image (its own files, no mount) into the
+ * directory dst_dir, owner and mode of the directory itself included (a
+ * new volume's content, as docker's copyExistingContents); nothing when the
+ * image has no directory there. */
+int berth_ctr_copy_image_dir(struct berth_engine *e, struct berth_ctr *c, const char *path, int dst_dir,
+                             berth_error_t *err);
+
+/* ---- mounts.c: what a container mounts, the record's MountPoints ---- */
+/* From --volumes-from, -v, --mount and Config.Volumes, as docker decides
+ * at create; reads other containers' records, writes nothing.  Anonymous
+ * volumes have Name "" until berth_mounts_make_volumes(). */
+json_t *berth_mounts_resolve(struct berth_engine *e, const json_t *config, const json_t *hc, berth_error_t *err);
+/* Create the volumes the points name (names for anonymous ones), filling in
+ * Name and Source; the names of the anonymous ones made are appended to
+ * `created` (what a failed create removes again).
+ * The caller holds the volumes lock shared. */
+int berth_mounts_make_volumes(struct berth_engine *e, json_t *points, json_t *created, berth_error_t *err);
+/* Docker's inspect "Mounts" entries of mount points (our own fields dropped). */
+json_t *berth_mount_point_public(const json_t *m);
+json_t *berth_mount_points_public(const json_t *points);
+/* volume.json of a new local volume; NULL labels or options are null. */
+json_t *berth_volume_meta_new(const json_t *labels, const json_t *options);
+
+/* ---- volumes.c ---- */
+/* Every volume object with UsageData {Size, RefCount}, for system df. */
+json_t *berth_volumes_usage(struct berth_engine *e, berth_error_t *err);
+/* Mount the filesystems that volumes with driver options name (start). */
+int berth_volumes_mount(struct berth_engine *e, const json_t *points, berth_error_t *err);
+/* Fill c's new (empty) volumes with its image's content at their paths. */
+int berth_volumes_populate(struct berth_engine *e, struct berth_ctr *c, berth_error_t *err);
+/* Remove the anonymous volumes among `points` that no container other than
+ * except_id uses (rm -v, --rm); failures are logged. */
+void berth_volumes_remove_anonymous(struct berth_engine *e, const json_t *points, const char *except_id);
+
 /* Resolve a user's image designation (reference, full or short id) in `table`;
  * sets ENOENT "No such image: NAME" when nothing matches. */
 const char *berth_engine_resolve_image(json_t *table, const char *name, berth_error_t *err);

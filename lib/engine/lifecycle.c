@@ -249,8 +249,32 @@ static char *init_path(void)
   return p;
 }
 
+/* -v's host directories that do not exist are made at start, as docker's
+ * are (--mount refuses them at create). */
+static int make_bind_sources(const struct berth_ctr *c, berth_error_t *err)
+{
+  json_t *m;
+  size_t i;
+  json_array_foreach(json_object_get(c->rec, "MountPoints"), i, m)
+  {
+    const char *src = berth_json_str(m, "Source");
+    if (!json_is_true(json_object_get(m, "CreateSource")) || !src || access(src, F_OK) == 0)
+      continue;
+    if (strlen(src) >= PATH_MAX)
+      return berth_error_set_plain(err, ENAMETOOLONG, "error while creating mount source path '%.64s...': %s", src,
+                                   strerror(ENAMETOOLONG));
+    cleanup_free char *clean = berth_path_abs(src);
+    cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0 || berth_mkdir_p(root, clean + 1, 0755, err) < 0)
+      return berth_error_prefix(err, "error while creating mount source path '%s'", src);
+  }
+  return 0;
+}
+
 static json_t *build_spec(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
 {
+  if (make_bind_sources(c, err) < 0 || berth_volumes_mount(e, json_object_get(c->rec, "MountPoints"), err) < 0)
+    return NULL;
   const json_t *hc = json_object_get(c->rec, "HostConfig");
   size_t n = json_array_size(json_object_get(c->rec, "Layers"));
   cleanup_strv char **lower = calloc(n + 1, sizeof(char *));
@@ -267,7 +291,8 @@ static json_t *build_spec(struct berth_engine *e, const struct berth_ctr *c, ber
       ns_path(e, berth_json_str(hc, "NetworkMode"), "net", &net, err) < 0)
     return NULL;
   struct berth_spec_input in = {
-      .id = c->id, .config = json_object_get(c->rec, "Config"), .host_config = hc, .lower_dirs = lower,
+      .id = c->id, .config = json_object_get(c->rec, "Config"), .host_config = hc,
+      .mount_points = json_object_get(c->rec, "MountPoints"), .lower_dirs = lower,
       .upper_dir = upper, .work_dir = work, .rootfs_dir = merged, .hostname_path = hostname, .hosts_path = hosts,
       .resolv_conf_path = resolv, .cgroup_parent = e->cgroup_parent, .host_caps = host_caps(), .init_path = init,
       .ipc_ns_path = ipc, .pid_ns_path = pid, .uts_ns_path = uts, .net_ns_path = net,

@@ -462,31 +462,6 @@ static int add_user_mount(json_t *user, json_t *m, berth_error_t *err)
   return 0;
 }
 
-static const char *const propagations[] = {"rprivate", "private", "rshared", "shared", "rslave", "slave", NULL};
-
-static const char *propagation(const char *s)
-{
-  for (const char *const *p = propagations; *p; p++)
-    if (str_eq(s, *p))
-      return *p;
-  return NULL;
-}
-
-static int bind_mode(const char *spec, const char *mode, bool *ro, const char **prop, berth_error_t *err)
-{
-  cleanup_free char *copy = xstrdup(mode);
-  char *save = NULL;
-  for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-    if (str_eq(o, "ro") || str_eq(o, "rw"))
-      *ro = str_eq(o, "ro");
-    else if (propagation(o))
-      *prop = propagation(o);
-    else if (!str_eq(o, "z") && !str_eq(o, "Z") && !str_eq(o, "nocopy"))
-      return berth_error_set_plain(err, EINVAL, "invalid volume specification: '%s': invalid mode: %s", spec, mode);
-  }
-  return 0;
-}
-
 static json_t *bind_mount(const char *src, const char *dst, bool ro, const char *prop)
 {
   json_t *opts = json_pack("[ss]", "rbind", prop ? prop : "rprivate");
@@ -504,40 +479,6 @@ static int bind_destination_check(const char *spec, const char *type, const char
                                  spec, type, dst);
   if (strspn(dst, "/") == strlen(dst))
     return berth_error_set_plain(err, EINVAL, "invalid specification: destination can't be '/'");
-  return 0;
-}
-
-/* "-v /host:/ctr[:opts]"; named and anonymous volumes are not supported yet. */
-static int parse_bind(const char *spec, json_t *user, berth_error_t *err)
-{
-  const char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-  cleanup_free char *src = NULL, *dst = NULL;
-  const char *prop = NULL;
-  bool ro = false;
-  if (!c1 || spec[0] != '/')
-    return berth_error_set_plain(err, ENOTSUP, "named volumes are not supported yet: '%s'", spec);
-  if (c2 && strchr(c2 + 1, ':'))
-    return berth_error_set_plain(err, EINVAL, "invalid volume specification: '%s'", spec);
-  src = strndup(spec, (size_t)(c1 - spec));
-  dst = c2 ? strndup(c1 + 1, (size_t)(c2 - c1 - 1)) : xstrdup(c1 + 1);
-  if (!src || !dst)
-    abort();
-  if (bind_destination_check(spec, "bind", dst, err) < 0 || (c2 && bind_mode(spec, c2 + 1, &ro, &prop, err) < 0))
-    return -1;
-  return add_user_mount(user, bind_mount(src, dst, ro, prop), err);
-}
-
-static int add_binds(const struct build *b, json_t *user, berth_error_t *err)
-{
-  json_t *v;
-  size_t i;
-  json_array_foreach(json_object_get(b->hc, "Binds"), i, v)
-  {
-    if (!json_is_string(v))
-      return berth_error_set_plain(err, EINVAL, "Binds: expected an array of strings");
-    if (parse_bind(json_string_value(v), user, err) < 0)
-      return -1;
-  }
   return 0;
 }
 
@@ -587,58 +528,27 @@ static int add_tmpfs(const struct build *b, json_t *user, berth_error_t *err)
   return 0;
 }
 
-static int api_bind_mount(const json_t *m, const char *target, bool ro, json_t *user, berth_error_t *err)
-{
-  const char *src = berth_json_str(m, "Source");
-  const char *prop = berth_json_str(json_object_get(m, "BindOptions"), "Propagation");
-  struct stat st;
-  if (!src || src[0] != '/')
-    return berth_error_set_plain(err, EINVAL, "invalid mount config for type \"bind\": invalid mount path: '%s' mount "
-                                 "path must be absolute", src ? src : "");
-  if (stat(src, &st) < 0)
-    return berth_error_set_plain(err, EINVAL, "invalid mount config for type \"bind\": bind source path does not "
-                                 "exist: %s", src);
-  if (prop && prop[0] && !propagation(prop))
-    return berth_error_set_plain(err, EINVAL, "invalid mount config for type \"bind\": invalid propagation: %s", prop);
-  return add_user_mount(user, bind_mount(src, target, ro, prop && prop[0] ? prop : NULL), err);
-}
-
-static int api_tmpfs_mount(const json_t *m, const char *target, bool ro, json_t *user, berth_error_t *err)
-{
-  const json_t *o = json_object_get(m, "TmpfsOptions");
-  json_int_t size = berth_json_int(o, "SizeBytes", 0), mode = berth_json_int(o, "Mode", 0);
-  json_t *mnt = tmpfs_mount(target, ro ? "ro" : NULL), *opts = json_object_get(mnt, "options");
-  char buf[64];
-  if (size < 0 || mode < 0 || mode > 07777) {
-    json_decref(mnt);
-    return berth_error_set_plain(err, EINVAL, "invalid mount config for type \"tmpfs\": invalid size or mode");
-  }
-  if (size > 0 && snprintf(buf, sizeof(buf), "size=%lld", (long long)size) > 0)
-    merge_option(opts, buf);
-  if (mode > 0 && snprintf(buf, sizeof(buf), "mode=%llo", (long long)mode) > 0)
-    merge_option(opts, buf);
-  return add_user_mount(user, mnt, err);
-}
-
-/* HostConfig.Mounts (--mount): bind and tmpfs; volumes come later. */
-static int add_api_mounts(const struct build *b, json_t *user, berth_error_t *err)
+/* The record's MountPoints (mounts.c): binds and volumes are binds of their
+ * source (a volume's _data), tmpfs mounts get their options. */
+static int add_mount_points(const struct build *b, json_t *user, berth_error_t *err)
 {
   json_t *m;
   size_t i;
-  json_array_foreach(json_object_get(b->hc, "Mounts"), i, m)
+  json_array_foreach(b->in->mount_points, i, m)
   {
-    const char *type = berth_json_str(m, "Type"), *target = berth_json_str(m, "Target");
-    bool ro = json_is_true(json_object_get(m, "ReadOnly"));
-    if (str_eq(type, "volume"))
-      return berth_error_set_plain(err, ENOTSUP, "named volumes are not supported yet");
-    if (bind_destination_check(target ? target : "", type ? type : "", target ? target : "", err) < 0)
+    const char *type = berth_json_str(m, "Type"), *dest = berth_json_str(m, "Destination");
+    const char *prop = berth_json_str(m, "Propagation");
+    bool ro = !json_is_true(json_object_get(m, "RW"));
+    json_t *mnt;
+    if (!dest || dest[0] != '/')
+      return berth_error_set_plain(err, EINVAL, "MountPoints: a mount without a destination");
+    if (str_eq(type, "tmpfs"))
+      mnt = tmpfs_mount(dest, berth_json_str(m, "TmpfsOptions"));
+    else
+      mnt = bind_mount(berth_json_str(m, "Source") ? berth_json_str(m, "Source") : "", dest, ro,
+                       prop && *prop ? prop : NULL);
+    if (add_user_mount(user, mnt, err) < 0)
       return -1;
-    if (str_eq(type, "bind") && api_bind_mount(m, target, ro, user, err) < 0)
-      return -1;
-    if (str_eq(type, "tmpfs") && api_tmpfs_mount(m, target, ro, user, err) < 0)
-      return -1;
-    if (!str_eq(type, "bind") && !str_eq(type, "tmpfs"))
-      return berth_error_set_plain(err, EINVAL, "invalid mount config: mount type unknown: \"%s\"", type ? type : "");
   }
   return 0;
 }
@@ -695,7 +605,7 @@ static int build_mounts(struct build *b, berth_error_t *err)
   cleanup_json json_t *user = json_array(), *defaults = json_array(), *mounts = json_array();
   json_t *m;
   size_t i;
-  if (add_tmpfs(b, user, err) < 0 || add_binds(b, user, err) < 0 || add_api_mounts(b, user, err) < 0 ||
+  if (add_tmpfs(b, user, err) < 0 || add_mount_points(b, user, err) < 0 ||
       add_init(b, user, err) < 0 || default_mounts(b, defaults, err) < 0)
     return -1;
   add_host_files(b, user);

@@ -25,6 +25,7 @@ struct berth_spec_input {
   const char *id;            /* 64 hex */
   const json_t *config;      /* the container's merged Config (docker shape) */
   const json_t *host_config; /* HostConfig (docker shape), may be NULL */
+  const json_t *mount_points; /* the record's MountPoints (mounts.c), may be NULL */
   char **lower_dirs;         /* absolute layer diff dirs, top-most first, NULL-terminated */
   const char *upper_dir, *work_dir, *rootfs_dir; /* overlay upper/work and the (empty) mount point */
   /* host files bound at /etc/hostname, /etc/hosts, /etc/resolv.conf; each may be NULL */
@@ -41,7 +42,7 @@ struct berth_spec_input {
 
 /* Build the OCI config.json object for a container (a new reference), or
  * NULL with err set: EINVAL plain errors in docker's wording for invalid
- * settings, ENOTSUP for named volumes, errno errors for unreadable devices.
+ * settings, errno errors for unreadable devices.
  * Reads the host's /dev (Devices, --privileged) and /sys (masked paths);
  * thread-safe. */
 json_t *berth_spec_build(const struct berth_spec_input *in, berth_error_t *err);

@@ -99,13 +99,14 @@ json_t *berth_system_df(struct berth_engine *e, berth_error_t *err)
     json_object_set_new(img, "SharedSize", json_integer(shared));
     json_object_set_new(img, "Containers", json_integer(0));
   }
-  json_t *containers = container_summaries(e, images, err);
-  if (!containers) {
+  json_t *containers = container_summaries(e, images, err), *volumes = NULL;
+  if (!containers || !(volumes = berth_volumes_usage(e, err))) {
     json_decref(images);
+    json_decref(containers);
     return NULL;
   }
-  return json_pack("{s:I, s:o, s:o, s:[], s:[]}", "LayersSize", (json_int_t)layers_size, "Images", images,
-                   "Containers", containers, "Volumes", "BuildCache");
+  return json_pack("{s:I, s:o, s:o, s:o, s:[]}", "LayersSize", (json_int_t)layers_size, "Images", images,
+                   "Containers", containers, "Volumes", volumes, "BuildCache");
 }
 
 static int cgroup_version(const char **driver)

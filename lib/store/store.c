@@ -94,6 +94,7 @@ static int hold_users_lock(struct berth_store *s, berth_error_t *err)
      * its staging or removing directory behind */
     if (clean_temp_entries(s->containers_fd) > 0)
       berth_container_store_clean_names(s);
+    clean_temp_entries(s->volumes_fd);
   }
   if (TEMP_FAILURE_RETRY(flock(s->users_lock_fd, LOCK_SH)) < 0)
     return berth_error_set(err, errno, "lock `users.lock`");
@@ -113,7 +114,7 @@ int berth_store_open(const char *root, const char *runroot, struct berth_store *
   if (!s)
     abort();
   s->root_fd = s->runroot_fd = s->blobs_fd = s->layers_fd = s->users_lock_fd = s->lease_fd = -1;
-  s->containers_fd = s->names_fd = s->run_containers_fd = -1;
+  s->containers_fd = s->names_fd = s->run_containers_fd = s->volumes_fd = -1;
   s->root = strdup(root);
   s->runroot = strdup(runroot);
   if ((s->root_fd = open_dir(AT_FDCWD, root, err)) < 0 ||
@@ -128,7 +129,8 @@ int berth_store_open(const char *root, const char *runroot, struct berth_store *
       berth_mkdir_p(s->runroot_fd, "containers", 0700, err) < 0 ||
       (s->containers_fd = open_dir(s->root_fd, "containers", err)) < 0 ||
       (s->names_fd = open_dir(s->root_fd, "names", err)) < 0 ||
-      (s->run_containers_fd = open_dir(s->runroot_fd, "containers", err)) < 0) {
+      (s->run_containers_fd = open_dir(s->runroot_fd, "containers", err)) < 0 ||
+      berth_mkdir_p(s->root_fd, "volumes", 0700, err) < 0 || (s->volumes_fd = open_dir(s->root_fd, "volumes", err)) < 0) {
     berth_store_free(s);
     return berth_error_prefix(err, "open store `%s`", root);
   }
@@ -149,6 +151,7 @@ void berth_store_free(struct berth_store *s)
   close_and_reset(&s->containers_fd);
   close_and_reset(&s->names_fd);
   close_and_reset(&s->run_containers_fd);
+  close_and_reset(&s->volumes_fd);
   if (s->lease_fd >= 0 && s->lease_name) {
     char path[96];
     snprintf(path, sizeof(path), "leases/%s", s->lease_name);

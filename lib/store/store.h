@@ -26,6 +26,7 @@ struct berth_store {
   int containers_fd; /* ROOT/containers */
   int names_fd;      /* ROOT/names: one symlink per container name -> id */
   int run_containers_fd; /* RUNROOT/containers */
+  int volumes_fd;        /* ROOT/volumes */
   int users_lock_fd; /* shared lock on ROOT/users.lock while the store is open */
   int lease_fd;      /* this process's lease file (RUNROOT/leases/), -1 until needed */
   char *lease_name;
@@ -156,5 +157,26 @@ int berth_container_store_rename(struct berth_store *s, const char *id, const ch
                                  char **ret_owner, berth_error_t *err);
 /* Remove the record, its name and its run dir. */
 int berth_container_store_remove(struct berth_store *s, const char *id, const char *name, berth_error_t *err);
+
+/* ---- volumes: ROOT/volumes/<name>/{volume.json,_data/} ----
+ * A volume appears by renaming a complete staging directory into place and
+ * goes by renaming it aside first, so a half-made or half-removed volume is
+ * never seen.  Creating one that exists is not an error (*ret_created false):
+ * create-on-use races end with one volume.  volume.json holds the engine's
+ * metadata (docker's volume inspect fields but Name and Mountpoint). */
+/* volumes.lock: exclusive for removal (rm, prune, rm -v) so that no volume
+ * goes while a container that will use it is being created (shared). */
+int berth_volumes_lock(struct berth_store *s, bool exclusive, berth_error_t *err);
+bool berth_volume_name_valid(const char *name);
+/* docker's errors for an invalid name: "create NAME: ..." (EINVAL). */
+int berth_volume_name_check(const char *name, berth_error_t *err);
+int berth_volume_store_create(struct berth_store *s, const char *name, const json_t *meta, bool *ret_created,
+                              berth_error_t *err);
+/* volume.json of `name`; ENOENT "get NAME: no such volume" when absent. */
+json_t *berth_volume_store_get(struct berth_store *s, const char *name, berth_error_t *err);
+char **berth_volume_store_names(struct berth_store *s, size_t *ret_n, berth_error_t *err);
+int berth_volume_store_remove(struct berth_store *s, const char *name, berth_error_t *err);
+/* ROOT/volumes/<name>/_data; caller frees. */
+char *berth_volume_data_path(struct berth_store *s, const char *name);
 
 #endif

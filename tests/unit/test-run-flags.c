@@ -530,6 +530,38 @@ Test(run_flags, volumes_split_into_binds_and_anonymous)
   expect(b, "Volumes", "{\"/anon\":{}}");
 }
 
+Test(run_flags, mount_fields_become_api_mounts)
+{
+  cleanup_json json_t *b = NULL;
+  o.mount = sv("type=bind,src=/a,dst=/b,readonly,bind-propagation=rshared",
+               "type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=1777",
+               "target=/v,source=vol,volume-label=a=b,volume-nocopy,volume-opt=o=size=1m,ro=false", NULL);
+  o.volumes_from = sv("web:ro", NULL);
+  b = body_ok();
+  expect(b, "HostConfig.Mounts",
+         "[{\"BindOptions\":{\"Propagation\":\"rshared\"},\"ReadOnly\":true,\"Source\":\"/a\",\"Target\":\"/b\","
+         "\"Type\":\"bind\"},{\"Target\":\"/t\",\"TmpfsOptions\":{\"Mode\":1023,\"SizeBytes\":1048576},\"Type\":\"tmpfs\"},"
+         "{\"ReadOnly\":false,\"Source\":\"vol\",\"Target\":\"/v\",\"Type\":\"volume\",\"VolumeOptions\":{\"DriverConfig\":"
+         "{\"Options\":{\"o\":\"size=1m\"}},\"Labels\":{\"a\":\"b\"},\"NoCopy\":true}}]");
+  expect(b, "HostConfig.VolumesFrom", "[\"web:ro\"]");
+}
+
+Test(run_flags, mount_errors)
+{
+  o.mount = sv("type=volume,src=x", NULL);
+  expect_flag_error("invalid argument \"type=volume,src=x\" for \"--mount\" flag: target is required");
+  o.mount = sv("dst=/x,what=1", NULL);
+  expect_flag_error("invalid argument \"dst=/x,what=1\" for \"--mount\" flag: unexpected key 'what' in 'what=1'");
+  o.mount = sv("dst=/x,src", NULL);
+  expect_flag_error("invalid argument \"dst=/x,src\" for \"--mount\" flag: invalid field 'src' must be a key=value pair");
+  o.mount = sv("type=tmpfs,dst=/x,bind-propagation=shared", NULL);
+  expect_flag_error("invalid argument \"type=tmpfs,dst=/x,bind-propagation=shared\" for \"--mount\" flag: cannot mix "
+                    "'bind-*' options with mount type 'tmpfs'");
+  o.mount = sv("type=tmpfs,dst=/x,tmpfs-mode=99", NULL);
+  expect_flag_error("invalid argument \"type=tmpfs,dst=/x,tmpfs-mode=99\" for \"--mount\" flag: invalid value for "
+                    "tmpfs-mode: 99");
+}
+
 Test(run_flags, tmpfs_map)
 {
   cleanup_json json_t *b = NULL;
