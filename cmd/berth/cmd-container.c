@@ -660,9 +660,6 @@ int cmd_container_prune(struct cli *cli, const struct cli_command *cmd, int argc
   struct berth_engine *e;
   berth_error_t err = NULL;
   cleanup_json json_t *res = NULL;
-  json_t *deleted, *id;
-  char size[BERTH_UNITS_BUFSZ];
-  size_t i;
   int rc;
   if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
     return rc;
@@ -674,13 +671,5 @@ int cmd_container_prune(struct cli *cli, const struct cli_command *cmd, int argc
     return rc;
   if (!(res = berth_container_prune(e, filters, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
-  deleted = json_object_get(res, "ContainersDeleted");
-  if (json_array_size(deleted)) {
-    printf("Deleted Containers:\n");
-    json_array_foreach(deleted, i, id) printf("%s\n", json_string_value(id));
-    printf("\n");
-  }
-  berth_human_size_prec((double)berth_json_int(res, "SpaceReclaimed", 0), 4, size, sizeof(size));
-  printf("Total reclaimed space: %s\n", size);
-  return 0;
+  return cli_print_prune(res);
 }

@@ -282,7 +282,7 @@ int cmd_system_prune(struct cli *cli, const struct cli_command *cmd, int argc, c
   }
   if ((rc = cli_engine(cli, &e)))
     return rc;
-  if (!(res = berth_system_prune(e, all, filters, &err)))
+  if (!(res = berth_system_prune(e, all, volumes, filters, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
   return cli_print_prune(res);
 }

@@ -173,9 +173,6 @@ int cmd_volume_prune(struct cli *cli, const struct cli_command *cmd, int argc, c
   struct berth_engine *e;
   berth_error_t err = NULL;
   cleanup_json json_t *res = NULL;
-  json_t *v;
-  char size[BERTH_UNITS_BUFSZ];
-  size_t i;
   int rc;
   if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
     return rc;
@@ -189,12 +186,5 @@ int cmd_volume_prune(struct cli *cli, const struct cli_command *cmd, int argc, c
     return rc;
   if (!(res = berth_volume_prune(e, all, filters, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
-  if (json_array_size(json_object_get(res, "VolumesDeleted"))) {
-    printf("Deleted Volumes:\n");
-    json_array_foreach(json_object_get(res, "VolumesDeleted"), i, v) printf("%s\n", json_string_value(v));
-    printf("\n");
-  }
-  berth_human_size_prec((double)berth_json_int(res, "SpaceReclaimed", 0), 4, size, sizeof(size));
-  printf("Total reclaimed space: %s\n", size);
-  return 0;
+  return cli_print_prune(res);
 }

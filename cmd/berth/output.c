@@ -122,8 +122,18 @@ void cli_print_prune_report(const json_t *report)
 
 int cli_print_prune(const json_t *res)
 {
+  static const char *const lists[][2] = {{"ContainersDeleted", "Containers"}, {"VolumesDeleted", "Volumes"}};
   char size[32];
-  json_t *deleted = json_object_get(res, "ImagesDeleted");
+  json_t *deleted = json_object_get(res, "ImagesDeleted"), *v;
+  size_t i;
+  for (size_t k = 0; k < sizeof lists / sizeof *lists; k++) {
+    const json_t *names = json_object_get(res, lists[k][0]);
+    if (!json_array_size(names))
+      continue;
+    printf("Deleted %s:\n", lists[k][1]);
+    json_array_foreach(names, i, v) printf("%s\n", json_string_value(v));
+    printf("\n");
+  }
   if (json_array_size(deleted)) {
     printf("Deleted Images:\n");
     cli_print_prune_report(deleted);

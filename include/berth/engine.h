@@ -82,9 +82,11 @@ BERTH_PUBLIC json_t *berth_system_df(struct berth_engine *e, berth_error_t *err)
 /* SystemInfo subset: Driver, DockerRootDir, CgroupVersion, CgroupDriver,
  * KernelVersion, Images, Containers*, ... */
 BERTH_PUBLIC json_t *berth_system_info(struct berth_engine *e, berth_error_t *err);
-/* Remove stopped containers (none yet), dangling (or all unused) images and
- * orphaned layers/blobs; {"ImagesDeleted", "SpaceReclaimed"}. */
-BERTH_PUBLIC json_t *berth_system_prune(struct berth_engine *e, bool all, char **filters, berth_error_t *err);
+/* Remove stopped containers, with `volumes` unused anonymous volumes, then
+ * dangling (or all unused) images and orphaned layers/blobs:
+ * {"ContainersDeleted", "VolumesDeleted", "ImagesDeleted", "SpaceReclaimed"}. */
+BERTH_PUBLIC json_t *berth_system_prune(struct berth_engine *e, bool all, bool volumes, char **filters,
+                                        berth_error_t *err);
 
 /* ---- Containers ----------------------------------------------------------
  * Options travel as the Docker Engine API's own ContainerCreate body, so that

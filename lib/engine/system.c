@@ -172,8 +172,32 @@ json_t *berth_system_info(struct berth_engine *e, berth_error_t *err)
                    (json_int_t)((int64_t)si.totalram * si.mem_unit), "Name", host, "RunRoot", e->store->runroot);
 }
 
-json_t *berth_system_prune(struct berth_engine *e, bool all, char **filters, berth_error_t *err)
+/* The label filters of a system prune, the only ones volume prune takes. */
+static char **label_filters(char **filters)
 {
-  /* Containers, networks and build cache join this as their issues land. */
-  return berth_image_prune(e, all, filters, err);
+  size_t n = 0;
+  for (char **p = filters; p && *p; p++)
+    n++;
+  char **out = calloc(n + 1, sizeof *out), **o = out;
+  if (!out)
+    abort();
+  for (char **p = filters; p && *p; p++)
+    if (strncmp(*p, "label", 5) == 0)
+      *o++ = strdup(*p);
+  return out;
+}
+
+json_t *berth_system_prune(struct berth_engine *e, bool all, bool volumes, char **filters, berth_error_t *err)
+{
+  /* networks and build cache join this as their issues land */
+  cleanup_json json_t *ctrs = berth_container_prune(e, filters, err), *vols = NULL, *imgs = NULL;
+  cleanup_strv char **labels = label_filters(filters);
+  if (!ctrs || (volumes && !(vols = berth_volume_prune(e, false, labels, err))) ||
+      !(imgs = berth_image_prune(e, all, filters, err)))
+    return NULL;
+  json_int_t total = berth_json_int(ctrs, "SpaceReclaimed", 0) + berth_json_int(vols, "SpaceReclaimed", 0) +
+                     berth_json_int(imgs, "SpaceReclaimed", 0);
+  return json_pack("{s:O, s:O?, s:O, s:I}", "ContainersDeleted", json_object_get(ctrs, "ContainersDeleted"),
+                   "VolumesDeleted", json_object_get(vols, "VolumesDeleted"), "ImagesDeleted",
+                   json_object_get(imgs, "ImagesDeleted"), "SpaceReclaimed", total);
 }

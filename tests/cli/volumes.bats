@@ -61,6 +61,11 @@ make_volume_image() {
   run berth run --rm -v "$H/new/deeper:/n" probe sh -c 'echo made >/n/f'
   assert_success
   assert_equal "$(cat "$H/new/deeper/f")" made
+  # a source that cannot be made says where and why
+  run berth run --rm -v /proc/berth-nonexistent/x:/n probe true
+  assert_failure 125
+  assert_output --partial "error while creating mount source path '/proc/berth-nonexistent/x'"
+  assert_output --partial "o such file or directory"
   run berth create --mount "type=bind,src=$H/absent,dst=/n" probe true
   assert_failure 125
   assert_output --partial "invalid mount config for type \"bind\": bind source path does not exist: $H/absent"
@@ -311,4 +316,28 @@ named-used"
   assert_output 'Error: create bad: invalid option key: "foo"'
   run berth volume create -o device=tmpfs bad
   assert_output 'Error: create bad: missing required option: "type"'
+}
+
+@test "volumes: system prune --volumes removes stopped containers, then the anonymous volumes they freed" {
+  run berth run --name stopped -v /anon -v keepme:/k probe true
+  assert_success
+  anon=$(berth inspect -f '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}' stopped)
+  id=$(berth inspect -f '{{.Id}}' stopped)
+  run berth system prune -f
+  assert_success
+  assert_line "Deleted Containers:"
+  refute_line "Deleted Volumes:"
+  run berth volume ls -q
+  assert_line "$anon"
+  run berth system prune -f --volumes
+  assert_success
+  assert_output "Deleted Volumes:
+$anon
+
+Total reclaimed space: 0B"
+  run berth volume ls -q
+  assert_output keepme
+  run berth ps -aq
+  assert_output ""
+  [ -n "$id" ]
 }
