@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include <berth/error.h>
 
 struct berth_engine;
@@ -85,6 +87,8 @@ int cmd_save(struct cli *, const struct cli_command *, int, char **);
 int cmd_load(struct cli *, const struct cli_command *, int, char **);
 int cmd_image_bootstrap(struct cli *, const struct cli_command *, int, char **);
 int cmd_system_df(struct cli *, const struct cli_command *, int, char **);
+/* inspect's lookup of a volume (cmd-volume.c) */
+json_t *cli_get_volume(struct berth_engine *e, const char *name, bool size, berth_error_t *err);
 int cmd_volume_create(struct cli *, const struct cli_command *, int, char **);
 int cmd_volume_inspect(struct cli *, const struct cli_command *, int, char **);
 int cmd_volume_ls(struct cli *, const struct cli_command *, int, char **);

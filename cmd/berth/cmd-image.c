@@ -230,6 +230,9 @@ static json_t *get_any(struct berth_engine *e, const char *name, bool size, bert
   if ((j = berth_image_inspect(e, name, err)) || (*err)->code != ENOENT)
     return j;
   berth_error_release(err);
+  if ((j = cli_get_volume(e, name, false, err)) || (*err)->code != ENOENT)
+    return j;
+  berth_error_release(err);
   berth_error_set_plain(err, ENOENT, "No such object: %s", name);
   return NULL;
 }
@@ -265,10 +268,12 @@ int cmd_inspect(struct cli *cli, const struct cli_command *cmd, int argc, char *
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)))
     return rc;
-  if (type && strcmp(type, "image") != 0 && strcmp(type, "container") != 0) {
-    fprintf(stderr, "unknown type: \"%s\": must be one of \"container\", \"image\"\n", type);
+  if (type && strcmp(type, "image") != 0 && strcmp(type, "container") != 0 && strcmp(type, "volume") != 0) {
+    fprintf(stderr, "unknown type: \"%s\": must be one of \"container\", \"image\", \"volume\"\n", type);
     return CLI_EXIT_ERROR;
   }
+  if (type && strcmp(type, "volume") == 0)
+    return cli_inspect_each(cli, argv, argc, format, false, cli_get_volume);
   if (type && strcmp(type, "image") == 0)
     return cli_inspect_each(cli, argv, argc, format, false, get_image);
   if (type)

@@ -53,7 +53,7 @@ int cmd_volume_create(struct cli *cli, const struct cli_command *cmd, int argc, 
   return 0;
 }
 
-static json_t *get_volume(struct berth_engine *e, const char *name, bool size, berth_error_t *err)
+json_t *cli_get_volume(struct berth_engine *e, const char *name, bool size, berth_error_t *err)
 {
   (void)size;
   return berth_volume_inspect(e, name, err);
@@ -72,7 +72,7 @@ int cmd_volume_inspect(struct cli *cli, const struct cli_command *cmd, int argc,
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)))
     return rc;
-  return cli_inspect_each(cli, argv, argc, format, false, get_volume);
+  return cli_inspect_each(cli, argv, argc, format, false, cli_get_volume);
 }
 
 static const struct cli_header volume_headers[] = {

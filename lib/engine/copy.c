@@ -659,8 +659,13 @@ static int upper_dir_for_new(struct berth_engine *e, const struct copy_in *ci, i
 {
   struct stat st;
   cleanup_free char *path = NULL;
+  struct statx a, b;
   if (ci->root.live || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
       fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+    return -1;
+  /* on the overlay itself, not in a volume or bind mounted on it */
+  if (statx(ci->root.fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &a) < 0 ||
+      statx(dir, "", AT_EMPTY_PATH, STATX_MNT_ID, &b) < 0 || a.stx_mnt_id != b.stx_mnt_id)
     return -1;
   if (asprintf(&path, "%s/containers/%s/upper", e->store->root, ci->c.id) < 0)
     abort();

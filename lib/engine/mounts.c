@@ -316,7 +316,8 @@ static int add_volumes_from(struct berth_engine *e, const char *spec, json_t *po
   if (colon) {
     *colon = '\0';
     mode = colon + 1;
-    if (!str_eq(mode, "ro") && !str_eq(mode, "rw") && !(valid_mode(mode) && !mode_has(mode, "nocopy")))
+    /* moby's ParseVolumesFrom: a mount mode, without propagation */
+    if (!valid_mode(mode) || mode_propagation(mode))
       return berth_error_set_plain(err, EINVAL, "invalid mode: %s", mode);
   }
   if (!*name)

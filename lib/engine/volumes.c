@@ -416,8 +416,22 @@ json_t *berth_volumes_usage(struct berth_engine *e, berth_error_t *err)
 
 /* ---- what containers do with volumes ---- */
 
+static bool has_anonymous(const json_t *points)
+{
+  json_t *m;
+  size_t i;
+  json_array_foreach(points, i, m)
+  {
+    if (json_is_true(json_object_get(m, "Anonymous")))
+      return true;
+  }
+  return false;
+}
+
 void berth_volumes_remove_anonymous(struct berth_engine *e, const json_t *points, const char *except_id)
 {
+  if (!has_anonymous(points))
+    return;
   cleanup_error berth_error_t err = NULL;
   cleanup_close int lock = berth_volumes_lock(e->store, true, &err);
   cleanup_json json_t *users = lock >= 0 ? volume_users(e, &err) : NULL;

@@ -341,3 +341,26 @@ Total reclaimed space: 0B"
   assert_output ""
   [ -n "$id" ]
 }
+
+@test "volumes: cp into and out of a stopped container reaches its volumes and binds, as docker's does" {
+  mkdir -p "$H/b" && echo from-host >"$H/b/f"
+  echo copied >"$H/in"
+  run berth create --name st -v cpvol:/data -v "$H/b:/bind:ro" probe sh
+  assert_success
+  # never started: the mount points are made as the start would make them
+  run berth cp "$H/in" st:/data/in
+  assert_success
+  assert_equal "$(cat "$TEST_ROOT/volumes/cpvol/_data/in")" copied
+  run berth cp st:/bind/f -
+  assert_output --partial from-host
+  run berth cp "$H/in" st:/bind/
+  assert_failure 1
+  assert_output "Error: mounted volume is marked read-only"
+  # and once it ran, the same
+  run berth start -a st
+  run berth cp st:/data/in "$H/out"
+  assert_success
+  assert_equal "$(cat "$H/out")" copied
+  run grep -c " $BATS_TEST_TMPDIR" /proc/self/mountinfo
+  assert_output 0
+}
