@@ -21,6 +21,7 @@
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "base/timeutil.h"
+#include "build/build.h"
 #include "engine/events.h"
 #include "engine/rwlayer.h"
 #include "image/image.h"
@@ -59,7 +60,7 @@ static json_t *image_config(const json_t *ctr_config, char **changes, berth_erro
     if (change_is(changes[i], "ENTRYPOINT") && !cmd_set)
       json_object_set_new(cc, "Cmd", json_null());
     cmd_set |= change_is(changes[i], "CMD");
-    if (berth_image_apply_change(cc, changes[i], err) < 0)
+    if (berth_build_apply_change(cc, changes[i], err) < 0)
       return NULL;
   }
   return json_incref(cc);

@@ -11,6 +11,7 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/timeutil.h"
+#include "build/build.h"
 #include "engine/engine-internal.h"
 #include "engine/events.h"
 #include "image/image.h"
@@ -597,6 +598,11 @@ int berth_image_import(struct berth_engine *e, int fd, const struct berth_import
 {
   struct berth_import_opts o = *opts;
   cleanup_free char *ref = NULL;
+  cleanup_json json_t *cc = json_object();
+  /* the changes are checked before anything is downloaded or unpacked */
+  for (size_t i = 0; opts->changes && opts->changes[i]; i++)
+    if (berth_build_apply_change(cc, opts->changes[i], err) < 0)
+      return -1;
   if (opts->reference) {
     if (!(ref = berth_engine_tag_ref(opts->reference, err)))
       return -1;
@@ -612,9 +618,9 @@ int berth_image_import(struct berth_engine *e, int fd, const struct berth_import
         abort();
       o.message = comment;
     }
-    if (berth_image_import_fd(e->store, tmp, &o, ret_id, err) < 0)
+    if (berth_image_import_fd(e->store, tmp, &o, cc, ret_id, err) < 0)
       return -1;
-  } else if (berth_image_import_fd(e->store, fd, &o, ret_id, err) < 0) {
+  } else if (berth_image_import_fd(e->store, fd, &o, cc, ret_id, err) < 0) {
     return -1;
   }
   berth_event_image(e, "import", *ret_id, *ret_id);

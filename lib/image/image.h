@@ -30,10 +30,6 @@ int berth_image_register_raw(struct berth_store *s, const char *config, size_t c
 json_t *berth_image_config(struct berth_store *s, const char *id, berth_error_t *err);
 /* Chain ids of the image's layers, bottom first (NULL-terminated, caller frees). */
 char **berth_image_chain_ids(const json_t *config);
-/* Apply Dockerfile-style changes ("CMD [\"sh\"]", "ENV A=b", "EXPOSE 80/tcp",
- * LABEL, USER, VOLUME, WORKDIR, ENTRYPOINT, STOPSIGNAL, ONBUILD) to a config's
- * "config" object. */
-int berth_image_apply_change(json_t *container_config, const char *change, berth_error_t *err);
 /* The host platform: GOARCH-style architecture name ("amd64", "arm64", ...). */
 const char *berth_host_arch(void);
 

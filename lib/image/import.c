@@ -69,8 +69,8 @@ out:
   return r;
 }
 
-int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_import_opts *opts, char **ret_id,
-                          berth_error_t *err)
+int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_import_opts *opts,
+                          const json_t *container_config, char **ret_id, berth_error_t *err)
 {
   struct berth_layer l;
   cleanup_json json_t *config = NULL;
@@ -94,12 +94,7 @@ int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_impo
   }
   if (opts->message && !message)
     return berth_error_set_plain(err, EINVAL, "import: the message is not valid UTF-8");
-  cc = json_object();
-  for (size_t i = 0; opts->changes && opts->changes[i]; i++)
-    if (berth_image_apply_change(cc, opts->changes[i], err) < 0) {
-      json_decref(cc);
-      return -1;
-    }
+  cc = json_is_object(container_config) ? json_deep_copy(container_config) : json_object();
   if (berth_layer_unpack(s, fd, NULL, NULL, NULL, &l, err) < 0) {
     json_decref(cc);
     return berth_error_prefix(err, "import");

@@ -13,8 +13,10 @@
  * stays in the store. */
 int berth_layer_unpack(struct berth_store *s, int fd, const char *parent_chain, const char *expected_blob,
                        const char *expected_diff_id, struct berth_layer *ret, berth_error_t *err);
-/* `import`: a root filesystem tarball as a one-layer image. */
-int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_import_opts *opts, char **ret_id,
-                          berth_error_t *err);
+/* `import`: a root filesystem tarball as a one-layer image whose config's
+ * "config" is container_config (may be NULL; opts->changes are the
+ * caller's to apply). */
+int berth_image_import_fd(struct berth_store *s, int fd, const struct berth_import_opts *opts,
+                          const json_t *container_config, char **ret_id, berth_error_t *err);
 
 #endif

@@ -7,6 +7,8 @@
 #include <criterion/criterion.h>
 
 #include "base/cleanup.h"
+#include "base/json.h"
+#include "build/build.h"
 #include "build/dockerfile.h"
 
 static struct berth_dockerfile *parse_ok(const char *text)
@@ -207,4 +209,81 @@ Test(shell_word, words)
   cleanup_strv char **b = berth_shell_words("C:\\dir `$SP", '`', env, &err);
   cr_assert_str_eq(b[0], "C:\\dir");
   cr_assert_str_eq(b[1], "$SP");
+}
+
+static json_t *apply(const char *const *changes)
+{
+  json_t *cfg = json_pack("{s:[s]}", "Env", "HOME=/root");
+  for (size_t i = 0; changes[i]; i++) {
+    berth_error_t err = NULL;
+    cr_assert_eq(berth_build_apply_change(cfg, changes[i], &err), 0, "%s: %s", changes[i], err ? err->msg : "");
+  }
+  return cfg;
+}
+
+Test(config_edit, changes_as_docker_applies_them)
+{
+  const char *const changes[] = {"ENV A=1 B=${A:-unset} C=\"$HOME x\"",
+                                 "env D from $A",
+                                 "LABEL \"k k\"=v x=$B",
+                                 "CMD echo $HOME",
+                                 "ENTRYPOINT [\"/e\"]",
+                                 "WORKDIR /a/b",
+                                 "WORKDIR ../c/./d/",
+                                 "EXPOSE 80 53/UDP 1000-1001",
+                                 "USER ${A}:0",
+                                 "VOLUME /v $HOME",
+                                 "HEALTHCHECK --interval=5s --retries=3 CMD [\"true\"]",
+                                 "ONBUILD RUN echo hi",
+                                 NULL};
+  cleanup_json json_t *cfg = apply(changes);
+  cleanup_free char *got = json_dumps(cfg, JSON_SORT_KEYS | JSON_COMPACT);
+  cr_assert_str_eq(got, "{\"Cmd\":[\"/bin/sh\",\"-c\",\"echo $HOME\"],\"Entrypoint\":[\"/e\"],"
+                        "\"Env\":[\"HOME=/root\",\"A=1\",\"B=unset\",\"C=/root x\",\"D=from 1\"],"
+                        "\"ExposedPorts\":{\"1000/tcp\":{},\"1001/tcp\":{},\"53/udp\":{},\"80/tcp\":{}},"
+                        "\"Healthcheck\":{\"Interval\":5000000000,\"Retries\":3,\"Test\":[\"CMD\",\"true\"]},"
+                        "\"Labels\":{\"k k\":\"v\",\"x\":\"unset\"},\"OnBuild\":[\"RUN echo hi\"],"
+                        "\"User\":\"1:0\",\"Volumes\":{\"/root\":{},\"/v\":{}},"
+                        "\"WorkingDir\":\"/a/c/d\"}");
+}
+
+Test(config_edit, shell_sets_the_shell_form)
+{
+  struct berth_dockerfile *df = parse_ok("SHELL [\"/bin/bash\", \"-c\"]\nCMD echo hi\nSHELL echo\n");
+  cleanup_json json_t *cfg = json_object();
+  struct berth_build_env env = {.escape = '\\'};
+  berth_error_t err = NULL;
+  cr_assert_eq(berth_build_apply(cfg, &df->ins[0], &env, &err), 0);
+  cr_assert_eq(berth_build_apply(cfg, &df->ins[1], &env, &err), 0);
+  cleanup_free char *got = json_dumps(json_object_get(cfg, "Cmd"), JSON_COMPACT);
+  cr_assert_str_eq(got, "[\"/bin/bash\",\"-c\",\"echo hi\"]");
+  cr_assert_eq(berth_build_apply(cfg, &df->ins[2], &env, &err), -1);
+  cr_assert_str_eq(err->msg, "SHELL requires the arguments to be in JSON form");
+  berth_error_release(&err);
+  berth_dockerfile_free(df);
+}
+
+Test(config_edit, errors)
+{
+  static const char *const cases[][2] = {
+      {"RUN echo", "RUN is not a valid change command"},
+      {"bogus x", "BOGUS is not a valid change command"},
+      {"ENV", "dockerfile parse error on line 1: ENV requires at least one argument"},
+      {"ENV A", "ENV must have two arguments"},
+      {"ENV A=1 B", "Syntax error - can't find = in \"B\". Must be of the form: name=value"},
+      {"LABEL =v", "LABEL names can not be blank"},
+      {"EXPOSE notaport", "invalid containerPort: notaport"},
+      {"ONBUILD ONBUILD RUN x", "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"},
+      {"ONBUILD FROM x", "FROM isn't allowed as an ONBUILD trigger"},
+      {"HEALTHCHECK --bogus=1 CMD x", "Unknown flag: bogus"},
+      {"HEALTHCHECK NONE x", "HEALTHCHECK NONE takes no arguments"},
+      {"USER ${X:?needed}", "X: needed"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    cleanup_json json_t *cfg = json_object();
+    berth_error_t err = NULL;
+    cr_expect_eq(berth_build_apply_change(cfg, cases[i][0], &err), -1, "%s", cases[i][0]);
+    cr_expect_str_eq(err ? err->msg : "", cases[i][1], "%s", cases[i][0]);
+    berth_error_release(&err);
+  }
 }
