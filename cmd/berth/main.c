@@ -17,6 +17,8 @@
 static int cmd_help(struct cli *, const struct cli_command *, int, char **);
 
 static const struct cli_command image_commands[] = {
+    {"build", "[OPTIONS] PATH | -", "Build an image from a Dockerfile", cmd_build, NULL,
+     "berth image build, berth build", NULL},
     {"bootstrap", "[OPTIONS] busybox|debian [REPOSITORY[:TAG]]", "Make a base image from the host, without a registry",
      cmd_image_bootstrap, NULL, NULL, NULL},
     {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history, NULL, NULL, NULL},
@@ -118,6 +120,8 @@ static const struct cli_command commands[] = {
     {"ps", "[OPTIONS]", "List containers", cmd_ps, NULL, PS_ALIASES, "common"},
     {"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmd_images, NULL,
      "berth image ls, berth image list, berth images", "common"},
+    {"build", "[OPTIONS] PATH | -", "Build an image from a Dockerfile", cmd_build, NULL,
+     "berth image build, berth build", "common"},
     {"info", "[OPTIONS]", "Display system-wide information", cmd_info, NULL, "berth system info, berth info",
      "common"},
     {"container", "COMMAND", "Manage containers", NULL, container_commands, NULL, "management"},

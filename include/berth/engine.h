@@ -344,4 +344,23 @@ BERTH_PUBLIC int berth_volume_remove(struct berth_engine *e, const char *name, b
  * all=true): {VolumesDeleted: [names], SpaceReclaimed}. */
 BERTH_PUBLIC json_t *berth_volume_prune(struct berth_engine *e, bool all, char **filters, berth_error_t *err);
 
+/* ---- build (lib/build/builder.c) ---- */
+struct berth_build_opts {
+  const char *context;    /* the context directory; NULL: none (a Dockerfile alone) */
+  int context_tar;        /* >= 0: the context as a tar stream (plain, gzip or zstd) instead */
+  const char *dockerfile; /* path, relative to the context unless absolute; NULL: "Dockerfile" */
+  const char *dockerfile_text; /* the Dockerfile itself (read from stdin), or NULL */
+  size_t dockerfile_len;
+  char **tags;       /* REPO[:TAG] to tag the result with, NULL-terminated, may be NULL */
+  char **build_args; /* "K=V", or "K" taking the caller's environment */
+  char **labels;     /* "K=V" set on the result */
+  const char *target; /* the stage to build (default the last) */
+  const char *network; /* RUN's network mode (default "default") */
+  bool no_cache, quiet;
+  FILE *out; /* the steps' output, docker's classic builder's lines (default stdout) */
+};
+/* Build the Dockerfile; *ret_id the image ("sha256:..."). */
+BERTH_PUBLIC int berth_image_build(struct berth_engine *e, const struct berth_build_opts *opts, char **ret_id,
+                                   berth_error_t *err);
+
 #endif

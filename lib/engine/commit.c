@@ -10,8 +10,6 @@
  * the container's Cmd.  A running container is frozen meanwhile (-p). */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,67 +82,28 @@ static char *created_by(const json_t *ctr_config)
   return out;
 }
 
-struct tar_job {
-  int upper, out;
-  berth_error_t err;
-  int r;
-};
-
-static void *tar_thread(void *arg)
-{
-  struct tar_job *j = arg;
-  struct berth_tar_write_opts o = {.overlay_whiteouts = true, .exclude = berth_rw_runtime_paths};
-  sigset_t pipe_set;
-  /* the reader may stop early: see EPIPE, not a process-wide SIGPIPE */
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
-  j->r = berth_tar_write(j->upper, j->out, &o, NULL, &j->err);
-  close_and_reset(&j->out);
-  return NULL;
-}
-
 /* Archive the upper dir and unpack it as a layer over `parent_chain`.  An
  * upper dir that holds no change (only the runtime's mount points) is the
  * empty layer docker's commit records without storing. */
 static int rw_layer(struct berth_engine *e, const struct berth_ctr *c, const char *parent_chain,
                     struct berth_layer *ret, berth_error_t *err)
 {
-  struct tar_job job = {.upper = -1, .out = -1};
-  cleanup_close int upper = berth_ctr_open_upper(c, err), in = -1;
+  cleanup_close int upper = berth_ctr_open_upper(c, err);
   cleanup_json json_t *changes = NULL;
-  pthread_t t;
-  int p[2], r;
+  struct berth_tar_write_opts o = {.overlay_whiteouts = true, .exclude = berth_rw_runtime_paths};
   if (upper < 0 || !(changes = berth_ctr_changes(e, c, err)))
     return -1;
   if (json_array_size(changes) == 0) {
     snprintf(ret->diff_id, sizeof ret->diff_id, "%s", EMPTY_TAR_DIFF_ID);
     return 0;
   }
-  if (pipe2(p, O_CLOEXEC) < 0)
-    return berth_error_set(err, errno, "pipe");
-  in = p[0];
-  job.upper = upper;
-  job.out = p[1];
-  if ((r = pthread_create(&t, NULL, tar_thread, &job)) != 0) {
-    close(p[1]);
-    return berth_error_set(err, r, "start the layer writer");
-  }
-  r = berth_layer_unpack(e->store, in, parent_chain, NULL, NULL, ret, err);
-  close_and_reset(&in); /* a writer still going gets EPIPE */
-  pthread_join(t, NULL);
-  if (job.r < 0 && r == 0) {
-    *err = job.err;
-    return berth_error_prefix(err, "archive the writable layer");
-  }
-  berth_error_release(&job.err);
-  return r;
+  if (berth_layer_from_tree(e->store, upper, &o, parent_chain, ret, err) < 0)
+    return berth_error_prefix(err, "the writable layer");
+  return 0;
 }
 
-static json_t *history_entry(const char *created, const json_t *ctr_config, const struct berth_commit_opts *opts,
-                             bool empty)
+static json_t *history_entry(const char *created, const char *by, const struct berth_commit_opts *opts, bool empty)
 {
-  cleanup_free char *by = created_by(ctr_config);
   json_t *h = json_pack("{s:s, s:s}", "created", created, "created_by", by);
   if (opts->author && *opts->author)
     json_object_set_new(h, "author", json_string(opts->author));
@@ -156,7 +115,7 @@ static json_t *history_entry(const char *created, const json_t *ctr_config, cons
 }
 
 /* The new image config: the parent's with the new config, layer and history. */
-static json_t *child_config(const json_t *parent, json_t *cc, const json_t *ctr_config, const char *diff_id,
+static json_t *child_config(const json_t *parent, json_t *cc, const char *by, const char *diff_id,
                             const struct berth_commit_opts *opts)
 {
   json_t *cfg = json_deep_copy(parent);
@@ -174,7 +133,7 @@ static json_t *child_config(const json_t *parent, json_t *cc, const json_t *ctr_
     history = json_array();
     json_object_set_new(cfg, "history", history);
   }
-  json_array_append_new(history, history_entry(created, ctr_config, opts, empty));
+  json_array_append_new(history, history_entry(created, by, opts, empty));
   json_object_set_new(cfg, "created", json_string(created));
   json_object_set_new(cfg, "config", json_incref(cc));
   json_object_del(cfg, "container_config");
@@ -200,22 +159,24 @@ static void commit_events(struct berth_engine *e, const struct berth_ctr *c, con
                                   "imageRef", familiar ? familiar : ""));
 }
 
+/* build: the image config and history line are the builder's (cc, by). */
 static int commit(struct berth_engine *e, struct berth_ctr *c, const struct berth_commit_opts *opts,
-                  const char *ref, char **ret_id, berth_error_t *err)
+                  const char *ref, const json_t *build_cc, const char *build_by, char **ret_id, berth_error_t *err)
 {
   const json_t *ctr_config = json_object_get(c->rec, "Config");
   const json_t *chains = json_object_get(c->rec, "Layers");
   const char *image = berth_json_str(c->rec, "Image");
   cleanup_json json_t *parent = image ? berth_image_config(e->store, image, err) : NULL;
   cleanup_json json_t *cc = NULL, *cfg = NULL;
-  struct berth_image_register_opts ropts = {.reference = ref};
+  /* a build step's image is the child of the step before */
+  struct berth_image_register_opts ropts = {.reference = ref, .parent = build_cc ? image : NULL};
   struct berth_layer l;
   bool freeze;
   int r;
   if (!parent)
     return image ? berth_error_prefix(err, "the image of container %s", c->id)
                  : berth_error_set_plain(err, EINVAL, "container %s has no image", c->id);
-  if (!(cc = image_config(ctr_config, opts->changes, err)))
+  if (!(cc = build_cc ? json_deep_copy(build_cc) : image_config(ctr_config, opts->changes, err)))
     return -1;
   /* moby: only a running container that is not paused already is paused,
    * until the image is there (its events come before the unpause) */
@@ -224,7 +185,8 @@ static int commit(struct berth_engine *e, struct berth_ctr *c, const struct bert
     return -1;
   r = rw_layer(e, c, json_string_value(json_array_get(chains, json_array_size(chains) - 1)), &l, err);
   if (r == 0) {
-    cfg = child_config(parent, cc, ctr_config, l.diff_id, opts);
+    cleanup_free char *by = build_by ? strdup(build_by) : created_by(ctr_config);
+    cfg = child_config(parent, cc, by, l.diff_id, opts);
     if ((r = berth_image_register(e->store, cfg, &ropts, ret_id, err)) == 0)
       commit_events(e, c, opts, ref, *ret_id);
   }
@@ -258,7 +220,19 @@ int berth_container_commit(struct berth_engine *e, const char *name, const struc
   if (c.st.status == BERTH_STATUS_DEAD)
     r = berth_error_set_plain(err, EINVAL, "You cannot commit container %s which is Dead", c.id);
   else
-    r = commit(e, &c, opts, ref, ret_id, err);
+    r = commit(e, &c, opts, ref, NULL, NULL, ret_id, err);
+  berth_ctr_clear(&c);
+  return r;
+}
+
+int berth_ctr_commit_build(struct berth_engine *e, const char *id, const json_t *cc, const char *created_by,
+                           char **ret_id, berth_error_t *err)
+{
+  struct berth_ctr c;
+  struct berth_commit_opts opts = {0};
+  int r = berth_ctr_load_id(e, id, &c, err);
+  if (r == 0)
+    r = commit(e, &c, &opts, NULL, cc, created_by, ret_id, err);
   berth_ctr_clear(&c);
   return r;
 }

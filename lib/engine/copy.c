@@ -329,9 +329,8 @@ static void *writer_main(void *arg)
   return NULL;
 }
 
-/* Archive src as `name` and unpack it beneath dst_dir. */
-static int pipe_copy(int src, const char *name, int dst_dir, const struct berth_tar_apply_opts *apply,
-                     int64_t *ret_bytes, berth_error_t *err)
+int berth_copy_tree(int src, const char *name, int dst_dir, const struct berth_tar_apply_opts *apply,
+                    int64_t *ret_bytes, berth_error_t *err)
 {
   int fds[2];
   pthread_t t;
@@ -445,7 +444,7 @@ int berth_container_copy_out(struct berth_engine *e, const char *name, const cha
       berth_error_set(err, errno, "stat %s", dir);
       goto out;
     }
-    r = pipe_copy(src.fd, newname ? newname : base, dirfd, &aopts, &bytes, err);
+    r = berth_copy_tree(src.fd, newname ? newname : base, dirfd, &aopts, &bytes, err);
   }
 out:
   if (r == 0)
@@ -701,9 +700,9 @@ static int extract_into(struct berth_engine *e, struct copy_in *ci, int dir, con
     close_and_reset(&ci->dst.fd);
     close_and_reset(&ci->dst.parent);
     close_and_reset(&ci->root.fd);
-    return pipe_copy(src, name, upper, &ci->apply, ret_bytes, err);
+    return berth_copy_tree(src, name, upper, &ci->apply, ret_bytes, err);
   }
-  return pipe_copy(src, name, dir, &ci->apply, ret_bytes, err);
+  return berth_copy_tree(src, name, dir, &ci->apply, ret_bytes, err);
 }
 
 int berth_container_copy_in(struct berth_engine *e, const char *name, const char *src, int in_fd, const char *path,
@@ -768,7 +767,7 @@ int berth_ctr_copy_image_dir(struct berth_engine *e, struct berth_ctr *c, const 
     return -1;
   /* the image's links lead where they would in the container */
   if (resolve(root.fd, path, true, &src) == 0 && src.fd >= 0 && S_ISDIR(src.st.st_mode)) {
-    r = pipe_copy(src.fd, ".", dst_dir, &(struct berth_tar_apply_opts){.plain = true}, &bytes, err);
+    r = berth_copy_tree(src.fd, ".", dst_dir, &(struct berth_tar_apply_opts){.plain = true}, &bytes, err);
     /* the volume's root takes the directory's owner and mode (copyOwnership) */
     if (r == 0 && (fchown(dst_dir, src.st.st_uid, src.st.st_gid) < 0 || fchmod(dst_dir, src.st.st_mode & 07777) < 0))
       r = berth_error_set(err, errno, "chown the volume");

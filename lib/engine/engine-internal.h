@@ -88,12 +88,23 @@ int berth_ctr_open_rootfs(struct berth_engine *e, struct berth_ctr *c, enum bert
                           struct berth_ctr_rootfs *ret, berth_error_t *err);
 void berth_ctr_rootfs_close(struct berth_ctr_rootfs *r);
 
+/* Archive the object src (an O_PATH fd) as `name` and unpack it beneath
+ * dst_dir with `apply`'s rules, through a pipe between two threads (the tar
+ * rules for links, xattrs, modes and times); *ret_bytes the tar size. */
+struct berth_tar_apply_opts;
+int berth_copy_tree(int src, const char *name, int dst_dir, const struct berth_tar_apply_opts *apply,
+                    int64_t *ret_bytes, berth_error_t *err);
 /* Copy the directory `path` of c's image (its own files, no mount) into the
  * directory dst_dir, owner and mode of the directory itself included (a
  * new volume's content, as docker's copyExistingContents); nothing when the
  * image has no directory there. */
 int berth_ctr_copy_image_dir(struct berth_engine *e, struct berth_ctr *c, const char *path, int dst_dir,
                              berth_error_t *err);
+
+/* build: commit container `id`'s writable layer over its image as an image
+ * whose config's "config" is cc and whose new history line says created_by. */
+int berth_ctr_commit_build(struct berth_engine *e, const char *id, const json_t *cc, const char *created_by,
+                           char **ret_id, berth_error_t *err);
 
 /* ---- mounts.c: what a container mounts, the record's MountPoints ---- */
 /* From --volumes-from, -v, --mount and Config.Volumes, as docker decides

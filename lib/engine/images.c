@@ -198,8 +198,17 @@ json_t *berth_image_list(struct berth_engine *e, const struct berth_image_list_o
   items = calloc(json_object_size(json_object_get(table, "images")) + 1, sizeof(json_t *));
   if (!items)
     abort();
+  /* docker hides the intermediate images of builds (untagged parents) without -a */
+  cleanup_json json_t *parents = json_object();
   json_object_foreach(json_object_get(table, "images"), id, rec)
   {
+    if (berth_json_str(rec, "parent"))
+      json_object_set_new(parents, berth_json_str(rec, "parent"), json_true());
+  }
+  json_object_foreach(json_object_get(table, "images"), id, rec)
+  {
+    if (!opts->all && json_object_get(parents, id) && !json_array_size(json_object_get(rec, "names")))
+      continue;
     json_t *sum = image_summary(e, id, rec, err);
     if (!sum) {
       while (n)

@@ -157,6 +157,8 @@ int berth_image_register_raw(struct berth_store *s, const char *config, size_t c
   }
   if (opts->repo_digest)
     berth_images_set_name(table, id, opts->repo_digest);
+  if (opts->parent)
+    json_object_set_new(rec, "parent", json_string(opts->parent));
   if (berth_images_save(s, table, err) < 0)
     return -1;
   if (!(*ret_id = strdup(id)))

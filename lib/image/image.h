@@ -16,6 +16,7 @@ struct berth_image_register_opts {
   const char *repo_digest; /* "repo@sha256:..." to record, or NULL */
   const char *manifest;    /* the image's manifest bytes as pulled/loaded, or NULL to generate an OCI manifest */
   size_t manifest_len;
+  const char *parent; /* the image a build step made this one from, or NULL */
 };
 
 /* Store `config` as a blob (its digest is the image id), check that every

@@ -2,6 +2,9 @@
 /* Importing a root filesystem tarball as a one-layer image, and the shared
  * step of every unpack: tar stream -> stored blob + unpacked layer. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +69,51 @@ out:
   berth_blob_writer_free(w);
   if (staging)
     berth_layer_discard(s, staging);
+  return r;
+}
+
+struct tree_writer {
+  int dirfd, out;
+  const struct berth_tar_write_opts *opts;
+  berth_error_t err;
+  int r;
+};
+
+static void *tree_writer_main(void *arg)
+{
+  struct tree_writer *w = arg;
+  sigset_t pipe_set;
+  /* the reader may stop early: EPIPE for this thread, not a signal */
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
+  w->r = berth_tar_write(w->dirfd, w->out, w->opts, NULL, &w->err);
+  close_and_reset(&w->out);
+  return NULL;
+}
+
+int berth_layer_from_tree(struct berth_store *s, int dirfd, const struct berth_tar_write_opts *opts,
+                          const char *parent_chain, struct berth_layer *ret, berth_error_t *err)
+{
+  struct tree_writer w = {.dirfd = dirfd, .out = -1, .opts = opts};
+  pthread_t t;
+  int p[2], r;
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return berth_error_set(err, errno, "pipe");
+  w.out = p[1];
+  if ((r = pthread_create(&t, NULL, tree_writer_main, &w)) != 0) {
+    close(p[0]);
+    close(p[1]);
+    return berth_error_set(err, r, "start the layer writer");
+  }
+  r = berth_layer_unpack(s, p[0], parent_chain, NULL, NULL, ret, err);
+  close(p[0]); /* a writer still going gets EPIPE */
+  pthread_join(t, NULL);
+  if (w.r < 0 && r == 0) {
+    *err = w.err;
+    return berth_error_prefix(err, "archive the layer");
+  }
+  berth_error_release(&w.err);
   return r;
 }
 

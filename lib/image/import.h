@@ -13,6 +13,11 @@
  * stays in the store. */
 int berth_layer_unpack(struct berth_store *s, int fd, const char *parent_chain, const char *expected_blob,
                        const char *expected_diff_id, struct berth_layer *ret, berth_error_t *err);
+/* The tree at dirfd (berth_tar_write with opts) as a layer over
+ * parent_chain, archived and unpacked through a pipe. */
+struct berth_tar_write_opts;
+int berth_layer_from_tree(struct berth_store *s, int dirfd, const struct berth_tar_write_opts *opts,
+                          const char *parent_chain, struct berth_layer *ret, berth_error_t *err);
 /* `import`: a root filesystem tarball as a one-layer image whose config's
  * "config" is container_config (may be NULL; opts->changes are the
  * caller's to apply). */

@@ -1,0 +1,244 @@
+#!/usr/bin/env bats
+# berth build with real builds from the busybox image (no network inside
+# RUN): docker's classic builder's steps and output, the cache, multi-stage
+# builds, COPY/ADD rules, here-documents and the errors.
+
+load helpers
+
+setup() {
+  container_setup
+  bootstrap_busybox
+  C=$BATS_TEST_TMPDIR/ctx
+  mkdir -p "$C/sub"
+  echo hello >"$C/hello.txt"
+  echo inner >"$C/sub/inner"
+}
+
+teardown() { container_teardown; }
+
+dockerfile() { cat >"$C/Dockerfile"; }
+
+@test "build: the classic builder's steps; the image runs with what the Dockerfile made" {
+  dockerfile <<'DF'
+# a comment
+FROM busybox
+ARG GREETING=hi
+ENV APP=/app \
+    MODE=test
+WORKDIR $APP
+COPY hello.txt .
+COPY sub /app/sub/
+RUN echo "$GREETING $MODE from $(pwd)" > out.txt && cat out.txt hello.txt sub/inner
+EXPOSE 8080/tcp
+LABEL version=1 "with space"="a b"
+USER 1000:1000
+ENTRYPOINT ["cat"]
+CMD ["/app/out.txt"]
+DF
+  run berth build -t myimg:1 -t myimg:latest "$C"
+  assert_success
+  assert_line --index 0 "Step 1/12 : FROM busybox"
+  assert_line --index 1 " ---> ${BUSYBOX_ID:7:12}"
+  assert_line "Step 7/12 : RUN echo \"\$GREETING \$MODE from \$(pwd)\" > out.txt && cat out.txt hello.txt sub/inner"
+  assert_line "hi test from /app"
+  assert_line --regexp '^ ---> Running in [0-9a-f]{12}$'
+  assert_line --regexp '^Removing intermediate container [0-9a-f]{12}$'
+  assert_line --regexp '^Successfully built [0-9a-f]{12}$'
+  assert_line "Successfully tagged myimg:1"
+  assert_line "Successfully tagged myimg:latest"
+  run berth run --rm myimg:1
+  assert_success
+  assert_output "hi test from /app"
+  run berth image inspect -f '{{.Config.WorkingDir}} {{.Config.User}} {{json .Config.Entrypoint}} {{json .Config.ExposedPorts}} {{index .Config.Labels "with space"}}' myimg:1
+  assert_output '/app 1000:1000 ["cat"] {"8080/tcp":{}} a b'
+  run berth run --rm --entrypoint sh myimg:1 -c 'stat -c "%u:%g %a" /app/hello.txt /app/sub/inner; echo $APP $GREETING.'
+  assert_output "0:0 644
+0:0 644
+/app ."
+  # the intermediate images are hidden, as docker's are: busybox and two tags
+  run berth images -q
+  assert_equal "${#lines[@]}" 3
+  run berth images -aq
+  [ "${#lines[@]}" -gt 5 ]
+  # one history line for each step
+  base=$(berth history -q busybox | wc -l)
+  run berth history -q myimg:1
+  assert_equal "${#lines[@]}" $((base + 11))
+}
+
+@test "build: a rebuild is all cache; a changed source, build arg or --no-cache rebuilds from there on" {
+  dockerfile <<'DF'
+FROM busybox
+ARG V=1
+RUN echo "run $V"
+COPY hello.txt /h
+RUN cat /h
+DF
+  run berth build -q "$C"
+  assert_success
+  first=$output
+  run berth build "$C"
+  assert_success
+  assert_equal "$(grep -c 'Using cache' <<<"$output")" 4
+  refute_line "run 1"
+  assert_line "Successfully built ${first:7:12}"
+  # a changed source: the COPY and what follows run again
+  echo changed >"$C/hello.txt"
+  run berth build "$C"
+  assert_equal "$(grep -c 'Using cache' <<<"$output")" 2
+  assert_line changed
+  # a build arg the RUN sees
+  run berth build --build-arg V=2 "$C"
+  assert_line "run 2"
+  # an unused build arg is docker's warning
+  run berth build --build-arg NOPE=1 "$C"
+  assert_line "[Warning] One or more build-args [NOPE] were not consumed"
+  run berth build --no-cache "$C"
+  refute_line " ---> Using cache"
+  assert_line "run 1"
+}
+
+@test "build: a failing RUN stops the build with its exit code and tags nothing" {
+  printf 'FROM busybox\nRUN echo before; exit 3\nRUN echo never\n' | dockerfile
+  run --separate-stderr berth build -t broken "$C"
+  assert_failure 1
+  assert_equal "$stderr" "The command '/bin/sh -c echo before; exit 3' returned a non-zero code: 3"
+  assert_line before
+  refute_line never
+  run berth images -q broken
+  assert_output ""
+  run berth ps -aq
+  assert_output ""
+}
+
+@test "build: multi-stage with COPY --from, --target builds only what it needs" {
+  dockerfile <<'DF'
+FROM busybox AS base
+RUN echo base > /base
+
+FROM base AS unused
+RUN echo never-built
+
+FROM busybox AS final
+COPY --from=base /base /copied
+COPY --from=0 /base /by-index
+RUN cat /copied /by-index
+DF
+  run berth build -t ms "$C"
+  assert_success
+  refute_line never-built
+  assert_line "Step 1/6 : FROM busybox AS base"
+  run berth run --rm ms cat /copied
+  assert_output base
+  run berth build --target unused -t ms-unused "$C"
+  assert_success
+  assert_line never-built
+  run berth build --target nosuch "$C"
+  assert_failure 1
+  assert_output 'target stage "nosuch" could not be found'
+}
+
+@test "build: here-documents for RUN and COPY, expanded unless quoted" {
+  dockerfile <<'DF'
+FROM busybox
+ENV WHO=world
+RUN <<EOF
+echo "hello $WHO" > /greeting
+EOF
+COPY <<-A <<"B" /docs/
+	expanded $WHO
+	A
+literal $WHO
+B
+DF
+  run berth build -t heredoc "$C"
+  assert_success
+  run berth run --rm heredoc sh -c 'cat /greeting /docs/A /docs/B'
+  assert_output "hello world
+expanded world
+literal \$WHO"
+}
+
+@test "build: ADD unpacks a local tarball, COPY --chown and --chmod, wildcards" {
+  mkdir -p "$BATS_TEST_TMPDIR/t/dir" && echo packed >"$BATS_TEST_TMPDIR/t/dir/f"
+  tar -C "$BATS_TEST_TMPDIR/t" -czf "$C/files.tar.gz" dir
+  echo a >"$C/a.conf" && echo b >"$C/b.conf"
+  dockerfile <<'DF'
+FROM busybox
+ADD files.tar.gz /unpacked/
+COPY --chown=1000:100 --chmod=600 hello.txt /owned
+COPY *.conf /conf/
+DF
+  run berth build -t adds "$C"
+  assert_success
+  run berth run --rm adds sh -c 'cat /unpacked/dir/f; stat -c "%u:%g %a" /owned; ls /conf'
+  assert_output "packed
+1000:100 600
+a.conf
+b.conf"
+}
+
+@test "build: the context is never left: ../ sources are refused, links are copied as links" {
+  echo secret >"$BATS_TEST_TMPDIR/outside"
+  ln -s "$BATS_TEST_TMPDIR/outside" "$C/link"
+  printf 'FROM busybox\nCOPY ../outside /x\n' | dockerfile
+  run berth build "$C"
+  assert_failure 1
+  assert_output --partial "forbidden path outside the build context: ../outside"
+  # a link to outside resolves inside the context: there is nothing there
+  printf 'FROM busybox\nCOPY link /x\n' | dockerfile
+  run berth build "$C"
+  assert_failure 1
+  assert_output --partial "file not found in build context"
+  # inside a copied directory a link stays a link
+  ln -s "$BATS_TEST_TMPDIR/outside" "$C/sub/link"
+  printf 'FROM busybox\nCOPY sub /s\n' | dockerfile
+  run berth build -t links "$C"
+  assert_success
+  run berth run --rm links readlink /s/link
+  assert_output "$BATS_TEST_TMPDIR/outside"
+}
+
+@test "build: Dockerfile errors name the line; bad instructions and options are refused" {
+  check() { # DOCKERFILE-TEXT EXPECTED-ERROR
+    printf '%b' "$1" | dockerfile
+    run berth build -q "$C"
+    assert_failure 1
+    assert_output "$2"
+  }
+  check 'FROM busybox\n\nFOO bar\n' "dockerfile parse error on line 3: unknown instruction: FOO"
+  check 'FROM busybox\nCOPY onlyone\n' \
+    "COPY requires at least two arguments, but only one was provided. Destination could not be determined."
+  check 'RUN echo\n' "dockerfile parse error on line 1: run before FROM"
+  check 'FROM busybox AS 1bad\n' \
+    "dockerfile parse error on line 1: invalid name for build stage: \"1bad\", name can't start with a number or contain symbols"
+  check 'FROM busybox\nCOPY --bogus=1 a b\n' "unknown flag: bogus"
+  check 'FROM busybox\nENV A\n' "ENV must have two arguments"
+  check 'FROM busybox\nUSER ${U:?must be set}\n' "U: must be set"
+  check 'FROM nosuchimage\n' "No such image: nosuchimage"
+  run berth build -f nosuch "$C"
+  assert_output "Cannot locate specified Dockerfile: nosuch"
+  run berth build -t 'Bad:Tag' "$C"
+  assert_failure 1
+  run berth ps -aq
+  assert_output ""
+}
+
+@test "build: a Dockerfile alone on stdin, a context as a tar on stdin, -f elsewhere, --iidfile, --label" {
+  run bash -c "printf 'FROM busybox\nRUN echo from-stdin\n' | '$BERTH' --root '$TEST_ROOT' --runroot '$TEST_RUNROOT' build -t s1 -"
+  assert_success
+  assert_line from-stdin
+  printf 'FROM busybox\nCOPY hello.txt /\n' >"$C/Other.dockerfile"
+  run bash -c "tar -C '$C' -c . | '$BERTH' --root '$TEST_ROOT' --runroot '$TEST_RUNROOT' build -f Other.dockerfile -t s2 -"
+  assert_success
+  run berth run --rm s2 cat /hello.txt
+  assert_output hello
+  run berth build -f "$C/Other.dockerfile" --iidfile "$BATS_TEST_TMPDIR/iid" --label team=a -q "$C"
+  assert_success
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/iid")" "$output"
+  run berth image inspect -f '{{.Config.Labels.team}}' "$output"
+  assert_output a
+  # nothing of the stdin context is left in the store
+  run ls -A "$TEST_ROOT"
+  refute_output --partial staging
+}
