@@ -260,7 +260,9 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   child_read_seccomp(c);
   child_close_inherited(c, &(struct berth_runtime_io){-1, -1, -1});
   rootfs_prepare(c);
+  child_create_hooks(c);
   rootfs_pivot(c);
+  child_ldconfig(c);
   console_setup(c);
   child_null_stdio(c);
   rootfs_finish(c);
@@ -280,6 +282,7 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   if (c->console_master >= 0)
     close_and_reset(&c->console_master);
   wait_for(c, SYNC_START);
+  child_start_hooks(c);
   if (spec->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     child_fail(c->sync_fd, errno, "set no_new_privs");
   child_load_seccomp(c);

@@ -37,6 +37,7 @@ struct berth_runtime_container {
   unsigned long long start_time; /* init's start time (proc stat field 22) */
   struct berth_cgroup *cgroup;   /* NULL when the spec asks for none */
   int sync_fd;            /* private */
+  struct runtime_hooks *hooks;   /* private: poststart and poststop */
 };
 
 int berth_runtime_create(const struct berth_spec *spec, const struct berth_runtime_io *io,
