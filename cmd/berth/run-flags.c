@@ -547,8 +547,9 @@ static json_t *parse_gpus(const char *value, berth_error_t *err)
         return NULL;
       json_object_set_new(req, "Options", opts);
     } else {
+      cleanup_free char *name = strdup(key);
       *eq = '=';
-      return berth_error_set_plain(err, EINVAL, "unexpected key '%s' in '%s'", key, fields[i]), NULL;
+      return berth_error_set_plain(err, EINVAL, "unexpected key '%s' in '%s'", name, fields[i]), NULL;
     }
   }
   if (!json_object_get(seen, "count") && json_is_null(json_object_get(req, "DeviceIDs")))
