@@ -16,6 +16,9 @@ struct berth_engine {
 
 /* gpu.c: HostConfig.DeviceRequests (CDI names, --gpus) and --runtime nvidia
  * applied to the OCI config `oci` built from Config and HostConfig. */
+/* docker info's CDISpecDirs, DiscoveredDevices, Runtimes, DefaultRuntime and
+ * the CDI specs' errors in Warnings, into `info`. */
+void berth_gpu_info(struct berth_engine *e, json_t *info);
 int berth_gpu_apply(struct berth_engine *e, const char *id, const json_t *config, const json_t *hc, json_t *oci,
                     berth_error_t *err);
 

@@ -300,3 +300,43 @@ out:
   berth_strv_free(cdi.v);
   return r;
 }
+
+/* docker info's CDISpecDirs and DiscoveredDevices (CDI devices; without an
+ * nvidia.com/gpu spec, the GPUs of the driver found on the host), and a
+ * warning for each CDI spec that was refused. */
+void berth_gpu_info(struct berth_engine *e, json_t *info)
+{
+  cleanup_cdi_registry struct berth_cdi_registry *reg =
+      berth_cdi_registry_load((const char *const *)e->cdi_spec_dirs);
+  json_t *dirs = json_array(), *devices = json_array(), *warnings = json_object_get(info, "Warnings"), *d;
+  size_t i;
+  for (i = 0; e->cdi_spec_dirs[i]; i++)
+    json_array_append_new(dirs, json_string(e->cdi_spec_dirs[i]));
+  for (i = 0; i < reg->n_devices; i++)
+    json_array_append_new(devices, json_pack("{s:s,s:s}", "Source", "cdi", "ID", reg->devices[i].name));
+  if (!berth_cdi_registry_has_kind(reg, "nvidia.com/gpu")) {
+    const char *root = getenv("BERTH_NVIDIA_ROOT");
+    cleanup_error berth_error_t err = NULL;
+    cleanup_json json_t *spec = berth_nvidia_discover(root && *root ? root : "/", "utility", &err);
+    json_array_foreach(spec ? json_object_get(spec, "devices") : NULL, i, d)
+    {
+      cleanup_free char *id = NULL;
+      if (asprintf(&id, "nvidia.com/gpu=%s", berth_json_str(d, "name")) < 0)
+        abort();
+      json_array_append_new(devices, json_pack("{s:s,s:s}", "Source", "nvidia", "ID", id));
+    }
+  }
+  if (!json_is_array(warnings))
+    json_object_set_new(info, "Warnings", warnings = json_array());
+  for (i = 0; i < reg->n_errors; i++) {
+    cleanup_free char *w = NULL;
+    if (asprintf(&w, "CDI: %s", reg->errors[i]) < 0)
+      abort();
+    json_array_append_new(warnings, json_string(w));
+  }
+  json_object_set_new(info, "CDISpecDirs", dirs);
+  json_object_set_new(info, "DiscoveredDevices", devices);
+  json_object_set_new(info, "Runtimes", json_pack("{s:{s:s},s:{s:s},s:{s:s}}", "berth", "path", "berth", "nvidia", "path",
+                                                  "berth", "runc", "path", "berth"));
+  json_object_set_new(info, "DefaultRuntime", json_string("runc"));
+}

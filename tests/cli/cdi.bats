@@ -196,3 +196,24 @@ devices:
   run berth inspect -f '{{json .HostConfig.DeviceRequests}} {{len .HostConfig.Devices}} {{.HostConfig.Runtime}}' cdi-c
   assert_output '[{"Capabilities":null,"Count":0,"DeviceIDs":["vendor.com/card=a"],"Driver":"cdi","Options":null}] 1 runc'
 }
+
+@test "cdi: info lists the spec folders, the devices found and a warning per refused spec" {
+  spec a.yaml 'cdiVersion: 0.5.0
+kind: vendor.com/card
+devices:
+- {name: "0", containerEdits: {env: [A=1]}}
+- {name: all, containerEdits: {env: [A=1]}}'
+  spec broken.json '{"cdiVersion":"0.5.0","kind":"vendor.com/card","devices":[],"x":1}'
+  run --separate-stderr cdi info
+  assert_success
+  assert_output --partial " CDI spec directories:
+  $CDI
+ Discovered Devices:
+  cdi: vendor.com/card=0
+  cdi: vendor.com/card=all"
+  [ "$stderr" = "WARNING: CDI: $CDI/broken.json: unknown field \`x\`" ]
+  run cdi info -f '{{json .CDISpecDirs}} {{json .DiscoveredDevices}}'
+  assert_output "[\"$CDI\"] [{\"ID\":\"vendor.com/card=0\",\"Source\":\"cdi\"},{\"ID\":\"vendor.com/card=all\",\"Source\":\"cdi\"}]"
+  BERTH_CDI_SPEC_DIRS= run berth info -f '{{json .CDISpecDirs}}'
+  assert_output '["/etc/cdi","/var/run/cdi"]'
+}

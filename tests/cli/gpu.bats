@@ -198,3 +198,10 @@ nvidia0,nvidiactl
   assert_output "unlimited
 unlimited"
 }
+
+@test "gpu: info lists the GPUs of the driver found on the host" {
+  run berth info -f '{{json .DiscoveredDevices}}'
+  assert_output '[{"ID":"nvidia.com/gpu=0","Source":"nvidia"},{"ID":"nvidia.com/gpu=GPU-00000000-aaaa-bbbb-cccc-000000000000","Source":"nvidia"},{"ID":"nvidia.com/gpu=1","Source":"nvidia"},{"ID":"nvidia.com/gpu=GPU-11111111-aaaa-bbbb-cccc-111111111111","Source":"nvidia"},{"ID":"nvidia.com/gpu=all","Source":"nvidia"}]'
+  run berth info
+  assert_line "  nvidia: nvidia.com/gpu=1"
+}
