@@ -245,12 +245,11 @@ static int resolve(const struct berth_cdi_registry *reg, const char *const *name
 int berth_cdi_inject(const struct berth_cdi_registry *reg, const char *const *names, json_t *oci, long uid, long gid,
                      berth_error_t *err)
 {
-  const struct berth_cdi_device **devs = NULL;
+  cleanup_free const struct berth_cdi_device **devs = NULL;
   if (!names || !names[0])
     return 0;
   if (resolve(reg, names, &devs, err) < 0)
     return -1;
-  cleanup_free const struct berth_cdi_device **free_devs = devs;
   cleanup_json json_t *copy = json_deep_copy(oci);
   for (size_t i = 0; devs[i]; i++) {
     bool first = true;
