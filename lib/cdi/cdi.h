@@ -79,6 +79,9 @@ static inline void berth_cdi_registry_freep(struct berth_cdi_registry **r) { ber
 int berth_cdi_inject(const struct berth_cdi_registry *reg, const char *const *names, json_t *oci, long uid, long gid,
                      berth_error_t *err);
 
+/* Set "K=V" in the OCI config's process.env (an existing K is replaced). */
+void berth_cdi_env_set(json_t *oci, const char *kv);
+
 /* ---- nvidia.c ---- */
 
 /* What the NVIDIA container runtime reads from the container's environment. */

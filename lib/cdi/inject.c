@@ -34,8 +34,9 @@ static json_t *child(json_t *parent, const char *key, bool array)
   return v;
 }
 
-static void env_set(json_t *env, const char *kv)
+void berth_cdi_env_set(json_t *oci, const char *kv)
 {
+  json_t *env = child(child(oci, "process", false), "env", true);
   size_t klen = strcspn(kv, "=");
   json_t *v;
   size_t i;
@@ -52,9 +53,9 @@ static void env_set(json_t *env, const char *kv)
 
 static void apply_env(json_t *oci, const json_t *edits)
 {
-  json_t *env = child(child(oci, "process", false), "env", true), *v;
+  json_t *v;
   size_t i;
-  json_array_foreach(json_object_get(edits, "env"), i, v) env_set(env, json_string_value(v));
+  json_array_foreach(json_object_get(edits, "env"), i, v) berth_cdi_env_set(oci, json_string_value(v));
 }
 
 static void remove_by(json_t *list, const char *key, const char *value)

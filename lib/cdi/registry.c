@@ -134,8 +134,8 @@ int berth_cdi_registry_add(struct berth_cdi_registry *reg, json_t *doc, const ch
 
 static bool is_spec_file(const char *name)
 {
-  size_t n = strlen(name);
-  return name[0] != '.' && ((n > 5 && strcmp(name + n - 5, ".json") == 0) || (n > 5 && strcmp(name + n - 5, ".yaml") == 0));
+  const char *dot = strrchr(name, '.');
+  return name[0] != '.' && dot && (strcmp(dot, ".json") == 0 || strcmp(dot, ".yaml") == 0);
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

@@ -75,20 +75,10 @@ static bool nvidia_selected(const json_t *req)
 
 static void env_set(json_t *oci, const char *key, const char *value)
 {
-  json_t *env = json_object_get(json_object_get(oci, "process"), "env"), *v;
-  size_t n = strlen(key), i;
   cleanup_free char *kv = NULL;
   if (asprintf(&kv, "%s=%s", key, value) < 0)
     abort();
-  json_array_foreach(env, i, v)
-  {
-    const char *s = json_string_value(v);
-    if (s && strncmp(s, key, n) == 0 && s[n] == '=') {
-      json_array_set_new(env, i, json_string(kv));
-      return;
-    }
-  }
-  json_array_append_new(env, json_string(kv));
+  berth_cdi_env_set(oci, kv);
 }
 
 static const char *env_get(const json_t *oci, const char *key)
@@ -198,7 +188,7 @@ static int nvidia_fallback(struct berth_cdi_registry *reg, const char *caps, jso
 }
 
 /* NVIDIA_VISIBLE_DEVICES of the container as CDI names of nvidia.com/gpu. */
-static int nvidia_devices(struct berth_cdi_registry *reg, const json_t *oci, struct names *cdi, berth_error_t *err)
+static int nvidia_devices(struct berth_cdi_registry *reg, json_t *oci, struct names *cdi, berth_error_t *err)
 {
   const char *visible = env_get(oci, "NVIDIA_VISIBLE_DEVICES");
   const char *caps = env_get(oci, "NVIDIA_DRIVER_CAPABILITIES");
@@ -207,7 +197,7 @@ static int nvidia_devices(struct berth_cdi_registry *reg, const json_t *oci, str
   if (!*visible || strcmp(visible, "void") == 0)
     return 0;
   bool have_cdi = berth_cdi_registry_has_kind(reg, "nvidia.com/gpu");
-  if (!have_cdi && nvidia_fallback(reg, caps && *caps ? caps : "utility,compute", (json_t *)oci, err) < 0)
+  if (!have_cdi && nvidia_fallback(reg, caps && *caps ? caps : "utility,compute", oci, err) < 0)
     return -1;
   if (strcmp(visible, "none") == 0) {
     if (!have_cdi)
