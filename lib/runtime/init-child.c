@@ -6,13 +6,15 @@
  *   wait GO (the parent has put us in our cgroup)
  *   non-dumpable, die with the monitor until exec
  *   join namespaces by path; new cgroup namespace; hostname
- *   stdio; rootfs (overlay, mounts, sysctls); pivot_root; console; /dev/null
+ *   stdio; rootfs (overlay, mounts, sysctls); createRuntime (by the parent)
+ *   and createContainer hooks; pivot_root; ldconfig when asked; console; /dev/null
  *   for the stdio not given; masks
  *   user, groups, cwd and command resolved inside the root
  *   rlimits, oom score, seccomp compiled; bounding set dropped
  *   seccomp loaded now if no_new_privileges is off (it needs CAP_SYS_ADMIN)
  *   user switched, capabilities set, every fd close-on-exec
- *   READY (with the pty master) -> wait START -> NNP + seccomp -> execve */
+ *   READY (with the pty master) -> wait START -> startContainer hooks ->
+ *   NNP + seccomp -> execve */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
