@@ -179,7 +179,8 @@ static int create_runtime_hooks(const struct berth_spec *spec, struct berth_runt
 {
   cleanup_free char *state = hooks_state(spec, "creating", c->pid);
   char msg[CHILD_HOOK_MSG];
-  if (hooks_run(spec->hooks.create_runtime, spec->hooks.n_create_runtime, "createRuntime", state, msg, sizeof msg) < 0)
+  struct hook_run how = {.stage = "createRuntime", .state = state, .cwd = berth_spec_annotation(spec, "berth.bundle")};
+  if (hooks_run(spec->hooks.create_runtime, spec->hooks.n_create_runtime, &how, msg, sizeof msg) < 0)
     return berth_error_set_plain(err, errno, "%s", msg);
   struct sync_msg done = {.type = SYNC_HOOKS_DONE};
   if (sync_send(c->sync_fd, &done, -1) < 0)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,12 +43,17 @@ char *hooks_state(const struct berth_spec *spec, const char *status, pid_t pid)
   return text;
 }
 
-static void hook_exec(const struct berth_spec_hook *h, int in, int out)
+static void hook_exec(const struct berth_spec_hook *h, const struct hook_run *how, int in, int out)
 {
   char *argv0[] = {h->path, NULL}, *noenv[] = {NULL};
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
     _exit(126);
   child_reset_signals();
+  /* runc's hooks start in the bundle, where containerd runs runc */
+  if (how->cwd && chdir(how->cwd) < 0)
+    (void)chdir("/");
+  if (how->before_exec)
+    how->before_exec(how->arg);
   execve(h->path, h->args && h->args[0] ? h->args : argv0, h->env ? h->env : noenv);
   dprintf(2, "exec: %s", strerror(errno));
   _exit(127);
@@ -88,7 +94,7 @@ static bool collect(int fd, char *buf, size_t cap, long long deadline)
   }
 }
 
-static int run_one(const struct berth_spec_hook *h, const char *state, char *out, size_t cap, int *ret_status)
+static int run_one(const struct berth_spec_hook *h, const struct hook_run *how, char *out, size_t cap, int *ret_status)
 {
   int in[2], pipefd[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0)
@@ -99,7 +105,7 @@ static int run_one(const struct berth_spec_hook *h, const char *state, char *out
   }
   pid_t pid = fork();
   if (pid == 0)
-    hook_exec(h, in[1], pipefd[1]);
+    hook_exec(h, how, in[1], pipefd[1]);
   close(in[1]);
   close(pipefd[1]);
   if (pid < 0) {
@@ -109,7 +115,7 @@ static int run_one(const struct berth_spec_hook *h, const char *state, char *out
     return -1;
   }
   /* the state fits the socket's buffer; a hook that never reads it is not waited for */
-  (void)send(in[0], state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)send(in[0], how->state, strlen(how->state), MSG_NOSIGNAL | MSG_DONTWAIT);
   (void)shutdown(in[0], SHUT_WR);
   bool done = collect(pipefd[0], out, cap, h->timeout > 0 ? now_ms() + h->timeout * 1000LL : 0);
   close(in[0]);
@@ -126,13 +132,13 @@ static int run_one(const struct berth_spec_hook *h, const char *state, char *out
   return 0;
 }
 
-int hooks_run(const struct berth_spec_hook *hooks, size_t n, const char *stage, const char *state, char *msg,
-              size_t msg_len)
+int hooks_run(const struct berth_spec_hook *hooks, size_t n, const struct hook_run *how, char *msg, size_t msg_len)
 {
+  const char *stage = how->stage;
   for (size_t i = 0; i < n; i++) {
     char out[512] = "";
     int status = 0;
-    if (run_one(&hooks[i], state, out, sizeof out, &status) < 0) {
+    if (run_one(&hooks[i], how, out, sizeof out, &status) < 0) {
       int e = errno;
       snprintf(msg, msg_len, "error running %s hook #%zu `%s`: %s", stage, i, hooks[i].path,
                e == ETIMEDOUT ? "timed out" : strerror(e));
@@ -237,9 +243,11 @@ int runtime_hooks_run_saved(struct runtime_hooks *r, bool poststart, pid_t pid, 
     return 0;
   const struct berth_spec_hooks *h = &r->spec.hooks;
   cleanup_free char *state = hooks_state(&r->spec, poststart ? "running" : "stopped", pid);
+  struct hook_run how = {.stage = poststart ? "poststart" : "poststop", .state = state,
+                         .cwd = berth_spec_annotation(&r->spec, "berth.bundle")};
   char msg[1024];
-  if (hooks_run(poststart ? h->poststart : h->poststop, poststart ? h->n_poststart : h->n_poststop,
-                poststart ? "poststart" : "poststop", state, msg, sizeof msg) < 0)
+  if (hooks_run(poststart ? h->poststart : h->poststop, poststart ? h->n_poststart : h->n_poststop, &how, msg,
+                sizeof msg) < 0)
     return berth_error_set_plain(err, errno, "%s", msg);
   return 0;
 }
@@ -254,14 +262,14 @@ static pid_t host_pid(void)
   return n > 0 ? (pid_t)atoi(buf) : getpid();
 }
 
-static void child_run(struct child *c, const struct berth_spec_hook *h, size_t n, const char *stage, const char *status,
-                      pid_t pid)
+static void child_run(struct child *c, const struct berth_spec_hook *h, size_t n, struct hook_run *how, pid_t pid)
 {
   if (!n)
     return;
-  cleanup_free char *state = hooks_state(c->spec, status, pid);
+  cleanup_free char *state = hooks_state(c->spec, how->status, pid);
   char msg[CHILD_HOOK_MSG];
-  if (hooks_run(h, n, stage, state, msg, sizeof msg) < 0)
+  how->state = state;
+  if (hooks_run(h, n, how, msg, sizeof msg) < 0)
     child_fail(c->sync_fd, 0, "%s", msg);
 }
 
@@ -275,24 +283,41 @@ void child_create_hooks(struct child *c)
     if (m.type != SYNC_HOOKS_DONE)
       child_fail(c->sync_fd, EPROTO, "unexpected message %u from the runtime", m.type);
   }
-  child_run(c, h->create_container, h->n_create_container, "createContainer", "creating", host_pid());
+  struct hook_run how = {.stage = "createContainer", .status = "creating",
+                         .cwd = berth_spec_annotation(c->spec, "berth.bundle")};
+  child_run(c, h->create_container, h->n_create_container, &how, host_pid());
 }
 
 void child_start_hooks(struct child *c)
 {
   const struct berth_spec_hooks *h = &c->spec->hooks;
-  child_run(c, h->start_container, h->n_start_container, "startContainer", "created", getpid());
+  struct hook_run how = {.stage = "startContainer", .status = "created"};
+  child_run(c, h->start_container, h->n_start_container, &how, getpid());
+}
+
+/* ldconfig is confined like the container's command: no_new_privs and the
+ * seccomp filter when they wait for the start (its capabilities are
+ * already the container's bounding set). */
+static void confine(void *arg)
+{
+  struct child *c = arg;
+  if (c->spec->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    _exit(126);
+  child_load_seccomp(c);
 }
 
 /* berth.ldconfig: the container's own /sbin/ldconfig refreshes its loader
- * cache (driver libraries were bound in), inside the container, as root,
- * before the root is made read-only.  An image without one is left alone. */
+ * cache (driver libraries were bound in): inside the container, as root
+ * with the container's capabilities and seccomp filter, once its root is
+ * final.  An image without one, or a read-only root, is left alone (the
+ * libraries are also bound at their sonames in the loader's folders). */
 void child_ldconfig(struct child *c)
 {
   const char *want = berth_spec_annotation(c->spec, "berth.ldconfig");
-  if (!want || strcmp(want, "true") != 0 || access("/sbin/ldconfig", X_OK) < 0)
+  if (!want || strcmp(want, "true") != 0 || c->spec->root_readonly || access("/sbin/ldconfig", X_OK) < 0)
     return;
   char *args[] = {(char *)"ldconfig", NULL}, *env[] = {(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
   struct berth_spec_hook h = {.path = (char *)"/sbin/ldconfig", .args = args, .env = env};
-  child_run(c, &h, 1, "ldconfig", "creating", getpid());
+  struct hook_run how = {.stage = "ldconfig", .status = "creating", .before_exec = confine, .arg = c};
+  child_run(c, &h, 1, &how, getpid());
 }

@@ -7,11 +7,12 @@
  *   non-dumpable, die with the monitor until exec
  *   join namespaces by path; new cgroup namespace; hostname
  *   stdio; rootfs (overlay, mounts, sysctls); createRuntime (by the parent)
- *   and createContainer hooks; pivot_root; ldconfig when asked; console; /dev/null
+ *   and createContainer hooks; pivot_root; console; /dev/null
  *   for the stdio not given; masks
  *   user, groups, cwd and command resolved inside the root
  *   rlimits, oom score, seccomp compiled; bounding set dropped
  *   seccomp loaded now if no_new_privileges is off (it needs CAP_SYS_ADMIN)
+ *   the container's ldconfig when asked (berth.ldconfig)
  *   user switched, capabilities set, every fd close-on-exec
  *   READY (with the pty master) -> wait START -> startContainer hooks ->
  *   NNP + seccomp -> execve */
@@ -264,7 +265,6 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   rootfs_prepare(c);
   child_create_hooks(c);
   rootfs_pivot(c);
-  child_ldconfig(c);
   console_setup(c);
   child_null_stdio(c);
   rootfs_finish(c);
@@ -275,6 +275,7 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   caps_drop_bounding(c);
   if (!spec->process.no_new_privileges)
     child_load_seccomp(c);
+  child_ldconfig(c);
   caps_switch_user(c);
   exec_prepare(c);
   child_cloexec_fds(c);

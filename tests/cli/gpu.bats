@@ -96,18 +96,27 @@ cat: can't open '/dev/nvidia0': No such device or address
 libnvidia-ml.so.1
 libnvidia-ml.so.550.1"
   # an image with an ldconfig of its own: it sees the bound libraries
-  printf '#!/bin/sh\n{ echo "ldconfig $*"; ls %s; } >/etc/ldconfig-ran\n' "$ARCH_DIR" >"$BATS_TEST_TMPDIR/rootfs-img/sbin-ldconfig"
+  # (as root, with the container's capabilities and seccomp filter)
   mkdir -p "$BATS_TEST_TMPDIR/rootfs-img/sbin"
-  mv "$BATS_TEST_TMPDIR/rootfs-img/sbin-ldconfig" "$BATS_TEST_TMPDIR/rootfs-img/sbin/ldconfig"
+  printf '#!/bin/sh\n{ echo "ldconfig $* uid $(id -u)"; grep -E "^(CapEff|Seccomp):" /proc/self/status; ls %s; } >/etc/ldconfig-ran\n' \
+    "$ARCH_DIR" >"$BATS_TEST_TMPDIR/rootfs-img/sbin/ldconfig"
   chmod +x "$BATS_TEST_TMPDIR/rootfs-img/sbin/ldconfig"
   image_with ldimg
-  run berth run --rm --gpus 'all,capabilities=compute' ldimg cat /etc/ldconfig-ran
-  assert_output "ldconfig 
+  local want="ldconfig  uid 0
+CapEff:	00000000a80425fb
+Seccomp:	2
 libcuda.so.1
 libcuda.so.550.1"
-  # without GPUs it never runs
+  run berth run --rm --gpus 'all,capabilities=compute' ldimg cat /etc/ldconfig-ran
+  assert_output "$want"
+  run berth run --rm --gpus 'all,capabilities=compute' --security-opt no-new-privileges --user 65534 ldimg cat /etc/ldconfig-ran
+  assert_output "$want"
+  # without GPUs it never runs; with a read-only root neither, the libraries are still there
   run berth run --rm ldimg cat /etc/ldconfig-ran
   assert_failure
+  run berth run --rm --read-only --gpus all ldimg sh -c 'ls /etc/ldconfig-ran; ls '"$ARCH_DIR"' | grep -c libcuda'
+  assert_output --partial "No such file or directory"
+  assert_line 2
 }
 
 @test "gpu: the image's NVIDIA_VISIBLE_DEVICES and NVIDIA_DRIVER_CAPABILITIES count, with --runtime nvidia or --gpus" {
