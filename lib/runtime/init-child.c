@@ -14,8 +14,8 @@
  *   seccomp loaded now if no_new_privileges is off (it needs CAP_SYS_ADMIN)
  *   the container's ldconfig when asked (berth.ldconfig)
  *   user switched, capabilities set, every fd close-on-exec
- *   READY (with the pty master) -> wait START -> startContainer hooks ->
- *   NNP + seccomp -> execve */
+ *   READY (with the pty master) -> wait START -> NNP + seccomp ->
+ *   startContainer hooks -> execve */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -285,10 +285,10 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   if (c->console_master >= 0)
     close_and_reset(&c->console_master);
   wait_for(c, SYNC_START);
-  child_start_hooks(c);
   if (spec->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     child_fail(c->sync_fd, errno, "set no_new_privs");
   child_load_seccomp(c);
+  child_start_hooks(c); /* confined like the command, as runc runs them */
   child_reset_signals();
   exec_command(c);
 }
