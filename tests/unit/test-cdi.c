@@ -313,3 +313,59 @@ Test(cdi, an_unknown_device_changes_nothing)
   berth_error_release(&err);
   berth_cdi_registry_free(reg);
 }
+
+/* The shape `nvidia-ctk cdi generate` writes (by hand after its output):
+ * a document marker, spec-wide nodes, env, hooks and mounts, devices by
+ * index, UUID and "all". */
+Test(cdi, an_nvidia_ctk_spec_loads)
+{
+  static const char text[] = "---\n"
+                             "cdiVersion: 0.5.0\n"
+                             "containerEdits:\n"
+                             "    deviceNodes:\n"
+                             "        - path: /dev/nvidia-uvm\n"
+                             "        - path: /dev/nvidiactl\n"
+                             "    env:\n"
+                             "        - NVIDIA_VISIBLE_DEVICES=void\n"
+                             "    hooks:\n"
+                             "        - hookName: createContainer\n"
+                             "          path: /usr/bin/nvidia-cdi-hook\n"
+                             "          args:\n"
+                             "            - nvidia-cdi-hook\n"
+                             "            - update-ldcache\n"
+                             "            - --folder\n"
+                             "            - /usr/lib/x86_64-linux-gnu\n"
+                             "          env:\n"
+                             "            - NVIDIA_CTK_DEBUG=false\n"
+                             "    mounts:\n"
+                             "        - hostPath: /usr/lib/x86_64-linux-gnu/libcuda.so.570.133.20\n"
+                             "          containerPath: /usr/lib/x86_64-linux-gnu/libcuda.so.570.133.20\n"
+                             "          options:\n"
+                             "            - ro\n"
+                             "            - nosuid\n"
+                             "            - nodev\n"
+                             "            - bind\n"
+                             "devices:\n"
+                             "    - name: \"0\"\n"
+                             "      containerEdits:\n"
+                             "        deviceNodes:\n"
+                             "            - path: /dev/nvidia0\n"
+                             "    - name: GPU-4cf8db2d-06c0-7d70-1a51-e59b25b2c16c\n"
+                             "      containerEdits:\n"
+                             "        deviceNodes:\n"
+                             "            - path: /dev/nvidia0\n"
+                             "    - name: all\n"
+                             "      containerEdits:\n"
+                             "        deviceNodes:\n"
+                             "            - path: /dev/nvidia0\n"
+                             "kind: nvidia.com/gpu\n";
+  berth_error_t err = NULL;
+  struct berth_cdi_registry *reg = berth_cdi_registry_load(NULL);
+  cleanup_json json_t *doc = berth_cdi_spec_parse(text, strlen(text), "/var/run/cdi/nvidia.yaml", &err);
+  cr_assert_not_null(doc, "%s", err ? err->msg : "");
+  cr_assert_eq(berth_cdi_registry_add(reg, doc, "/var/run/cdi/nvidia.yaml", 1, &err), 0);
+  cr_expect_eq(reg->n_devices, 3);
+  cr_expect_not_null(berth_cdi_registry_find(reg, "nvidia.com/gpu=GPU-4cf8db2d-06c0-7d70-1a51-e59b25b2c16c"));
+  cr_expect(berth_cdi_registry_has_kind(reg, "nvidia.com/gpu"));
+  berth_cdi_registry_free(reg);
+}
