@@ -217,3 +217,25 @@ devices:
   BERTH_CDI_SPEC_DIRS= run berth info -f '{{json .CDISpecDirs}}'
   assert_output '["/etc/cdi","/var/run/cdi"]'
 }
+
+@test "cdi: a hook past its timeout is killed and fails the start; prestart runs as createRuntime" {
+  spec hooks.yaml "cdiVersion: 0.5.0
+kind: vendor.com/hooks
+devices:
+- name: slow
+  containerEdits:
+    hooks:
+    - {hookName: createRuntime, path: /bin/sleep, args: [sleep, '600'], timeout: 1}
+- name: old
+  containerEdits:
+    hooks:
+    - {hookName: prestart, path: /bin/sh, args: [sh, -c, 'grep -o creating >$BATS_TEST_TMPDIR/prestart']}"
+  run cdi run --rm --device vendor.com/hooks=slow img true
+  assert_failure 125
+  assert_output --partial 'error running createRuntime hook #0 `/bin/sleep`: timed out'
+  run pgrep -f "^sleep 600$"
+  assert_failure
+  run cdi run --rm --device vendor.com/hooks=old img true
+  assert_success
+  [ "$(cat "$BATS_TEST_TMPDIR/prestart")" = creating ]
+}
