@@ -45,6 +45,7 @@ struct cli_command {
 struct cli {
   const char *root;
   const char *runroot;
+  const char *cdi_spec_dirs[33]; /* --cdi-spec-dir, NULL-terminated; none given: the engine's default */
   bool debug;
   char path[128]; /* "berth image ls": used in usage and errors */
   struct berth_engine *engine;

@@ -56,6 +56,23 @@ int cmd_version(struct cli *cli, const struct cli_command *cmd, int argc, char *
   return 0;
 }
 
+/* docker 28's runtimes, CDI folders and discovered devices; warnings last, on stderr. */
+static void print_devices(const json_t *info)
+{
+  const char *name;
+  json_t *v;
+  size_t i;
+  printf(" Runtimes:");
+  json_object_foreach((json_t *)json_object_get(info, "Runtimes"), name, v) printf(" %s", name);
+  printf("\n Default Runtime: %s\n CDI spec directories:\n", berth_json_str(info, "DefaultRuntime"));
+  json_array_foreach(json_object_get(info, "CDISpecDirs"), i, v) printf("  %s\n", json_string_value(v));
+  if (json_array_size(json_object_get(info, "DiscoveredDevices")))
+    printf(" Discovered Devices:\n");
+  json_array_foreach(json_object_get(info, "DiscoveredDevices"), i, v)
+      printf("  %s: %s\n", berth_json_str(v, "Source"), berth_json_str(v, "ID"));
+  json_array_foreach(json_object_get(info, "Warnings"), i, v) fprintf(stderr, "WARNING: %s\n", json_string_value(v));
+}
+
 int cmd_info(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
   const char *format = NULL;
@@ -92,6 +109,7 @@ int cmd_info(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
          berth_json_str(info, "OperatingSystem"), berth_json_str(info, "Architecture"),
          (long long)berth_json_int(info, "NCPU", 0), mem, berth_json_str(info, "Name"),
          berth_json_str(info, "DockerRootDir"), berth_json_str(info, "RunRoot"));
+  print_devices(info);
   return 0;
 }
 

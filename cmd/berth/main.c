@@ -229,6 +229,8 @@ static void print_command_list(struct cli *cli, const struct cli_command *cmd, F
     fprintf(out, "\nGlobal Options:\n"
                  "      --root string      Storage root (default \"/var/lib/berth\", or $BERTH_ROOT)\n"
                  "      --runroot string   Run state root (default \"/run/berth\", or $BERTH_RUNROOT)\n"
+                 "      --cdi-spec-dir     CDI spec folder, repeatable (default /etc/cdi and /var/run/cdi,\n"
+                 "                         or $BERTH_CDI_SPEC_DIRS, colon-separated)\n"
                  "  -D, --debug            Enable debug output\n"
                  "  -v, --version          Print version information and quit\n");
   } else {
@@ -297,7 +299,8 @@ int cli_engine(struct cli *cli, struct berth_engine **ret)
 {
   berth_error_t err = NULL;
   if (!cli->engine) {
-    struct berth_engine_opts opts = {.root = cli->root, .runroot = cli->runroot};
+    struct berth_engine_opts opts = {.root = cli->root, .runroot = cli->runroot,
+                                     .cdi_spec_dirs = cli->cdi_spec_dirs[0] ? cli->cdi_spec_dirs : NULL};
     if (berth_engine_open(&opts, &cli->engine, &err) < 0)
       return cli_fail(&err, CLI_EXIT_ERROR);
   }
@@ -319,7 +322,7 @@ static void raise_nofile_limit(void)
 int main(int argc, char **argv)
 {
   struct cli cli = {.root = getenv("BERTH_ROOT"), .runroot = getenv("BERTH_RUNROOT")};
-  int i, rc;
+  int i, rc, n_cdi = 0;
   snprintf(cli.path, sizeof(cli.path), "berth");
   if (!cli.root || !*cli.root)
     cli.root = "/var/lib/berth";
@@ -331,6 +334,11 @@ int main(int argc, char **argv)
       if (i + 1 >= argc)
         return fprintf(stderr, "flag needs an argument: %s\n\nUsage:  berth [OPTIONS] COMMAND [ARG...]\n\nRun 'berth --help' for more information\n", a), CLI_EXIT_USAGE;
       *(a[2] == 'r' && a[3] == 'o' ? &cli.root : &cli.runroot) = argv[++i];
+    } else if (!strcmp(a, "--cdi-spec-dir") || !strncmp(a, "--cdi-spec-dir=", 15)) {
+      if (!a[14] && i + 1 >= argc)
+        return fprintf(stderr, "flag needs an argument: %s\n\nUsage:  berth [OPTIONS] COMMAND [ARG...]\n\nRun 'berth --help' for more information\n", a), CLI_EXIT_USAGE;
+      if (n_cdi < 32)
+        cli.cdi_spec_dirs[n_cdi++] = a[14] ? a + 15 : argv[++i];
     } else if (!strncmp(a, "--root=", 7)) {
       cli.root = a + 7;
     } else if (!strncmp(a, "--runroot=", 10)) {

@@ -17,6 +17,7 @@
 #include "run-flags.h"
 #include "base/timeutil.h"
 #include "base/units.h"
+#include "cdi/cdi.h"
 
 void cli_run_opts_init(struct cli_run_opts *o)
 {
@@ -30,7 +31,7 @@ void cli_run_opts_clear(struct cli_run_opts *o)
 {
   char **lists[] = {o->attach,   o->env,      o->env_file,     o->label,  o->label_file, o->tmpfs,
                     o->volume,   o->device,   o->cap_add,      o->cap_drop, o->security_opt, o->ulimit,
-                    o->group_add, o->log_opt, o->sysctl, o->mount, o->volumes_from};
+                    o->group_add, o->log_opt, o->sysctl, o->mount, o->volumes_from, o->gpus};
   for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
     berth_strv_free(lists[i]);
   cli_run_opts_init(o);
@@ -61,6 +62,7 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("entrypoint", 0, CLI_STRING, &o->entrypoint, "string", "Overwrite the default ENTRYPOINT of the image"),
       F("env", 'e', CLI_STRV, &o->env, "list", "Set environment variables"),
       F("env-file", 0, CLI_STRV, &o->env_file, "list", "Read in a file of environment variables"),
+      F("gpus", 0, CLI_STRV, &o->gpus, "gpu-request", "GPU devices to add to the container ('all' to pass all GPUs)"),
       F("group-add", 0, CLI_STRV, &o->group_add, "list", "Add additional groups to join"),
       F("health-cmd", 0, CLI_STRING, &o->health_cmd, "string", "Command to run to check health"),
       F("health-interval", 0, CLI_STRING, &o->health_interval, "duration",
@@ -101,6 +103,7 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
         "Restart policy to apply when a container exits (default \"no\")"),
       F("rm", 0, CLI_BOOL, &o->rm, NULL,
         "Automatically remove the container and its associated anonymous volumes when it exits"),
+      F("runtime", 0, CLI_STRING, &o->runtime, "string", "Runtime to use for this container"),
       F("security-opt", 0, CLI_STRV, &o->security_opt, "list", "Security Options"),
       F("shm-size", 0, CLI_STRING, &o->shm_size, "bytes", "Size of /dev/shm"),
       F("sig-proxy", 0, CLI_BOOL, &o->sig_proxy, NULL, "Proxy received signals to the process (default true)"),
@@ -325,6 +328,7 @@ struct run_values {
   json_t *ulimits; /* array, in order, later names replacing earlier */
   json_t *sysctls; /* object */
   json_t *mounts;  /* --mount as HostConfig.Mounts objects */
+  json_t *device_requests; /* array: --gpus, then the CDI names of --device */
   bool attach_stdin, attach_stdout, attach_stderr;
 };
 
@@ -527,11 +531,174 @@ static int check_mounts(const struct cli_run_opts *o, struct run_values *v, bool
   return 0;
 }
 
+/* ---- --gpus and CDI devices (docker/cli opts/gpus.go, opts.go) ---- */
+
+/* One record of Go's encoding/csv: comma-separated, a field in double
+ * quotes may hold commas and "" for a quote.  NULL-terminated fields. */
+static char **csv_fields(const char *s, berth_error_t *err)
+{
+  size_t n = 0, len = strlen(s);
+  char **out = calloc(len + 2, sizeof *out);
+  if (!out)
+    abort();
+  for (const char *p = s;; p++) {
+    char *f = calloc(len + 1, 1), *w = f;
+    if (!f)
+      abort();
+    out[n++] = f;
+    if (*p == '"') {
+      for (p++; *p && !(*p == '"' && p[1] != '"'); p++)
+        *w++ = *p == '"' ? *++p : *p;
+      if (*p != '"' || (p[1] && p[1] != ',')) {
+        berth_strv_free(out);
+        return berth_error_set_plain(err, EINVAL, "parse error on line 1, column %zu: extraneous or missing \" in quoted-field",
+                                     (size_t)(p - s) + 1), NULL;
+      }
+      p++;
+    } else {
+      for (; *p && *p != ','; p++) {
+        if (*p == '"') {
+          berth_strv_free(out);
+          return berth_error_set_plain(err, EINVAL, "parse error on line 1, column %zu: bare \" in non-quoted-field",
+                                       (size_t)(p - s) + 1), NULL;
+        }
+        *w++ = *p;
+      }
+    }
+    if (!*p)
+      return out;
+  }
+}
+
+static int gpu_count(const char *s, json_int_t *ret, berth_error_t *err)
+{
+  char *end = NULL;
+  if (strcmp(s, "all") == 0) {
+    *ret = -1;
+    return 0;
+  }
+  errno = 0;
+  long long n = strtoll(s, &end, 10);
+  if (!*s || *end || errno)
+    return berth_error_set_plain(err, EINVAL, "count must be an integer: strconv.Atoi: parsing \"%s\": %s", s,
+                                 errno ? "value out of range" : "invalid syntax");
+  *ret = n;
+  return 0;
+}
+
+static json_t *gpu_options(const char *value, berth_error_t *err)
+{
+  cleanup_strv char **kv = csv_fields(value, err);
+  if (!kv)
+    return NULL;
+  json_t *m = json_object();
+  for (size_t i = 0; kv[i]; i++) {
+    char *eq = strchr(kv[i], '=');
+    if (eq)
+      *eq = '\0';
+    json_object_set_new(m, kv[i], json_string(eq ? eq + 1 : ""));
+  }
+  return m;
+}
+
+static json_t *split_list(const char *s)
+{
+  json_t *a = json_array();
+  for (const char *p = s;; p++) {
+    size_t n = strcspn(p, ",");
+    json_array_append_new(a, json_stringn(p, n));
+    p += n;
+    if (!*p)
+      return a;
+  }
+}
+
+/* One --gpus value as a DeviceRequest (GpuOpts.Set). */
+static json_t *parse_gpus(const char *value, berth_error_t *err)
+{
+  cleanup_strv char **fields = csv_fields(value, err);
+  cleanup_json json_t *req = json_pack("{s:s,s:i,s:n,s:n,s:{}}", "Driver", "", "Count", 0, "DeviceIDs", "Capabilities",
+                                       "Options");
+  cleanup_json json_t *seen = json_object();
+  json_int_t count = 0;
+  if (!fields)
+    return NULL;
+  for (size_t i = 0; fields[i]; i++) {
+    char *eq = strchr(fields[i], '=');
+    const char *val = eq ? eq + 1 : NULL;
+    if (eq)
+      *eq = '\0';
+    const char *key = fields[i];
+    if (json_object_get(seen, key))
+      return berth_error_set_plain(err, EINVAL, "gpu request key '%s' can be specified only once", key), NULL;
+    json_object_set_new(seen, key, json_true());
+    if (!val) {
+      json_object_set_new(seen, "count", json_true());
+      if (gpu_count(key, &count, err) < 0)
+        return NULL;
+      json_object_set_new(req, "Count", json_integer(count));
+    } else if (strcmp(key, "driver") == 0) {
+      json_object_set_new(req, "Driver", json_string(val));
+    } else if (strcmp(key, "count") == 0) {
+      if (gpu_count(val, &count, err) < 0)
+        return NULL;
+      json_object_set_new(req, "Count", json_integer(count));
+    } else if (strcmp(key, "device") == 0) {
+      json_object_set_new(req, "DeviceIDs", split_list(val));
+    } else if (strcmp(key, "capabilities") == 0) {
+      json_t *caps = split_list(val);
+      json_array_append_new(caps, json_string("gpu"));
+      json_object_set_new(req, "Capabilities", json_pack("[o]", caps));
+    } else if (strcmp(key, "options") == 0) {
+      json_t *opts = gpu_options(val, err);
+      if (!opts)
+        return NULL;
+      json_object_set_new(req, "Options", opts);
+    } else {
+      cleanup_free char *name = strdup(key);
+      *eq = '=';
+      return berth_error_set_plain(err, EINVAL, "unexpected key '%s' in '%s'", name, fields[i]), NULL;
+    }
+  }
+  if (!json_object_get(seen, "count") && json_is_null(json_object_get(req, "DeviceIDs")))
+    json_object_set_new(req, "Count", json_integer(1));
+  if (json_is_null(json_object_get(req, "Capabilities")))
+    json_object_set_new(req, "Capabilities", json_pack("[[s]]", "gpu"));
+  return steal_ptr(&req);
+}
+
+/* --gpus requests, then one "cdi" request with the --device values that are
+ * CDI names (the host paths stay in HostConfig.Devices). */
+static int check_device_requests(const struct cli_run_opts *o, struct run_values *v, bool *fe, berth_error_t *err)
+{
+  json_t *cdi = json_array();
+  for (size_t i = 0; o->gpus && o->gpus[i]; i++) {
+    berth_error_t why = NULL;
+    json_t *req = parse_gpus(o->gpus[i], &why);
+    if (!req) {
+      flag_error(err, fe, o->gpus[i], "--gpus", "%s", why->msg);
+      berth_error_release(&why);
+      json_decref(cdi);
+      return -1;
+    }
+    json_array_append_new(v->device_requests, req);
+  }
+  for (size_t i = 0; o->device && o->device[i]; i++)
+    if (berth_cdi_parse_qualified(o->device[i], NULL, NULL, NULL))
+      json_array_append_new(cdi, json_string(o->device[i]));
+  if (json_array_size(cdi))
+    json_array_append_new(v->device_requests, json_pack("{s:s,s:i,s:o,s:n,s:n}", "Driver", "cdi", "Count", 0,
+                                                        "DeviceIDs", cdi, "Capabilities", "Options"));
+  else
+    json_decref(cdi);
+  return 0;
+}
+
 static int check_values(const struct cli_run_opts *o, struct run_values *v, bool *fe, berth_error_t *err)
 {
   if (check_attach(o, v, fe, err) < 0 || check_env_and_labels(o, fe, err) < 0 || check_sizes(o, v, fe, err) < 0 ||
       check_ulimits_sysctls(o, v, fe, err) < 0 || check_health_durations(o, v, fe, err) < 0 ||
-      check_mounts(o, v, fe, err) < 0)
+      check_mounts(o, v, fe, err) < 0 || check_device_requests(o, v, fe, err) < 0)
     return -1;
   return 0;
 }
@@ -756,6 +923,8 @@ static json_t *build_devices(char **devices, berth_error_t *err)
 {
   cleanup_json json_t *out = json_array();
   for (size_t i = 0; devices && devices[i]; i++) {
+    if (berth_cdi_parse_qualified(devices[i], NULL, NULL, NULL))
+      continue; /* a CDI device: in DeviceRequests */
     json_t *d = parse_device(devices[i], err);
     if (!d)
       return NULL;
@@ -949,6 +1118,8 @@ static json_t *build_host_config(const struct cli_run_opts *o, const struct run_
   json_object_set_new(host, "CpusetCpus", json_string(o->cpuset_cpus ? o->cpuset_cpus : ""));
   json_object_set_new(host, "CpusetMems", json_string(o->cpuset_mems ? o->cpuset_mems : ""));
   json_object_set(host, "Devices", devices);
+  json_object_set(host, "DeviceRequests", json_array_size(v->device_requests) ? v->device_requests : json_null());
+  json_object_set_new(host, "Runtime", json_string(o->runtime ? o->runtime : ""));
   json_object_set_new(host, "Ulimits", json_array_size(v->ulimits) ? json_incref(v->ulimits) : json_null());
   json_object_set_new(host, "OomKillDisable", json_boolean(o->oom_kill_disable));
   if (o->pids_limit != 0)
@@ -1051,13 +1222,14 @@ static json_t *build_body(const struct cli_run_opts *o, struct run_values *v, bo
 
 json_t *cli_run_body(const struct cli_run_opts *o, bool *ret_flag_error, berth_error_t *err)
 {
-  struct run_values v = {.ulimits = json_array(), .sysctls = json_object()};
+  struct run_values v = {.ulimits = json_array(), .sysctls = json_object(), .device_requests = json_array()};
   json_t *body;
   *ret_flag_error = false;
   body = build_body(o, &v, ret_flag_error, err);
   json_decref(v.ulimits);
   json_decref(v.sysctls);
   json_decref(v.mounts);
+  json_decref(v.device_requests);
   return body;
 }
 

@@ -19,6 +19,9 @@ struct berth_engine;
 struct berth_engine_opts {
   const char *root;    /* persistent state; default /var/lib/berth */
   const char *runroot; /* volatile state; default /run/berth */
+  /* CDI spec folders, lowest priority first (NULL-terminated); NULL:
+   * $BERTH_CDI_SPEC_DIRS (colon-separated), else /etc/cdi and /var/run/cdi */
+  const char *const *cdi_spec_dirs;
 };
 
 BERTH_PUBLIC int berth_engine_open(const struct berth_engine_opts *opts, struct berth_engine **ret,

@@ -305,6 +305,14 @@ static json_t *normalize_host_config(const json_t *given, berth_error_t *err)
                           net);
     return NULL;
   }
+  const char *runtime = berth_json_str(hc, "Runtime");
+  if (!runtime || !*runtime)
+    json_object_set_new(hc, "Runtime", json_string("runc"));
+  else if (strcmp(runtime, "runc") != 0 && strcmp(runtime, "berth") != 0 && strcmp(runtime, "nvidia") != 0) {
+    berth_error_set_plain(err, EINVAL, "unknown or invalid runtime name: %s", runtime);
+    json_decref(hc);
+    return NULL;
+  }
   json_t *rp = json_object_get(hc, "RestartPolicy");
   if (!json_is_object(rp) || !berth_json_str(rp, "Name") || !*berth_json_str(rp, "Name"))
     json_object_set_new(hc, "RestartPolicy", json_pack("{s:s, s:i}", "Name", "no", "MaximumRetryCount", 0));

@@ -11,7 +11,16 @@
 struct berth_engine {
   struct berth_store *store;
   char *cgroup_parent; /* $BERTH_CGROUP_PARENT or "/berth" */
+  char **cdi_spec_dirs; /* CDI spec folders, lowest priority first */
 };
+
+/* gpu.c: HostConfig.DeviceRequests (CDI names, --gpus) and --runtime nvidia
+ * applied to the OCI config `oci` built from Config and HostConfig. */
+/* docker info's CDISpecDirs, DiscoveredDevices, Runtimes, DefaultRuntime and
+ * the CDI specs' errors in Warnings, into `info`. */
+void berth_gpu_info(struct berth_engine *e, json_t *info);
+int berth_gpu_apply(struct berth_engine *e, const char *id, const json_t *config, const json_t *hc, json_t *oci,
+                    berth_error_t *err);
 
 /* A container as the engine works with it: its record (config.json), its
  * state as recorded, corrected for a monitor that is gone. */

@@ -7,8 +7,29 @@
 
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "cdi/cdi.h"
 #include "engine/engine-internal.h"
 #include "oci/reference.h"
+
+static char **cdi_dirs(const char *const *given)
+{
+  const char *env = getenv("BERTH_CDI_SPEC_DIRS");
+  cleanup_free char *copy = env && *env ? strdup(env) : NULL;
+  char **out = calloc(64, sizeof *out);
+  size_t n = 0;
+  if (!out)
+    abort();
+  for (size_t i = 0; given && given[i] && n < 63; i++)
+    out[n++] = strdup(given[i]);
+  for (char *save = NULL, *d = !given && copy ? strtok_r(copy, ":", &save) : NULL; d && n < 63; d = strtok_r(NULL, ":", &save))
+    out[n++] = strdup(d);
+  for (size_t i = 0; !given && !copy && berth_cdi_default_dirs[i]; i++)
+    out[n++] = strdup(berth_cdi_default_dirs[i]);
+  for (size_t i = 0; i < n; i++)
+    if (!out[i])
+      abort();
+  return out;
+}
 
 int berth_engine_open(const struct berth_engine_opts *opts, struct berth_engine **ret, berth_error_t *err)
 {
@@ -22,6 +43,7 @@ int berth_engine_open(const struct berth_engine_opts *opts, struct berth_engine 
   }
   const char *cg = getenv("BERTH_CGROUP_PARENT");
   e->cgroup_parent = strdup(cg && *cg ? cg : "/berth");
+  e->cdi_spec_dirs = cdi_dirs(opts->cdi_spec_dirs);
   *ret = e;
   return 0;
 }
@@ -32,6 +54,7 @@ void berth_engine_free(struct berth_engine *e)
     return;
   berth_store_free(e->store);
   free(e->cgroup_parent);
+  berth_strv_free(e->cdi_spec_dirs);
   free(e);
 }
 

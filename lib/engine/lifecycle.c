@@ -297,7 +297,12 @@ static json_t *build_spec(struct berth_engine *e, const struct berth_ctr *c, ber
       .resolv_conf_path = resolv, .cgroup_parent = e->cgroup_parent, .host_caps = host_caps(), .init_path = init,
       .ipc_ns_path = ipc, .pid_ns_path = pid, .uts_ns_path = uts, .net_ns_path = net,
   };
-  return berth_spec_build(&in, err);
+  json_t *spec = berth_spec_build(&in, err);
+  if (spec && berth_gpu_apply(e, c->id, json_object_get(c->rec, "Config"), hc, spec, err) < 0) {
+    json_decref(spec);
+    return NULL;
+  }
+  return spec;
 }
 
 static int start_locked(struct berth_engine *e, struct berth_ctr *c, int rundir, const struct berth_start_opts *opts,
@@ -307,6 +312,9 @@ static int start_locked(struct berth_engine *e, struct berth_ctr *c, int rundir,
   if (!spec || berth_seccomp_cache_prepare(e, spec, err) < 0 ||
       berth_json_write_replace(rundir, "spec.json", spec, err) < 0)
     return -1;
+  /* hooks (nvidia-cdi-hook) read the bundle's config.json */
+  if (json_object_get(spec, "hooks") && symlinkat("spec.json", rundir, "config.json") < 0 && errno != EEXIST)
+    return berth_error_set(err, errno, "link config.json in the run dir");
   (void)unlinkat(rundir, "stopped", 0);
   (void)unlinkat(rundir, "paused", 0);
   (void)unlinkat(rundir, "attach.sock", 0);

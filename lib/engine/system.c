@@ -160,7 +160,7 @@ json_t *berth_system_info(struct berth_engine *e, berth_error_t *err)
   uname(&u);
   sysinfo(&si);
   gethostname(host, sizeof(host) - 1);
-  return json_pack("{s:i, s:i, s:i, s:i, s:I, s:s, s:s, s:s, s:[[s,s],[s,s]], s:s, s:s, s:s, s:s, s:s, s:s, s:i, "
+  json_t *info = json_pack("{s:i, s:i, s:i, s:i, s:I, s:s, s:s, s:s, s:[[s,s],[s,s]], s:s, s:s, s:s, s:s, s:s, s:s, s:i, "
                    "s:I, s:s, s:s}",
                    "Containers", (int)json_array_size(list), "ContainersRunning", running, "ContainersPaused", paused,
                    "ContainersStopped", (int)json_array_size(list) - running - paused, "Images",
@@ -170,6 +170,9 @@ json_t *berth_system_info(struct berth_engine *e, berth_error_t *err)
                    "KernelVersion", u.release, "OperatingSystem", os, "OSType", "linux", "Architecture", u.machine,
                    "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN), "MemTotal",
                    (json_int_t)((int64_t)si.totalram * si.mem_unit), "Name", host, "RunRoot", e->store->runroot);
+  if (info)
+    berth_gpu_info(e, info);
+  return info;
 }
 
 /* The label filters of a system prune, the only ones volume prune takes. */

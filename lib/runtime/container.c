@@ -173,7 +173,22 @@ static pid_t clone_init(int flags, int pidns_fd, int cgroup_fd, berth_error_t *e
   return pid;
 }
 
-static int wait_ready(struct berth_runtime_container *c, berth_error_t *err)
+/* createRuntime hooks, when init asks (SYNC_HOOKS): its mounts are made,
+ * pivot_root is not. */
+static int create_runtime_hooks(const struct berth_spec *spec, struct berth_runtime_container *c, berth_error_t *err)
+{
+  cleanup_free char *state = hooks_state(spec, "creating", c->pid);
+  char msg[CHILD_HOOK_MSG];
+  struct hook_run how = {.stage = "createRuntime", .state = state, .cwd = berth_spec_annotation(spec, "berth.bundle")};
+  if (hooks_run(spec->hooks.create_runtime, spec->hooks.n_create_runtime, &how, msg, sizeof msg) < 0)
+    return berth_error_set_plain(err, errno, "%s", msg);
+  struct sync_msg done = {.type = SYNC_HOOKS_DONE};
+  if (sync_send(c->sync_fd, &done, -1) < 0)
+    return berth_error_set(err, errno, "write to container init");
+  return 0;
+}
+
+static int wait_ready(const struct berth_spec *spec, struct berth_runtime_container *c, berth_error_t *err)
 {
   struct sync_msg m;
   int fd = -1;
@@ -182,6 +197,11 @@ static int wait_ready(struct berth_runtime_container *c, berth_error_t *err)
     return berth_error_set(err, errno, "read from container init");
   if (r == 0)
     return berth_error_set_plain(err, EIO, "container init exited during setup");
+  if (m.type == SYNC_HOOKS) {
+    if (create_runtime_hooks(spec, c, err) < 0)
+      return -1;
+    return wait_ready(spec, c, err);
+  }
   if (m.type == SYNC_ERROR) {
     if (fd >= 0)
       close(fd);
@@ -237,8 +257,9 @@ int berth_runtime_create(const struct berth_spec *spec, const struct berth_runti
     goto fail;
   if (spawn(spec, io, c, err) < 0)
     goto fail;
-  if (wait_ready(c, err) < 0)
+  if (wait_ready(spec, c, err) < 0)
     goto fail;
+  c->hooks = runtime_hooks_new(spec);
   *ret = c;
   return 0;
 fail:
@@ -268,15 +289,24 @@ int berth_runtime_start(struct berth_runtime_container *c, berth_error_t *err)
     return berth_error_set(err, errno, "start container process");
   if (r > 0 && m.type == SYNC_ERROR)
     return berth_error_set_plain(err, m.code, "%s", m.msg);
-  return 0; /* EOF: the command was exec'd (the socket is close-on-exec) */
+  /* EOF: the command was exec'd (the socket is close-on-exec); a failed
+   * poststart hook fails the start, as with runc */
+  return runtime_hooks_run_saved(c->hooks, true, c->pid, err);
 }
 
+/* poststop hooks run once the cgroup is gone, also when that failed. */
 int berth_runtime_delete(struct berth_runtime_container *c, berth_error_t *err)
 {
-  if (!c->cgroup)
-    return 0;
-  int r = berth_cgroup_destroy(c->cgroup, err);
+  int r = 0;
+  if (c->cgroup)
+    r = berth_cgroup_destroy(c->cgroup, err);
   c->cgroup = NULL;
+  berth_error_t hook_err = NULL;
+  if (runtime_hooks_run_saved(c->hooks, false, c->pid, r < 0 ? &hook_err : err) < 0)
+    r = -1;
+  berth_error_release(&hook_err);
+  runtime_hooks_free(c->hooks);
+  c->hooks = NULL;
   return r;
 }
 
@@ -289,6 +319,7 @@ void berth_runtime_container_free(struct berth_runtime_container *c)
   close_and_reset(&c->console_fd);
   if (c->cgroup)
     berth_cgroup_free(c->cgroup);
+  runtime_hooks_free(c->hooks);
   free(c);
 }
 

@@ -6,13 +6,16 @@
  *   wait GO (the parent has put us in our cgroup)
  *   non-dumpable, die with the monitor until exec
  *   join namespaces by path; new cgroup namespace; hostname
- *   stdio; rootfs (overlay, mounts, sysctls); pivot_root; console; /dev/null
+ *   stdio; rootfs (overlay, mounts, sysctls); createRuntime (by the parent)
+ *   and createContainer hooks; pivot_root; console; /dev/null
  *   for the stdio not given; masks
  *   user, groups, cwd and command resolved inside the root
  *   rlimits, oom score, seccomp compiled; bounding set dropped
  *   seccomp loaded now if no_new_privileges is off (it needs CAP_SYS_ADMIN)
+ *   the container's ldconfig when asked (berth.ldconfig)
  *   user switched, capabilities set, every fd close-on-exec
- *   READY (with the pty master) -> wait START -> NNP + seccomp -> execve */
+ *   READY (with the pty master) -> wait START -> NNP + seccomp ->
+ *   startContainer hooks -> execve */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -260,6 +263,7 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   child_read_seccomp(c);
   child_close_inherited(c, &(struct berth_runtime_io){-1, -1, -1});
   rootfs_prepare(c);
+  child_create_hooks(c);
   rootfs_pivot(c);
   console_setup(c);
   child_null_stdio(c);
@@ -271,6 +275,7 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   caps_drop_bounding(c);
   if (!spec->process.no_new_privileges)
     child_load_seccomp(c);
+  child_ldconfig(c);
   caps_switch_user(c);
   exec_prepare(c);
   child_cloexec_fds(c);
@@ -283,6 +288,7 @@ void init_child_main(struct child *c, const struct berth_runtime_io *io)
   if (spec->process.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     child_fail(c->sync_fd, errno, "set no_new_privs");
   child_load_seccomp(c);
+  child_start_hooks(c); /* confined like the command, as runc runs them */
   child_reset_signals();
   exec_command(c);
 }

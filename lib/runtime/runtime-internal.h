@@ -14,10 +14,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <berth/error.h>
+
 struct berth_spec;
 struct berth_runtime_io;
 
-enum sync_type { SYNC_READY = 1, SYNC_ERROR, SYNC_START };
+enum sync_type { SYNC_READY = 1, SYNC_ERROR, SYNC_START, SYNC_HOOKS, SYNC_HOOKS_DONE };
 
 struct sync_msg {
   uint32_t type;
@@ -96,6 +98,33 @@ void user_resolve(struct child *c, const char *user, const char *group_add);
 /* caps.c */
 void caps_drop_bounding(struct child *c);
 void caps_switch_user(struct child *c); /* setgroups, setresgid, setresuid, capset, ambient */
+
+/* hooks.c: the OCI hooks (createRuntime and createContainer around
+ * SYNC_HOOKS, after the mounts and before pivot_root; startContainer after
+ * SYNC_START). */
+struct berth_spec_hook;
+/* The state document a hook reads on stdin (caller frees). */
+char *hooks_state(const struct berth_spec *spec, const char *status, pid_t pid);
+struct hook_run {
+  const char *stage, *status; /* "createContainer", "creating" */
+  const char *state;          /* the state document */
+  const char *cwd;            /* NULL: the caller's */
+  void (*before_exec)(void *arg); /* in the hook's process, may be NULL */
+  void *arg;
+};
+/* Run each hook in order; on the first failure -1 with errno and `msg`
+ * ("error running STAGE hook #N `PATH`: exit status 1, output: ..."). */
+int hooks_run(const struct berth_spec_hook *hooks, size_t n, const struct hook_run *how, char *msg, size_t msg_len);
+/* poststart and poststop, kept past create (NULL when the spec has none). */
+struct runtime_hooks *runtime_hooks_new(const struct berth_spec *spec);
+int runtime_hooks_run_saved(struct runtime_hooks *r, bool poststart, pid_t pid, berth_error_t *err);
+void runtime_hooks_free(struct runtime_hooks *r);
+/* init-child.c's side: createRuntime through the parent, then createContainer;
+ * and startContainer. */
+void child_create_hooks(struct child *c);
+void child_start_hooks(struct child *c);
+void child_ldconfig(struct child *c); /* the root final, the bounding set dropped: the container's ldconfig */
+#define CHILD_HOOK_MSG 900
 
 /* exec.c */
 void exec_make_cwd(struct child *c);                       /* as root: create a missing cwd */

@@ -37,13 +37,16 @@ struct berth_runtime_container {
   unsigned long long start_time; /* init's start time (proc stat field 22) */
   struct berth_cgroup *cgroup;   /* NULL when the spec asks for none */
   int sync_fd;            /* private */
+  struct runtime_hooks *hooks;   /* private: poststart and poststop */
 };
 
 int berth_runtime_create(const struct berth_spec *spec, const struct berth_runtime_io *io,
                          struct berth_runtime_container **ret, berth_error_t *err);
-/* Let init exec the command.  Returns the execve error (126/127 codes) if it failed. */
+/* Let init exec the command, then run the poststart hooks.  Returns the
+ * execve error (126/127 codes) if it failed, or the failed hook's. */
 int berth_runtime_start(struct berth_runtime_container *c, berth_error_t *err);
-/* Kill whatever is left in the container's cgroup and remove the cgroup. */
+/* Kill whatever is left in the container's cgroup and remove the cgroup;
+ * then the poststop hooks. */
 int berth_runtime_delete(struct berth_runtime_container *c, berth_error_t *err);
 /* Close fds and free; does not signal anything. */
 void berth_runtime_container_free(struct berth_runtime_container *c);

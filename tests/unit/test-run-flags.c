@@ -691,3 +691,56 @@ Test(run_flags, detach_keys_syntax)
   cr_assert_lt(cli_parse_detach_keys("ctrl-A", k, 8, &err), 0);
   berth_error_release(&err);
 }
+
+/* docker/cli opts/gpus.go: each --gpus value read as one CSV record */
+Test(run_flags, gpus_as_docker_parses_them)
+{
+  static const struct {
+    const char *value, *want;
+  } cases[] = {
+      {"all", "{\"Capabilities\":[[\"gpu\"]],\"Count\":-1,\"DeviceIDs\":null,\"Driver\":\"\",\"Options\":{}}"},
+      {"2", "{\"Capabilities\":[[\"gpu\"]],\"Count\":2,\"DeviceIDs\":null,\"Driver\":\"\",\"Options\":{}}"},
+      {"\"device=0,2\"", "{\"Capabilities\":[[\"gpu\"]],\"Count\":0,\"DeviceIDs\":[\"0\",\"2\"],\"Driver\":\"\",\"Options\":{}}"},
+      {"capabilities=compute,driver=nvidia",
+       "{\"Capabilities\":[[\"compute\",\"gpu\"]],\"Count\":1,\"DeviceIDs\":null,\"Driver\":\"nvidia\",\"Options\":{}}"},
+      {"count=all,\"options=a=1,b\"",
+       "{\"Capabilities\":[[\"gpu\"]],\"Count\":-1,\"DeviceIDs\":null,\"Driver\":\"\",\"Options\":{\"a\":\"1\",\"b\":\"\"}}"},
+      /* an unquoted list: the "2" after the comma is a count */
+      {"device=0,2", "{\"Capabilities\":[[\"gpu\"]],\"Count\":2,\"DeviceIDs\":[\"0\"],\"Driver\":\"\",\"Options\":{}}"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    cli_run_opts_clear(&o);
+    o.image = "busybox";
+    o.gpus = sv(cases[i].value, NULL);
+    o.device = sv("vendor.com/x=y", "/dev/null", NULL);
+    cleanup_json json_t *b = body_ok();
+    json_t *reqs = json_object_get(json_object_get(b, "HostConfig"), "DeviceRequests");
+    cleanup_free char *got = json_dumps(json_array_get(reqs, 0), JSON_SORT_KEYS | JSON_COMPACT);
+    cr_expect_str_eq(got, cases[i].want, "--gpus %s", cases[i].value);
+    cleanup_free char *cdi = json_dumps(json_array_get(reqs, 1), JSON_SORT_KEYS | JSON_COMPACT);
+    cr_expect_str_eq(cdi, "{\"Capabilities\":null,\"Count\":0,\"DeviceIDs\":[\"vendor.com/x=y\"],\"Driver\":\"cdi\",\"Options\":null}");
+    cr_expect_eq(json_array_size(json_object_get(json_object_get(b, "HostConfig"), "Devices")), 1);
+  }
+}
+
+Test(run_flags, gpus_errors)
+{
+  static const struct {
+    const char *value, *want;
+  } cases[] = {
+      {"x", "count must be an integer: strconv.Atoi: parsing \"x\": invalid syntax"},
+      {"all,all", "gpu request key 'all' can be specified only once"},
+      {"2,count=1", "gpu request key 'count' can be specified only once"},
+      {"size=1", "unexpected key 'size' in 'size=1'"},
+      {"\"device=0", "parse error on line 1, column 10: extraneous or missing \" in quoted-field"},
+      {"dev\"ice=0", "parse error on line 1, column 4: bare \" in non-quoted-field"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char want[256];
+    cli_run_opts_clear(&o);
+    o.image = "busybox";
+    o.gpus = sv(cases[i].value, NULL);
+    snprintf(want, sizeof want, "invalid argument \"%s\" for \"--gpus\" flag: %s", cases[i].value, cases[i].want);
+    expect_flag_error(want);
+  }
+}
