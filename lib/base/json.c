@@ -58,3 +58,22 @@ json_int_t berth_json_int(const json_t *obj, const char *key, json_int_t dflt)
   json_t *v = json_object_get(obj, key);
   return json_is_integer(v) ? json_integer_value(v) : dflt;
 }
+
+void berth_json_env_set(json_t *env, const char *kv)
+{
+  size_t klen = strcspn(kv, "="), i;
+  json_t *v;
+  json_array_foreach(env, i, v)
+  {
+    const char *s = json_string_value(v);
+    if (s && strncmp(s, kv, klen) == 0 && s[klen] == '=') {
+      if (kv[klen] == '=')
+        json_array_set_new(env, i, json_string(kv));
+      else
+        json_array_remove(env, i);
+      return;
+    }
+  }
+  if (kv[klen] == '=' && klen > 0)
+    json_array_append_new(env, json_string(kv));
+}

@@ -56,22 +56,13 @@ static json_t *object_in(json_t *cfg, const char *key)
 
 static void set_env(json_t *cfg, const char *key, const char *value)
 {
-  json_t *env = json_object_get(cfg, "Env"), *v;
-  size_t i, klen = strlen(key);
+  json_t *env = json_object_get(cfg, "Env");
   cleanup_free char *entry = NULL;
   if (asprintf(&entry, "%s=%s", key, value) < 0)
     abort();
   if (!json_is_array(env))
     json_object_set_new(cfg, "Env", env = json_array());
-  json_array_foreach(env, i, v)
-  {
-    const char *s = json_string_value(v);
-    if (s && strncmp(s, key, klen) == 0 && s[klen] == '=') {
-      json_array_set_new(env, i, json_string(entry));
-      return;
-    }
-  }
-  json_array_append_new(env, json_string(entry));
+  berth_json_env_set(env, entry);
 }
 
 /* ENV and LABEL: "k=v k2=v2", or the legacy "k v with spaces"; names and

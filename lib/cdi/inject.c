@@ -36,19 +36,7 @@ static json_t *child(json_t *parent, const char *key, bool array)
 
 void berth_cdi_env_set(json_t *oci, const char *kv)
 {
-  json_t *env = child(child(oci, "process", false), "env", true);
-  size_t klen = strcspn(kv, "=");
-  json_t *v;
-  size_t i;
-  json_array_foreach(env, i, v)
-  {
-    const char *s = json_string_value(v);
-    if (s && strncmp(s, kv, klen) == 0 && s[klen] == '=') {
-      json_array_set_new(env, i, json_string(kv));
-      return;
-    }
-  }
-  json_array_append_new(env, json_string(kv));
+  berth_json_env_set(child(child(oci, "process", false), "env", true), kv);
 }
 
 static void apply_env(json_t *oci, const json_t *edits)

@@ -213,27 +213,6 @@ static json_t *build_args(const struct build *b, berth_error_t *err)
   return steal_ptr(&args);
 }
 
-/* Set "K=V" in env, replacing an entry with the same key; a bare "K" removes
- * it (moby's ReplaceOrAppendEnvValues). */
-static void env_set(json_t *env, const char *kv)
-{
-  size_t klen = strcspn(kv, "="), i;
-  json_t *v;
-  json_array_foreach(env, i, v)
-  {
-    const char *s = json_string_value(v);
-    if (strncmp(s, kv, klen) == 0 && s[klen] == '=') {
-      if (kv[klen] == '=')
-        json_array_set_new(env, i, json_string(kv));
-      else
-        json_array_remove(env, i);
-      return;
-    }
-  }
-  if (kv[klen] == '=' && klen > 0)
-    json_array_append_new(env, json_string(kv));
-}
-
 static json_t *build_env(const struct build *b, berth_error_t *err)
 {
   cleanup_json json_t *env = json_array();
@@ -250,7 +229,7 @@ static json_t *build_env(const struct build *b, berth_error_t *err)
   {
     if (!json_is_string(v))
       return berth_error_set_plain(err, EINVAL, "Env: expected an array of strings"), NULL;
-    env_set(env, json_string_value(v));
+    berth_json_env_set(env, json_string_value(v));
   }
   return steal_ptr(&env);
 }
