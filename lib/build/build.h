@@ -28,4 +28,15 @@ int berth_build_apply_change(json_t *cfg, const char *change, berth_error_t *err
 /* An absolute, clean path ("/a/./b/../c/" -> "/a/c"); caller frees. */
 char *berth_build_clean_path(const char *path);
 
+/* .dockerignore */
+struct berth_ignore;
+/* The patterns of a .dockerignore text; EINVAL for a bare "!". */
+struct berth_ignore *berth_ignore_parse(const char *text, berth_error_t *err);
+void berth_ignore_free(struct berth_ignore *ig);
+/* Is the context path (relative, "a/b") ignored? */
+bool berth_ignore_matches(const struct berth_ignore *ig, const char *path);
+/* Everything of the context (an fd on its directory) that is ignored, as
+ * sorted relative paths; a directory ignored whole is one entry. */
+char **berth_ignore_walk(const struct berth_ignore *ig, int context, berth_error_t *err);
+
 #endif

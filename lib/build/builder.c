@@ -61,6 +61,7 @@ struct builder {
   struct stage *stages;
   size_t n_stages;
   int context; /* O_PATH directory fd of the context, -1 without one */
+  char **ignored; /* what .dockerignore leaves out of it: sorted relative paths */
   char **meta_args; /* ARGs before the first FROM, "K=V" */
   json_t *used_args; /* build args some ARG consumed */
   unsigned step, steps;
@@ -391,11 +392,14 @@ static int run_step(struct builder *b, const struct berth_df_instruction *in, be
 
 /* ---- COPY and ADD ---- */
 
+static bool is_ignored(char *const *ignored, const char *rel);
+
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* What a source's content is, for the cache: names, types, modes, sizes,
  * contents and link targets, depth first in name order. */
-static int hash_tree(int fd, const char *name, struct berth_sha256 *h, berth_error_t *err)
+static int hash_tree(int fd, const char *name, char *const *ignored, const char *rel, struct berth_sha256 *h,
+                     berth_error_t *err)
 {
   struct stat st;
   char proc[64], head[PATH_MAX + 64];
@@ -427,8 +431,13 @@ static int hash_tree(int fd, const char *name, struct berth_sha256 *h, berth_err
       return dir < 0 ? berth_error_set(err, errno, "open %s", name) : -1;
     qsort(names, k, sizeof *names, cmp_names);
     for (size_t i = 0; i < k; i++) {
+      cleanup_free char *child_rel = NULL;
+      if (rel && asprintf(&child_rel, "%s%s%s", rel, *rel ? "/" : "", names[i]) < 0)
+        abort();
+      if (child_rel && is_ignored(ignored, child_rel))
+        continue;
       cleanup_close int child = openat(dir, names[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      if (child < 0 || hash_tree(child, names[i], h, err) < 0)
+      if (child < 0 || hash_tree(child, names[i], ignored, child_rel, h, err) < 0)
         return child < 0 ? berth_error_set(err, errno, "open %s/%s", name, names[i]) : -1;
     }
   }
@@ -465,6 +474,7 @@ static char *context_path(const char *src, berth_error_t *err)
 struct source {
   int fd;      /* O_PATH, resolved in its root */
   char *name;  /* its base name */
+  char *rel;   /* its path in the context ("" for the context itself), NULL for another root */
   bool is_dir;
 };
 
@@ -473,15 +483,47 @@ static void sources_free(struct source *s, size_t n)
   for (size_t i = 0; i < n; i++) {
     close_and_reset(&s[i].fd);
     free(s[i].name);
+    free(s[i].rel);
   }
   free(s);
 }
 
 static bool has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
+/* Is the context path rel, or a directory above it, left out by .dockerignore? */
+static bool is_ignored(char *const *ignored, const char *rel)
+{
+  for (char *const *p = ignored; p && *p; p++) {
+    size_t n = strlen(*p);
+    if (!strncmp(*p, rel, n) && (rel[n] == '\0' || rel[n] == '/'))
+      return true;
+  }
+  return false;
+}
+
+/* The archive names of what is ignored below the source, for its copy
+ * named `name` ("." for a directory's content). */
+static char **excludes_for(char *const *ignored, const struct source *src, const char *name)
+{
+  char **out = NULL;
+  size_t len = src->rel ? strlen(src->rel) : 0, n = 0;
+  for (char *const *p = ignored; src->rel && p && *p; p++) {
+    if (len && (strncmp(*p, src->rel, len) != 0 || (*p)[len] != '/'))
+      continue;
+    out = realloc(out, (n + 2) * sizeof *out);
+    if (!out)
+      abort();
+    if (asprintf(&out[n++], "%s/%s", name, *p + len + (len ? 1 : 0)) < 0)
+      abort();
+    out[n] = NULL;
+  }
+  return out;
+}
+
 /* The sources one COPY argument names in root (wildcards in the last
  * component matched against the directory's names). */
-static int add_sources(int root, const char *arg, struct source **list, size_t *n, berth_error_t *err)
+static int add_sources(int root, char *const *ignored, const char *arg, struct source **list, size_t *n,
+                       berth_error_t *err)
 {
   cleanup_free char *rel = context_path(arg, err);
   if (!rel)
@@ -505,6 +547,14 @@ static int add_sources(int root, const char *arg, struct source **list, size_t *
     cleanup_free char *path = NULL;
     if (asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", name) < 0)
       abort();
+    if (ignored && *path && is_ignored(ignored, path)) {
+      if (names)
+        continue;
+      return berth_error_set_plain(err, ENOENT,
+                                   "COPY failed: file not found in build context or excluded by .dockerignore: stat "
+                                   "%s: file does not exist",
+                                   arg);
+    }
     int fd = berth_open_in_root(root, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
@@ -518,7 +568,8 @@ static int add_sources(int root, const char *arg, struct source **list, size_t *
     *list = realloc(*list, (*n + 1) * sizeof **list);
     if (!*list)
       abort();
-    (*list)[(*n)++] = (struct source){fd, strdup(*name ? name : "."), S_ISDIR(st.st_mode)};
+    (*list)[(*n)++] = (struct source){fd, strdup(*name ? name : "."), ignored ? strdup(path) : NULL,
+                                      S_ISDIR(st.st_mode)};
     matched++;
   }
   if (!matched)
@@ -604,7 +655,7 @@ static int staging_parent(int stage, const char *target, char **ret_leaf, berth_
 
 /* Lay one source out at target (an absolute path) in the staging root. */
 static int stage_source(int stage, const struct source *src, const char *target, const struct copy_spec *cs,
-                        berth_error_t *err)
+                        char *const *ignored, berth_error_t *err)
 {
   struct berth_tar_apply_opts ao = {.plain = true, .force_owner = true, .owner_uid = cs->uid, .owner_gid = cs->gid};
   int64_t bytes;
@@ -617,7 +668,8 @@ static int stage_source(int stage, const struct source *src, const char *target,
     if (dir < 0)
       return berth_error_set(err, errno, "staging %s", target);
     if (src->is_dir) {
-      if (berth_copy_tree(src->fd, ".", dir, &ao, &bytes, err) < 0)
+      cleanup_strv char **ex = excludes_for(ignored, src, ".");
+      if (berth_copy_tree(src->fd, ".", dir, &ao, (const char *const *)ex, &bytes, err) < 0)
         return -1;
       if (cs->mode) {
         cleanup_strv char **names = berth_dir_names(dir, NULL, NULL);
@@ -636,7 +688,8 @@ static int stage_source(int stage, const struct source *src, const char *target,
   cleanup_close int parent = staging_parent(stage, target, &leaf, err);
   if (parent < 0)
     return -1;
-  if (berth_copy_tree(src->fd, leaf, parent, &ao, &bytes, err) < 0)
+  cleanup_strv char **ex = excludes_for(ignored, src, leaf);
+  if (berth_copy_tree(src->fd, leaf, parent, &ao, (const char *const *)ex, &bytes, err) < 0)
     return -1;
   if (cs->mode)
     chmod_tree(parent, leaf, cs->mode);
@@ -798,9 +851,9 @@ static int copy_step(struct builder *b, const struct berth_df_instruction *in, b
       berth_sha256_update(h, words[i], strlen(words[i]) + 1);
     } else if (root < 0) {
       r = berth_error_set_plain(err, EINVAL, "%s failed: no build context (the Dockerfile came alone on stdin)", what);
-    } else if ((r = add_sources(root, words[i], &srcs, &n_srcs, err)) == 0) {
+    } else if ((r = add_sources(root, from ? NULL : b->ignored, words[i], &srcs, &n_srcs, err)) == 0) {
       for (size_t k = first[i]; r == 0 && k < n_srcs; k++)
-        r = hash_tree(srcs[k].fd, srcs[k].name, h, err);
+        r = hash_tree(srcs[k].fd, srcs[k].name, from ? NULL : b->ignored, srcs[k].rel, h, err);
     }
   }
   berth_sha256_final(h, content);
@@ -842,7 +895,7 @@ static int copy_step(struct builder *b, const struct berth_df_instruction *in, b
         /* a directory's content, and an archive ADD unpacks, go into the destination */
         bool whole = !srcs[k].is_dir && !(add && is_archive(srcs[k].fd));
         cleanup_free char *t = place(target, dest_dir && whole, srcs[k].name);
-        r = stage_source(stage, &srcs[k], t, &cs, err);
+        r = stage_source(stage, &srcs[k], t, &cs, b->ignored, err);
       }
     }
   }
@@ -1098,6 +1151,32 @@ static int read_dockerfile(const struct berth_build_opts *o, int context, char *
   return r;
 }
 
+/* <Dockerfile>.dockerignore next to the Dockerfile, else the context's
+ * .dockerignore: what it leaves out, found once. */
+static int load_ignore(struct builder *b, berth_error_t *err)
+{
+  const char *df = b->opts->dockerfile && *b->opts->dockerfile && !b->opts->dockerfile_text ? b->opts->dockerfile
+                                                                                              : "Dockerfile";
+  cleanup_free char *specific = NULL, *text = NULL;
+  size_t len;
+  cleanup_error berth_error_t ign = NULL;
+  if (b->context < 0)
+    return 0;
+  if (asprintf(&specific, "%s.dockerignore", df) < 0)
+    abort();
+  if (berth_read_file_at(df[0] == '/' ? AT_FDCWD : b->context, specific, &text, &len, &ign) < 0) {
+    berth_error_release(&ign);
+    if (berth_read_file_at(b->context, ".dockerignore", &text, &len, &ign) < 0)
+      return 0;
+  }
+  struct berth_ignore *ig = berth_ignore_parse(text, err);
+  if (!ig)
+    return -1;
+  b->ignored = berth_ignore_walk(ig, b->context, err);
+  berth_ignore_free(ig);
+  return b->ignored ? 0 : -1;
+}
+
 int berth_image_build(struct berth_engine *e, const struct berth_build_opts *opts, char **ret_id,
                       berth_error_t *err)
 {
@@ -1134,7 +1213,7 @@ int berth_image_build(struct berth_engine *e, const struct berth_build_opts *opt
     goto out;
   }
   if (read_dockerfile(opts, b.context, &text, &len, err) < 0 || berth_dockerfile_parse(text, len, &b.df, err) < 0 ||
-      (target = plan(&b, err)) < 0)
+      load_ignore(&b, err) < 0 || (target = plan(&b, err)) < 0)
     goto out;
   for (size_t si = 0; si <= (size_t)target; si++) {
     if (!b.stages[si].needed)
@@ -1189,6 +1268,7 @@ out:
   free(b.stages);
   berth_dockerfile_free(b.df);
   berth_strv_free(b.meta_args);
+  berth_strv_free(b.ignored);
   berth_strv_free(b.args);
   json_decref(b.used_args);
   json_decref(b.image);

@@ -308,6 +308,7 @@ static int place(bool src_is_dir, bool dst_exists, bool dst_is_dir, const char *
 struct writer_job {
   int src;             /* the object to archive (O_PATH) */
   const char *name;    /* its name in the archive */
+  const char *const *exclude; /* archive names left out */
   int out;             /* write end, closed by the job */
   int64_t bytes;
   berth_error_t err;
@@ -316,7 +317,8 @@ struct writer_job {
 static void *writer_main(void *arg)
 {
   struct writer_job *j = arg;
-  struct berth_tar_write_opts opts = {.source_is_dirfd = true, .rename = j->name, .no_digest = true};
+  struct berth_tar_write_opts opts = {.source_is_dirfd = true, .rename = j->name, .no_digest = true,
+                                      .exclude = j->exclude};
   struct berth_tar_write_result res;
   sigset_t pipe_set;
   /* the extractor may stop reading: EPIPE for this thread, not a signal */
@@ -330,11 +332,11 @@ static void *writer_main(void *arg)
 }
 
 int berth_copy_tree(int src, const char *name, int dst_dir, const struct berth_tar_apply_opts *apply,
-                    int64_t *ret_bytes, berth_error_t *err)
+                    const char *const *exclude, int64_t *ret_bytes, berth_error_t *err)
 {
   int fds[2];
   pthread_t t;
-  struct writer_job job = {.src = src, .name = name};
+  struct writer_job job = {.src = src, .name = name, .exclude = exclude};
   struct berth_tar_apply_opts opts = *apply;
   int r;
   if (pipe2(fds, O_CLOEXEC) < 0)
@@ -444,7 +446,7 @@ int berth_container_copy_out(struct berth_engine *e, const char *name, const cha
       berth_error_set(err, errno, "stat %s", dir);
       goto out;
     }
-    r = berth_copy_tree(src.fd, newname ? newname : base, dirfd, &aopts, &bytes, err);
+    r = berth_copy_tree(src.fd, newname ? newname : base, dirfd, &aopts, NULL, &bytes, err);
   }
 out:
   if (r == 0)
@@ -700,9 +702,9 @@ static int extract_into(struct berth_engine *e, struct copy_in *ci, int dir, con
     close_and_reset(&ci->dst.fd);
     close_and_reset(&ci->dst.parent);
     close_and_reset(&ci->root.fd);
-    return berth_copy_tree(src, name, upper, &ci->apply, ret_bytes, err);
+    return berth_copy_tree(src, name, upper, &ci->apply, NULL, ret_bytes, err);
   }
-  return berth_copy_tree(src, name, dir, &ci->apply, ret_bytes, err);
+  return berth_copy_tree(src, name, dir, &ci->apply, NULL, ret_bytes, err);
 }
 
 int berth_container_copy_in(struct berth_engine *e, const char *name, const char *src, int in_fd, const char *path,
@@ -767,7 +769,7 @@ int berth_ctr_copy_image_dir(struct berth_engine *e, struct berth_ctr *c, const 
     return -1;
   /* the image's links lead where they would in the container */
   if (resolve(root.fd, path, true, &src) == 0 && src.fd >= 0 && S_ISDIR(src.st.st_mode)) {
-    r = berth_copy_tree(src.fd, ".", dst_dir, &(struct berth_tar_apply_opts){.plain = true}, &bytes, err);
+    r = berth_copy_tree(src.fd, ".", dst_dir, &(struct berth_tar_apply_opts){.plain = true}, NULL, &bytes, err);
     /* the volume's root takes the directory's owner and mode (copyOwnership) */
     if (r == 0 && (fchown(dst_dir, src.st.st_uid, src.st.st_gid) < 0 || fchmod(dst_dir, src.st.st_mode & 07777) < 0))
       r = berth_error_set(err, errno, "chown the volume");

@@ -99,10 +99,11 @@ void berth_ctr_rootfs_close(struct berth_ctr_rootfs *r);
 
 /* Archive the object src (an O_PATH fd) as `name` and unpack it beneath
  * dst_dir with `apply`'s rules, through a pipe between two threads (the tar
- * rules for links, xattrs, modes and times); *ret_bytes the tar size. */
+ * rules for links, xattrs, modes and times), leaving out the archive names
+ * in `exclude` (may be NULL); *ret_bytes the tar size. */
 struct berth_tar_apply_opts;
 int berth_copy_tree(int src, const char *name, int dst_dir, const struct berth_tar_apply_opts *apply,
-                    int64_t *ret_bytes, berth_error_t *err);
+                    const char *const *exclude, int64_t *ret_bytes, berth_error_t *err);
 /* Copy the directory `path` of c's image (its own files, no mount) into the
  * directory dst_dir, owner and mode of the directory itself included (a
  * new volume's content, as docker's copyExistingContents); nothing when the

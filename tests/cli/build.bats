@@ -242,3 +242,40 @@ b.conf"
   run ls -A "$TEST_ROOT"
   refute_output --partial staging
 }
+
+@test "build: .dockerignore leaves files out of COPY, with ** and ! exceptions; Dockerfile.dockerignore wins" {
+  mkdir -p "$C/node_modules/pkg" "$C/src/deep" "$C/docs"
+  echo m >"$C/node_modules/pkg/index.js"
+  echo g >"$C/src/main.go" && echo g >"$C/src/deep/x.go" && echo keep >"$C/src/deep/keep.txt"
+  echo r >"$C/README.md" && echo c >"$C/CHANGES.md" && echo s >"$C/secret.key"
+  printf '# ignore\nnode_modules\n**/*.go\n*.md\n!README.md\nsecret.key\n' >"$C/.dockerignore"
+  printf 'FROM busybox\nCOPY . /ctx\nRUN cd /ctx && find . -type f | sort\n' | dockerfile
+  run berth build -t ign "$C"
+  assert_success
+  assert_line ./README.md
+  assert_line ./src/deep/keep.txt
+  assert_line ./Dockerfile
+  refute_line --partial node_modules
+  refute_line --partial .go
+  refute_line ./CHANGES.md
+  refute_line ./secret.key
+  # naming an ignored file is docker's error
+  printf 'FROM busybox\nCOPY secret.key /\n' | dockerfile
+  run berth build -q "$C"
+  assert_failure 1
+  assert_output --partial "excluded by .dockerignore"
+  # a change to an ignored file does not bust the cache
+  printf 'FROM busybox\nCOPY . /ctx\n' | dockerfile
+  run berth build -q "$C"
+  assert_success
+  echo changed >"$C/secret.key"
+  run berth build "$C"
+  assert_line " ---> Using cache"
+  # the Dockerfile's own ignore file is used instead of .dockerignore
+  printf 'FROM busybox\nCOPY . /ctx\nRUN ls /ctx\n' >"$C/Other"
+  printf 'src\n' >"$C/Other.dockerignore"
+  run berth build -f Other -t ign2 "$C"
+  assert_success
+  refute_line src
+  assert_line secret.key
+}

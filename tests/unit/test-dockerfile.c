@@ -287,3 +287,35 @@ Test(config_edit, errors)
     berth_error_release(&err);
   }
 }
+
+Test(dockerignore, docker_documentation_examples)
+{
+  berth_error_t err = NULL;
+  struct berth_ignore *ig = berth_ignore_parse("# comment\n"
+                                               "*/temp*\n"
+                                               "*/*/temp*\n"
+                                               "temp?\n"
+                                               "**/*.go\n"
+                                               "/node_modules/\n"
+                                               "*.md\n"
+                                               "!README.md\n"
+                                               "  docs/./old/../draft  \r\n",
+                                               &err);
+  cr_assert_not_null(ig);
+  static const struct {
+    const char *path;
+    bool ignored;
+  } cases[] = {
+      {"somedir/temporary.txt", true}, {"somedir/temp", true},  {"somedir/subdir/temporary.txt", true},
+      {"temporary.txt", false},        {"tempa", true},         {"tempab", false},
+      {"main.go", true},               {"a/b/c/x.go", true},    {"node_modules/x/y.js", true},
+      {"src/node_modules", false},     {"CHANGES.md", true},    {"README.md", false},
+      {"docs/draft/x", true},          {"docs/other", false},   {"Dockerfile", false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    cr_expect_eq(berth_ignore_matches(ig, cases[i].path), cases[i].ignored, "%s", cases[i].path);
+  berth_ignore_free(ig);
+  cr_assert_null(berth_ignore_parse("a\n!\n", &err));
+  cr_assert_str_eq(err->msg, "illegal exclusion pattern: \"!\"");
+  berth_error_release(&err);
+}
