@@ -359,6 +359,7 @@ struct berth_build_opts {
   char **labels;     /* "K=V" set on the result */
   const char *target; /* the stage to build (default the last) */
   const char *network; /* RUN's network mode (default "default") */
+  char **secrets;      /* --secret "id=ID,src=PATH" for RUN --mount=type=secret */
   bool no_cache, quiet;
   FILE *out; /* the steps' output, docker's classic builder's lines (default stdout) */
 };

@@ -279,3 +279,53 @@ b.conf"
   refute_line src
   assert_line secret.key
 }
+
+@test "build: RUN --mount=type=bind|cache|tmpfs|secret and --network as BuildKit takes them" {
+  echo s3cr3t >"$BATS_TEST_TMPDIR/token"
+  dockerfile <<'DF'
+FROM busybox
+RUN --mount=type=bind,source=sub,target=/src cat /src/inner && ! touch /src/x 2>/dev/null
+RUN --mount=type=cache,target=/cache,id=c1 sh -c 'echo run >> /cache/log; wc -l < /cache/log'
+RUN --mount=type=tmpfs,target=/scratch,size=1m sh -c 'grep " /scratch " /proc/mounts | grep -q tmpfs && echo tmpfs-ok'
+RUN --mount=type=secret,id=token cat /run/secrets/token
+RUN --mount=type=secret,id=token,target=/t ls /run/secrets 2>&1; cat /t
+RUN --network=none sh -c 'ls /sys/class/net'
+DF
+  run berth build --secret id=token,src="$BATS_TEST_TMPDIR/token" -t mounts "$C"
+  assert_success
+  assert_line inner
+  assert_line 1
+  assert_line tmpfs-ok
+  assert_line s3cr3t
+  assert_line lo
+  # nothing of the mounts stays in the image
+  run berth run --rm mounts sh -c 'ls /src /cache /scratch /run/secrets 2>&1 | grep -c "No such file"'
+  assert_output 4
+  # the cache mount keeps its content for the next build that runs
+  run berth build --no-cache --secret id=token,src="$BATS_TEST_TMPDIR/token" "$C"
+  assert_line 2
+  # a required secret that was not given
+  printf 'FROM busybox\nRUN --mount=type=secret,id=nope,required=true true\n' | dockerfile
+  run berth build -q "$C"
+  assert_failure 1
+  assert_output "secret nope not found"
+  printf 'FROM busybox\nRUN --mount=type=ssh true\n' | dockerfile
+  run berth build -q "$C"
+  assert_output "RUN --mount=type=ssh is not supported"
+}
+
+@test "build: ONBUILD triggers of the base image run first and are not passed on" {
+  printf 'FROM busybox\nONBUILD RUN echo triggered > /t\nONBUILD COPY hello.txt /h\n' | dockerfile
+  run berth build -t parent "$C"
+  assert_success
+  run berth image inspect -f '{{json .Config.OnBuild}}' parent
+  assert_output '["RUN echo triggered > /t","COPY hello.txt /h"]'
+  printf 'FROM parent\nRUN cat /t /h\n' | dockerfile
+  run berth build -t child "$C"
+  assert_success
+  assert_line "# Executing 2 build triggers"
+  assert_line triggered
+  assert_line hello
+  run berth image inspect -f '{{json .Config.OnBuild}}' child
+  assert_output null
+}
