@@ -91,6 +91,7 @@ int cmd_system_df(struct cli *, const struct cli_command *, int, char **);
 /* inspect's lookup of a volume (cmd-volume.c) */
 json_t *cli_get_volume(struct berth_engine *e, const char *name, bool size, berth_error_t *err);
 int cmd_build(struct cli *, const struct cli_command *, int, char **);
+int cmd_builder_prune(struct cli *, const struct cli_command *, int, char **);
 int cmd_volume_create(struct cli *, const struct cli_command *, int, char **);
 int cmd_volume_inspect(struct cli *, const struct cli_command *, int, char **);
 int cmd_volume_ls(struct cli *, const struct cli_command *, int, char **);

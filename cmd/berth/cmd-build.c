@@ -12,6 +12,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/json.h"
 #include "cli.h"
 #include "output.h"
 
@@ -113,4 +114,29 @@ int cmd_build(struct cli *cli, const struct cli_command *cmd, int argc, char **a
       return cli_fail_errno(CLI_EXIT_ERROR, errno, "write %s", iidfile);
   }
   return 0;
+}
+
+int cmd_builder_prune(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+  bool all = false, force = false, done;
+  const struct cli_flag flags[] = {
+      {"all", 'a', CLI_BOOL, &all, NULL, "Remove all unused build cache, not just dangling ones", false},
+      {"force", 'f', CLI_BOOL, &force, NULL, "Do not prompt for confirmation", false},
+      END_FLAGS,
+  };
+  struct berth_engine *e;
+  berth_error_t err = NULL;
+  cleanup_json json_t *res = NULL;
+  int rc;
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
+    return rc;
+  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)))
+    return rc;
+  if (!force && !cli_confirm(all ? "WARNING! This will remove all build cache." : "WARNING! This will remove all dangling build cache."))
+    return 0;
+  if ((rc = cli_engine(cli, &e)))
+    return rc;
+  if (!(res = berth_builder_prune(e, all, &err)))
+    return cli_fail(&err, CLI_EXIT_ERROR);
+  return cli_print_prune(res);
 }

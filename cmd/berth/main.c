@@ -39,6 +39,12 @@ static const struct cli_command image_commands[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
+static const struct cli_command builder_commands[] = {
+    {"build", "[OPTIONS] PATH | -", "Build an image from a Dockerfile", cmd_build, NULL, NULL, NULL},
+    {"prune", "[OPTIONS]", "Remove build cache", cmd_builder_prune, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
 static const struct cli_command system_commands[] = {
     {"df", "[OPTIONS]", "Show berth disk usage", cmd_system_df, NULL, NULL, NULL},
     {"events", "[OPTIONS]", "Get real time events from the server", cmd_events, NULL,
@@ -124,6 +130,7 @@ static const struct cli_command commands[] = {
      "berth image build, berth build", "common"},
     {"info", "[OPTIONS]", "Display system-wide information", cmd_info, NULL, "berth system info, berth info",
      "common"},
+    {"builder", "COMMAND", "Manage builds", NULL, builder_commands, NULL, "management"},
     {"container", "COMMAND", "Manage containers", NULL, container_commands, NULL, "management"},
     {"image", "COMMAND", "Manage images", NULL, image_commands, NULL, "management"},
     {"system", "COMMAND", "Manage berth", NULL, system_commands, NULL, "management"},

@@ -363,6 +363,9 @@ struct berth_build_opts {
   bool no_cache, quiet;
   FILE *out; /* the steps' output, docker's classic builder's lines (default stdout) */
 };
+/* builder prune: the build cache index, the images builds made that nothing
+ * uses or tags (and with `all` the RUN cache mounts): as image prune's result. */
+BERTH_PUBLIC json_t *berth_builder_prune(struct berth_engine *e, bool all, berth_error_t *err);
 /* Build the Dockerfile; *ret_id the image ("sha256:..."). */
 BERTH_PUBLIC int berth_image_build(struct berth_engine *e, const struct berth_build_opts *opts, char **ret_id,
                                    berth_error_t *err);

@@ -492,6 +492,7 @@ static bool is_archive(int fd)
 
 struct copy_spec {
   bool add;
+  const char *chown; /* --chown's user[:group], resolved in the stage's image */
   uid_t uid;
   gid_t gid;
   mode_t mode; /* 0: keep */
@@ -504,13 +505,7 @@ static int parse_copy_flags(const struct berth_df_instruction *in, struct copy_s
     const char *v = f->value ? f->value : "";
     char *end;
     if (!strcmp(f->name, "chown")) {
-      unsigned long u = strtoul(v, &end, 10), g = u;
-      if (end != v && *end == ':')
-        g = strtoul(end + 1, &end, 10);
-      if (end == v || *end)
-        return berth_error_set_plain(err, ENOTSUP, "--chown=%s: only numeric uid[:gid] is supported yet", v);
-      cs->uid = (uid_t)u;
-      cs->gid = (gid_t)g;
+      cs->chown = v;
     } else if (!strcmp(f->name, "chmod")) {
       unsigned long m = strtoul(v, &end, 8);
       if (!*v || *end || m > 07777)
@@ -672,6 +667,35 @@ static char *place(const char *target, bool dest_dir, const char *name)
   return t;
 }
 
+/* --chown: numbers as they are, names from the stage's own /etc/passwd and
+ * /etc/group; a user without a group gets the gid of the uid's number, as
+ * the Dockerfile reference says. */
+static int chown_ids(struct builder *b, const char *spec, struct copy_spec *cs, char *const *vars, berth_error_t *err)
+{
+  cleanup_free char *v = berth_shell_expand(spec, b->df->escape, vars, err);
+  char *end;
+  if (!v)
+    return -1;
+  unsigned long u = strtoul(v, &end, 10), g = u;
+  if (end != v && *end == ':' && end[1])
+    g = strtoul(end + 1, &end, 10);
+  if (end != v && !*end) {
+    cs->uid = (uid_t)u;
+    cs->gid = (gid_t)g;
+    return 0;
+  }
+  if (!b->id)
+    return berth_error_set_plain(err, EINVAL, "--chown=%s: a stage FROM scratch has no /etc/passwd to look names up in", v);
+  struct from_root fr = {.root = {.fd = -1, .lock_fd = -1}, .c = {.dirfd = -1}};
+  int r = open_from(b, b->id, &fr, err);
+  if (r == 0)
+    r = berth_root_user(fr.root.fd, v, &cs->uid, &cs->gid, err);
+  if (r == 0 && !strchr(v, ':'))
+    cs->gid = (gid_t)cs->uid;
+  close_from(b, &fr);
+  return r;
+}
+
 static int copy_step(struct builder *b, const struct berth_df_instruction *in, bool add, berth_error_t *err)
 {
   struct copy_spec cs = {.add = add};
@@ -686,7 +710,7 @@ static int copy_step(struct builder *b, const struct berth_df_instruction *in, b
   cleanup_close int stage = -1;
   cleanup_free size_t *first = NULL;
   cleanup_free char *joined = NULL, *target = NULL, *by = NULL, *key = NULL;
-  if (parse_copy_flags(in, &cs, err) < 0)
+  if (parse_copy_flags(in, &cs, err) < 0 || (cs.chown && chown_ids(b, cs.chown, &cs, vars, err) < 0))
     return -1;
   if (in->json) {
     for (char **j = in->json; *j; j++) {

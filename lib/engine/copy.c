@@ -523,7 +523,7 @@ static bool db_lookup(const char *db, const char *key, size_t len, bool by_id, u
 
 /* Config.User ("user", "uid", "user:group", "uid:gid", ":gid") as ids, read
  * from the container's own /etc/passwd and /etc/group. */
-static int container_user(int root, const char *user, uid_t *ret_uid, gid_t *ret_gid, berth_error_t *err)
+int berth_root_user(int root, const char *user, uid_t *ret_uid, gid_t *ret_gid, berth_error_t *err)
 {
   const char *colon = strchr(user, ':');
   size_t ulen = colon ? (size_t)(colon - user) : strlen(user);
@@ -633,7 +633,7 @@ static int copy_in_prepare(struct berth_engine *e, struct copy_in *ci, const str
   user = berth_json_str(json_object_get(ci->c.rec, "Config"), "User");
   if (opts && opts->archive && user && *user) {
     ci->apply.force_owner = true;
-    if (container_user(ci->root.fd, user, &ci->apply.owner_uid, &ci->apply.owner_gid, err) < 0)
+    if (berth_root_user(ci->root.fd, user, &ci->apply.owner_uid, &ci->apply.owner_gid, err) < 0)
       return -1;
   }
   return 0;

@@ -104,6 +104,9 @@ void berth_ctr_rootfs_close(struct berth_ctr_rootfs *r);
 struct berth_tar_apply_opts;
 int berth_copy_tree(int src, const char *name, int dst_dir, const struct berth_tar_apply_opts *apply,
                     const char *const *exclude, int64_t *ret_bytes, berth_error_t *err);
+/* "user", "uid", "user:group", "uid:gid" or ":gid" as ids, names read from
+ * /etc/passwd and /etc/group beneath the root fd (cp -a, COPY --chown). */
+int berth_root_user(int root, const char *user, uid_t *ret_uid, gid_t *ret_gid, berth_error_t *err);
 /* Copy the directory `path` of c's image (its own files, no mount) into the
  * directory dst_dir, owner and mode of the directory itself included (a
  * new volume's content, as docker's copyExistingContents); nothing when the

@@ -544,13 +544,14 @@ int berth_image_remove(struct berth_engine *e, const char *name, bool force, boo
   return collect(e, table, NULL, report, err);
 }
 
-json_t *berth_image_prune(struct berth_engine *e, bool all, char **filters, berth_error_t *err)
+/* build_cache: only the images builds made (with a parent, or a parent). */
+static json_t *prune(struct berth_engine *e, bool all, bool build_cache, char **filters, berth_error_t *err)
 {
   static const char *const allowed[] = {"until", "label", "label!", "dangling", NULL};
   cleanup_close int lock = -1;
   cleanup_json json_t *table = NULL;
   cleanup_json json_t *f = berth_engine_parse_filters(filters, allowed, err);
-  cleanup_json json_t *ids = json_array(), *users = NULL;
+  cleanup_json json_t *ids = json_array(), *users = NULL, *parents = NULL;
   json_t *deleted = json_array(), *rec, *v;
   const char *id;
   int64_t until = INT64_MAX, freed = 0;
@@ -575,10 +576,18 @@ json_t *berth_image_prune(struct berth_engine *e, bool all, char **filters, bert
   if ((lock = berth_store_lock(e->store, err)) < 0 || !(table = berth_images_load(e->store, err)))
     goto fail;
   users = image_users(e);
+  parents = json_object();
+  json_object_foreach(json_object_get(table, "images"), id, rec)
+  {
+    if (berth_json_str(rec, "parent"))
+      json_object_set_new(parents, berth_json_str(rec, "parent"), json_true());
+  }
   json_object_foreach(json_object_get(table, "images"), id, rec)
   {
     /* an image a container uses is neither unused nor dangling (docker) */
     bool match = !json_object_get(users, id) && (all || json_array_size(json_object_get(rec, "names")) == 0);
+    if (build_cache)
+      match = match && (berth_json_str(rec, "parent") || json_object_get(parents, id));
     if (berth_json_int(rec, "created", 0) > until)
       match = false;
     if (match && (json_array_size(json_object_get(f, "label")) || json_array_size(json_object_get(f, "label!")))) {
@@ -600,6 +609,20 @@ json_t *berth_image_prune(struct berth_engine *e, bool all, char **filters, bert
 fail:
   json_decref(deleted);
   return NULL;
+}
+
+json_t *berth_image_prune(struct berth_engine *e, bool all, char **filters, berth_error_t *err)
+{
+  return prune(e, all, false, filters, err);
+}
+
+json_t *berth_builder_prune(struct berth_engine *e, bool all, berth_error_t *err)
+{
+  /* the cache index first: nothing may point at what goes */
+  if (berth_rm_rf_at(e->store->root_fd, "build-cache", err) < 0 ||
+      (all && berth_rm_rf_at(e->store->root_fd, "build-cache-mounts", err) < 0))
+    return NULL;
+  return prune(e, false, true, NULL, err);
 }
 
 int berth_image_import(struct berth_engine *e, int fd, const struct berth_import_opts *opts, char **ret_id,

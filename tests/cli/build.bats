@@ -167,15 +167,27 @@ literal \$WHO"
 FROM busybox
 ADD files.tar.gz /unpacked/
 COPY --chown=1000:100 --chmod=600 hello.txt /owned
+COPY --chown=nobody hello.txt /by-name
+COPY --chown=root:nogroup hello.txt /by-group
 COPY *.conf /conf/
 DF
+  mkdir -p "$BATS_TEST_TMPDIR/www" && echo fetched >"$BATS_TEST_TMPDIR/www/remote.txt"
+  port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$PYTHON" -m http.server --bind 127.0.0.1 --directory "$BATS_TEST_TMPDIR/www" "$port" >/dev/null 2>&1 &
+  server=$!
+  for i in $(seq 50); do curl -fs "http://127.0.0.1:$port/remote.txt" >/dev/null && break; sleep 0.1; done
+  echo "ADD http://127.0.0.1:$port/remote.txt /fetched/" >>"$C/Dockerfile"
   run berth build -t adds "$C"
+  kill "$server"
   assert_success
-  run berth run --rm adds sh -c 'cat /unpacked/dir/f; stat -c "%u:%g %a" /owned; ls /conf'
+  run berth run --rm adds sh -c 'cat /unpacked/dir/f; stat -c "%u:%g %a" /owned /by-name /by-group; ls /conf; cat /fetched/remote.txt'
   assert_output "packed
 1000:100 600
+65534:65534 644
+0:65534 644
 a.conf
-b.conf"
+b.conf
+fetched"
 }
 
 @test "build: the context is never left: ../ sources are refused, links are copied as links" {
@@ -328,4 +340,33 @@ DF
   assert_line hello
   run berth image inspect -f '{{json .Config.OnBuild}}' child
   assert_output null
+}
+
+@test "build: builder prune removes the cache and the intermediate images, image prune the dangling ones" {
+  printf 'FROM busybox\nENV A=1\nRUN echo one > /one\nCMD ["cat", "/one"]\n' | dockerfile
+  run berth build -t keep "$C"
+  assert_success
+  before=$(berth images -aq | wc -l)
+  run berth builder prune -f
+  assert_success
+  assert_line "Deleted Images:"
+  assert_line --partial "Total reclaimed space:"
+  # the tagged image and its layers stay, its intermediate steps go
+  run berth images -aq
+  assert_equal "${#lines[@]}" 2
+  [ "$before" -gt 2 ]
+  run berth run --rm keep
+  assert_output one
+  # nothing left to take from the cache
+  run berth build "$C"
+  refute_line " ---> Using cache"
+  # a re-tag leaves the old image dangling, as docker does; image prune takes it
+  printf 'FROM busybox\nENV A=2\n' | dockerfile
+  run berth build -t keep "$C"
+  run berth images -f dangling=true -q
+  [ -n "$output" ]
+  run berth image prune -f
+  assert_success
+  run berth images -f dangling=true -q
+  assert_output ""
 }
