@@ -226,3 +226,56 @@ PY
   assert_success
   berth rm "$output"
 }
+
+@test "push: round trip through the registry, read back by skopeo and by another store" {
+  bootstrap_busybox
+  berth tag busybox:latest "$REG_A/mine/bb:v1"
+  run berth push "$REG_A/mine/bb:v1"
+  assert_success
+  assert_line --index 0 "The push refers to repository [$REG_A/mine/bb]"
+  assert_line --regexp '^[0-9a-f]{12}: Preparing$'
+  assert_line --regexp '^[0-9a-f]{12}: Pushing$'
+  assert_line --regexp '^[0-9a-f]{12}: Pushed$'
+  assert_line --regexp "^v1: digest: sha256:[0-9a-f]{64} size: [0-9]+$"
+  digest=$(echo "$output" | sed -n 's/^v1: digest: \(sha256:[0-9a-f]*\) .*/\1/p')
+  run skopeo_ inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_A/mine/bb:v1"
+  assert_output "$digest"
+  run skopeo_image_id "$REG_A/mine/bb:v1"
+  assert_output "$BUSYBOX_ID"
+  skopeo_ copy -q --src-tls-verify=false "docker://$REG_A/mine/bb:v1" "docker-archive:$BATS_TEST_TMPDIR/back.tar"
+  run berth2 load -i "$BATS_TEST_TMPDIR/back.tar"
+  assert_success
+  fresh_store
+  run berth pull "$REG_A/mine/bb:v1"
+  assert_success
+  assert_line "Digest: $digest"
+  run berth image inspect -f '{{.Id}}' "$REG_A/mine/bb:v1"
+  assert_output "$BUSYBOX_ID"
+}
+
+@test "push: blobs the registry has are not sent again; another repository mounts them" {
+  bootstrap_busybox
+  berth tag busybox:latest "$REG_A/a/bb:1"
+  berth push "$REG_A/a/bb:1"
+  run berth push "$REG_A/a/bb:1"
+  assert_success
+  assert_line --regexp '^[0-9a-f]{12}: Layer already exists$'
+  refute_line --regexp 'Pushed$'
+  # An image pulled from a/bb, pushed to b/bb: mounted, not uploaded.
+  fresh_store
+  berth pull -q "$REG_A/a/bb:1"
+  berth tag "$REG_A/a/bb:1" "$REG_A/b/bb:1"
+  run berth push "$REG_A/b/bb:1"
+  assert_success
+  assert_line --regexp '^[0-9a-f]{12}: Mounted from a/bb$'
+  run skopeo_image_id "$REG_A/b/bb:1"
+  assert_output "$BUSYBOX_ID"
+}
+
+@test "push: an image that does not exist, and a digest reference, are refused" {
+  run berth push "$REG_A/none:1"
+  assert_failure 1
+  assert_output --partial "An image does not exist locally with the tag: $REG_A/none"
+  run berth push "$REG_A/none@sha256:$(printf '%064d' 0)"
+  assert_failure 1
+}
