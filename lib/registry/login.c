@@ -113,20 +113,68 @@ static json_t *search_v1(const json_t *body, int limit)
   return out;
 }
 
-static json_t *search_catalog(const json_t *body, const char *host, const char *term, int limit)
+/* The next page of a paginated listing: Link: </v2/_catalog?last=x&n=1000>; rel="next". */
+static char *next_page(const struct berth_registry *reg, const char *link)
 {
-  json_t *out = json_array(), *v;
-  size_t i;
-  json_array_foreach(json_object_get(body, "repositories"), i, v)
-  {
-    const char *name = json_string_value(v);
-    cleanup_free char *full = NULL;
-    if (!name || !strstr(name, term) || (int)json_array_size(out) >= limit)
-      continue;
-    if (asprintf(&full, "%s/%s", host, name) < 0)
-      abort();
-    json_array_append_new(out, result(full, "", 0, false, false));
+  const char *lt = link ? strchr(link, '<') : NULL, *gt = lt ? strchr(lt, '>') : NULL;
+  char *out;
+  if (!gt || !strstr(gt, "rel=\"next\"") || lt[1] != '/')
+    return NULL;
+  if (asprintf(&out, "%s%.*s", reg->base, (int)(gt - lt - 1), lt + 1) < 0)
+    abort();
+  return out;
+}
+
+static int catalog_page(struct berth_registry *reg, struct berth_http *h, const char *url, json_t **ret,
+                        char **ret_next, berth_error_t *err)
+{
+  struct berth_http_request req = {.url = url, .body_fd = -1, .max_body = 16 << 20};
+  struct berth_http_response resp = {0};
+  int rc = -1;
+  if (berth_registry_do(reg, h, "registry:catalog:*", &req, &resp, err) < 0)
+    return -1;
+  if (resp.status == 404)
+    berth_error_set_plain(err, ENOENT, "search: the registry has neither a search API nor a catalog");
+  else if (resp.status != 200)
+    berth_registry_status_error(&resp, "search", err);
+  else if ((*ret = berth_json_loadb(resp.body, resp.body_len, "catalog", err))) {
+    *ret_next = next_page(reg, resp.link);
+    rc = 0;
   }
+  berth_http_response_clear(&resp);
+  return rc;
+}
+
+/* Walk the catalog (at most 100 pages of 1000) for names holding the term. */
+static json_t *search_catalog(struct berth_registry *reg, struct berth_http *h, const char *host, const char *term,
+                              int limit, berth_error_t *err)
+{
+  json_t *out = json_array();
+  char *url = NULL;
+  if (asprintf(&url, "%s/v2/_catalog?n=1000", reg->base) < 0)
+    abort();
+  for (int page = 0; url && page < 100 && (int)json_array_size(out) < limit; page++) {
+    cleanup_json json_t *body = NULL;
+    cleanup_free char *this = url;
+    size_t i;
+    json_t *v;
+    url = NULL;
+    if (catalog_page(reg, h, this, &body, &url, err) < 0) {
+      json_decref(out);
+      return NULL;
+    }
+    json_array_foreach(json_object_get(body, "repositories"), i, v)
+    {
+      const char *name = json_string_value(v);
+      cleanup_free char *full = NULL;
+      if (!name || !strstr(name, term) || (int)json_array_size(out) >= limit)
+        continue;
+      if (asprintf(&full, "%s/%s", host, name) < 0)
+        abort();
+      json_array_append_new(out, result(full, "", 0, false, false));
+    }
+  }
+  free(url);
   return out;
 }
 
@@ -162,15 +210,7 @@ json_t *berth_registry_search(const char *term, int limit, berth_error_t *err)
     out = search_v1(body, limit);
     goto out;
   }
-  free(url);
-  if (asprintf(&url, "%s/v2/_catalog?n=10000", reg->base) < 0)
-    abort();
-  if ((got = get_json(reg, h, "registry:catalog:*", url, &body, err)) < 0)
-    goto out;
-  if (got == 0)
-    berth_error_set_plain(err, ENOENT, "search: the registry `%s` has neither a search API nor a catalog", domain);
-  else
-    out = search_catalog(body, domain, what, limit);
+  out = search_catalog(reg, h, domain, what, limit, err);
 out:
   berth_http_free(h);
   berth_registry_free(reg);

@@ -13,7 +13,7 @@
       A front for the registry at UPSTREAM ("127.0.0.1:5000") that passes
       requests on, appending "METHOD PATH AUTHORIZATION RANGE" to LOG, with
       MODE:
-        cut       the first blob GET sends half its body, then closes
+        cut       the first GET of a blob over 64 KiB sends half of it, then closes
         redirect  blob GETs are answered 307 to http://SECOND (another proxy)
         search    GET /v1/search?q=T&n=N answers from the catalog, with
                   descriptions and stars made up from the names
@@ -127,7 +127,7 @@ def proxy_handler(upstream, mode, logfile, second):
             self.end_headers()
             if method == "HEAD":
                 return
-            if is_blob and state["cut"] and r.status == 200 and len(data) > 1:
+            if is_blob and state["cut"] and r.status == 200 and len(data) > 65536:
                 state["cut"] = False
                 self.wfile.write(data[: len(data) // 2])
                 self.wfile.flush()
