@@ -279,3 +279,28 @@ PY
   run berth push "$REG_A/none@sha256:$(printf '%064d' 0)"
   assert_failure 1
 }
+
+@test "pull: a blob longer than its descriptor is cut off and rejected" {
+  seed_busybox "$REG_A/busybox:latest"
+  layer=$(skopeo_ inspect --tls-verify=false --format '{{index .Layers 0}}' "docker://$REG_A/busybox:latest")
+  head -c 100000 /dev/zero >>"$(registry_blob_file A "$layer")"
+  fresh_store
+  run berth pull "$REG_A/busybox:latest"
+  assert_failure
+  assert_output --partial "is longer than its descriptor"
+  run store_content
+  assert_output ""
+  run ls -A "$TEST_ROOT/registry/partial"
+  assert_output ""
+}
+
+@test "pull: on a terminal, layer lines are redrawn in place with a progress bar" {
+  seed_busybox "$REG_A/busybox:latest"
+  fresh_store
+  run "$PYTHON" "$BERTH_SRC/tests/helpers/ptyrun.py" --cols 120 'expect:Pull complete' -- \
+    "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" pull "$REG_A/busybox:latest"
+  assert_success
+  assert_output --regexp 'Downloading \[=+>? *\] +[0-9.]+[kM]B/[0-9.]+[kM]B'
+  assert_output --partial $'\e[1A'
+  assert_line 'ptyrun: exit 0'
+}
