@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -244,12 +245,23 @@ out:
   return NULL;
 }
 
+/* Open and lock the partial file of the layer's blob.  Another pull of the
+ * same blob holds the lock until it has renamed the file into the blob
+ * store or deleted it: then the file we hold is no longer the one at that
+ * name, and we start over (finding the blob stored, or a fresh file). */
 static int open_partial(struct pull_ctx *c, struct pull_layer *l, int64_t *ret_have, berth_error_t *err)
 {
-  struct stat st;
-  l->partial_fd = openat(c->partial_dirfd, berth_digest_hex(l->d->digest), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (l->partial_fd < 0 || fstat(l->partial_fd, &st) < 0)
-    return berth_error_set(err, errno, "open the download of `%s`", l->d->digest);
+  const char *hex = berth_digest_hex(l->d->digest);
+  struct stat st, at;
+  for (;;) {
+    l->partial_fd = openat(c->partial_dirfd, hex, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (l->partial_fd < 0 || flock(l->partial_fd, LOCK_EX) < 0 || fstat(l->partial_fd, &st) < 0)
+      return berth_error_set(err, errno, "open the download of `%s`", l->d->digest);
+    if (fstatat(c->partial_dirfd, hex, &at, AT_SYMLINK_NOFOLLOW) == 0 && at.st_ino == st.st_ino &&
+        at.st_dev == st.st_dev)
+      break;
+    close_and_reset(&l->partial_fd);
+  }
   *ret_have = st.st_size;
   if (st.st_size > l->d->size) {
     if (ftruncate(l->partial_fd, 0) < 0)
@@ -266,15 +278,13 @@ static void drop_partial(struct pull_ctx *c, struct pull_layer *l)
 }
 
 /* Download (or replay and resume) the blob through a pipe into the unpacker. */
-static int unpack_download(struct pull_ctx *c, struct berth_http *h, struct pull_layer *l, int diff_fd,
+static int unpack_download(struct pull_ctx *c, struct berth_http *h, struct pull_layer *l, int64_t have, int diff_fd,
                            const struct berth_tar_apply_opts *opts, berth_error_t *err)
 {
-  struct download d = {.c = c, .l = l, .h = h, .out_fd = -1};
+  struct download d = {.c = c, .l = l, .h = h, .out_fd = -1, .have = have};
   int p[2];
   pthread_t t;
   int rc;
-  if (open_partial(c, l, &d.have, err) < 0)
-    return -1;
   if (d.have > 0)
     progress(c, l->short_id, "Resuming download", d.have, l->d->size);
   if (pipe2(p, O_CLOEXEC) < 0)
@@ -319,6 +329,15 @@ static int verify_layer(struct pull_ctx *c, struct pull_layer *l, berth_error_t 
   return 0;
 }
 
+static int finish_layer(struct pull_ctx *c, struct pull_layer *l, berth_error_t *err)
+{
+  progress(c, l->short_id, "Verifying Checksum", 0, 0);
+  if (verify_layer(c, l, err) < 0)
+    return -1;
+  progress(c, l->short_id, "Download complete", 0, 0);
+  return 0;
+}
+
 static int stage_layer(struct pull_ctx *c, struct berth_http *h, struct pull_layer *l, berth_error_t *err)
 {
   struct berth_tar_apply_opts opts = {.tee_fd = -1, .overlay_whiteouts = true};
@@ -326,20 +345,20 @@ static int stage_layer(struct pull_ctx *c, struct berth_http *h, struct pull_lay
   int rc;
   if (berth_store_lease(c->s, l->d->digest, err) < 0 || berth_layer_stage(c->s, &l->staging, &diff_fd, err) < 0)
     return -1;
-  if (berth_blob_exists(c->s, l->d->digest)) {
-    cleanup_close int blob = berth_blob_open(c->s, l->d->digest, err);
-    l->from_blob = true;
-    rc = blob < 0 ? -1 : berth_tar_apply(blob, diff_fd, &opts, &l->res, err);
-  } else {
-    rc = unpack_download(c, h, l, diff_fd, &opts, err);
+  if (!berth_blob_exists(c->s, l->d->digest)) {
+    int64_t have = 0;
+    if (open_partial(c, l, &have, err) < 0)
+      return -1;
+    if (!berth_blob_exists(c->s, l->d->digest)) {
+      rc = unpack_download(c, h, l, have, diff_fd, &opts, err);
+      return rc < 0 ? -1 : finish_layer(c, l, err);
+    }
+    drop_partial(c, l); /* another pull stored the blob while we waited for its file */
   }
-  if (rc < 0)
-    return -1;
-  progress(c, l->short_id, "Verifying Checksum", 0, 0);
-  if (verify_layer(c, l, err) < 0)
-    return -1;
-  progress(c, l->short_id, "Download complete", 0, 0);
-  return 0;
+  cleanup_close int blob = berth_blob_open(c->s, l->d->digest, err);
+  l->from_blob = true;
+  rc = blob < 0 ? -1 : berth_tar_apply(blob, diff_fd, &opts, &l->res, err);
+  return rc < 0 ? -1 : finish_layer(c, l, err);
 }
 
 static void *layer_worker(void *arg)

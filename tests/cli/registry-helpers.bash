@@ -27,11 +27,12 @@ wait_for_file() {
   return 1
 }
 
-# registry_start NAME none|htpasswd|token [STORAGE]: sets REG_<NAME> to
-# "127.0.0.1:PORT"; the registry's files are in $BATS_TEST_TMPDIR/reg-NAME.
+# registry_start NAME none|htpasswd|token [STORAGE [ADDRESS]]: sets
+# REG_<NAME> to "ADDRESS:PORT" (ADDRESS 127.0.0.1 by default); the
+# registry's files are in $BATS_TEST_TMPDIR/reg-NAME.
 registry_start() {
   local name=$1 auth=$2 dir=$BATS_TEST_TMPDIR/reg-$1 port i
-  local storage=${3:-$dir/storage}
+  local storage=${3:-$dir/storage} addr=${4:-127.0.0.1}
   mkdir -p "$dir" "$storage"
   port=$(free_port)
   {
@@ -47,7 +48,7 @@ storage:
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:$port
+  addr: $addr:$port
   secret: berth-test
 YAML
     case "$auth" in
@@ -71,10 +72,10 @@ YAML
   docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
   REG_PIDS="${REG_PIDS:-} $!"
   for i in $(seq 1 200); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
+    curl -s -o /dev/null "http://$addr:$port/v2/" && break
     sleep 0.05
   done
-  printf -v "REG_$name" '%s' "127.0.0.1:$port"
+  printf -v "REG_$name" '%s' "$addr:$port"
   export "REG_$name"
 }
 

@@ -304,3 +304,51 @@ PY
   assert_output --partial $'\e[1A'
   assert_line 'ptyrun: exit 0'
 }
+
+@test "pull: two pulls of one image at once share the download and both succeed" {
+  seed_busybox "$REG_A/busybox:latest"
+  fresh_store
+  berth pull -q "$REG_A/busybox:latest" >"$BATS_TEST_TMPDIR/one" 2>&1 &
+  pid=$!
+  run berth pull -q "$REG_A/busybox:latest"
+  assert_success
+  wait "$pid"
+  run cat "$BATS_TEST_TMPDIR/one"
+  assert_output "$REG_A/busybox:latest"
+  run berth images -q
+  assert_output "${BUSYBOX_ID:7:12}"
+  run ls -A "$TEST_ROOT/registry/partial"
+  assert_output ""
+}
+
+@test "pull -a: every tag of a repository" {
+  seed_busybox "$REG_A/bb:one"
+  skopeo_ copy -q --dest-tls-verify=false "docker-archive:$BATS_TEST_TMPDIR/bb.tar" "docker://$REG_A/bb:two"
+  fresh_store
+  run berth pull -a "$REG_A/bb"
+  assert_success
+  assert_line "$REG_A/bb:one"
+  assert_line "$REG_A/bb:two"
+  run berth images --format '{{.Tag}}' "$REG_A/bb"
+  assert_output "one
+two"
+  run berth pull -a "$REG_A/bb:one"
+  assert_failure
+  assert_output --partial "tag can't be used with --all-tags/-a"
+}
+
+@test "pull: plain http only for loopback and registries berth's config marks insecure" {
+  ip=$(hostname -I 2>/dev/null | awk '{print $1}')
+  [ -n "$ip" ] || skip "the host has no address besides loopback"
+  seed_busybox "$REG_A/busybox:latest"
+  registry_start H none "$BATS_TEST_TMPDIR/reg-A/storage" "$ip"
+  fresh_store
+  export BERTH_CONFIG=$BATS_TEST_TMPDIR/berth-config.json
+  run berth pull "$REG_H/busybox:latest"
+  assert_failure
+  assert_output --partial "https://$REG_H/v2/"
+  printf '{"insecure-registries": ["%s"]}\n' "$REG_H" >"$BERTH_CONFIG"
+  run berth pull "$REG_H/busybox:latest"
+  assert_success
+  assert_line "Status: Downloaded newer image for $REG_H/busybox:latest"
+}
