@@ -288,6 +288,21 @@ static bool token_is_valid(const char *t)
   return true;
 }
 
+/* Keep the token for a scope, replacing one that was refused (expired). */
+static void keep_token(struct berth_registry *r, const char *scope, const char *token)
+{
+  size_t i;
+  for (i = 0; i < r->n_tokens && strcmp(r->tokens[i].scope, scope) != 0; i++)
+    ;
+  if (i == r->n_tokens) {
+    if (!(r->tokens = realloc(r->tokens, (r->n_tokens + 1) * sizeof(*r->tokens))))
+      abort();
+    r->tokens[r->n_tokens++] = (struct berth_registry_token){.scope = strdup(scope), .token = NULL};
+  }
+  free(r->tokens[i].token);
+  r->tokens[i].token = strdup(token);
+}
+
 /* "&scope=A&scope=B" for a scope of space-separated parts; caller frees. */
 static char *scope_params(const char *scope)
 {
@@ -345,10 +360,7 @@ static int fetch_token(struct berth_registry *r, struct berth_http *h, const cha
     rc = berth_error_set_plain(err, EACCES, "get a token: the response holds no valid token");
   else {
     pthread_mutex_lock(&r->lock);
-    if (!(r->tokens = realloc(r->tokens, (r->n_tokens + 1) * sizeof(*r->tokens))))
-      abort();
-    r->tokens[r->n_tokens].scope = strdup(scope ? scope : "");
-    r->tokens[r->n_tokens++].token = strdup(tok);
+    keep_token(r, scope ? scope : "", tok);
     pthread_mutex_unlock(&r->lock);
     rc = 0;
   }
@@ -385,7 +397,7 @@ int berth_registry_do(struct berth_registry *r, struct berth_http *h, const char
   for (int attempt = 0;; attempt++) {
     struct berth_http_request q = *req;
     cleanup_free char *auth = current_auth(r, scope);
-    bool bearer;
+    bool bearer, basic;
     q.authorization = auth;
     if (req->body_fd >= 0 && attempt && lseek(req->body_fd, body_start, SEEK_SET) < 0)
       return berth_error_set(err, errno, "rewind the upload");
@@ -400,9 +412,10 @@ int berth_registry_do(struct berth_registry *r, struct berth_http *h, const char
     learn_challenge(r, resp);
     pthread_mutex_lock(&r->lock);
     bearer = r->challenge.scheme && strcmp(r->challenge.scheme, "bearer") == 0;
-    bool basic_ok = r->challenge.scheme && strcmp(r->challenge.scheme, "basic") == 0 && r->user;
+    /* Basic credentials already sent and refused are not sent again. */
+    basic = r->challenge.scheme && strcmp(r->challenge.scheme, "basic") == 0 && r->user && !auth;
     pthread_mutex_unlock(&r->lock);
-    if (!bearer && !basic_ok)
+    if (!bearer && !basic)
       break;
     berth_http_response_clear(resp);
     if (bearer && fetch_token(r, h, scope, err) < 0)

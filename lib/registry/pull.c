@@ -232,7 +232,7 @@ static void *download_thread(void *arg)
   req.url = url;
   req.range_from = d->have;
   req.max_body = 1 << 20;
-  if (berth_registry_do(d->c->reg, d->h, d->c->scope, &req, &resp, d->err ? NULL : &d->err) < 0)
+  if (berth_registry_do(d->c->reg, d->h, d->c->scope, &req, &resp, &d->err) < 0)
     goto out; /* the transport's error, or the sink's */
   if (resp.status != 200 && resp.status != 206)
     berth_registry_status_error(&resp, "download blob", &d->err);
