@@ -86,6 +86,18 @@ int cmd_history(struct cli *, const struct cli_command *, int, char **);
 int cmd_import(struct cli *, const struct cli_command *, int, char **);
 int cmd_save(struct cli *, const struct cli_command *, int, char **);
 int cmd_load(struct cli *, const struct cli_command *, int, char **);
+/* cmd-registry.c */
+int cmd_pull(struct cli *, const struct cli_command *, int, char **);
+int cmd_push(struct cli *, const struct cli_command *, int, char **);
+int cmd_login(struct cli *, const struct cli_command *, int, char **);
+int cmd_logout(struct cli *, const struct cli_command *, int, char **);
+int cmd_search(struct cli *, const struct cli_command *, int, char **);
+/* Pull NAME with docker's progress on `out` (none when quiet); the full
+ * reference pulled goes to *ret_reference when not NULL (caller frees). */
+int cli_pull(struct berth_engine *e, const char *name, const char *platform, bool quiet, FILE *out,
+             char **ret_reference, berth_error_t *err);
+/* NAME, or NAME:latest when it has neither tag nor digest (as docker shows it); caller frees. */
+char *cli_with_default_tag(const char *name);
 int cmd_image_bootstrap(struct cli *, const struct cli_command *, int, char **);
 int cmd_system_df(struct cli *, const struct cli_command *, int, char **);
 /* inspect's lookup of a volume (cmd-volume.c) */

@@ -128,13 +128,44 @@ static int write_cidfile(struct run_ctx *c)
   return 0;
 }
 
+/* Pull the image for run/create, progress on stderr as docker shows it. */
+static int pull_image(struct run_ctx *c, struct berth_engine *e)
+{
+  berth_error_t err = NULL;
+  cleanup_free char *name = cli_with_default_tag(c->o.image);
+  if (cli_pull(e, name, c->o.platform, false, stderr, NULL, &err) < 0)
+    return engine_fail(c->cli, &err, CLI_EXIT_USAGE);
+  return 0;
+}
+
+static bool is_missing_image(const struct berth_error *err)
+{
+  return err && err->code == ENOENT && err->msg && strncmp(err->msg, "No such image", 13) == 0;
+}
+
 static int create(struct run_ctx *c, struct berth_engine *e)
 {
   berth_error_t err = NULL;
   cleanup_json json_t *warnings = NULL;
+  const char *policy = c->o.pull ? c->o.pull : "missing";
   json_t *w;
   size_t i;
-  if (berth_container_create(e, c->o.name, c->body, &c->id, &warnings, &err) < 0)
+  int rc;
+  if (strcmp(policy, "always") && strcmp(policy, "missing") && strcmp(policy, "never"))
+    return run_fail(c->cli, CLI_EXIT_USAGE, "invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"",
+                    policy);
+  if (strcmp(policy, "always") == 0 && (rc = pull_image(c, e)))
+    return rc;
+  if (berth_container_create(e, c->o.name, c->body, &c->id, &warnings, &err) < 0 && strcmp(policy, "missing") == 0 &&
+      is_missing_image(err)) {
+    berth_error_release(&err);
+    cleanup_free char *name = cli_with_default_tag(c->o.image);
+    fprintf(stderr, "Unable to find image '%s' locally\n", name);
+    if ((rc = pull_image(c, e)))
+      return rc;
+    (void)berth_container_create(e, c->o.name, c->body, &c->id, &warnings, &err);
+  }
+  if (err)
     return engine_fail(c->cli, &err, CLI_EXIT_USAGE);
   json_array_foreach(warnings, i, w) fprintf(stderr, "WARNING: %s\n", json_string_value(w));
   return write_cidfile(c);

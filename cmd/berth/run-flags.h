@@ -44,6 +44,8 @@ struct cli_run_opts {
   const char *health_interval, *health_timeout, *health_start_period, *health_start_interval; /* durations */
   long health_retries;
   bool no_healthcheck;
+  const char *pull;     /* "always", "missing" (NULL) or "never" */
+  const char *platform; /* for a pull */
   /* positionals */
   const char *image;
   char **args; /* the command, NULL-terminated; may be NULL */

@@ -80,6 +80,58 @@ struct berth_bootstrap_opts {
 BERTH_PUBLIC int berth_image_bootstrap(struct berth_engine *e, const struct berth_bootstrap_opts *opts,
                                        char **ret_id, berth_error_t *err);
 
+/* ---- registries: pull, push, login, search (lib/registry) ---- */
+/* Progress as docker reports it: a layer's short id (NULL for a line of its
+ * own), a status ("Pulling fs layer", "Downloading", "Pull complete", ...)
+ * and, for transfers, bytes done and total (0 when not known).  Called from
+ * the operation's threads, one call at a time. */
+struct berth_progress {
+  const char *id, *status;
+  int64_t current, total;
+};
+typedef void (*berth_progress_fn)(const struct berth_progress *p, void *arg);
+
+struct berth_pull_opts {
+  const char *platform; /* "os/arch[/variant]", default the host's */
+  berth_progress_fn progress;
+  void *progress_arg;
+};
+struct berth_pull_result {
+  char id[72];     /* image id "sha256:..." */
+  char digest[72]; /* the digest of what was pulled: the index for multi-platform images */
+  char *reference; /* the full reference pulled ("docker.io/library/busybox:latest"); caller frees */
+  bool up_to_date; /* the name already pointed at this image */
+};
+/* Pull NAME[:TAG|@DIGEST] (no tag: "latest"): every document and blob is
+ * checked against its digest and size before anything is committed. */
+BERTH_PUBLIC int berth_image_pull(struct berth_engine *e, const char *name, const struct berth_pull_opts *opts,
+                                  struct berth_pull_result *ret, berth_error_t *err);
+/* The tags of a repository, as the registry lists them (NULL-terminated, caller frees). */
+BERTH_PUBLIC char **berth_image_remote_tags(struct berth_engine *e, const char *name, berth_error_t *err);
+
+struct berth_push_opts {
+  berth_progress_fn progress;
+  void *progress_arg;
+};
+/* Push a local image NAME[:TAG] (no tag: "latest") to its registry; only
+ * blobs the registry lacks are sent (HEAD check, then a cross-repository
+ * mount when the image came from another repository of the same registry).
+ * *ret_digest gets the manifest's digest and *ret_size its length. */
+BERTH_PUBLIC int berth_image_push(struct berth_engine *e, const char *name, const struct berth_push_opts *opts,
+                                  char **ret_digest, int64_t *ret_size, berth_error_t *err);
+/* Check the credentials against the registry (the server "docker.io" when
+ * NULL) and store them in docker's config.json; EACCES when refused. */
+BERTH_PUBLIC int berth_registry_login(const char *server, const char *user, const char *password, berth_error_t *err);
+/* Forget the stored credentials; ENOENT when there were none. */
+BERTH_PUBLIC int berth_registry_logout(const char *server, berth_error_t *err);
+/* The registry a login server argument names ("docker.io" for NULL and for
+ * docker's index URLs); caller frees. */
+BERTH_PUBLIC char *berth_registry_server_name(const char *server);
+/* Search TERM ("[REGISTRY/]TERM"): the v1 search API, else the catalog.
+ * Returns docker's search results: [{name, description, star_count,
+ * is_official, is_automated}], at most `limit`. */
+BERTH_PUBLIC json_t *berth_registry_search(const char *term, int limit, berth_error_t *err);
+
 /* SystemDataUsage: {LayersSize, Images, Containers, Volumes, BuildCache}. */
 BERTH_PUBLIC json_t *berth_system_df(struct berth_engine *e, berth_error_t *err);
 /* SystemInfo subset: Driver, DockerRootDir, CgroupVersion, CgroupDriver,

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A registry endpoint as the distribution client talks to it: its base URL
+ * (https, or http for loopback and registries marked insecure), the
+ * credentials for it (docker's config.json, or given), and its auth state:
+ * anonymous, basic, or bearer tokens fetched from the challenge's realm and
+ * kept per scope.  A client is shared by the threads of one operation (its
+ * state is locked); each thread has its own struct berth_http. */
+#ifndef BERTH_REGISTRY_CLIENT_H
+#define BERTH_REGISTRY_CLIENT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <berth/error.h>
+
+#include "registry/http.h"
+
+struct berth_challenge {
+  char *scheme; /* "basic", "bearer" (lower-cased) */
+  char *realm, *service, *scope;
+};
+/* Parse a WWW-Authenticate value (the first challenge in it). */
+int berth_challenge_parse(const char *header, struct berth_challenge *ret, berth_error_t *err);
+void berth_challenge_clear(struct berth_challenge *c);
+
+struct berth_registry_token {
+  char *scope, *token;
+};
+
+struct berth_registry {
+  char *domain; /* as in references: "docker.io", "localhost:5000" */
+  char *host;   /* where the API is: "registry-1.docker.io", "localhost:5000" */
+  char *base;   /* "https://HOST" or "http://HOST" */
+  char *user, *password; /* NULL when anonymous */
+  pthread_mutex_t lock;
+  struct berth_challenge challenge; /* scheme NULL: none asked for (yet) */
+  struct berth_registry_token *tokens;
+  size_t n_tokens;
+};
+
+struct berth_registry_opts {
+  const char *user, *password; /* given (login): used instead of config.json */
+  bool anonymous;              /* use no stored credentials */
+};
+
+/* Resolve the endpoint of `domain` and ping it (GET /v2/), learning its
+ * auth scheme.  *ret is freed with berth_registry_free(). */
+int berth_registry_open(const char *domain, const struct berth_registry_opts *opts, struct berth_registry **ret,
+                        berth_error_t *err);
+void berth_registry_free(struct berth_registry *r);
+/* The request with the auth `scope` needs ("repository:NAME:pull", NULL for
+ * none): credentials go only to this registry and to the token realm its own
+ * challenge names; a 401 is answered once (a token for the scope, or basic
+ * credentials) and the request repeated.  A 401 that stays is EACCES
+ * "unauthorized: ...". */
+int berth_registry_do(struct berth_registry *r, struct berth_http *h, const char *scope,
+                      const struct berth_http_request *req, struct berth_http_response *resp, berth_error_t *err);
+/* An error for a non-2xx response: the registry's own errors[] message when
+ * it sent one ("manifest unknown: manifest unknown"), else the status. */
+int berth_registry_status_error(const struct berth_http_response *resp, const char *what, berth_error_t *err);
+/* True for loopback hosts and those listed under "insecure-registries" in
+ * berth's config ($BERTH_CONFIG, default /etc/berth/config.json). */
+bool berth_registry_is_insecure(const char *host);
+
+/* ---- credentials: docker's config.json ($DOCKER_CONFIG/config.json or
+ * ~/.docker/config.json), "auths": {KEY: {"auth": base64(user:password)}};
+ * KEY is the host, "https://index.docker.io/v1/" for docker.io. ---- */
+/* The key docker files a registry's credentials under. */
+const char *berth_creds_key(const char *domain);
+/* ENOENT when none are stored. */
+int berth_creds_get(const char *domain, char **ret_user, char **ret_password, berth_error_t *err);
+int berth_creds_store(const char *domain, const char *user, const char *password, berth_error_t *err);
+/* ENOENT when none were stored. */
+int berth_creds_erase(const char *domain, berth_error_t *err);
+
+#endif
