@@ -13,7 +13,7 @@
 
 #include <berth/error.h>
 
-#include "registry/http.h"
+#include "base/http.h"
 
 struct berth_challenge {
   char *scheme; /* "basic", "bearer" (lower-cased) */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* HTTP for the registry client (http.h). */
-#define BERTH_LOG_DOMAIN "registry"
+/* HTTP through libcurl (http.h). */
+#define BERTH_LOG_DOMAIN "http"
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <curl/curl.h>
 
 #include "base/cleanup.h"
-#include "registry/http.h"
+#include "base/http.h"
 
 struct curl_api {
   CURLcode (*global_init)(long);

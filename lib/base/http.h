@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* HTTP for the registry client: libcurl, loaded with dlopen() on first use
- * (fetch.c explains why), one connection-keeping handle per thread.
+/* HTTP (registries, `import URL`, `ADD URL`): libcurl, loaded with dlopen()
+ * on first use (linked in, it and its thirty-odd dependencies would cost
+ * every command milliseconds at start-up, and most never touch the network),
+ * one connection-keeping handle per thread.
  * Authorization is whatever the caller passes; curl never sends it to
  * another host on a redirect, and an https request never follows a redirect
  * to plain http. */
-#ifndef BERTH_REGISTRY_HTTP_H
-#define BERTH_REGISTRY_HTTP_H
+#ifndef BERTH_BASE_HTTP_H
+#define BERTH_BASE_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
