@@ -74,11 +74,9 @@ int cmd_build(struct cli *cli, const struct cli_command *cmd, int argc, char **a
     return rc;
   if (strcmp(progress, "auto") != 0 && strcmp(progress, "plain") != 0 && strcmp(progress, "tty") != 0)
     return cli_failf(CLI_EXIT_USAGE, "invalid progress type: %s", progress);
-  if (pull)
-    return cli_failf(CLI_EXIT_ERROR, "--pull needs a registry client, which this berth does not have yet");
   struct berth_build_opts o = {.context = argv[0], .context_tar = -1, .dockerfile = file, .tags = tags,
                                .build_args = build_args, .labels = labels, .target = target, .network = network, .secrets = secrets,
-                               .no_cache = no_cache, .quiet = quiet};
+                               .no_cache = no_cache, .quiet = quiet, .pull = pull};
   size_t len = 0;
   if (!strcmp(argv[0], "-")) {
     if (file && !strcmp(file, "-"))

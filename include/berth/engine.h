@@ -413,6 +413,7 @@ struct berth_build_opts {
   const char *network; /* RUN's network mode (default "default") */
   char **secrets;      /* --secret "id=ID,src=PATH" for RUN --mount=type=secret */
   bool no_cache, quiet;
+  bool pull; /* --pull: pull every base image, even one the store has */
   FILE *out; /* the steps' output, docker's classic builder's lines (default stdout) */
 };
 /* builder prune: the build cache index, the images builds made that nothing

@@ -1239,6 +1239,19 @@ static int from_words(struct builder *b, const struct berth_df_instruction *in, 
 static int step_body(struct builder *b, const struct berth_df_instruction *in, berth_error_t *err);
 static int run_triggers(struct builder *b, berth_error_t *err);
 
+/* A pull's progress, as docker's classic builder passes it on: a line for
+ * each layer's state. */
+static void pull_progress(const struct berth_progress *p, void *arg)
+{
+  struct builder *b = arg;
+  if (p->current && p->total && strcmp(p->status, "Downloading") == 0)
+    return;
+  if (p->id)
+    say(b, "%s: %s\n", p->id, p->status);
+  else
+    say(b, "%s\n", p->status);
+}
+
 static int from_step(struct builder *b, size_t si, berth_error_t *err)
 {
   const struct berth_df_instruction *in = &b->df->ins[b->stages[si].first];
@@ -1267,8 +1280,20 @@ static int from_step(struct builder *b, size_t si, berth_error_t *err)
     b->image = scratch_image();
     return 0;
   }
+  /* a base image the store lacks (or every one, with --pull) comes from its registry */
   cleanup_json json_t *table = berth_images_load(b->e->store, err);
-  const char *id = table ? berth_engine_resolve_image(table, base, err) : NULL;
+  const char *id = table && !b->opts->pull ? berth_engine_resolve_image(table, base, err) : NULL;
+  struct berth_pull_result pr = {0};
+  if (!id && table && (b->opts->pull || (*err)->code == ENOENT)) {
+    const struct berth_df_flag *platform = berth_df_flag(in, "platform");
+    struct berth_pull_opts po = {.platform = platform ? platform->value : NULL, .progress = pull_progress,
+                                 .progress_arg = b};
+    berth_error_release(err);
+    if (berth_image_pull(b->e, base, &po, &pr, err) < 0)
+      return -1;
+    free(pr.reference);
+    id = pr.id;
+  }
   if (!id)
     return -1;
   if (use_image(b, id, err) < 0)

@@ -14,7 +14,11 @@ setup() {
   echo inner >"$C/sub/inner"
 }
 
-teardown() { container_teardown; }
+teardown() {
+  # the registry of the pull test, when it failed before stopping it
+  if declare -F registry_teardown >/dev/null; then registry_teardown; fi
+  container_teardown
+}
 
 dockerfile() { cat >"$C/Dockerfile"; }
 
@@ -227,7 +231,11 @@ fetched"
   check 'FROM busybox\nCOPY --bogus=1 a b\n' "unknown flag: bogus"
   check 'FROM busybox\nENV A\n' "ENV must have two arguments"
   check 'FROM busybox\nUSER ${U:?must be set}\n' "U: must be set"
-  check 'FROM nosuchimage\n' "No such image: nosuchimage"
+  # a base image neither in the store nor in its registry (nothing listens there)
+  printf 'FROM 127.0.0.1:1/nosuch\n' | dockerfile
+  run berth build -q "$C"
+  assert_failure 1
+  assert_output --partial "127.0.0.1:1"
   run berth build -f nosuch "$C"
   assert_output "Cannot locate specified Dockerfile: nosuch"
   run berth build -t 'Bad:Tag' "$C"
@@ -369,4 +377,22 @@ DF
   assert_success
   run berth images -f dangling=true -q
   assert_output ""
+}
+
+@test "build: a base image the store lacks is pulled from its registry, as with --pull" {
+  load registry-helpers
+  requires_registry
+  requires skopeo
+  registry_start A none
+  seed_busybox "$REG_A/base/busybox:1"
+  printf 'FROM %s/base/busybox:1\nRUN echo built-on-pulled\n' "$REG_A" | dockerfile
+  run berth build -t pulled "$C"
+  assert_success
+  assert_line "1: Pulling from $REG_A/base/busybox"
+  assert_line built-on-pulled
+  run berth images --format '{{.Repository}}:{{.Tag}}'
+  assert_line "$REG_A/base/busybox:1"
+  run berth build --pull "$C"
+  assert_success
+  assert_line "1: Pulling from $REG_A/base/busybox"
 }
