@@ -76,7 +76,8 @@ int cmd_build(struct cli *cli, const struct cli_command *cmd, int argc, char **a
     return cli_failf(CLI_EXIT_USAGE, "invalid progress type: %s", progress);
   struct berth_build_opts o = {.context = argv[0], .context_tar = -1, .dockerfile = file, .tags = tags,
                                .build_args = build_args, .labels = labels, .target = target, .network = network, .secrets = secrets,
-                               .no_cache = no_cache, .quiet = quiet, .pull = pull};
+                               .no_cache = no_cache, .quiet = quiet, .pull = pull,
+                               .tty = !strcmp(progress, "tty") || (!strcmp(progress, "auto") && isatty(1))};
   size_t len = 0;
   if (!strcmp(argv[0], "-")) {
     if (file && !strcmp(file, "-"))

@@ -414,6 +414,7 @@ struct berth_build_opts {
   char **secrets;      /* --secret "id=ID,src=PATH" for RUN --mount=type=secret */
   bool no_cache, quiet;
   bool pull; /* --pull: pull every base image, even one the store has */
+  bool tty;  /* the compact terminal view instead of the classic builder's lines */
   FILE *out; /* the steps' output, docker's classic builder's lines (default stdout) */
 };
 /* builder prune: the build cache index, the images builds made that nothing

@@ -68,6 +68,15 @@ struct builder {
   json_t *used_args; /* build args some ARG consumed */
   unsigned step, steps;
   FILE *out;
+  /* the compact terminal view: a line a step, rewritten when it ends; a
+   * RUN's output kept and shown only when it fails */
+  bool tty;
+  char *line;       /* the step's line */
+  int64_t started;  /* when the step began, ns */
+  bool cached;      /* the step came from the cache */
+  char *captured;   /* a RUN's output */
+  size_t captured_len;
+  FILE *capture;
   /* the stage being built */
   json_t *image;  /* its current image config (docker's image JSON) */
   char *id;       /* its current image id, NULL for scratch */
@@ -78,7 +87,7 @@ static void say(struct builder *b, const char *fmt, ...) __attribute__((format(p
 static void say(struct builder *b, const char *fmt, ...)
 {
   va_list ap;
-  if (b->opts->quiet)
+  if (b->opts->quiet || b->tty)
     return;
   va_start(ap, fmt);
   vfprintf(b->out, fmt, ap);
@@ -265,6 +274,7 @@ static bool cache_hit(struct builder *b, const char *key)
   if (use_image(b, id, &ign) < 0)
     return false;
   say(b, " ---> Using cache\n");
+  b->cached = true;
   return true;
 }
 
@@ -831,9 +841,11 @@ static int print_output(void *data, int stream, const void *buf, size_t len, ber
   struct builder *b = data;
   (void)stream;
   (void)err;
-  if (buf && !b->opts->quiet)
+  if (buf && b->tty && b->capture)
+    fwrite(buf, 1, len, b->capture);
+  else if (buf && !b->opts->quiet && !b->tty)
     fwrite(buf, 1, len, b->out);
-  if (!buf)
+  if (!buf && !b->tty)
     fflush(b->out);
   return 0;
 }
@@ -1196,10 +1208,47 @@ static void say_step(struct builder *b, const struct berth_df_instruction *in)
 {
   /* docker shows the instruction as written, its name upper-cased */
   size_t n = strcspn(in->original, " \t");
-  say(b, "Step %u/%u : ", ++b->step, b->steps);
-  for (size_t i = 0; i < n; i++)
-    say(b, "%c", in->original[i] >= 'a' && in->original[i] <= 'z' ? in->original[i] - 32 : in->original[i]);
-  say(b, "%s\n", in->original + n);
+  cleanup_free char *upper = strndup(in->original, n);
+  for (char *c = upper; *c; c++)
+    *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+  b->step++;
+  say(b, "Step %u/%u : %s%s\n", b->step, b->steps, upper, in->original + n);
+  if (!b->tty || b->opts->quiet)
+    return;
+  /* the terminal's line: " => [N/M] INSTR args", cut to 72 columns */
+  free(b->line);
+  if (asprintf(&b->line, "[%u/%u] %s%s", b->step, b->steps, upper, in->original + n) < 0)
+    abort();
+  for (char *c = b->line; *c; c++)
+    if (*c == '\n' || *c == '\t')
+      *c = ' ';
+  if (strlen(b->line) > 72)
+    strcpy(b->line + 69, "...");
+  b->started = berth_now_ns();
+  b->cached = false;
+  fprintf(b->out, " => %s", b->line);
+  fflush(b->out);
+  free(b->captured);
+  b->captured = NULL;
+  b->capture = open_memstream(&b->captured, &b->captured_len);
+}
+
+/* The terminal's line of the step, rewritten with how it ended; a failed
+ * step's output follows it. */
+static void end_step(struct builder *b, bool ok)
+{
+  if (!b->tty || b->opts->quiet || !b->line)
+    return;
+  if (b->capture)
+    fclose(b->capture);
+  b->capture = NULL;
+  fprintf(b->out, "\r\033[K => %s%-76s %5.1fs%s\n", b->cached ? "CACHED " : "", b->line,
+          (double)(berth_now_ns() - b->started) / 1e9, ok ? "" : " ERROR");
+  if (!ok && b->captured && *b->captured)
+    fputs(b->captured, b->out);
+  fflush(b->out);
+  free(b->line);
+  b->line = NULL;
 }
 
 /* FROM [--platform=P] IMAGE [AS NAME]: the words of a FROM line. */
@@ -1399,7 +1448,9 @@ static int step_body(struct builder *b, const struct berth_df_instruction *in, b
 static int step(struct builder *b, const struct berth_df_instruction *in, berth_error_t *err)
 {
   say_step(b, in);
-  return step_body(b, in, err);
+  int r = step_body(b, in, err);
+  end_step(b, r == 0);
+  return r;
 }
 
 /* Stages, global ARGs, the target and what it needs. */
@@ -1517,7 +1568,7 @@ static int load_ignore(struct builder *b, berth_error_t *err)
 int berth_image_build(struct berth_engine *e, const struct berth_build_opts *opts, char **ret_id,
                       berth_error_t *err)
 {
-  struct builder b = {.e = e, .opts = opts, .context = -1, .out = opts->out ? opts->out : stdout};
+  struct builder b = {.e = e, .opts = opts, .context = -1, .out = opts->out ? opts->out : stdout, .tty = opts->tty};
   cleanup_free char *text = NULL;
   cleanup_strv char **refs = NULL;
   size_t len = 0;
@@ -1555,8 +1606,11 @@ int berth_image_build(struct berth_engine *e, const struct berth_build_opts *opt
   for (size_t si = 0; si <= (size_t)target; si++) {
     if (!b.stages[si].needed)
       continue;
-    if (from_step(&b, si, err) < 0)
+    r = from_step(&b, si, err);
+    end_step(&b, r == 0);
+    if (r < 0)
       goto out;
+    r = -1;
     for (size_t j = b.stages[si].first + 1; j < b.stages[si].end; j++)
       if (step(&b, &b.df->ins[j], err) < 0)
         goto out;
@@ -1585,11 +1639,15 @@ int berth_image_build(struct berth_engine *e, const struct berth_build_opts *opt
       say(&b, "[Warning] One or more build-args [%s] were not consumed\n", name);
   }
   say(&b, "Successfully built %s\n", short_id(b.id));
+  if (b.tty && !opts->quiet)
+    fprintf(b.out, " => writing image %s\n", b.id);
   for (char **t = opts->tags; t && *t; t++) {
     if (berth_image_tag(e, b.id, *t, err) < 0)
       goto out;
     cleanup_free char *familiar = berth_engine_familiar(refs[t - opts->tags]);
     say(&b, "Successfully tagged %s\n", familiar);
+    if (b.tty && !opts->quiet)
+      fprintf(b.out, " => naming to %s\n", refs[t - opts->tags]);
   }
   *ret_id = steal_ptr(&b.id);
   r = 0;
@@ -1610,5 +1668,9 @@ out:
   json_decref(b.used_args);
   json_decref(b.image);
   free(b.id);
+  if (b.capture)
+    fclose(b.capture);
+  free(b.captured);
+  free(b.line);
   return r;
 }

@@ -396,3 +396,27 @@ DF
   assert_success
   assert_line "1: Pulling from $REG_A/base/busybox"
 }
+
+@test "build: in a terminal, a compact view: a line a step, CACHED, a failing RUN's output shown" {
+  printf 'FROM busybox\nRUN echo quiet-unless-failing\nCMD ["sh"]\n' | dockerfile
+  run "$PYTHON" "$BERTH_SRC/tests/helpers/ptyrun.py" --timeout 60 -- \
+    "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" build -t tty1 "$C"
+  assert_success
+  assert_line "ptyrun: exit 0"
+  assert_line --regexp '=> \[2/3\] RUN echo quiet-unless-failing +[0-9.]+s$'
+  refute_line quiet-unless-failing
+  assert_line " => naming to docker.io/library/tty1:latest"
+  run "$PYTHON" "$BERTH_SRC/tests/helpers/ptyrun.py" --timeout 60 -- \
+    "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" build "$C"
+  assert_line --regexp '=> CACHED \[2/3\] RUN'
+  printf 'FROM busybox\nRUN echo shown-on-failure; exit 5\n' | dockerfile
+  run "$PYTHON" "$BERTH_SRC/tests/helpers/ptyrun.py" --timeout 60 -- \
+    "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" build "$C"
+  assert_line --regexp 'exit 5 +[0-9.]+s ERROR$'
+  assert_line shown-on-failure
+  assert_line "ptyrun: exit 1"
+  # --progress plain keeps the classic lines in a terminal
+  run "$PYTHON" "$BERTH_SRC/tests/helpers/ptyrun.py" --timeout 60 -- \
+    "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" build --progress plain "$C"
+  assert_line "Step 2/2 : RUN echo shown-on-failure; exit 5"
+}
