@@ -420,3 +420,61 @@ DF
     "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" build --progress plain "$C"
   assert_line "Step 2/2 : RUN echo shown-on-failure; exit 5"
 }
+
+@test "build: ARG scoping: before FROM only in FROM lines, imported by a bare ARG, per stage; the other instructions" {
+  dockerfile <<'DF'
+ARG BASE=busybox
+ARG VERSION=1.0
+FROM ${BASE} AS first
+ARG VERSION
+ARG LOCAL=only-first
+RUN echo "first: version=$VERSION local=$LOCAL base=$BASE." > /first
+
+FROM $BASE
+COPY --from=first /first /first
+RUN echo "second: version=$VERSION local=$LOCAL." > /second
+SHELL ["/bin/sh", "-e", "-c"]
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=30s --retries=2 CMD ["true"]
+VOLUME /data
+MAINTAINER someone <someone@example.com>
+USER nobody
+DF
+  run berth build --build-arg VERSION=2.0 -t scoped "$C"
+  assert_success
+  run berth run --rm scoped cat /first /second
+  assert_output "first: version=2.0 local=only-first base=.
+second: version= local=."
+  run berth image inspect -f '{{json .Config.Shell}} {{.Config.StopSignal}} {{.Config.Healthcheck.Retries}} {{json .Config.Volumes}} {{.Author}} {{.Config.User}}' scoped
+  assert_output '["/bin/sh","-e","-c"] SIGINT 2 {"/data":{}} someone <someone@example.com> nobody'
+  # a Dockerfile on stdin with a context folder
+  run bash -c "printf 'FROM busybox\nCOPY hello.txt /\n' | '$BERTH' --root '$TEST_ROOT' --runroot '$TEST_RUNROOT' build -f - -t fromstdin '$C'"
+  assert_success
+  run berth run --rm fromstdin cat /hello.txt
+  assert_output hello
+}
+
+@test "build: FROM scratch with COPY, COPY --from an image, --link, build --network none" {
+  cp "$(command -v busybox)" "$C/busybox"
+  dockerfile <<'DF'
+FROM scratch
+COPY --link busybox /bin/busybox
+COPY --from=busybox /etc/passwd /etc/passwd
+CMD ["/bin/busybox", "cat", "/etc/passwd"]
+DF
+  run berth build -t fromscratch "$C"
+  assert_success
+  run berth run --rm fromscratch
+  assert_success
+  assert_line --partial "root:x:0:0"
+  run berth image inspect -f '{{len .RootFS.Layers}}' fromscratch
+  assert_output 2
+  printf 'FROM busybox\nRUN ls /sys/class/net\n' | dockerfile
+  run berth build --network none "$C"
+  assert_success
+  assert_line lo
+  printf 'FROM scratch\nRUN true\n' | dockerfile
+  run berth build -q "$C"
+  assert_failure 1
+  assert_output "RUN: the stage has no filesystem (FROM scratch) to run a command in"
+}
