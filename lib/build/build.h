@@ -25,6 +25,9 @@ int berth_build_apply(json_t *cfg, const struct berth_df_instruction *in, const 
  * expanded with the config's Env; "X is not a valid change command" for the
  * others. */
 int berth_build_apply_change(json_t *cfg, const char *change, berth_error_t *err);
+/* The words of s split at unquoted blanks, quotes and escapes kept for the
+ * expansion that follows (NULL-terminated, caller frees). */
+char **berth_build_raw_words(const char *s, char esc);
 /* An absolute, clean path ("/a/./b/../c/" -> "/a/c"); caller frees. */
 char *berth_build_clean_path(const char *path);
 

@@ -162,16 +162,8 @@ static char **scope_vars(struct builder *b)
 static int arg_step(struct builder *b, const struct berth_df_instruction *in, char ***scope, berth_error_t *err)
 {
   cleanup_strv char **vars = scope ? scope_vars(b) : NULL;
-  /* each NAME[=default] word; a default is expanded as written */
-  cleanup_strv char **raw = NULL;
-  for (const char *p = in->args; *p;) {
-    while (*p == ' ' || *p == '\t')
-      p++;
-    size_t n = strcspn(p, " \t");
-    if (n)
-      strv_push(&raw, strndup(p, n));
-    p += n;
-  }
+  /* each NAME[=default] word; a default is expanded (and unquoted) */
+  cleanup_strv char **raw = berth_build_raw_words(in->args, b->df->escape);
   for (char **w = raw; w && *w; w++) {
     char *eq = strchr(*w, '=');
     cleanup_free char *name = eq ? strndup(*w, (size_t)(eq - *w)) : strdup(*w), *def = NULL;

@@ -20,7 +20,7 @@ static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c ==
 
 /* The words of s split at unquoted blanks, quotes and escapes kept for the
  * expansion that follows (BuildKit's parseWords). */
-static char **raw_words(const char *s, char esc)
+char **berth_build_raw_words(const char *s, char esc)
 {
   size_t n = 0;
   char **out = calloc(strlen(s) / 2 + 2, sizeof *out);
@@ -70,7 +70,7 @@ static void set_env(json_t *cfg, const char *key, const char *value)
 static int name_values(json_t *cfg, const char *what, const char *args, const struct berth_build_env *env,
                        berth_error_t *err)
 {
-  cleanup_strv char **words = raw_words(args, env->escape);
+  cleanup_strv char **words = berth_build_raw_words(args, env->escape);
   bool is_env = !strcmp(what, "ENV");
   if (!words[0])
     return berth_error_set_plain(err, EINVAL, "%s requires at least one argument", what);

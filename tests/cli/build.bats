@@ -427,7 +427,7 @@ ARG BASE=busybox
 ARG VERSION=1.0
 FROM ${BASE} AS first
 ARG VERSION
-ARG LOCAL=only-first
+ARG LOCAL="only first"
 RUN echo "first: version=$VERSION local=$LOCAL base=$BASE." > /first
 
 FROM $BASE
@@ -443,7 +443,7 @@ DF
   run berth build --build-arg VERSION=2.0 -t scoped "$C"
   assert_success
   run berth run --rm scoped cat /first /second
-  assert_output "first: version=2.0 local=only-first base=.
+  assert_output "first: version=2.0 local=only first base=.
 second: version= local=."
   run berth image inspect -f '{{json .Config.Shell}} {{.Config.StopSignal}} {{.Config.Healthcheck.Retries}} {{json .Config.Volumes}} {{.Author}} {{.Config.User}}' scoped
   assert_output '["/bin/sh","-e","-c"] SIGINT 2 {"/data":{}} someone <someone@example.com> nobody'
@@ -477,4 +477,21 @@ DF
   run berth build -q "$C"
   assert_failure 1
   assert_output "RUN: the stage has no filesystem (FROM scratch) to run a command in"
+}
+
+@test "build: CVE-2024-24557: an image the build did not make is never a cache hit" {
+  # an image made by commit over busybox with exactly the config a step makes
+  run berth run --name maker busybox true
+  run berth commit -c 'ENV A=1' maker lookalike
+  assert_success
+  printf 'FROM busybox\nENV A=1\n' | dockerfile
+  run berth build "$C"
+  assert_success
+  refute_line " ---> Using cache"
+  # and a cache entry whose image is gone is not used either
+  run berth build -q "$C"
+  id=$output
+  run berth rmi -f "$id"
+  run berth build "$C"
+  refute_line " ---> Using cache"
 }
