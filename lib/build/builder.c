@@ -940,7 +940,47 @@ static char *secret_file(struct builder *b, const char *id, berth_error_t *err)
 
 /* RUN's --mount flags as HostConfig.Mounts, and what the cache must see of
  * them (a bind's content). */
-static int run_mounts(struct builder *b, const struct berth_df_instruction *in, json_t *mounts, struct berth_sha256 *h,
+/* A copy of `source` of a stage's (or an image's) filesystem, made in a
+ * staging dir of the store (its name returned; the copy is its "src"),
+ * hashed into h for the cache. */
+static char *stage_from(struct builder *b, const char *from, const char *source, struct berth_sha256 *h,
+                        berth_error_t *err)
+{
+  struct from_root fr = {.root = {.fd = -1, .lock_fd = -1}, .c = {.dirfd = -1}};
+  char rnd[17], *name = NULL;
+  int64_t bytes;
+  int r = open_from(b, from, &fr, err);
+  cleanup_close int src = r < 0 ? -1 : berth_open_in_root(fr.root.fd, source, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (r == 0 && src < 0)
+    r = berth_error_set_plain(err, ENOENT, "RUN --mount: %s not found in %s", source, from);
+  if (r == 0) {
+    const char *image = berth_json_str(fr.c.rec, "Image");
+    berth_sha256_update(h, image, strlen(image));
+    r = hash_tree(src, source, NULL, NULL, h, err);
+  }
+  if (r == 0) {
+    berth_random_hex(rnd, sizeof rnd);
+    if (asprintf(&name, ".staging-build-mount-%s", rnd) < 0)
+      abort();
+    cleanup_close int dir = mkdirat(b->e->store->root_fd, name, 0700) < 0
+                                ? -1 : openat(b->e->store->root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct berth_tar_apply_opts ao = {.plain = true};
+    if (dir < 0)
+      r = berth_error_set(err, errno, "RUN --mount: staging");
+    else
+      r = berth_copy_tree(src, "src", dir, &ao, NULL, &bytes, err);
+  }
+  close_from(b, &fr);
+  if (r < 0 && name) {
+    (void)berth_rm_rf_at(b->e->store->root_fd, name, NULL);
+    free(name);
+    name = NULL;
+  }
+  return name;
+}
+
+static int run_mounts(struct builder *b, const struct berth_df_instruction *in, json_t *mounts, char ***staged,
+                      struct berth_sha256 *h,
                       berth_error_t *err)
 {
   for (size_t i = 0; i < in->n_flags; i++) {
@@ -1006,9 +1046,19 @@ static int run_mounts(struct builder *b, const struct berth_df_instruction *in, 
         return -1;
       json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", dir, "Target", target,
                                               "ReadOnly", mount_flag(kv, (const char *const[]){"ro", "readonly", NULL})));
+    } else if (mount_field(kv, (const char *const[]){"from", NULL})) {
+      /* from a stage or an image: a copy of the source, gone after the step */
+      const char *from = mount_field(kv, (const char *const[]){"from", NULL});
+      char *dir = stage_from(b, from, source ? source : "/", h, err);
+      if (!dir)
+        return -1;
+      strv_push(staged, dir);
+      cleanup_free char *path = NULL;
+      if (asprintf(&path, "%s/%s/src", b->e->store->root, dir) < 0)
+        abort();
+      json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", path, "Target", target,
+                                              "ReadOnly", !rw));
     } else {
-      if (mount_field(kv, (const char *const[]){"from", NULL}))
-        return berth_error_set_plain(err, ENOTSUP, "RUN --mount=type=bind,from= is not supported yet");
       if (b->context < 0)
         return berth_error_set_plain(err, EINVAL, "RUN --mount=type=bind: no build context");
       /* resolved inside the context, as a COPY source is */
@@ -1100,7 +1150,8 @@ static int remove_stubs(struct builder *b, const char *ctr, char *const *stubs, 
   return 0;
 }
 
-static int run_step(struct builder *b, const struct berth_df_instruction *in, berth_error_t *err)
+/* RUN; the copies its mounts took (from= sources) are in *staged */
+static int run_with_mounts(struct builder *b, const struct berth_df_instruction *in, char ***staged, berth_error_t *err)
 {
   const json_t *cfg = json_object_get(b->image, "config");
   /* a here-document alone is the script; after a command, its stdin is not
@@ -1139,7 +1190,7 @@ static int run_step(struct builder *b, const struct berth_df_instruction *in, be
   cleanup_json json_t *mounts = json_array();
   struct berth_sha256 *h = berth_sha256_new();
   char mounted[BERTH_DIGEST_STR_LEN];
-  int mr = run_mounts(b, in, mounts, h, err);
+  int mr = run_mounts(b, in, mounts, staged, h, err);
   berth_sha256_final(h, mounted);
   if (mr < 0)
     return -1;
@@ -1192,6 +1243,16 @@ static int run_step(struct builder *b, const struct berth_df_instruction *in, be
     return -1;
   cache_put(b, key);
   return 0;
+}
+
+static int run_step(struct builder *b, const struct berth_df_instruction *in, berth_error_t *err)
+{
+  char **staged = NULL;
+  int r = run_with_mounts(b, in, &staged, err);
+  for (char **d = staged; d && *d; d++)
+    (void)berth_rm_rf_at(b->e->store->root_fd, *d, NULL);
+  berth_strv_free(staged);
+  return r;
 }
 
 /* ---- stages and steps ---- */

@@ -310,6 +310,7 @@ RUN --mount=type=tmpfs,target=/scratch,size=1m sh -c 'grep " /scratch " /proc/mo
 RUN --mount=type=secret,id=token cat /run/secrets/token
 RUN --mount=type=secret,id=token,target=/t ls /run/secrets 2>&1; cat /t
 RUN --network=none sh -c 'ls /sys/class/net'
+RUN --mount=type=bind,from=busybox,source=/etc,target=/other-etc grep -c root /other-etc/passwd
 DF
   run berth build --secret id=token,src="$BATS_TEST_TMPDIR/token" -t mounts "$C"
   assert_success
@@ -318,6 +319,9 @@ DF
   assert_line tmpfs-ok
   assert_line s3cr3t
   assert_line lo
+  assert_line 1
+  run ls -A "$TEST_ROOT"
+  refute_output --partial staging
   # nothing of the mounts stays in the image
   run berth run --rm mounts sh -c 'ls /src /cache /scratch /run/secrets 2>&1 | grep -c "No such file"'
   assert_output 4
