@@ -402,7 +402,7 @@ Test(monitor, rm_runs_berth_rm_after_the_exit)
   size_t len;
   cr_assert_eq(berth_read_file_at(tfd, "rm-args", &args, &len, &err), 0, "berth rm was not run");
   char want[512];
-  snprintf(want, sizeof(want), "--root %s --runroot %s rm -f c1\n", root, runroot);
+  snprintf(want, sizeof(want), "--root %s --runroot %s rm -f -v c1\n", root, runroot);
   cr_expect_str_eq(args, want);
   free(args);
   close(tfd);
