@@ -21,6 +21,7 @@
 #include "base/timeutil.h"
 #include "base/units.h"
 #include "engine/engine-internal.h"
+#include "engine/networks.h"
 #include "engine/events.h"
 #include "engine/names.h"
 #include "engine/rwlayer.h"
@@ -301,13 +302,7 @@ static json_t *normalize_host_config(const json_t *given, berth_error_t *err)
   json_t *hc = json_is_object(given) ? json_deep_copy(given) : json_object();
   const char *net = berth_json_str(hc, "NetworkMode");
   if (!net || !*net || strcmp(net, "default") == 0)
-    json_object_set_new(hc, "NetworkMode", json_string("none"));
-  else if (strcmp(net, "none") != 0 && strcmp(net, "host") != 0 && strncmp(net, "container:", 10) != 0) {
-    json_decref(hc);
-    berth_error_set_plain(err, ENOTSUP, "network %s is not supported yet: use --network none, host or container:NAME",
-                          net);
-    return NULL;
-  }
+    json_object_set_new(hc, "NetworkMode", json_string("bridge"));
   json_t *rp = json_object_get(hc, "RestartPolicy");
   if (!json_is_object(rp) || !berth_json_str(rp, "Name") || !*berth_json_str(rp, "Name"))
     json_object_set_new(hc, "RestartPolicy", json_pack("{s:s, s:i}", "Name", "no", "MaximumRetryCount", 0));
@@ -532,6 +527,8 @@ int berth_container_create(struct berth_engine *e, const char *name, const json_
   if (validate_spec(id, config, hc, err) < 0)
     return -1;
   cleanup_json json_t *rec = make_record(e, id, "", image_id, config, hc, layers);
+  if (berth_ctr_net_settings(e, rec, json_object_get(body, "NetworkingConfig"), err) < 0)
+    return -1;
   struct etc_files etc = {0};
   make_etc_files(config, hc, &etc);
   int r = store_create(e, id, name && *name ? name : NULL, rec, &etc, err);
@@ -633,9 +630,7 @@ json_t *berth_container_inspect(struct berth_engine *e, const char *name, bool s
   json_object_set_new(out, "ExecIDs", json_null());
   json_object_set_new(out, "GraphDriver", graph_driver(e, &c));
   json_object_set_new(out, "Mounts", bind_mounts(json_object_get(c.rec, "HostConfig")));
-  json_object_set_new(out, "NetworkSettings",
-                      json_pack("{s:s, s:s, s:{}, s:s, s:{}}", "Bridge", "", "SandboxID", "", "Ports", "SandboxKey", "",
-                                "Networks"));
+  json_object_set_new(out, "NetworkSettings", berth_ctr_net_inspect(e, &c));
   if (size) {
     int64_t rw, rootfs;
     berth_ctr_size(e, &c, &rw, &rootfs);
@@ -724,8 +719,10 @@ int berth_container_remove(struct berth_engine *e, const char *name, const struc
       goto out;
   }
   r = berth_container_store_remove(e->store, c.id, berth_ctr_bare_name(&c), err);
-  if (r == 0)
+  if (r == 0) {
+    berth_ctr_net_release(e, &c);
     berth_event_container(e, &c, "destroy", NULL);
+  }
   /* a concurrent remover (the monitor of a --rm container) got there first */
   if (r < 0 && (*err)->code == ENOENT && opts && opts->force) {
     berth_error_release(err);

@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Networks: their records, their address allocations, and a container's
+ * endpoints on them at start.
+ *
+ *   ROOT/networks/<name>.json      the network (docker's inspect object less
+ *                                  Containers), written atomically and fsynced
+ *   RUNROOT/networks/<name>.json   its allocations {"last": ADDR, "endpoints":
+ *                                  {CTR_ID: {...}}}, under <name>.lock; volatile
+ *                                  like the containers that hold them
+ *
+ * The bridge and the network's nftables chains are made when the bridge is
+ * missing (first use, or after a reboot); an allocation whose container is
+ * neither active nor starting is stale and is dropped by the next writer
+ * (a crash leaves nothing held for long). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/json.h"
+#include "base/lock.h"
+#include "base/timeutil.h"
+#include "engine/engine-internal.h"
+#include "engine/networks.h"
+#include "net/net.h"
+
+#define DEFAULT_BRIDGE "berth0"
+#define DEFAULT_SUBNET "10.88.0.0/16"
+
+static const char bridge_opt[] = "com.docker.network.bridge.name";
+
+static int networks_dir(struct berth_engine *e, bool run, berth_error_t *err)
+{
+  int base = run ? e->store->runroot_fd : e->store->root_fd;
+  if (berth_mkdir_p(base, "networks", 0700, err) < 0)
+    return -1;
+  int fd = openat(base, "networks", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return berth_error_set(err, errno, "open networks directory");
+  return fd;
+}
+
+const char *berth_net_bridge_name(const json_t *net)
+{
+  return berth_json_str(json_object_get(net, "Options"), bridge_opt);
+}
+
+/* The first IPAM config: its subnet and gateway. */
+int berth_net_subnet(const json_t *net, struct berth_ipv4_net *ret_subnet, uint32_t *ret_gw, berth_error_t *err)
+{
+  json_t *cfg = json_array_get(json_object_get(json_object_get(net, "IPAM"), "Config"), 0);
+  if (berth_net_parse_cidr(berth_json_str(cfg, "Subnet"), false, ret_subnet, err) < 0 ||
+      berth_net_parse_ipv4(berth_json_str(cfg, "Gateway"), ret_gw) < 0)
+    return berth_error_set_plain(err, EINVAL, "network %s has no usable IPv4 configuration",
+                                 berth_json_str(net, "Name"));
+  return 0;
+}
+
+static char *random_id(void)
+{
+  unsigned char raw[32];
+  char *id = malloc(65);
+  if (!id || getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+    abort();
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf(id + 2 * i, 3, "%02x", raw[i]);
+  return id;
+}
+
+json_t *berth_net_record_new(const char *name, const char *bridge, const char *subnet, const char *gateway,
+                             bool internal, json_t *labels)
+{
+  cleanup_free char *id = random_id();
+  char created[64];
+  berth_format_rfc3339(berth_now_ns(), created);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:[{s:s, s:s}]}, s:b, s:b, s:b, s:{s:s}, "
+                   "s:b, s:o, s:{s:s}}",
+                   "Name", name, "Id", id, "Created", created, "Scope", "local", "Driver", "bridge", "EnableIPv6", 0,
+                   "IPAM", "Driver", "default", "Options", "Config", "Subnet", subnet, "Gateway", gateway, "Internal",
+                   internal, "Attachable", 0, "Ingress", 0, "ConfigFrom", "Network", "", "ConfigOnly", 0, "Labels",
+                   labels ? labels : json_object(), "Options", bridge_opt, bridge);
+}
+
+/* The default network, made on first use: BERTH_DEFAULT_BRIDGE and
+ * BERTH_DEFAULT_SUBNET (read then only) let tests use their own bridge. */
+static json_t *default_network(int dfd, berth_error_t *err)
+{
+  json_t *net = berth_json_load_at(dfd, "bridge.json", NULL);
+  if (net)
+    return net;
+  const char *bridge = getenv("BERTH_DEFAULT_BRIDGE"), *subnet = getenv("BERTH_DEFAULT_SUBNET");
+  struct berth_ipv4_net sn;
+  char gw[16];
+  if (berth_net_parse_cidr(subnet && *subnet ? subnet : DEFAULT_SUBNET, false, &sn, err) < 0)
+    return NULL;
+  net = berth_net_record_new("bridge", bridge && *bridge ? bridge : DEFAULT_BRIDGE,
+                             subnet && *subnet ? subnet : DEFAULT_SUBNET, berth_net_ipv4_str(sn.addr + 1, gw), false,
+                             NULL);
+  if (berth_json_write_atomic(dfd, "bridge.json", net, err) < 0) {
+    json_decref(net);
+    return NULL;
+  }
+  return net;
+}
+
+static bool valid_file_name(const char *name)
+{
+  return name && *name && name[0] != '.' && !strchr(name, '/') && strlen(name) < 200;
+}
+
+json_t *berth_net_load(struct berth_engine *e, const char *name, berth_error_t *err)
+{
+  cleanup_close int dfd = networks_dir(e, false, err);
+  if (dfd < 0)
+    return NULL;
+  if (strcmp(name, "bridge") == 0)
+    return default_network(dfd, err);
+  char file[256];
+  if (valid_file_name(name)) {
+    snprintf(file, sizeof file, "%s.json", name);
+    json_t *net = berth_json_load_at(dfd, file, NULL);
+    if (net)
+      return net;
+  }
+  /* by id or a unique id prefix */
+  cleanup_strv char **names = berth_dir_names(dfd, NULL, err);
+  json_t *found = NULL;
+  size_t len = strlen(name);
+  for (char **p = names; p && *p && len; p++) {
+    if (!strstr(*p, ".json") || strcmp(*p + strlen(*p) - 5, ".json") != 0)
+      continue;
+    json_t *net = berth_json_load_at(dfd, *p, NULL);
+    const char *id = berth_json_str(net, "Id");
+    if (id && strncmp(id, name, len) == 0) {
+      if (found) {
+        json_decref(found);
+        json_decref(net);
+        berth_error_set_plain(err, EINVAL, "network %s is ambiguous", name);
+        return NULL;
+      }
+      found = net;
+    } else {
+      json_decref(net);
+    }
+  }
+  if (!found)
+    berth_error_set_plain(err, ENOENT, "network %s not found", name);
+  return found;
+}
+
+/* ---- the kernel side of a network ---- */
+
+/* berth's table holds, per network, a NAT chain (masquerade out of the
+ * subnet unless internal) and a filter chain (isolation from the other
+ * networks' bridges, and for an internal one no way out at all). */
+static char *nft_network_script(const json_t *net)
+{
+  struct berth_ipv4_net sn;
+  uint32_t gw;
+  char a[16], tag[16];
+  if (berth_net_subnet(net, &sn, &gw, NULL) < 0)
+    return NULL;
+  const char *br = berth_net_bridge_name(net);
+  snprintf(tag, sizeof tag, "%.12s", berth_json_str(net, "Id"));
+  char *s = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&s, &len);
+  if (!f)
+    abort();
+  fprintf(f, "add table ip berth\nadd set ip berth bridges { type ifname; }\n"
+             "add element ip berth bridges { \"%s\" }\n", br);
+  fprintf(f, "add chain ip berth nat-%s { type nat hook postrouting priority srcnat; policy accept; }\n"
+             "flush chain ip berth nat-%s\n", tag, tag);
+  fprintf(f, "add chain ip berth fwd-%s { type filter hook forward priority filter; policy accept; }\n"
+             "flush chain ip berth fwd-%s\n", tag, tag);
+  /* no traffic from this network's bridge to another network's */
+  fprintf(f, "add rule ip berth fwd-%s iifname \"%s\" oifname @bridges oifname != \"%s\" drop\n", tag, br, br);
+  if (json_is_true(json_object_get(net, "Internal")))
+    fprintf(f, "add rule ip berth fwd-%s iifname \"%s\" oifname != \"%s\" drop\n"
+               "add rule ip berth fwd-%s oifname \"%s\" iifname != \"%s\" drop\n", tag, br, br, tag, br, br);
+  else
+    fprintf(f, "add rule ip berth nat-%s ip saddr %s/%d oifname != \"%s\" masquerade\n", tag,
+            berth_net_ipv4_str(sn.addr, a), sn.prefix, br);
+  fclose(f);
+  return s;
+}
+
+int berth_net_kernel_ensure(const json_t *net, berth_error_t *err)
+{
+  struct berth_ipv4_net sn;
+  uint32_t gw;
+  const char *br = berth_net_bridge_name(net);
+  bool created = false;
+  if (!br || berth_net_subnet(net, &sn, &gw, err) < 0)
+    return br ? -1 : berth_error_set_plain(err, EINVAL, "network %s has no bridge", berth_json_str(net, "Name"));
+  if (berth_net_bridge_ensure(br, gw, sn.prefix, &created, err) < 0)
+    return -1;
+  if (!created)
+    return 0;
+  /* routing between the bridge and the host's links: docker sets it too */
+  cleanup_close int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, "1", 1) != 1)
+    return berth_error_set(err, errno, "enable net.ipv4.ip_forward");
+  cleanup_free char *script = nft_network_script(net);
+  if (!script || berth_nft_run(script, err) < 0) {
+    (void)berth_net_link_delete(br, NULL);
+    return script ? berth_error_prefix(err, "network %s", berth_json_str(net, "Name"))
+                  : berth_error_set_plain(err, EINVAL, "network %s: bad configuration", berth_json_str(net, "Name"));
+  }
+  return 0;
+}
+
+int berth_net_kernel_remove(const json_t *net, berth_error_t *err)
+{
+  char tag[16], *script = NULL;
+  snprintf(tag, sizeof tag, "%.12s", berth_json_str(net, "Id"));
+  const char *br = berth_net_bridge_name(net);
+  /* "add" first: deleting what is not there fails the whole transaction */
+  if (asprintf(&script,
+               "add table ip berth\n"
+               "add set ip berth bridges { type ifname; }\n"
+               "add element ip berth bridges { \"%s\" }\n"
+               "add chain ip berth nat-%s\nadd chain ip berth fwd-%s\n"
+               "delete chain ip berth nat-%s\ndelete chain ip berth fwd-%s\n"
+               "delete element ip berth bridges { \"%s\" }\n",
+               br, tag, tag, tag, tag, br) < 0)
+    abort();
+  int r = berth_nft_run(script, err);
+  free(script);
+  if (r < 0)
+    return -1;
+  return berth_net_link_delete(br, err);
+}
+
+/* ---- allocations ---- */
+
+/* Is the container holding this endpoint active, or being started (its start
+ * lock held)?  Otherwise its allocation is stale. */
+static bool holder_alive(struct berth_engine *e, const char *id)
+{
+  struct berth_ctr c;
+  bool alive = berth_ctr_load_id(e, id, &c, NULL) == 0 && berth_ctr_is_active(&c);
+  berth_ctr_clear(&c);
+  if (alive)
+    return true;
+  cleanup_close int rundir = berth_container_run_dir(e->store, id, false, NULL);
+  cleanup_close int lock = rundir < 0 ? -1 : openat(rundir, "start.lock", O_RDONLY | O_CLOEXEC);
+  return lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+struct alloc_file {
+  int dfd, lock;
+  char file[256];
+  json_t *doc;
+};
+
+static void alloc_close(struct alloc_file *a)
+{
+  json_decref(a->doc);
+  close_and_reset(&a->lock);
+  close_and_reset(&a->dfd);
+}
+
+static int alloc_open(struct berth_engine *e, const json_t *net, struct alloc_file *a, berth_error_t *err)
+{
+  const char *name = berth_json_str(net, "Name");
+  char lock[256];
+  *a = (struct alloc_file){.dfd = -1, .lock = -1};
+  snprintf(a->file, sizeof a->file, "%s.json", name);
+  snprintf(lock, sizeof lock, "%s.lock", name);
+  a->dfd = networks_dir(e, true, err);
+  if (a->dfd < 0 || (a->lock = berth_lock_at(a->dfd, lock, true, err)) < 0) {
+    alloc_close(a);
+    return -1;
+  }
+  a->doc = berth_json_load_at(a->dfd, a->file, NULL);
+  if (!json_is_object(a->doc)) {
+    json_decref(a->doc);
+    a->doc = json_object();
+  }
+  if (!json_is_object(json_object_get(a->doc, "endpoints")))
+    json_object_set_new(a->doc, "endpoints", json_object());
+  return 0;
+}
+
+static int alloc_commit(struct alloc_file *a, berth_error_t *err)
+{
+  return berth_json_write_replace(a->dfd, a->file, a->doc, err);
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+  uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+  return a < b ? -1 : a > b;
+}
+
+/* Drop stale endpoints (not `self`), return the sorted addresses in use. */
+static uint32_t *used_addresses(struct berth_engine *e, json_t *eps, const char *self, size_t *ret_n)
+{
+  uint32_t *used = calloc(json_object_size(eps) + 1, sizeof *used);
+  size_t n = 0;
+  const char *id;
+  json_t *ep, *tmp;
+  json_object_foreach_safe(eps, tmp, id, ep)
+  {
+    if (strcmp(id, self) == 0 || !holder_alive(e, id)) {
+      json_object_del(eps, id);
+      continue;
+    }
+    uint32_t a;
+    if (berth_net_parse_ipv4(berth_json_str(ep, "IPAddress"), &a) == 0)
+      used[n++] = a;
+  }
+  qsort(used, n, sizeof *used, cmp_u32);
+  *ret_n = n;
+  return used;
+}
+
+/* Pick the container's address (`want`, or the next free one) on net and
+ * record the endpoint; *ret_ep is filled but for the interface names. */
+static int allocate(struct berth_engine *e, const json_t *net, const char *ctr_id, const json_t *settings,
+                    struct berth_net_endpoint *ret_ep, berth_error_t *err)
+{
+  struct berth_ipv4_net sn;
+  uint32_t gw, want = 0, last = 0;
+  const char *name = berth_json_str(net, "Name");
+  if (berth_net_subnet(net, &sn, &gw, err) < 0)
+    return -1;
+  const char *ip = berth_json_str(json_object_get(settings, "IPAMConfig"), "IPv4Address");
+  if (ip && *ip && (berth_net_parse_ipv4(ip, &want) < 0 || !berth_net_contains(&sn, want)))
+    return berth_error_set_plain(err, EINVAL, "no configured subnet contains IP address %s", ip);
+  struct alloc_file a;
+  if (alloc_open(e, net, &a, err) < 0)
+    return -1;
+  json_t *eps = json_object_get(a.doc, "endpoints");
+  size_t n_used = 0;
+  cleanup_free uint32_t *used = used_addresses(e, eps, ctr_id, &n_used);
+  (void)berth_net_parse_ipv4(berth_json_str(a.doc, "last"), &last);
+  uint32_t addr = want;
+  int r = 0;
+  if (want && (want == gw || bsearch(&want, used, n_used, sizeof *used, cmp_u32)))
+    r = berth_error_set_plain(err, EEXIST, "Address already in use");
+  else if (!want && !(addr = berth_net_next_free(&sn, gw, last, used, n_used)))
+    r = berth_error_set_plain(err, ENOSPC, "no available IPv4 addresses on network %s", name);
+  char s[16], g[16], m[18];
+  const char *mac = berth_json_str(settings, "MacAddress");
+  if (r == 0) {
+    if (mac && *mac)
+      (void)berth_net_parse_mac(mac, ret_ep->mac);
+    else
+      berth_net_mac_for(addr, ret_ep->mac);
+    ret_ep->addr = addr;
+    ret_ep->prefix = sn.prefix;
+    ret_ep->gateway = json_is_true(json_object_get(net, "Internal")) ? 0 : gw;
+    snprintf(ret_ep->bridge, sizeof ret_ep->bridge, "%s", berth_net_bridge_name(net));
+    if (!want)
+      json_object_set_new(a.doc, "last", json_string(berth_net_ipv4_str(addr, s)));
+    json_object_set_new(eps, ctr_id,
+                        json_pack("{s:s, s:i, s:s, s:s}", "IPAddress", berth_net_ipv4_str(addr, s), "IPPrefixLen",
+                                  sn.prefix, "Gateway", ret_ep->gateway ? berth_net_ipv4_str(gw, g) : "", "MacAddress",
+                                  berth_net_mac_str(ret_ep->mac, m)));
+    r = alloc_commit(&a, err);
+  }
+  alloc_close(&a);
+  return r;
+}
+
+static int release_one(struct berth_engine *e, const char *name, const char *ctr_id, berth_error_t *err)
+{
+  struct alloc_file a;
+  cleanup_json json_t *net = json_pack("{s:s}", "Name", name);
+  if (alloc_open(e, net, &a, err) < 0)
+    return -1;
+  int r = 0;
+  if (json_object_get(json_object_get(a.doc, "endpoints"), ctr_id)) {
+    json_object_del(json_object_get(a.doc, "endpoints"), ctr_id);
+    r = alloc_commit(&a, err);
+  }
+  alloc_close(&a);
+  return r;
+}
+
+json_t *berth_net_endpoints(struct berth_engine *e, const char *name)
+{
+  cleanup_close int dfd = networks_dir(e, true, NULL);
+  char file[256];
+  snprintf(file, sizeof file, "%s.json", name);
+  cleanup_json json_t *doc = dfd < 0 ? NULL : berth_json_load_at(dfd, file, NULL);
+  json_t *eps = json_object_get(doc, "endpoints");
+  return json_is_object(eps) ? json_incref(eps) : json_object();
+}
+
+/* ---- a container's networks ---- */
+
+/* Its networks: NetworkSettings.Networks of the record, or for a record
+ * without any its NetworkMode alone. */
+static json_t *ctr_networks(const struct berth_ctr *c)
+{
+  json_t *nets = json_object_get(json_object_get(c->rec, "NetworkSettings"), "Networks");
+  if (json_is_object(nets) && json_object_size(nets))
+    return json_incref(nets);
+  const char *mode = berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode");
+  json_t *one = json_object();
+  if (mode && berth_net_mode_is_network(mode))
+    json_object_set_new(one, strcmp(mode, "default") == 0 ? "bridge" : mode, json_object());
+  return one;
+}
+
+bool berth_net_mode_is_network(const char *mode)
+{
+  return strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 && strncmp(mode, "container:", 10) != 0;
+}
+
+void berth_ctr_net_release(struct berth_engine *e, const struct berth_ctr *c)
+{
+  cleanup_json json_t *nets = ctr_networks(c);
+  const char *name;
+  json_t *v;
+  json_object_foreach(nets, name, v)
+  {
+    berth_error_t err = NULL;
+    if (release_one(e, name, c->id, &err) < 0)
+      berth_error_release(&err);
+  }
+}
+
+static const char default_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                                    "ff02::2\tip6-allrouters\n";
+
+/* docker's /etc/hosts for a container with an address: the defaults, then
+ * its address and hostname. */
+static int write_hosts(const struct berth_ctr *c, uint32_t addr, berth_error_t *err)
+{
+  const json_t *cfg = json_object_get(c->rec, "Config");
+  const char *host = berth_json_str(cfg, "Hostname"), *domain = berth_json_str(cfg, "Domainname");
+  char a[16];
+  cleanup_free char *text = NULL;
+  if (asprintf(&text, "%s%s\t%s%s%s%s%s\n", default_hosts, berth_net_ipv4_str(addr, a), host ? host : "",
+               domain && *domain ? "." : "", domain && *domain ? domain : "", domain && *domain ? " " : "",
+               domain && *domain ? host : "") < 0)
+    abort();
+  return berth_write_file_replace(c->dirfd, "hosts", text, strlen(text), 0644, err);
+}
+
+int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_t *spec, berth_error_t *err)
+{
+  cleanup_json json_t *nets = ctr_networks(c);
+  size_t n = json_object_size(nets);
+  if (n == 0)
+    return 0;
+  cleanup_free struct berth_net_endpoint *eps = calloc(n, sizeof *eps);
+  json_t *arr = json_array();
+  const char *name;
+  json_t *settings;
+  size_t i = 0;
+  int r = 0;
+  json_object_foreach(nets, name, settings)
+  {
+    cleanup_json json_t *net = berth_net_load(e, name, err);
+    if (!net || berth_net_kernel_ensure(net, err) < 0 || allocate(e, net, c->id, settings, &eps[i], err) < 0) {
+      r = -1;
+      break;
+    }
+    snprintf(eps[i].host_if, sizeof eps[i].host_if, "veth%.10s%x", c->id, (unsigned)(i & 0xf));
+    snprintf(eps[i].ifname, sizeof eps[i].ifname, "eth%u", (unsigned)(i % 100));
+    if (i > 0)
+      eps[i].gateway = 0; /* one default route: the first network's */
+    json_array_append_new(arr, berth_net_endpoint_to_json(&eps[i]));
+    i++;
+  }
+  if (r == 0)
+    r = write_hosts(c, eps[0].addr, err);
+  if (r == 0) {
+    cleanup_free char *text = berth_json_dumps(arr);
+    json_t *ann = json_object_get(spec, "annotations");
+    if (!json_is_object(ann))
+      json_object_set_new(spec, "annotations", ann = json_object());
+    json_object_set_new(ann, "berth.net", json_string(text));
+  }
+  json_decref(arr);
+  if (r < 0)
+    berth_ctr_net_release(e, c);
+  return r;
+}
+
+/* ---- create and inspect ---- */
+
+static json_t *endpoint_settings(const json_t *net, const json_t *given)
+{
+  json_t *ipam = json_object_get(given, "IPAMConfig"), *aliases = json_object_get(given, "Aliases");
+  const char *mac = berth_json_str(given, "MacAddress");
+  return json_pack("{s:O, s:n, s:O, s:s, s:s, s:n}", "IPAMConfig", json_is_object(ipam) ? ipam : json_null(),
+                   "Links", "Aliases", json_is_array(aliases) && json_array_size(aliases) ? aliases : json_null(),
+                   "MacAddress", mac ? mac : "", "NetworkID", berth_json_str(net, "Id"), "DriverOpts");
+}
+
+static int check_settings(const json_t *net, const json_t *given, berth_error_t *err)
+{
+  bool builtin = strcmp(berth_json_str(net, "Name"), "bridge") == 0;
+  const char *ip = berth_json_str(json_object_get(given, "IPAMConfig"), "IPv4Address");
+  const char *mac = berth_json_str(given, "MacAddress");
+  uint8_t m[6];
+  uint32_t a;
+  if (builtin && json_array_size(json_object_get(given, "Aliases")))
+    return berth_error_set_plain(err, EINVAL,
+                                 "network-scoped alias is supported only for containers in user defined networks");
+  if (ip && *ip && builtin)
+    return berth_error_set_plain(err, EINVAL, "user specified IP address is supported on user defined networks only");
+  if (ip && *ip && berth_net_parse_ipv4(ip, &a) < 0)
+    return berth_error_set_plain(err, EINVAL, "invalid IPv4 address: %s", ip);
+  if (mac && *mac && berth_net_parse_mac(mac, m) < 0)
+    return berth_error_set_plain(err, EINVAL, "invalid MAC address: %s", mac);
+  return 0;
+}
+
+int berth_ctr_net_settings(struct berth_engine *e, json_t *rec, const json_t *netcfg, berth_error_t *err)
+{
+  const char *mode = berth_json_str(json_object_get(rec, "HostConfig"), "NetworkMode");
+  if (!mode || !berth_net_mode_is_network(mode))
+    return 0;
+  cleanup_json json_t *net = berth_net_load(e, mode, err);
+  if (!net)
+    return -1;
+  const json_t *eps = json_object_get(netcfg, "EndpointsConfig");
+  const json_t *given = json_object_get(eps, mode);
+  if (!given && json_object_size(eps) == 1)
+    given = json_object_iter_value(json_object_iter((json_t *)eps));
+  if (check_settings(net, given, err) < 0)
+    return -1;
+  json_t *nets = json_object();
+  json_object_set_new(nets, berth_json_str(net, "Name"), endpoint_settings(net, given));
+  json_object_set_new(rec, "NetworkSettings", json_pack("{s:o}", "Networks", nets));
+  return 0;
+}
+
+json_t *berth_ctr_net_inspect(struct berth_engine *e, const struct berth_ctr *c)
+{
+  cleanup_json json_t *nets = ctr_networks(c);
+  json_t *out = json_pack("{s:s, s:s, s:b, s:s, s:i, s:o, s:s, s:n, s:n, s:s, s:s, s:s, s:i, s:s, s:i, s:s, s:s}",
+                          "Bridge", "", "SandboxID", "", "HairpinMode", 0, "LinkLocalIPv6Address", "",
+                          "LinkLocalIPv6PrefixLen", 0, "Ports", json_object(), "SandboxKey", "",
+                          "SecondaryIPAddresses", "SecondaryIPv6Addresses", "EndpointID", "", "Gateway", "",
+                          "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "IPAddress", "", "IPPrefixLen", 0,
+                          "IPv6Gateway", "", "MacAddress", "");
+  json_t *all = json_object();
+  const char *mode = berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode");
+  if (mode && !berth_net_mode_is_network(mode) && strncmp(mode, "container:", 10) != 0)
+    json_object_set_new(all, mode, json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n, "
+                                             "s:n}",
+                                             "IPAMConfig", "Links", "Aliases", "MacAddress", "", "NetworkID", "",
+                                             "EndpointID", "", "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
+                                             "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
+                                             "DriverOpts", "DNSNames"));
+  bool active = berth_ctr_is_active(c);
+  const char *name;
+  json_t *settings;
+  json_object_foreach(nets, name, settings)
+  {
+    json_t *ep = json_deep_copy(settings);
+    cleanup_json json_t *allocs = active ? berth_net_endpoints(e, name) : NULL;
+    json_t *mine = json_object_get(allocs, c->id);
+    char eid[65];
+    snprintf(eid, sizeof eid, "%s", mine ? c->id : "");
+    json_object_set_new(ep, "EndpointID", json_string(eid));
+    json_object_set_new(ep, "Gateway", json_string(mine ? berth_json_str(mine, "Gateway") : ""));
+    json_object_set_new(ep, "IPAddress", json_string(mine ? berth_json_str(mine, "IPAddress") : ""));
+    json_object_set_new(ep, "IPPrefixLen", json_integer(mine ? berth_json_int(mine, "IPPrefixLen", 0) : 0));
+    json_object_set_new(ep, "IPv6Gateway", json_string(""));
+    json_object_set_new(ep, "GlobalIPv6Address", json_string(""));
+    json_object_set_new(ep, "GlobalIPv6PrefixLen", json_integer(0));
+    if (mine)
+      json_object_set_new(ep, "MacAddress", json_string(berth_json_str(mine, "MacAddress")));
+    json_object_set_new(ep, "DNSNames", json_null());
+    if (strcmp(name, "bridge") == 0 && mine) {
+      static const char *const keys[] = {"EndpointID", "Gateway", "IPAddress", "IPPrefixLen", "MacAddress"};
+      for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        json_object_set(out, keys[i], json_object_get(ep, keys[i]));
+    }
+    json_object_set_new(all, name, ep);
+  }
+  json_object_set_new(out, "Networks", all);
+  return out;
+}

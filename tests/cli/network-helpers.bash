@@ -1,0 +1,63 @@
+# Helpers of the network*.bats files: every test gets its own default bridge
+# and subnet (BERTH_DEFAULT_BRIDGE/SUBNET, read when its store makes the
+# `bridge` network), so that it never disturbs a berth0 in use; teardown
+# removes the bridges, veths and berth's nftables chains of its networks.
+load helpers
+
+net_setup() {
+  container_setup
+  export BERTH_DEFAULT_BRIDGE="bt$(printf %x $$)x${BATS_TEST_NUMBER}"
+  export BERTH_DEFAULT_SUBNET="10.$((200 + RANDOM % 50)).$((RANDOM % 250)).0/24"
+}
+
+# The nftables chains and set element of the networks of this test's store.
+net_kernel_cleanup() {
+  local f id br
+  for f in "$TEST_ROOT"/networks/*.json; do
+    [ -e "$f" ] || continue
+    id=$(jq -r .Id "$f")
+    br=$(jq -r '.Options["com.docker.network.bridge.name"]' "$f")
+    nft delete chain ip berth "nat-${id:0:12}" 2>/dev/null || true
+    nft delete chain ip berth "fwd-${id:0:12}" 2>/dev/null || true
+    nft delete chain ip berth "ports-${id:0:12}" 2>/dev/null || true
+    nft delete element ip berth bridges "{ \"$br\" }" 2>/dev/null || true
+    ip link del "$br" 2>/dev/null || true
+  done
+}
+
+net_teardown() {
+  container_teardown_keep_store
+  net_kernel_cleanup
+  berth_teardown
+}
+
+container_teardown_keep_store() {
+  local ids
+  ids=$(berth ps -aq --no-trunc 2>/dev/null || true)
+  [ -z "$ids" ] || berth rm -f $ids >/dev/null 2>&1 || true
+  pkill -KILL -f -- "--runroot $TEST_RUNROOT " 2>/dev/null || true
+  cgroup_cleanup
+}
+
+setup() { net_setup; }
+teardown() { net_teardown; }
+
+# The host's own (non-loopback) IPv4 address.
+host_addr() {
+  ip -4 -o addr show scope global | awk '{split($4, a, "/"); print a[1]; exit}'
+}
+
+ctr_ip() { berth inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
+
+# No link, address or route of these containers (full ids) is left in the host.
+assert_no_net_leftovers() {
+  local id
+  for id in "$@"; do
+    run ip -o link show
+    refute_output --partial "veth${id:0:10}"
+    run jq -r --arg id "$id" '.endpoints[$id] // empty' "$TEST_RUNROOT"/networks/*.json
+    assert_output ""
+  done
+  run ip -o link show master "$BERTH_DEFAULT_BRIDGE"
+  assert_output ""
+}
