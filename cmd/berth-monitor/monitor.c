@@ -68,6 +68,7 @@ struct monitor {
   bool wait_start;
   int run_dfd, ctr_dfd, lock_fd, sig_fd;
   struct berth_spec *spec; /* only while a container is being created */
+  char *net_undo;          /* nft script taking its published ports out, at its end */
   /* from the annotations */
   uint64_t log_max_size;
   int log_max_file;
@@ -440,6 +441,9 @@ static void forget_spec(struct monitor *m)
 static int setup_network(struct monitor *m, berth_error_t *err)
 {
   const char *eps = berth_spec_annotation(m->spec, "berth.net");
+  const char *undo = berth_spec_annotation(m->spec, "berth.net.undo");
+  free(m->net_undo);
+  m->net_undo = undo && *undo ? strdup(undo) : NULL;
   if (!eps || !*eps)
     return 0;
   char path[64];
@@ -591,6 +595,14 @@ static int finish_run(struct monitor *m, bool *ret_again)
   m->c = NULL;
   reload_restart(m);
   *ret_again = should_restart(m, code);
+  if (!*ret_again && m->net_undo) {
+    /* a restart keeps its address and ports; otherwise they go now (the
+     * engine's next allocation would take them out too) */
+    if (berth_nft_run(m->net_undo, &err) < 0) {
+      berth_warn("unpublish the ports of `%s`, ignoring: %s", m->id, err->msg);
+      berth_error_release(&err);
+    }
+  }
   if (!m->start_failed) {
     m->st.status = *ret_again ? BERTH_STATUS_RESTARTING : BERTH_STATUS_EXITED;
     m->st.pid = 0;

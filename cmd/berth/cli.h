@@ -107,6 +107,7 @@ int cmd_pause(struct cli *, const struct cli_command *, int, char **);
 int cmd_unpause(struct cli *, const struct cli_command *, int, char **);
 int cmd_update(struct cli *, const struct cli_command *, int, char **);
 int cmd_top(struct cli *, const struct cli_command *, int, char **);
+int cmd_port(struct cli *, const struct cli_command *, int, char **);
 int cmd_stats(struct cli *, const struct cli_command *, int, char **);
 int cmd_cp(struct cli *, const struct cli_command *, int, char **);
 int cmd_export(struct cli *, const struct cli_command *, int, char **);

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <berth/engine.h>
+
+
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "run-flags.h"
@@ -30,7 +33,7 @@ void cli_run_opts_clear(struct cli_run_opts *o)
 {
   char **lists[] = {o->attach,   o->env,      o->env_file,     o->label,  o->label_file, o->tmpfs,
                     o->volume,   o->device,   o->cap_add,      o->cap_drop, o->security_opt, o->ulimit,
-                    o->group_add, o->log_opt, o->sysctl};
+                    o->group_add, o->log_opt, o->sysctl, o->publish, o->expose, o->network_alias};
   for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
     berth_strv_free(lists[i]);
   cli_run_opts_init(o);
@@ -61,6 +64,7 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("entrypoint", 0, CLI_STRING, &o->entrypoint, "string", "Overwrite the default ENTRYPOINT of the image"),
       F("env", 'e', CLI_STRV, &o->env, "list", "Set environment variables"),
       F("env-file", 0, CLI_STRV, &o->env_file, "list", "Read in a file of environment variables"),
+      F("expose", 0, CLI_STRV, &o->expose, "list", "Expose a port or a range of ports"),
       F("group-add", 0, CLI_STRV, &o->group_add, "list", "Add additional groups to join"),
       F("health-cmd", 0, CLI_STRING, &o->health_cmd, "string", "Command to run to check health"),
       F("health-interval", 0, CLI_STRING, &o->health_interval, "duration",
@@ -77,11 +81,13 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("init", 0, CLI_BOOL, &o->init, NULL,
         "Run an init inside the container that forwards signals and reaps processes"),
       F("interactive", 'i', CLI_BOOL, &o->interactive, NULL, "Keep STDIN open even if not attached"),
+      F("ip", 0, CLI_STRING, &o->ip, "string", "IPv4 address (e.g., 172.30.100.104)"),
       F("ipc", 0, CLI_STRING, &o->ipc, "string", "IPC mode to use"),
       F("label", 'l', CLI_STRV, &o->label, "list", "Set meta data on a container"),
       F("label-file", 0, CLI_STRV, &o->label_file, "list", "Read in a line delimited file of labels"),
       F("log-driver", 0, CLI_STRING, &o->log_driver, "string", "Logging driver for the container"),
       F("log-opt", 0, CLI_STRV, &o->log_opt, "list", "Log driver options"),
+      F("mac-address", 0, CLI_STRING, &o->mac_address, "string", "Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
       F("memory", 'm', CLI_STRING, &o->memory, "bytes", "Memory limit"),
       F("memory-reservation", 0, CLI_STRING, &o->memory_reservation, "bytes", "Memory soft limit"),
       F("memory-swap", 0, CLI_STRING, &o->memory_swap, "bytes",
@@ -89,12 +95,15 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("name", 0, CLI_STRING, &o->name, "string", "Assign a name to the container"),
       {"net", 0, CLI_STRING, &o->network, "network", "Connect a container to a network", true},
       F("network", 0, CLI_STRING, &o->network, "network", "Connect a container to a network"),
+      F("network-alias", 0, CLI_STRV, &o->network_alias, "list", "Add network-scoped alias for the container"),
       F("no-healthcheck", 0, CLI_BOOL, &o->no_healthcheck, NULL, "Disable any container-specified HEALTHCHECK"),
       F("oom-kill-disable", 0, CLI_BOOL, &o->oom_kill_disable, NULL, "Disable OOM Killer"),
       F("oom-score-adj", 0, CLI_INT, &o->oom_score_adj, "int", "Tune host's OOM preferences (-1000 to 1000)"),
       F("pid", 0, CLI_STRING, &o->pid, "string", "PID namespace to use"),
       F("pids-limit", 0, CLI_INT, &o->pids_limit, "int", "Tune container pids limit (set -1 for unlimited)"),
       F("privileged", 0, CLI_BOOL, &o->privileged, NULL, "Give extended privileges to this container"),
+      F("publish", 'p', CLI_STRV, &o->publish, "list", "Publish a container's port(s) to the host"),
+      F("publish-all", 'P', CLI_BOOL, &o->publish_all, NULL, "Publish all exposed ports to random ports"),
       F("read-only", 0, CLI_BOOL, &o->read_only, NULL, "Mount the container's root filesystem as read only"),
       F("restart", 0, CLI_STRING, &o->restart, "string",
         "Restart policy to apply when a container exits (default \"no\")"),
@@ -789,6 +798,37 @@ static bool valid_pid_mode(const char *mode)
 
 /* ---- the body ---- */
 
+/* -p, -P and --expose: HostConfig.PortBindings and PublishAllPorts, and
+ * Config.ExposedPorts (added to the image's at create). */
+static int build_ports(const struct cli_run_opts *o, json_t *config, json_t *host, berth_error_t *err)
+{
+  cleanup_json json_t *exposed = json_object(), *bindings = json_object();
+  if (berth_ports_parse(o->publish, o->expose, exposed, bindings, err) < 0)
+    return -1;
+  if (json_object_size(exposed))
+    json_object_set(config, "ExposedPorts", exposed);
+  json_object_set(host, "PortBindings", bindings);
+  json_object_set_new(host, "PublishAllPorts", json_boolean(o->publish_all));
+  return 0;
+}
+
+/* --ip, --mac-address and --network-alias: the endpoint on --network. */
+static json_t *build_networking(const struct cli_run_opts *o)
+{
+  json_t *eps = json_object();
+  if (o->ip || o->mac_address || o->network_alias) {
+    json_t *ep = json_object();
+    if (o->ip)
+      json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", o->ip));
+    if (o->mac_address)
+      json_object_set_new(ep, "MacAddress", json_string(o->mac_address));
+    if (o->network_alias)
+      json_object_set_new(ep, "Aliases", strv_json_or_null(o->network_alias));
+    json_object_set_new(eps, o->network && *o->network ? o->network : "default", ep);
+  }
+  return json_pack("{s:o}", "EndpointsConfig", eps);
+}
+
 static json_t *build_host_config(const struct cli_run_opts *o, const struct run_values *v, json_t *config,
                                  berth_error_t *err)
 {
@@ -932,8 +972,10 @@ static json_t *build_body(const struct cli_run_opts *o, struct run_values *v, bo
   }
   if (!(body = build_config(o, v, err)) || !(host = build_host_config(o, v, body, err)))
     return NULL;
+  if (build_ports(o, body, host, err) < 0)
+    return NULL;
   json_object_set(body, "HostConfig", host);
-  json_object_set_new(body, "NetworkingConfig", json_pack("{s:{}}", "EndpointsConfig"));
+  json_object_set_new(body, "NetworkingConfig", build_networking(o));
   return steal_ptr(&body);
 }
 

@@ -319,4 +319,12 @@ BERTH_PUBLIC int berth_container_copy_in(struct berth_engine *e, const char *nam
  * stream written to out_fd. */
 BERTH_PUBLIC int berth_container_export(struct berth_engine *e, const char *name, int out_fd, berth_error_t *err);
 
+/* ---- networks (lib/engine/networks.c) ------------------------------------ */
+
+/* docker's -p ([ip:][hostPort:]containerPort[/proto], ranges) and --expose
+ * specs (NULL-terminated lists, either may be NULL) into the ExposedPorts and
+ * PortBindings objects given. */
+BERTH_PUBLIC int berth_ports_parse(char **publish, char **expose, json_t *exposed, json_t *bindings,
+                                   berth_error_t *err);
+
 #endif

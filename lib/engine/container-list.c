@@ -11,6 +11,7 @@
 #include "base/json.h"
 #include "base/timeutil.h"
 #include "engine/engine-internal.h"
+#include "engine/networks.h"
 
 
 static bool any_value(const json_t *values, bool (*ok)(const struct berth_ctr *, const char *), const struct berth_ctr *c)
@@ -133,7 +134,10 @@ static void *load_range(void *arg)
     cleanup_error berth_error_t err = NULL;
     if (berth_ctr_load_summary(l->e, l->ids[i], &c, &err) == 0 && (l->all || berth_ctr_is_active(&c)) &&
         berth_ctr_matches(&c, l->filters))
+    {
       l->items[i] = summary(&c);
+      json_object_set_new(l->items[i], "Ports", berth_ctr_net_list_ports(l->e, &c));
+    }
     berth_ctr_clear(&c);
   }
   return NULL;

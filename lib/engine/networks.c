@@ -12,6 +12,7 @@
  * missing (first use, or after a reboot); an allocation whose container is
  * neither active nor starting is stale and is dropped by the next writer
  * (a crash leaves nothing held for long). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -160,6 +162,27 @@ json_t *berth_net_load(struct berth_engine *e, const char *name, berth_error_t *
 /* berth's table holds, per network, a NAT chain (masquerade out of the
  * subnet unless internal) and a filter chain (isolation from the other
  * networks' bridges, and for an internal one no way out at all). */
+/* Published ports, for all networks: two maps from (host address,)
+ * protocol and port to the container's address and port, looked up for
+ * traffic to any local address, from outside (prerouting) and from the host
+ * itself (output).  What comes from the host's loopback or from a bridge
+ * (hairpin) leaves masqueraded, so that the answer comes back through us. */
+static const char ports_script[] =
+    "add map ip berth ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+    "add map ip berth ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+    "add chain ip berth ports-pre { type nat hook prerouting priority dstnat; policy accept; }\n"
+    "flush chain ip berth ports-pre\n"
+    "add rule ip berth ports-pre fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @ports_ip\n"
+    "add rule ip berth ports-pre fib daddr type local dnat ip to meta l4proto . th dport map @ports_any\n"
+    "add chain ip berth ports-out { type nat hook output priority -100; policy accept; }\n"
+    "flush chain ip berth ports-out\n"
+    "add rule ip berth ports-out fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @ports_ip\n"
+    "add rule ip berth ports-out fib daddr type local dnat ip to meta l4proto . th dport map @ports_any\n"
+    "add chain ip berth ports-post { type nat hook postrouting priority srcnat; policy accept; }\n"
+    "flush chain ip berth ports-post\n"
+    "add rule ip berth ports-post oifname @bridges ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
+    "add rule ip berth ports-post oifname @bridges ct status dnat iifname @bridges masquerade\n";
+
 static char *nft_network_script(const json_t *net)
 {
   struct berth_ipv4_net sn;
@@ -180,7 +203,9 @@ static char *nft_network_script(const json_t *net)
              "flush chain ip berth nat-%s\n", tag, tag);
   fprintf(f, "add chain ip berth fwd-%s { type filter hook forward priority filter; policy accept; }\n"
              "flush chain ip berth fwd-%s\n", tag, tag);
-  /* no traffic from this network's bridge to another network's */
+  /* published ports are reachable from every network; otherwise no traffic
+   * from this network's bridge to another network's */
+  fprintf(f, "add rule ip berth fwd-%s ct status dnat accept\n", tag);
   fprintf(f, "add rule ip berth fwd-%s iifname \"%s\" oifname @bridges oifname != \"%s\" drop\n", tag, br, br);
   if (json_is_true(json_object_get(net, "Internal")))
     fprintf(f, "add rule ip berth fwd-%s iifname \"%s\" oifname != \"%s\" drop\n"
@@ -188,8 +213,17 @@ static char *nft_network_script(const json_t *net)
   else
     fprintf(f, "add rule ip berth nat-%s ip saddr %s/%d oifname != \"%s\" masquerade\n", tag,
             berth_net_ipv4_str(sn.addr, a), sn.prefix, br);
+  fputs(ports_script, f);
   fclose(f);
   return s;
+}
+
+static int write_sysctl(const char *path, berth_error_t *err)
+{
+  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, "1", 1) != 1)
+    return berth_error_set(err, errno, "write 1 to `%s`", path);
+  return 0;
 }
 
 int berth_net_kernel_ensure(const json_t *net, berth_error_t *err)
@@ -205,9 +239,14 @@ int berth_net_kernel_ensure(const json_t *net, berth_error_t *err)
   if (!created)
     return 0;
   /* routing between the bridge and the host's links: docker sets it too */
-  cleanup_close int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write(fd, "1", 1) != 1)
-    return berth_error_set(err, errno, "enable net.ipv4.ip_forward");
+  if (write_sysctl("/proc/sys/net/ipv4/ip_forward", err) < 0)
+    return -1;
+  /* published ports answer on 127.0.0.1: DNAT to the bridge keeps that
+   * source until masquerade, which the bridge must route (only ours) */
+  char path[96];
+  snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", br);
+  if (write_sysctl(path, err) < 0)
+    return -1;
   cleanup_free char *script = nft_network_script(net);
   if (!script || berth_nft_run(script, err) < 0) {
     (void)berth_net_link_delete(br, NULL);
@@ -237,6 +276,167 @@ int berth_net_kernel_remove(const json_t *net, berth_error_t *err)
   if (r < 0)
     return -1;
   return berth_net_link_delete(br, err);
+}
+
+/* ---- published ports ---- */
+
+/* One element of berth's port maps: "ports_any { tcp . 8080 : 10.88.0.2 . 80 }". */
+static void port_element(FILE *f, const char *verb, const char *key, const char *host_ip, const char *host_port,
+                         const char *addr)
+{
+  unsigned ctr_port = 0;
+  char proto[8] = "tcp";
+  (void)sscanf(key, "%u/%7s", &ctr_port, proto);
+  if (!*host_ip || strcmp(host_ip, "0.0.0.0") == 0)
+    fprintf(f, "%s element ip berth ports_any { %s . %s : %s . %u }\n", verb, proto, host_port, addr, ctr_port);
+  else
+    fprintf(f, "%s element ip berth ports_ip { %s . %s . %s : %s . %u }\n", verb, host_ip, proto, host_port, addr,
+            ctr_port);
+}
+
+/* The nft script for every binding of `ports` to addr: "create" (fails on a
+ * port another container holds), or "add" then "delete" (removes ours,
+ * and fails without touching a port someone else holds since). */
+static char *ports_script_for(const json_t *ports, const char *addr, bool remove)
+{
+  char *s = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&s, &len);
+  const char *key;
+  json_t *list, *b;
+  size_t i;
+  if (!f)
+    abort();
+  json_object_foreach((json_t *)ports, key, list) json_array_foreach(list, i, b)
+  {
+    const char *ip = berth_json_str(b, "HostIp"), *port = berth_json_str(b, "HostPort");
+    if (remove)
+      port_element(f, "add", key, ip, port, addr);
+    port_element(f, remove ? "delete" : "create", key, ip, port, addr);
+  }
+  fclose(f);
+  return s;
+}
+
+static bool has_bindings(const json_t *ports)
+{
+  const char *key;
+  json_t *list;
+  json_object_foreach((json_t *)ports, key, list) if (json_array_size(list)) return true;
+  return false;
+}
+
+/* Take the ports of a container that is gone or stopping out of the maps. */
+static void ports_remove(const json_t *ep)
+{
+  const json_t *ports = json_object_get(ep, "Ports");
+  if (!has_bindings(ports))
+    return;
+  cleanup_free char *script = ports_script_for(ports, berth_json_str(ep, "IPAddress"), true);
+  berth_error_t err = NULL;
+  if (berth_nft_run(script, &err) < 0)
+    berth_error_release(&err); /* taken over by another container since, or gone */
+}
+
+/* Is host_ip:port free for proto?  port 0: pick a free one. */
+static int reserve_port(const char *host_ip, const char *proto, unsigned *port, berth_error_t *err)
+{
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port)};
+  if (inet_pton(AF_INET, host_ip, &sa.sin_addr) != 1)
+    return berth_error_set_plain(err, ENOTSUP, "publishing on %s: only IPv4 host addresses are supported", host_ip);
+  cleanup_close int fd = socket(AF_INET, (strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  int one = 1;
+  socklen_t len = sizeof sa;
+  if (fd < 0)
+    return berth_error_set(err, errno, "socket");
+  (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    if (errno == EADDRINUSE)
+      return berth_error_set_plain(err, EADDRINUSE, "Bind for %s:%u failed: port is already allocated", host_ip,
+                                   *port);
+    return berth_error_set(err, errno, "bind %s:%u", host_ip, *port);
+  }
+  if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+    return berth_error_set(err, errno, "getsockname");
+  *port = ntohs(sa.sin_port);
+  return 0;
+}
+
+/* NetworkSettings.Ports of c before it starts: every exposed or bound port,
+ * its bindings with the host address and a free host port filled in. */
+static json_t *resolve_ports(const struct berth_ctr *c, berth_error_t *err)
+{
+  const json_t *hc = json_object_get(c->rec, "HostConfig");
+  const json_t *bindings = json_object_get(hc, "PortBindings");
+  const json_t *exposed = json_object_get(json_object_get(c->rec, "Config"), "ExposedPorts");
+  bool all = json_is_true(json_object_get(hc, "PublishAllPorts"));
+  cleanup_json json_t *keys = json_object(), *out = json_object();
+  const char *key;
+  json_t *v, *b;
+  size_t i;
+  json_object_foreach((json_t *)exposed, key, v) json_object_set_new(keys, key, json_null());
+  json_object_foreach((json_t *)bindings, key, v) json_object_set_new(keys, key, json_null());
+  json_object_foreach(keys, key, v)
+  {
+    json_t *given = json_object_get(bindings, key);
+    cleanup_json json_t *list = json_array_size(given) ? json_incref(given)
+                                : all ? json_pack("[{s:s, s:s}]", "HostIp", "", "HostPort", "")
+                                      : NULL;
+    if (!list) {
+      json_object_set_new(out, key, json_null());
+      continue;
+    }
+    json_t *res = json_array();
+    json_object_set_new(out, key, res);
+    char proto[8] = "tcp";
+    const char *slash = strchr(key, '/');
+    if (slash)
+      snprintf(proto, sizeof proto, "%s", slash + 1);
+    json_array_foreach(list, i, b)
+    {
+      const char *ip = berth_json_str(b, "HostIp"), *hp = berth_json_str(b, "HostPort");
+      unsigned port = hp && *hp ? (unsigned)strtoul(hp, NULL, 10) : 0;
+      if (!ip || !*ip)
+        ip = "0.0.0.0";
+      if (reserve_port(ip, proto, &port, err) < 0)
+        return NULL;
+      char num[16];
+      snprintf(num, sizeof num, "%u", port);
+      json_array_append_new(res, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", num));
+    }
+  }
+  return steal_ptr(&out);
+}
+
+/* Put c's ports in the maps; a port another container holds is docker's error. */
+static int ports_add(const struct berth_ctr *c, const json_t *ports, uint32_t addr, berth_error_t *err)
+{
+  char a[16];
+  if (!has_bindings(ports))
+    return 0;
+  cleanup_free char *script = ports_script_for(ports, berth_net_ipv4_str(addr, a), false);
+  if (berth_nft_run(script, err) == 0)
+    return 0;
+  /* which one is taken (libnftables does not always say) */
+  berth_error_release(err);
+  const char *key;
+  json_t *list, *b;
+  size_t i;
+  json_object_foreach((json_t *)ports, key, list) json_array_foreach(list, i, b)
+  {
+    cleanup_json json_t *one = json_pack("{s:[O]}", key, b);
+    cleanup_free char *s1 = ports_script_for(one, a, false), *undo = ports_script_for(one, a, true);
+    if (berth_nft_run(s1, NULL) == 0) {
+      (void)berth_nft_run(undo, NULL);
+      continue;
+    }
+    return berth_error_set_plain(err, EADDRINUSE,
+                                 "driver failed programming external connectivity on endpoint %s: Bind for %s:%s "
+                                 "failed: port is already allocated",
+                                 berth_ctr_bare_name(c), berth_json_str(b, "HostIp"), berth_json_str(b, "HostPort"));
+  }
+  return berth_error_set_plain(err, EADDRINUSE, "publish the ports of %s: port is already allocated",
+                               berth_ctr_bare_name(c));
 }
 
 /* ---- allocations ---- */
@@ -311,6 +511,7 @@ static uint32_t *used_addresses(struct berth_engine *e, json_t *eps, const char 
   json_object_foreach_safe(eps, tmp, id, ep)
   {
     if (strcmp(id, self) == 0 || !holder_alive(e, id)) {
+      ports_remove(ep);
       json_object_del(eps, id);
       continue;
     }
@@ -326,7 +527,7 @@ static uint32_t *used_addresses(struct berth_engine *e, json_t *eps, const char 
 /* Pick the container's address (`want`, or the next free one) on net and
  * record the endpoint; *ret_ep is filled but for the interface names. */
 static int allocate(struct berth_engine *e, const json_t *net, const char *ctr_id, const json_t *settings,
-                    struct berth_net_endpoint *ret_ep, berth_error_t *err)
+                    const json_t *ports, struct berth_net_endpoint *ret_ep, berth_error_t *err)
 {
   struct berth_ipv4_net sn;
   uint32_t gw, want = 0, last = 0;
@@ -366,6 +567,8 @@ static int allocate(struct berth_engine *e, const json_t *net, const char *ctr_i
                         json_pack("{s:s, s:i, s:s, s:s}", "IPAddress", berth_net_ipv4_str(addr, s), "IPPrefixLen",
                                   sn.prefix, "Gateway", ret_ep->gateway ? berth_net_ipv4_str(gw, g) : "", "MacAddress",
                                   berth_net_mac_str(ret_ep->mac, m)));
+    if (ports)
+      json_object_set_new(json_object_get(eps, ctr_id), "Ports", json_deep_copy(ports));
     r = alloc_commit(&a, err);
   }
   alloc_close(&a);
@@ -379,7 +582,9 @@ static int release_one(struct berth_engine *e, const char *name, const char *ctr
   if (alloc_open(e, net, &a, err) < 0)
     return -1;
   int r = 0;
-  if (json_object_get(json_object_get(a.doc, "endpoints"), ctr_id)) {
+  json_t *ep = json_object_get(json_object_get(a.doc, "endpoints"), ctr_id);
+  if (ep) {
+    ports_remove(ep);
     json_object_del(json_object_get(a.doc, "endpoints"), ctr_id);
     r = alloc_commit(&a, err);
   }
@@ -462,10 +667,17 @@ int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_
   json_t *settings;
   size_t i = 0;
   int r = 0;
+  cleanup_json json_t *ports = resolve_ports(c, err);
+  if (!ports) {
+    json_decref(arr);
+    return -1;
+  }
   json_object_foreach(nets, name, settings)
   {
     cleanup_json json_t *net = berth_net_load(e, name, err);
-    if (!net || berth_net_kernel_ensure(net, err) < 0 || allocate(e, net, c->id, settings, &eps[i], err) < 0) {
+    if (!net || berth_net_kernel_ensure(net, err) < 0 ||
+        allocate(e, net, c->id, settings, i == 0 ? ports : NULL, &eps[i], err) < 0 ||
+        (i == 0 && ports_add(c, ports, eps[0].addr, err) < 0)) {
       r = -1;
       break;
     }
@@ -484,6 +696,11 @@ int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_
     if (!json_is_object(ann))
       json_object_set_new(spec, "annotations", ann = json_object());
     json_object_set_new(ann, "berth.net", json_string(text));
+    if (has_bindings(ports)) { /* for the monitor, when the container exits for good */
+      char a[16];
+      cleanup_free char *undo = ports_script_for(ports, berth_net_ipv4_str(eps[0].addr, a), true);
+      json_object_set_new(ann, "berth.net.undo", json_string(undo));
+    }
   }
   json_decref(arr);
   if (r < 0)
@@ -579,6 +796,8 @@ json_t *berth_ctr_net_inspect(struct berth_engine *e, const struct berth_ctr *c)
     if (mine)
       json_object_set_new(ep, "MacAddress", json_string(berth_json_str(mine, "MacAddress")));
     json_object_set_new(ep, "DNSNames", json_null());
+    if (mine && json_is_object(json_object_get(mine, "Ports")))
+      json_object_set(out, "Ports", json_object_get(mine, "Ports"));
     if (strcmp(name, "bridge") == 0 && mine) {
       static const char *const keys[] = {"EndpointID", "Gateway", "IPAddress", "IPPrefixLen", "MacAddress"};
       for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
@@ -587,5 +806,40 @@ json_t *berth_ctr_net_inspect(struct berth_engine *e, const struct berth_ctr *c)
     json_object_set_new(all, name, ep);
   }
   json_object_set_new(out, "Networks", all);
+  return out;
+}
+
+int berth_ports_parse(char **publish, char **expose, json_t *exposed, json_t *bindings, berth_error_t *err)
+{
+  for (char **p = publish; p && *p; p++)
+    if (berth_net_parse_publish(*p, exposed, bindings, err) < 0)
+      return -1;
+  for (char **p = expose; p && *p; p++)
+    if (berth_net_parse_expose(*p, exposed, err) < 0)
+      return -1;
+  return 0;
+}
+
+json_t *berth_ctr_net_list_ports(struct berth_engine *e, const struct berth_ctr *c)
+{
+  json_t *out = json_array();
+  const char *mode = berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode");
+  if (!mode || !berth_net_mode_is_network(mode) || !berth_ctr_is_active(c))
+    return out;
+  cleanup_json json_t *allocs = berth_net_endpoints(e, strcmp(mode, "default") == 0 ? "bridge" : mode);
+  const char *key;
+  json_t *list, *b;
+  size_t i;
+  json_object_foreach(json_object_get(json_object_get(allocs, c->id), "Ports"), key, list)
+  {
+    unsigned port = 0;
+    char proto[8] = "tcp";
+    (void)sscanf(key, "%u/%7s", &port, proto);
+    if (!json_array_size(list))
+      json_array_append_new(out, json_pack("{s:i, s:s}", "PrivatePort", (int)port, "Type", proto));
+    json_array_foreach(list, i, b)
+    json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:s}", "IP", berth_json_str(b, "HostIp"), "PrivatePort",
+                                         (int)port, "PublicPort", atoi(berth_json_str(b, "HostPort")), "Type", proto));
+  }
   return out;
 }

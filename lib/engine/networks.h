@@ -43,5 +43,7 @@ void berth_ctr_net_release(struct berth_engine *e, const struct berth_ctr *c);
 int berth_ctr_net_settings(struct berth_engine *e, json_t *rec, const json_t *netcfg, berth_error_t *err);
 /* inspect's NetworkSettings. */
 json_t *berth_ctr_net_inspect(struct berth_engine *e, const struct berth_ctr *c);
+/* ps's Ports of an active container: [{IP, PrivatePort, PublicPort, Type}]. */
+json_t *berth_ctr_net_list_ports(struct berth_engine *e, const struct berth_ctr *c);
 
 #endif

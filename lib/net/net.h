@@ -77,6 +77,13 @@ void berth_net_mac_for(uint32_t addr, uint8_t mac[6]);
 const char *berth_net_mac_str(const uint8_t mac[6], char buf[18]);
 int berth_net_parse_mac(const char *s, uint8_t mac[6]);
 
+/* ---- ports.c ---- */
+
+/* One -p spec / --expose spec into ExposedPorts {"80/tcp": {}} and
+ * PortBindings {"80/tcp": [{"HostIp", "HostPort"}]} (docker's errors). */
+int berth_net_parse_publish(const char *spec, json_t *exposed, json_t *bindings, berth_error_t *err);
+int berth_net_parse_expose(const char *spec, json_t *exposed, berth_error_t *err);
+
 /* ---- nft.c ---- */
 
 /* Run an nft script as one transaction (libnftables). */

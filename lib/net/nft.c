@@ -60,7 +60,7 @@ static int run(const char *script, char **ret_out, berth_error_t *err)
     size_t len = msg ? strlen(msg) : 0;
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
       msg[--len] = '\0';
-    r = berth_error_set_plain(err, EIO, "nftables: %s", msg ? msg : "failed");
+    r = berth_error_set_plain(err, EIO, "nftables: %s", msg && *msg ? msg : "the transaction was refused");
     free(msg);
   } else if (ret_out) {
     *ret_out = strdup(api.get_output(ctx) ? api.get_output(ctx) : "");
