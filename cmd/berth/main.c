@@ -37,6 +37,21 @@ static const struct cli_command image_commands[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
+static const struct cli_command network_commands[] = {
+    {"connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network", cmd_network_connect, NULL, NULL,
+     NULL},
+    {"create", "[OPTIONS] NETWORK", "Create a network", cmd_network_create, NULL, NULL, NULL},
+    {"disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network", cmd_network_disconnect,
+     NULL, NULL, NULL},
+    {"inspect", "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks",
+     cmd_network_inspect, NULL, NULL, NULL},
+    {"ls", "[OPTIONS]", "List networks", cmd_network_ls, NULL, "berth network ls, berth network list", NULL},
+    {"prune", "[OPTIONS]", "Remove all unused networks", cmd_network_prune, NULL, NULL, NULL},
+    {"rm", "NETWORK [NETWORK...]", "Remove one or more networks", cmd_network_rm, NULL,
+     "berth network rm, berth network remove", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
 static const struct cli_command system_commands[] = {
     {"df", "[OPTIONS]", "Show berth disk usage", cmd_system_df, NULL, NULL, NULL},
     {"events", "[OPTIONS]", "Get real time events from the server", cmd_events, NULL,
@@ -113,6 +128,7 @@ static const struct cli_command commands[] = {
      "common"},
     {"container", "COMMAND", "Manage containers", NULL, container_commands, NULL, "management"},
     {"image", "COMMAND", "Manage images", NULL, image_commands, NULL, "management"},
+    {"network", "COMMAND", "Manage networks", NULL, network_commands, NULL, "management"},
     {"system", "COMMAND", "Manage berth", NULL, system_commands, NULL, "management"},
     {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
      cmd_attach, NULL, "berth container attach, berth attach", NULL},

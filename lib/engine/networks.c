@@ -13,7 +13,9 @@
  * neither active nor starting is stale and is dropped by the next writer
  * (a crash leaves nothing held for long). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -526,9 +528,10 @@ static uint32_t *used_addresses(struct berth_engine *e, json_t *eps, const char 
 
 /* Pick the container's address (`want`, or the next free one) on net and
  * record the endpoint; *ret_ep is filled but for the interface names. */
-static int allocate(struct berth_engine *e, const json_t *net, const char *ctr_id, const json_t *settings,
+static int allocate(struct berth_engine *e, const json_t *net, const struct berth_ctr *c, const json_t *settings,
                     const json_t *ports, struct berth_net_endpoint *ret_ep, berth_error_t *err)
 {
+  const char *ctr_id = c->id;
   struct berth_ipv4_net sn;
   uint32_t gw, want = 0, last = 0;
   const char *name = berth_json_str(net, "Name");
@@ -561,14 +564,21 @@ static int allocate(struct berth_engine *e, const json_t *net, const char *ctr_i
     ret_ep->prefix = sn.prefix;
     ret_ep->gateway = json_is_true(json_object_get(net, "Internal")) ? 0 : gw;
     snprintf(ret_ep->bridge, sizeof ret_ep->bridge, "%s", berth_net_bridge_name(net));
+    
     if (!want)
       json_object_set_new(a.doc, "last", json_string(berth_net_ipv4_str(addr, s)));
     json_object_set_new(eps, ctr_id,
                         json_pack("{s:s, s:i, s:s, s:s}", "IPAddress", berth_net_ipv4_str(addr, s), "IPPrefixLen",
                                   sn.prefix, "Gateway", ret_ep->gateway ? berth_net_ipv4_str(gw, g) : "", "MacAddress",
                                   berth_net_mac_str(ret_ep->mac, m)));
+    json_t *mine = json_object_get(eps, ctr_id);
+    json_t *aliases = json_object_get(settings, "Aliases");
+    json_object_set_new(mine, "Name", json_string(berth_ctr_bare_name(c)));
+    json_object_set_new(mine, "Aliases", json_is_array(aliases) ? json_deep_copy(aliases) : json_array());
+    json_object_set_new(mine, "IfName", json_string(ret_ep->ifname));
+    json_object_set_new(mine, "HostIf", json_string(ret_ep->host_if));
     if (ports)
-      json_object_set_new(json_object_get(eps, ctr_id), "Ports", json_deep_copy(ports));
+      json_object_set_new(mine, "Ports", json_deep_copy(ports));
     r = alloc_commit(&a, err);
   }
   alloc_close(&a);
@@ -609,7 +619,7 @@ json_t *berth_net_endpoints(struct berth_engine *e, const char *name)
 static json_t *ctr_networks(const struct berth_ctr *c)
 {
   json_t *nets = json_object_get(json_object_get(c->rec, "NetworkSettings"), "Networks");
-  if (json_is_object(nets) && json_object_size(nets))
+  if (json_is_object(nets))
     return json_incref(nets);
   const char *mode = berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode");
   json_t *one = json_object();
@@ -623,6 +633,107 @@ bool berth_net_mode_is_network(const char *mode)
   return strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 && strncmp(mode, "container:", 10) != 0;
 }
 
+static const char default_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                                    "ff02::2\tip6-allrouters\n";
+
+/* Name resolution between the containers of a user network, daemonless:
+ * each member's /etc/hosts lists the other live members of its user
+ * networks by name and aliases, and is rewritten when one comes or goes.
+ * (The default `bridge` resolves no names, as docker's.) */
+static void member_lines(struct berth_engine *e, const char *self, const json_t *nets, FILE *f)
+{
+  const char *name, *id;
+  json_t *v, *ep, *alias;
+  size_t i;
+  json_object_foreach((json_t *)nets, name, v)
+  {
+    if (strcmp(name, "bridge") == 0)
+      continue;
+    cleanup_json json_t *allocs = berth_net_endpoints(e, name);
+    json_object_foreach(allocs, id, ep)
+    {
+      if (strcmp(id, self) == 0 || !holder_alive(e, id))
+        continue;
+      fprintf(f, "%s\t%s", berth_json_str(ep, "IPAddress"), berth_json_str(ep, "Name"));
+      json_array_foreach(json_object_get(ep, "Aliases"), i, alias) fprintf(f, " %s", json_string_value(alias));
+      fputc('\n', f);
+    }
+  }
+}
+
+/* docker's /etc/hosts: the defaults, the container's address and hostname,
+ * then its network peers.  A running container's file is bind-mounted:
+ * rewritten in place (one write), since a rename would not reach it. */
+static int write_hosts(struct berth_engine *e, const struct berth_ctr *c, const json_t *nets, uint32_t addr,
+                       bool in_place, berth_error_t *err)
+{
+  const json_t *cfg = json_object_get(c->rec, "Config");
+  const char *host = berth_json_str(cfg, "Hostname"), *domain = berth_json_str(cfg, "Domainname");
+  char a[16];
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f)
+    abort();
+  fputs(default_hosts, f);
+  if (domain && *domain)
+    fprintf(f, "%s\t%s.%s %s\n", berth_net_ipv4_str(addr, a), host ? host : "", domain, host ? host : "");
+  else
+    fprintf(f, "%s\t%s\n", berth_net_ipv4_str(addr, a), host ? host : "");
+  member_lines(e, c->id, nets, f);
+  fclose(f);
+  if (!in_place)
+    return berth_write_file_replace(c->dirfd, "hosts", text, len, 0644, err);
+  cleanup_close int fd = openat(c->dirfd, "hosts", O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || berth_write_all(fd, text, len) < 0)
+    return berth_error_set(err, errno, "write the hosts file of %s", c->id);
+  return 0;
+}
+
+/* c's address on its first network that has one, 0 if none. */
+static uint32_t primary_addr(struct berth_engine *e, const struct berth_ctr *c, const json_t *nets)
+{
+  const char *name;
+  json_t *v;
+  json_object_foreach((json_t *)nets, name, v)
+  {
+    cleanup_json json_t *allocs = berth_net_endpoints(e, name);
+    uint32_t a;
+    if (berth_net_parse_ipv4(berth_json_str(json_object_get(allocs, c->id), "IPAddress"), &a) == 0)
+      return a;
+  }
+  return 0;
+}
+
+/* Rewrite the hosts file of every live member (but `self`) of the user
+ * networks in nets: one came or went. */
+static void refresh_members(struct berth_engine *e, const char *self, const json_t *nets)
+{
+  const char *name, *id;
+  json_t *v, *ep;
+  json_object_foreach((json_t *)nets, name, v)
+  {
+    if (strcmp(name, "bridge") == 0)
+      continue;
+    cleanup_json json_t *allocs = berth_net_endpoints(e, name);
+    json_object_foreach(allocs, id, ep)
+    {
+      struct berth_ctr m;
+      if (strcmp(id, self) == 0)
+        continue;
+      if (berth_ctr_load_id(e, id, &m, NULL) == 0 && berth_ctr_is_active(&m)) {
+        cleanup_json json_t *mnets = ctr_networks(&m);
+        uint32_t a = primary_addr(e, &m, mnets);
+        berth_error_t err = NULL;
+        if (a && write_hosts(e, &m, mnets, a, true, &err) < 0)
+          berth_error_release(&err);
+      }
+      berth_ctr_clear(&m);
+    }
+  }
+}
+
 void berth_ctr_net_release(struct berth_engine *e, const struct berth_ctr *c)
 {
   cleanup_json json_t *nets = ctr_networks(c);
@@ -634,25 +745,13 @@ void berth_ctr_net_release(struct berth_engine *e, const struct berth_ctr *c)
     if (release_one(e, name, c->id, &err) < 0)
       berth_error_release(&err);
   }
+  refresh_members(e, c->id, nets);
 }
 
-static const char default_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                                    "ff02::2\tip6-allrouters\n";
-
-/* docker's /etc/hosts for a container with an address: the defaults, then
- * its address and hostname. */
-static int write_hosts(const struct berth_ctr *c, uint32_t addr, berth_error_t *err)
+static void host_ifnames(struct berth_net_endpoint *ep, const char *id, unsigned index)
 {
-  const json_t *cfg = json_object_get(c->rec, "Config");
-  const char *host = berth_json_str(cfg, "Hostname"), *domain = berth_json_str(cfg, "Domainname");
-  char a[16];
-  cleanup_free char *text = NULL;
-  if (asprintf(&text, "%s%s\t%s%s%s%s%s\n", default_hosts, berth_net_ipv4_str(addr, a), host ? host : "",
-               domain && *domain ? "." : "", domain && *domain ? domain : "", domain && *domain ? " " : "",
-               domain && *domain ? host : "") < 0)
-    abort();
-  return berth_write_file_replace(c->dirfd, "hosts", text, strlen(text), 0644, err);
+  snprintf(ep->host_if, sizeof ep->host_if, "veth%.10s%x", id, index & 0xf);
+  snprintf(ep->ifname, sizeof ep->ifname, "eth%u", index % 100);
 }
 
 int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_t *spec, berth_error_t *err)
@@ -661,51 +760,50 @@ int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_
   size_t n = json_object_size(nets);
   if (n == 0)
     return 0;
+  if (n > 16)
+    return berth_error_set_plain(err, E2BIG, "too many networks (%zu)", n);
   cleanup_free struct berth_net_endpoint *eps = calloc(n, sizeof *eps);
-  json_t *arr = json_array();
+  cleanup_json json_t *arr = json_array();
   const char *name;
   json_t *settings;
   size_t i = 0;
   int r = 0;
   cleanup_json json_t *ports = resolve_ports(c, err);
-  if (!ports) {
-    json_decref(arr);
+  if (!ports)
     return -1;
-  }
   json_object_foreach(nets, name, settings)
   {
     cleanup_json json_t *net = berth_net_load(e, name, err);
+    host_ifnames(&eps[i], c->id, (unsigned)i);
     if (!net || berth_net_kernel_ensure(net, err) < 0 ||
-        allocate(e, net, c->id, settings, i == 0 ? ports : NULL, &eps[i], err) < 0 ||
+        allocate(e, net, c, settings, i == 0 ? ports : NULL, &eps[i], err) < 0 ||
         (i == 0 && ports_add(c, ports, eps[0].addr, err) < 0)) {
       r = -1;
       break;
     }
-    snprintf(eps[i].host_if, sizeof eps[i].host_if, "veth%.10s%x", c->id, (unsigned)(i & 0xf));
-    snprintf(eps[i].ifname, sizeof eps[i].ifname, "eth%u", (unsigned)(i % 100));
     if (i > 0)
       eps[i].gateway = 0; /* one default route: the first network's */
     json_array_append_new(arr, berth_net_endpoint_to_json(&eps[i]));
     i++;
   }
   if (r == 0)
-    r = write_hosts(c, eps[0].addr, err);
-  if (r == 0) {
-    cleanup_free char *text = berth_json_dumps(arr);
-    json_t *ann = json_object_get(spec, "annotations");
-    if (!json_is_object(ann))
-      json_object_set_new(spec, "annotations", ann = json_object());
-    json_object_set_new(ann, "berth.net", json_string(text));
-    if (has_bindings(ports)) { /* for the monitor, when the container exits for good */
-      char a[16];
-      cleanup_free char *undo = ports_script_for(ports, berth_net_ipv4_str(eps[0].addr, a), true);
-      json_object_set_new(ann, "berth.net.undo", json_string(undo));
-    }
-  }
-  json_decref(arr);
-  if (r < 0)
+    r = write_hosts(e, c, nets, eps[0].addr, false, err);
+  if (r < 0) {
     berth_ctr_net_release(e, c);
-  return r;
+    return -1;
+  }
+  cleanup_free char *text = berth_json_dumps(arr);
+  json_t *ann = json_object_get(spec, "annotations");
+  if (!json_is_object(ann))
+    json_object_set_new(spec, "annotations", ann = json_object());
+  json_object_set_new(ann, "berth.net", json_string(text));
+  if (has_bindings(ports)) { /* for the monitor, when the container exits for good */
+    char a[16];
+    cleanup_free char *undo = ports_script_for(ports, berth_net_ipv4_str(eps[0].addr, a), true);
+    json_object_set_new(ann, "berth.net.undo", json_string(undo));
+  }
+  refresh_members(e, c->id, nets);
+  return 0;
 }
 
 /* ---- create and inspect ---- */
@@ -842,4 +940,461 @@ json_t *berth_ctr_net_list_ports(struct berth_engine *e, const struct berth_ctr 
                                          (int)port, "PublicPort", atoi(berth_json_str(b, "HostPort")), "Type", proto));
   }
   return out;
+}
+
+/* ---- network commands ---- */
+
+static json_t *builtin_record(int dfd, const char *name, const char *driver, berth_error_t *err)
+{
+  char file[64];
+  snprintf(file, sizeof file, "%s.json", name);
+  json_t *net = berth_json_load_at(dfd, file, NULL);
+  if (net)
+    return net;
+  net = berth_net_record_new(name, "", "", "", false, NULL);
+  json_object_set_new(net, "Driver", json_string(driver));
+  json_object_set_new(json_object_get(net, "IPAM"), "Config", json_array());
+  json_object_set_new(net, "Options", json_object());
+  if (berth_json_write_atomic(dfd, file, net, err) < 0) {
+    json_decref(net);
+    return NULL;
+  }
+  return net;
+}
+
+static bool is_builtin(const char *name)
+{
+  return strcmp(name, "bridge") == 0 || strcmp(name, "host") == 0 || strcmp(name, "none") == 0;
+}
+
+/* Names of the networks of the store, the built-in ones made if missing. */
+static char **network_names(struct berth_engine *e, berth_error_t *err)
+{
+  cleanup_close int dfd = networks_dir(e, false, err);
+  if (dfd < 0)
+    return NULL;
+  json_t *b = default_network(dfd, err);
+  json_t *h = b ? builtin_record(dfd, "host", "host", err) : NULL;
+  json_t *n = h ? builtin_record(dfd, "none", "null", err) : NULL;
+  json_decref(b);
+  json_decref(h);
+  if (!n)
+    return NULL;
+  json_decref(n);
+  size_t count = 0;
+  char **names = berth_dir_names(dfd, &count, err);
+  size_t k = 0;
+  for (size_t i = 0; names && i < count; i++) {
+    size_t len = strlen(names[i]);
+    if (len > 5 && strcmp(names[i] + len - 5, ".json") == 0 && names[i][0] != '.') {
+      names[i][len - 5] = '\0';
+      names[k++] = names[i];
+    } else {
+      free(names[i]);
+    }
+  }
+  if (names)
+    names[k] = NULL;
+  return names;
+}
+
+/* The inspect object: the record with its live Containers. */
+static json_t *network_view(struct berth_engine *e, json_t *net)
+{
+  json_t *out = json_deep_copy(net), *containers = json_object();
+  cleanup_json json_t *allocs = berth_net_endpoints(e, berth_json_str(net, "Name"));
+  const char *id;
+  json_t *ep;
+  json_object_foreach(allocs, id, ep)
+  {
+    if (!holder_alive(e, id))
+      continue;
+    char cidr[32];
+    snprintf(cidr, sizeof cidr, "%s/%lld", berth_json_str(ep, "IPAddress"),
+             (long long)berth_json_int(ep, "IPPrefixLen", 0));
+    json_object_set_new(containers, id,
+                        json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", berth_json_str(ep, "Name"), "EndpointID", id,
+                                  "MacAddress", berth_json_str(ep, "MacAddress"), "IPv4Address", cidr,
+                                  "IPv6Address", ""));
+  }
+  json_object_set_new(out, "Containers", containers);
+  if (!json_is_object(json_object_get(json_object_get(out, "IPAM"), "Options")))
+    json_object_set_new(json_object_get(out, "IPAM"), "Options", json_object());
+  return out;
+}
+
+json_t *berth_network_inspect(struct berth_engine *e, const char *name, berth_error_t *err)
+{
+  cleanup_strv char **names = network_names(e, err); /* the built-in ones exist */
+  if (!names)
+    return NULL;
+  cleanup_json json_t *net = berth_net_load(e, name, err);
+  return net ? network_view(e, net) : NULL;
+}
+
+json_t *berth_network_list(struct berth_engine *e, berth_error_t *err)
+{
+  cleanup_strv char **names = network_names(e, err);
+  if (!names)
+    return NULL;
+  json_t *out = json_array();
+  for (char **p = names; *p; p++) {
+    cleanup_json json_t *net = berth_net_load(e, *p, NULL);
+    if (net)
+      json_array_append_new(out, network_view(e, net));
+  }
+  return out;
+}
+
+static bool overlaps(const struct berth_ipv4_net *a, const struct berth_ipv4_net *b)
+{
+  int p = a->prefix < b->prefix ? a->prefix : b->prefix;
+  uint32_t mask = p ? 0xffffffffu << (32 - p) : 0;
+  return (a->addr & mask) == (b->addr & mask);
+}
+
+/* Does sn overlap another network of the store or an address of the host? */
+static int check_subnet_free(struct berth_engine *e, const struct berth_ipv4_net *sn, bool *ret_free,
+                             berth_error_t *err)
+{
+  cleanup_strv char **names = network_names(e, err);
+  if (!names)
+    return -1;
+  *ret_free = true;
+  for (char **p = names; *p && *ret_free; p++) {
+    cleanup_json json_t *net = berth_net_load(e, *p, NULL);
+    struct berth_ipv4_net other;
+    uint32_t gw;
+    if (net && json_array_size(json_object_get(json_object_get(net, "IPAM"), "Config")) &&
+        berth_net_subnet(net, &other, &gw, NULL) == 0 && overlaps(sn, &other))
+      *ret_free = false;
+  }
+  struct ifaddrs *ifs = NULL;
+  if (*ret_free && getifaddrs(&ifs) == 0) {
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
+        continue;
+      uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+      uint32_t m = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
+      struct berth_ipv4_net host = {a & m, __builtin_popcount(m)};
+      if (overlaps(sn, &host))
+        *ret_free = false;
+    }
+    freeifaddrs(ifs);
+  }
+  return 0;
+}
+
+/* A free /24 for a network created without --subnet: 10.89.0.0/24 upward. */
+static int pick_subnet(struct berth_engine *e, struct berth_ipv4_net *ret, berth_error_t *err)
+{
+  for (uint32_t third = 0; third < 65536; third++) {
+    struct berth_ipv4_net sn = {(10u << 24) | ((89u + (third >> 8)) << 16) | ((third & 0xff) << 8), 24};
+    bool free_ = false;
+    if (check_subnet_free(e, &sn, &free_, err) < 0)
+      return -1;
+    if (free_) {
+      *ret = sn;
+      return 0;
+    }
+  }
+  return berth_error_set_plain(err, ENOSPC, "could not find an available, non-overlapping IPv4 address pool");
+}
+
+static json_t *labels_json(char **labels)
+{
+  json_t *out = json_object();
+  for (char **p = labels; p && *p; p++) {
+    const char *eq = strchr(*p, '=');
+    cleanup_free char *k = eq ? strndup(*p, (size_t)(eq - *p)) : strdup(*p);
+    json_object_set_new(out, k, json_string(eq ? eq + 1 : ""));
+  }
+  return out;
+}
+
+static bool valid_network_name(const char *name)
+{
+  if (!name || !*name || strlen(name) > 128 || !isalnum((unsigned char)name[0]))
+    return false;
+  for (const char *p = name; *p; p++)
+    if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+      return false;
+  return true;
+}
+
+int berth_network_create(struct berth_engine *e, const struct berth_network_create_opts *o, char **ret_id,
+                         berth_error_t *err)
+{
+  if (o->driver && *o->driver && strcmp(o->driver, "bridge") != 0)
+    return berth_error_set_plain(err, ENOTSUP, "plugin \"%s\" not found", o->driver);
+  if (!valid_network_name(o->name))
+    return berth_error_set_plain(err, EINVAL, "invalid network name \"%s\"", o->name ? o->name : "");
+  cleanup_json json_t *existing = berth_net_load(e, o->name, NULL);
+  if (existing && strcmp(berth_json_str(existing, "Name"), o->name) == 0)
+    return berth_error_set_plain(err, EEXIST, "network with name %s already exists", o->name);
+  if (is_builtin(o->name))
+    return berth_error_set_plain(err, EEXIST, "network with name %s already exists", o->name);
+  struct berth_ipv4_net sn;
+  uint32_t gw = 0;
+  if (o->subnet && *o->subnet) {
+    bool free_ = false;
+    if (berth_net_parse_cidr(o->subnet, false, &sn, err) < 0 || check_subnet_free(e, &sn, &free_, err) < 0)
+      return -1;
+    if (!free_)
+      return berth_error_set_plain(err, EEXIST, "invalid pool request: Pool overlaps with other one on this address space");
+  } else if (o->gateway && *o->gateway) {
+    return berth_error_set_plain(err, EINVAL, "no matching subnet for gateway %s", o->gateway);
+  } else if (pick_subnet(e, &sn, err) < 0) {
+    return -1;
+  }
+  if (o->gateway && *o->gateway && (berth_net_parse_ipv4(o->gateway, &gw) < 0 || !berth_net_contains(&sn, gw)))
+    return berth_error_set_plain(err, EINVAL, "no matching subnet for gateway %s", o->gateway);
+  if (sn.prefix > 30)
+    return berth_error_set_plain(err, EINVAL, "subnet %s is too small", o->subnet);
+  char subnet[32], gws[16], a[16], bridge[BERTH_NET_IFNAMSIZ];
+  snprintf(subnet, sizeof subnet, "%s/%d", berth_net_ipv4_str(sn.addr, a), sn.prefix);
+  berth_net_ipv4_str(gw ? gw : sn.addr + 1, gws);
+  json_t *net = berth_net_record_new(o->name, "", subnet, gws, o->internal, labels_json(o->labels));
+  snprintf(bridge, sizeof bridge, "br-%.12s", berth_json_str(net, "Id"));
+  json_t *opts = json_object_get(net, "Options");
+  for (char **p = o->options; p && *p; p++) {
+    const char *eq = strchr(*p, '=');
+    cleanup_free char *k = eq ? strndup(*p, (size_t)(eq - *p)) : strdup(*p);
+    json_object_set_new(opts, k, json_string(eq ? eq + 1 : ""));
+  }
+  const char *br = berth_json_str(opts, bridge_opt);
+  if (!br || !*br)
+    json_object_set_new(opts, bridge_opt, json_string(bridge));
+  else if (strlen(br) >= BERTH_NET_IFNAMSIZ) {
+    json_decref(net);
+    return berth_error_set_plain(err, EINVAL, "bridge name %s is too long", br);
+  }
+  cleanup_close int dfd = networks_dir(e, false, err);
+  char file[256];
+  snprintf(file, sizeof file, "%s.json", o->name);
+  int r = dfd < 0 ? -1 : berth_json_write_atomic(dfd, file, net, err);
+  if (r == 0 && berth_net_kernel_ensure(net, err) < 0) {
+    (void)unlinkat(dfd, file, 0);
+    r = -1;
+  }
+  if (r == 0)
+    *ret_id = strdup(berth_json_str(net, "Id"));
+  json_decref(net);
+  return r;
+}
+
+static bool has_live_endpoints(struct berth_engine *e, const char *name)
+{
+  cleanup_json json_t *allocs = berth_net_endpoints(e, name);
+  const char *id;
+  json_t *ep;
+  json_object_foreach(allocs, id, ep) if (holder_alive(e, id)) return true;
+  return false;
+}
+
+static int remove_network(struct berth_engine *e, const json_t *net, berth_error_t *err)
+{
+  const char *name = berth_json_str(net, "Name");
+  char file[256];
+  if (is_builtin(name))
+    return berth_error_set_plain(err, EPERM, "%s is a pre-defined network and cannot be removed", name);
+  if (has_live_endpoints(e, name))
+    return berth_error_set_plain(err, EBUSY, "error while removing network: network %s id %s has active endpoints",
+                                 name, berth_json_str(net, "Id"));
+  if (berth_net_kernel_remove(net, err) < 0)
+    return -1;
+  cleanup_close int dfd = networks_dir(e, false, err), rdfd = networks_dir(e, true, NULL);
+  if (dfd < 0)
+    return -1;
+  snprintf(file, sizeof file, "%s.json", name);
+  if (unlinkat(dfd, file, 0) < 0)
+    return berth_error_set(err, errno, "remove network %s", name);
+  (void)berth_fsync_dir(dfd, NULL);
+  if (rdfd >= 0) {
+    (void)unlinkat(rdfd, file, 0);
+    snprintf(file, sizeof file, "%s.lock", name);
+    (void)unlinkat(rdfd, file, 0);
+  }
+  return 0;
+}
+
+int berth_network_remove(struct berth_engine *e, const char *name, berth_error_t *err)
+{
+  cleanup_json json_t *net = berth_net_load(e, name, err);
+  return net ? remove_network(e, net, err) : -1;
+}
+
+json_t *berth_network_prune(struct berth_engine *e, berth_error_t *err)
+{
+  cleanup_strv char **names = network_names(e, err);
+  if (!names)
+    return NULL;
+  json_t *out = json_array();
+  for (char **p = names; *p; p++) {
+    cleanup_json json_t *net = is_builtin(*p) ? NULL : berth_net_load(e, *p, NULL);
+    berth_error_t e2 = NULL;
+    if (net && !has_live_endpoints(e, *p)) {
+      if (remove_network(e, net, &e2) == 0)
+        json_array_append_new(out, json_string(*p));
+      else
+        berth_error_release(&e2);
+    }
+  }
+  return out;
+}
+
+/* ---- connect, disconnect ---- */
+
+static int save_record(struct berth_ctr *c, berth_error_t *err)
+{
+  return berth_json_write_atomic(c->dirfd, "config.json", c->rec, err);
+}
+
+/* The first ethN no network of c uses. */
+static unsigned free_if_index(struct berth_engine *e, const struct berth_ctr *c, const json_t *nets)
+{
+  unsigned used = 0;
+  const char *name;
+  json_t *v;
+  json_object_foreach((json_t *)nets, name, v)
+  {
+    cleanup_json json_t *allocs = berth_net_endpoints(e, name);
+    const char *ifn = berth_json_str(json_object_get(allocs, c->id), "IfName");
+    unsigned n;
+    if (ifn && sscanf(ifn, "eth%u", &n) == 1 && n < 16)
+      used |= 1u << n;
+  }
+  unsigned i = 0;
+  while (i < 16 && (used & (1u << i)))
+    i++;
+  return i;
+}
+
+static int open_netns(const struct berth_ctr *c, berth_error_t *err)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)c->st.pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return berth_error_set(err, errno, "open the network namespace of %s", c->id);
+  return fd;
+}
+
+/* c runs: give it an interface on net now. */
+static int connect_live(struct berth_engine *e, struct berth_ctr *c, const json_t *net, const json_t *settings,
+                        berth_error_t *err)
+{
+  cleanup_json json_t *nets = ctr_networks(c);
+  struct berth_net_endpoint ep = {0};
+  unsigned idx = free_if_index(e, c, nets);
+  if (idx >= 16)
+    return berth_error_set_plain(err, E2BIG, "too many networks");
+  host_ifnames(&ep, c->id, idx);
+  if (berth_net_kernel_ensure(net, err) < 0 || allocate(e, net, c, settings, NULL, &ep, err) < 0)
+    return -1;
+  ep.gateway = 0; /* the default route stays the first network's */
+  cleanup_close int nsfd = open_netns(c, err);
+  if (nsfd < 0 || berth_net_attach(c->st.pid, nsfd, &ep, 1, err) < 0) {
+    (void)release_one(e, berth_json_str(net, "Name"), c->id, NULL);
+    return -1;
+  }
+  return 0;
+}
+
+int berth_network_connect(struct berth_engine *e, const char *netname, const char *ctr, char **aliases,
+                          const char *ip, berth_error_t *err)
+{
+  cleanup_json json_t *net = berth_net_load(e, netname, err);
+  if (!net)
+    return -1;
+  struct berth_ctr c;
+  int r = berth_ctr_load(e, ctr, &c, err);
+  const char *name = berth_json_str(net, "Name");
+  const char *mode = r == 0 ? berth_json_str(json_object_get(c.rec, "HostConfig"), "NetworkMode") : NULL;
+  if (r == 0 && (!mode || !berth_net_mode_is_network(mode) || !berth_net_mode_is_network(name)))
+    r = berth_error_set_plain(err, EINVAL, "container cannot be disconnected from host network or connected to "
+                                           "host network");
+  cleanup_json json_t *nets = r == 0 ? ctr_networks(&c) : NULL;
+  if (r == 0 && json_object_get(nets, name))
+    r = berth_error_set_plain(err, EEXIST, "endpoint with name %s already exists in network %s",
+                              berth_ctr_bare_name(&c), name);
+  cleanup_json json_t *given = json_object();
+  if (aliases && *aliases) {
+    json_t *arr = json_array();
+    for (char **p = aliases; *p; p++)
+      json_array_append_new(arr, json_string(*p));
+    json_object_set_new(given, "Aliases", arr);
+  }
+  if (ip && *ip)
+    json_object_set_new(given, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ip));
+  if (r == 0)
+    r = check_settings(net, given, err);
+  cleanup_json json_t *settings = r == 0 ? endpoint_settings(net, given) : NULL;
+  if (r == 0 && berth_ctr_is_active(&c))
+    r = connect_live(e, &c, net, settings, err);
+  if (r == 0) {
+    json_t *ns = json_object_get(c.rec, "NetworkSettings");
+    if (!json_is_object(ns))
+      json_object_set_new(c.rec, "NetworkSettings", ns = json_object());
+    json_t *all = json_deep_copy(nets);
+    json_object_set(all, name, settings);
+    json_object_set_new(ns, "Networks", all);
+    r = save_record(&c, err);
+  }
+  if (r == 0 && berth_ctr_is_active(&c)) {
+    cleanup_json json_t *now = ctr_networks(&c);
+    berth_error_t e2 = NULL;
+    if (write_hosts(e, &c, now, primary_addr(e, &c, now), true, &e2) < 0)
+      berth_error_release(&e2);
+    refresh_members(e, c.id, now);
+  }
+  berth_ctr_clear(&c);
+  return r;
+}
+
+int berth_network_disconnect(struct berth_engine *e, const char *netname, const char *ctr, bool force,
+                             berth_error_t *err)
+{
+  cleanup_json json_t *net = berth_net_load(e, netname, err);
+  if (!net)
+    return -1;
+  struct berth_ctr c;
+  int r = berth_ctr_load(e, ctr, &c, err);
+  const char *name = berth_json_str(net, "Name");
+  cleanup_json json_t *nets = r == 0 ? ctr_networks(&c) : NULL;
+  if (r == 0 && !json_object_get(nets, name))
+    r = berth_error_set_plain(err, EINVAL, "container %s is not connected to network %s", c.id, name);
+  if (r == 0 && berth_ctr_is_active(&c)) {
+    cleanup_json json_t *allocs = berth_net_endpoints(e, name);
+    const char *ifn = berth_json_str(json_object_get(allocs, c.id), "IfName");
+    cleanup_close int nsfd = ifn ? open_netns(&c, force ? NULL : err) : -1;
+    if (ifn && nsfd >= 0)
+      r = berth_net_detach(nsfd, ifn, err);
+    else if (ifn && !force)
+      r = -1;
+    if (r == 0 || force) {
+      berth_error_release(err);
+      r = release_one(e, name, c.id, err);
+    }
+  }
+  if (r == 0) {
+    json_t *all = json_deep_copy(nets);
+    json_object_del(all, name);
+    json_t *ns = json_object_get(c.rec, "NetworkSettings");
+    if (!json_is_object(ns))
+      json_object_set_new(c.rec, "NetworkSettings", ns = json_object());
+    json_object_set_new(ns, "Networks", all);
+    r = save_record(&c, err);
+  }
+  if (r == 0 && berth_ctr_is_active(&c)) {
+    cleanup_json json_t *now = ctr_networks(&c);
+    uint32_t a = primary_addr(e, &c, now);
+    berth_error_t e2 = NULL;
+    if (a && write_hosts(e, &c, now, a, true, &e2) < 0)
+      berth_error_release(&e2);
+    cleanup_json json_t *gone = json_pack("{s:{}}", name);
+    refresh_members(e, c.id, gone);
+  }
+  berth_ctr_clear(&c);
+  return r;
 }

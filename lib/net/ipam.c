@@ -132,7 +132,7 @@ int berth_net_endpoint_from_json(const json_t *j, struct berth_net_endpoint *ep,
   if (copy_name(ep->bridge, j, "bridge") < 0 || copy_name(ep->host_if, j, "host_if") < 0 ||
       copy_name(ep->ifname, j, "ifname") < 0 ||
       berth_net_parse_ipv4(json_string_value(json_object_get(j, "address")), &ep->addr) < 0 || prefix < 1 ||
-      prefix > 32 || (gw && berth_net_parse_ipv4(json_string_value(gw), &ep->gateway) < 0) ||
+      prefix > 32 || (json_is_string(gw) && berth_net_parse_ipv4(json_string_value(gw), &ep->gateway) < 0) ||
       berth_net_parse_mac(json_string_value(json_object_get(j, "mac")), ep->mac) < 0)
     return berth_error_set_plain(err, EINVAL, "invalid network endpoint");
   ep->prefix = (int)prefix;

@@ -61,3 +61,20 @@ assert_no_net_leftovers() {
   run ip -o link show master "$BERTH_DEFAULT_BRIDGE"
   assert_output ""
 }
+
+# SIGKILL the monitors of this test's store and the given containers' inits
+# at once, as a crash would, and wait until they are gone.
+kill_everything() {
+  local pids c p i
+  for c in "$@"; do
+    pids="$pids $(berth inspect -f '{{.State.Pid}}' "$c")"
+  done
+  pkill -KILL -f -- "--runroot $TEST_RUNROOT " || true
+  kill -KILL $pids 2>/dev/null || true
+  for p in $pids; do
+    for i in $(seq 100); do
+      [ -e "/proc/$p" ] || break
+      sleep 0.05
+    done
+  done
+}

@@ -183,8 +183,7 @@ PY
   # everything killed: the next run takes the port over
   web w3 -p "$p:80"
   ip=$(ctr_ip w3)
-  pkill -KILL -f -- "--runroot $TEST_RUNROOT " || true
-  kill -KILL "$(berth inspect -f '{{.State.Pid}}' w3)" 2>/dev/null || true
+  kill_everything w3
   web w4 -p "$p:80"
   [ -z "$(rules_for "$ip")" ]
   run wait_get "127.0.0.1:$p"

@@ -110,8 +110,7 @@ lo"
   [ "$a" != "$b" ]
   ida=$(berth inspect -f '{{.Id}}' ca) idb=$(berth inspect -f '{{.Id}}' cb)
   # everything of the two dies at once: monitors and containers
-  pkill -KILL -f -- "--runroot $TEST_RUNROOT " || true
-  kill -KILL "$(berth inspect -f '{{.State.Pid}}' ca)" "$(berth inspect -f '{{.State.Pid}}' cb)" 2>/dev/null || true
+  kill_everything ca cb
   berth run --rm busybox true
   assert_no_net_leftovers "$ida" "$idb"
   berth rm -f ca cb
