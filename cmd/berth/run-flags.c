@@ -33,7 +33,8 @@ void cli_run_opts_clear(struct cli_run_opts *o)
 {
   char **lists[] = {o->attach,   o->env,      o->env_file,     o->label,  o->label_file, o->tmpfs,
                     o->volume,   o->device,   o->cap_add,      o->cap_drop, o->security_opt, o->ulimit,
-                    o->group_add, o->log_opt, o->sysctl, o->publish, o->expose, o->network_alias};
+                    o->group_add, o->log_opt, o->sysctl, o->publish, o->expose, o->network_alias,
+                    o->add_host, o->dns, o->dns_option, o->dns_search};
   for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
     berth_strv_free(lists[i]);
   cli_run_opts_init(o);
@@ -45,8 +46,9 @@ void cli_run_opts_clear(struct cli_run_opts *o)
 
 const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
 {
-  static __thread struct cli_flag table[80];
+  static __thread struct cli_flag table[128];
   const struct cli_flag all[] = {
+      F("add-host", 0, CLI_STRV, &o->add_host, "list", "Add a custom host-to-IP mapping (host:ip)"),
       F("attach", 'a', CLI_STRV, &o->attach, "list", "Attach to STDIN, STDOUT or STDERR"),
       F("cap-add", 0, CLI_STRV, &o->cap_add, "list", "Add Linux capabilities"),
       F("cap-drop", 0, CLI_STRV, &o->cap_drop, "list", "Drop Linux capabilities"),
@@ -60,6 +62,9 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("detach", 'd', CLI_BOOL, &o->detach, NULL, "Run container in background and print container ID"),
       F("detach-keys", 0, CLI_STRING, &o->detach_keys, "string", "Override the key sequence for detaching a container"),
       F("device", 0, CLI_STRV, &o->device, "list", "Add a host device to the container"),
+      F("dns", 0, CLI_STRV, &o->dns, "list", "Set custom DNS servers"),
+      F("dns-option", 0, CLI_STRV, &o->dns_option, "list", "Set DNS options"),
+      F("dns-search", 0, CLI_STRV, &o->dns_search, "list", "Set custom DNS search domains"),
       F("domainname", 0, CLI_STRING, &o->domainname, "string", "Container NIS domain name"),
       F("entrypoint", 0, CLI_STRING, &o->entrypoint, "string", "Overwrite the default ENTRYPOINT of the image"),
       F("env", 'e', CLI_STRV, &o->env, "list", "Set environment variables"),
@@ -809,6 +814,16 @@ static int build_ports(const struct cli_run_opts *o, json_t *config, json_t *hos
     json_object_set(config, "ExposedPorts", exposed);
   json_object_set(host, "PortBindings", bindings);
   json_object_set_new(host, "PublishAllPorts", json_boolean(o->publish_all));
+  for (char **p = o->add_host; p && *p; p++) {
+    const char *sep = strchr(*p, ':');
+    if (!sep || sep == *p || !sep[1])
+      return berth_error_set_plain(err, EINVAL, "invalid argument \"%s\" for \"--add-host\" flag: bad format for "
+                                                "add-host: \"%s\"", *p, *p);
+  }
+  json_object_set_new(host, "ExtraHosts", strv_json_or_null(o->add_host));
+  json_object_set_new(host, "Dns", o->dns ? strv_json_or_null(o->dns) : json_array());
+  json_object_set_new(host, "DnsOptions", o->dns_option ? strv_json_or_null(o->dns_option) : json_array());
+  json_object_set_new(host, "DnsSearch", o->dns_search ? strv_json_or_null(o->dns_search) : json_array());
   return 0;
 }
 

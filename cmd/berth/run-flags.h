@@ -31,7 +31,7 @@ struct cli_run_opts {
   const char *cidfile;
   char **attach, **env, **env_file, **label, **label_file, **tmpfs, **volume, **device;
   char **cap_add, **cap_drop, **security_opt, **ulimit, **group_add, **log_opt, **sysctl;
-  char **publish, **expose, **network_alias;
+  char **publish, **expose, **network_alias, **add_host, **dns, **dns_option, **dns_search;
   bool publish_all;
   const char *ip, *mac_address;
   bool interactive, tty, rm, privileged, read_only, init, oom_kill_disable;

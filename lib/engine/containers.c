@@ -347,35 +347,6 @@ static int validate_spec(const char *id, const json_t *config, const json_t *hc,
   return spec ? 0 : -1;
 }
 
-static char *resolv_conf_text(bool host_network)
-{
-  cleanup_free char *buf = NULL;
-  size_t len = 0;
-  if (berth_read_file_at(AT_FDCWD, "/etc/resolv.conf", &buf, &len, NULL) < 0)
-    buf = strdup("");
-  if (host_network)
-    return steal_ptr(&buf);
-  /* loopback resolvers are unreachable from a private network namespace */
-  char *out = calloc(1, strlen(buf) + 64);
-  bool have_ns = false;
-  for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-    char addr[128] = "";
-    if (sscanf(line, " nameserver %127s", addr) == 1) {
-      if (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0)
-        continue;
-      have_ns = true;
-    }
-    strcat(strcat(out, line), "\n");
-  }
-  if (!have_ns)
-    strcat(out, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
-  return out;
-}
-
-static const char default_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                                    "ff02::2\tip6-allrouters\n";
-
 struct etc_files {
   char *hostname, *hosts, *resolv;
 };
@@ -387,16 +358,14 @@ static void etc_files_clear(struct etc_files *f)
   free(f->resolv);
 }
 
-/* The container's /etc/hostname, /etc/hosts and /etc/resolv.conf. */
-static void make_etc_files(const json_t *config, const json_t *hc, struct etc_files *f)
+/* The container's /etc/hostname, /etc/hosts and /etc/resolv.conf (the
+ * hosts file gets the container's address at start: networks.c). */
+static void make_etc_files(struct berth_engine *e, const json_t *config, const json_t *hc, struct etc_files *f)
 {
-  bool host_net = strcmp(berth_json_str(hc, "NetworkMode"), "host") == 0;
-  size_t hosts_len = 0;
-  f->resolv = resolv_conf_text(host_net);
+  f->resolv = berth_net_resolv_conf(hc);
   if (asprintf(&f->hostname, "%s\n", berth_json_str(config, "Hostname")) < 0)
     abort();
-  if (!host_net || berth_read_file_at(AT_FDCWD, "/etc/hosts", &f->hosts, &hosts_len, NULL) < 0)
-    f->hosts = strdup(default_hosts);
+  f->hosts = berth_net_hosts_at_create(e, hc);
 }
 
 static void set_hostname(json_t *config, const json_t *hc, const char *id)
@@ -530,7 +499,7 @@ int berth_container_create(struct berth_engine *e, const char *name, const json_
   if (berth_ctr_net_settings(e, rec, json_object_get(body, "NetworkingConfig"), err) < 0)
     return -1;
   struct etc_files etc = {0};
-  make_etc_files(config, hc, &etc);
+  make_etc_files(e, config, hc, &etc);
   int r = store_create(e, id, name && *name ? name : NULL, rec, &etc, err);
   etc_files_clear(&etc);
   if (r < 0)

@@ -637,6 +637,102 @@ static const char default_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-lo
                                     "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
                                     "ff02::2\tip6-allrouters\n";
 
+/* --add-host "name:ip" lines as "ip\tname"; host-gateway is the default
+ * bridge's gateway address, as docker's. */
+static void extra_hosts(struct berth_engine *e, const json_t *hc, FILE *f)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(hc, "ExtraHosts"), i, v)
+  {
+    const char *s = json_string_value(v), *sep = s ? strchr(s, ':') : NULL;
+    if (!sep)
+      continue;
+    const char *ip = sep + 1;
+    char gw[16] = "";
+    if (strcmp(ip, "host-gateway") == 0) {
+      cleanup_json json_t *net = berth_net_load(e, "bridge", NULL);
+      struct berth_ipv4_net sn;
+      uint32_t g = 0;
+      if (net && berth_net_subnet(net, &sn, &g, NULL) == 0)
+        berth_net_ipv4_str(g, gw);
+      ip = gw;
+    }
+    fprintf(f, "%s\t%.*s\n", ip, (int)(sep - s), s);
+  }
+}
+
+char *berth_net_hosts_at_create(struct berth_engine *e, const json_t *hc)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  cleanup_free char *host = NULL;
+  size_t hlen = 0;
+  if (!f)
+    abort();
+  if (strcmp(berth_json_str(hc, "NetworkMode"), "host") == 0 &&
+      berth_read_file_at(AT_FDCWD, "/etc/hosts", &host, &hlen, NULL) == 0)
+    fputs(host, f);
+  else
+    fputs(default_hosts, f);
+  extra_hosts(e, hc, f);
+  fclose(f);
+  return text;
+}
+
+static bool has_items(const json_t *hc, const char *key) { return json_array_size(json_object_get(hc, key)) > 0; }
+
+static void put_list(FILE *f, const char *word, const json_t *list)
+{
+  size_t i;
+  json_t *v;
+  fputs(word, f);
+  json_array_foreach(list, i, v) fprintf(f, " %s", json_string_value(v));
+  fputc('\n', f);
+}
+
+char *berth_net_resolv_conf(const json_t *hc)
+{
+  bool host_net = strcmp(berth_json_str(hc, "NetworkMode"), "host") == 0;
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  if (berth_read_file_at(AT_FDCWD, "/etc/resolv.conf", &buf, &len, NULL) < 0)
+    buf = strdup("");
+  bool dns = has_items(hc, "Dns"), search = has_items(hc, "DnsSearch"), opts = has_items(hc, "DnsOptions");
+  char *out = NULL;
+  size_t olen = 0;
+  FILE *f = open_memstream(&out, &olen);
+  if (!f)
+    abort();
+  bool have_ns = false;
+  for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char word[16] = "", addr[128] = "";
+    (void)sscanf(line, " %15s %127s", word, addr);
+    if (strcmp(word, "nameserver") == 0) {
+      /* loopback resolvers are unreachable from a private network namespace */
+      if (dns || (!host_net && (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0)))
+        continue;
+      have_ns = true;
+    }
+    if ((search && (strcmp(word, "search") == 0 || strcmp(word, "domain") == 0)) ||
+        (opts && strcmp(word, "options") == 0))
+      continue;
+    fprintf(f, "%s\n", line);
+  }
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(hc, "Dns"), i, v) fprintf(f, "nameserver %s\n", json_string_value(v));
+  if (!dns && !have_ns && !host_net)
+    fputs("nameserver 8.8.8.8\nnameserver 8.8.4.4\n", f);
+  if (search)
+    put_list(f, "search", json_object_get(hc, "DnsSearch"));
+  if (opts)
+    put_list(f, "options", json_object_get(hc, "DnsOptions"));
+  fclose(f);
+  return out;
+}
+
 /* Name resolution between the containers of a user network, daemonless:
  * each member's /etc/hosts lists the other live members of its user
  * networks by name and aliases, and is rewritten when one comes or goes.
@@ -677,6 +773,7 @@ static int write_hosts(struct berth_engine *e, const struct berth_ctr *c, const 
   if (!f)
     abort();
   fputs(default_hosts, f);
+  extra_hosts(e, json_object_get(c->rec, "HostConfig"), f);
   if (domain && *domain)
     fprintf(f, "%s\t%s.%s %s\n", berth_net_ipv4_str(addr, a), host ? host : "", domain, host ? host : "");
   else

@@ -41,6 +41,11 @@ void berth_ctr_net_release(struct berth_engine *e, const struct berth_ctr *c);
 /* At create: the record's NetworkSettings.Networks from its NetworkMode and
  * the create body's NetworkingConfig (the network must exist). */
 int berth_ctr_net_settings(struct berth_engine *e, json_t *rec, const json_t *netcfg, berth_error_t *err);
+/* At create: /etc/hosts (the defaults, or the host's with --network host,
+ * and --add-host) and /etc/resolv.conf (the host's without loopback
+ * resolvers, --dns, --dns-search, --dns-option); caller frees. */
+char *berth_net_hosts_at_create(struct berth_engine *e, const json_t *hc);
+char *berth_net_resolv_conf(const json_t *hc);
 /* inspect's NetworkSettings. */
 json_t *berth_ctr_net_inspect(struct berth_engine *e, const struct berth_ctr *c);
 /* ps's Ports of an active container: [{IP, PrivatePort, PublicPort, Type}]. */

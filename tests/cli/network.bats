@@ -115,3 +115,23 @@ lo"
   assert_no_net_leftovers "$ida" "$idb"
   berth rm -f ca cb
 }
+
+@test "run --add-host (host-gateway too), --dns, --dns-search, --dns-option" {
+  bootstrap_busybox
+  run berth run --rm --add-host foo:1.2.3.4 --add-host gw:host-gateway --dns 9.9.9.9 --dns-search example.com \
+    --dns-option ndots:2 busybox sh -c 'cat /etc/hosts /etc/resolv.conf'
+  assert_success
+  assert_line "1.2.3.4	foo"
+  assert_line "${BERTH_DEFAULT_SUBNET%.0/24}.1	gw"
+  assert_line "nameserver 9.9.9.9"
+  assert_line "search example.com"
+  assert_line "options ndots:2"
+  refute_output --regexp "nameserver (127\.|10\.255)"
+  run berth run --rm --network none --add-host foo:1.2.3.4 busybox cat /etc/hosts
+  assert_line "1.2.3.4	foo"
+  run berth run --rm --add-host bad busybox true
+  assert_failure 125
+  assert_output --partial 'bad format for add-host: "bad"'
+  run berth inspect -f '{{json .HostConfig.ExtraHosts}}' "$(berth create --add-host a:1.1.1.1 busybox)"
+  assert_output '["a:1.1.1.1"]'
+}
