@@ -410,17 +410,26 @@ static json_t *resolve_ports(const struct berth_ctr *c, berth_error_t *err)
   return steal_ptr(&out);
 }
 
-/* Put c's ports in the maps; a port another container holds is docker's error. */
-static int ports_add(const struct berth_ctr *c, const json_t *ports, uint32_t addr, berth_error_t *err)
+/* Put c's ports in the maps; a port another container holds is docker's
+ * error.  The network's own rules are made again in the same transaction
+ * (idempotent, atomic): whatever removed berth's table since the bridge was
+ * made, published ports work again. */
+static int ports_add(const struct berth_ctr *c, const json_t *net, const json_t *ports, uint32_t addr,
+                     berth_error_t *err)
 {
   char a[16];
   if (!has_bindings(ports))
     return 0;
-  cleanup_free char *script = ports_script_for(ports, berth_net_ipv4_str(addr, a), false);
+  cleanup_free char *base = nft_network_script(net), *elems = ports_script_for(ports, berth_net_ipv4_str(addr, a), false);
+  cleanup_free char *script = NULL;
+  if (asprintf(&script, "%s%s", base ? base : "", elems) < 0)
+    abort();
   if (berth_nft_run(script, err) == 0)
     return 0;
   /* which one is taken (libnftables does not always say) */
   berth_error_release(err);
+  if (base && berth_nft_run(base, err) < 0)
+    return -1;
   const char *key;
   json_t *list, *b;
   size_t i;
@@ -874,7 +883,7 @@ int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_
     host_ifnames(&eps[i], c->id, (unsigned)i);
     if (!net || berth_net_kernel_ensure(net, err) < 0 ||
         allocate(e, net, c, settings, i == 0 ? ports : NULL, &eps[i], err) < 0 ||
-        (i == 0 && ports_add(c, ports, eps[0].addr, err) < 0)) {
+        (i == 0 && ports_add(c, net, ports, eps[0].addr, err) < 0)) {
       r = -1;
       break;
     }
