@@ -12,7 +12,9 @@
 # --bridge=none --iptables=false so as to leave the host's firewall alone,
 # and it has no published ports that way.
 # berth uses a bridge and subnet of its own (BERTH_DEFAULT_BRIDGE/SUBNET) and
-# removes them at the end; podman makes and removes its own.
+# removes them at the end; podman makes and removes its own (10.88.0.0/16,
+# podman's default and berth's: a berth0 left on the host breaks podman's
+# rows, so the bench refuses to run beside one).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +26,9 @@ RUNS=${BENCH_NET_RUNS:-7}
 RUN_RUNS=${BENCH_RUN_RUNS:-21}
 SLOW=${BENCH_SLOW_RUNS:-7}
 export BERTH_DEFAULT_BRIDGE=berthbench0 BERTH_DEFAULT_SUBNET=10.199.77.0/24
+if ip link show berth0 >/dev/null 2>&1 && have podman; then
+  die "a berth0 bridge exists (10.88.0.0/16, podman's default subnet too): remove it first (ip link del berth0)"
+fi
 HOST=$(ip -4 -o addr show scope global | awk '{split($4, a, "/"); print a[1]; exit}')
 
 net_cleanup() {
@@ -74,7 +79,6 @@ wait_port() { # HOST PORT: until something answers there (10 s at most)
     "$PY" -c "import socket; socket.create_connection(('$1', $2), 1).close()" 2>/dev/null && return 0
     sleep 0.1
   done
-  berth ps -a >&2; berth logs bt >&2; ip -br addr >&2; nft list table ip berth >&2; ls -la /sys/class/net >&2
   die "nothing answers on $1:$2"
 }
 

@@ -133,10 +133,11 @@ static void *load_range(void *arg)
     struct berth_ctr c;
     cleanup_error berth_error_t err = NULL;
     if (berth_ctr_load_summary(l->e, l->ids[i], &c, &err) == 0 && (l->all || berth_ctr_is_active(&c)) &&
-        berth_ctr_matches(&c, l->filters))
-    {
+        berth_ctr_matches(&c, l->filters)) {
       l->items[i] = summary(&c);
       json_object_set_new(l->items[i], "Ports", berth_ctr_net_list_ports(l->e, &c));
+      json_object_set_new(json_object_get(l->items[i], "NetworkSettings"), "Networks",
+                          berth_ctr_net_list_networks(&c));
     }
     berth_ctr_clear(&c);
   }

@@ -99,6 +99,12 @@ static json_t *default_network(int dfd, berth_error_t *err)
   json_t *net = berth_json_load_at(dfd, "bridge.json", NULL);
   if (net)
     return net;
+  /* one maker: its Id names the network's nftables chains */
+  cleanup_close int lock = berth_lock_at(dfd, ".bridge.lock", true, err);
+  if (lock < 0)
+    return NULL;
+  if ((net = berth_json_load_at(dfd, "bridge.json", NULL)))
+    return net;
   const char *bridge = getenv("BERTH_DEFAULT_BRIDGE"), *subnet = getenv("BERTH_DEFAULT_SUBNET");
   struct berth_ipv4_net sn;
   char gw[16];
@@ -161,9 +167,6 @@ json_t *berth_net_load(struct berth_engine *e, const char *name, berth_error_t *
 
 /* ---- the kernel side of a network ---- */
 
-/* berth's table holds, per network, a NAT chain (masquerade out of the
- * subnet unless internal) and a filter chain (isolation from the other
- * networks' bridges, and for an internal one no way out at all). */
 /* Published ports, for all networks: two maps from (host address,)
  * protocol and port to the container's address and port, looked up for
  * traffic to any local address, from outside (prerouting) and from the host
@@ -185,6 +188,9 @@ static const char ports_script[] =
     "add rule ip berth ports-post oifname @bridges ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
     "add rule ip berth ports-post oifname @bridges ct status dnat iifname @bridges masquerade\n";
 
+/* berth's table holds, per network, a NAT chain (masquerade out of the
+ * subnet unless internal) and a filter chain (isolation from the other
+ * networks' bridges, and for an internal one no way out at all). */
 static char *nft_network_script(const json_t *net)
 {
   struct berth_ipv4_net sn;
@@ -1235,6 +1241,11 @@ int berth_network_create(struct berth_engine *e, const struct berth_network_crea
     return berth_error_set_plain(err, ENOTSUP, "plugin \"%s\" not found", o->driver);
   if (!valid_network_name(o->name))
     return berth_error_set_plain(err, EINVAL, "invalid network name \"%s\"", o->name ? o->name : "");
+  /* one create at a time: the name and the subnet are checked, then taken */
+  cleanup_close int ldfd = networks_dir(e, false, err);
+  cleanup_close int lock = ldfd < 0 ? -1 : berth_lock_at(ldfd, ".create.lock", true, err);
+  if (lock < 0)
+    return -1;
   cleanup_json json_t *existing = berth_net_load(e, o->name, NULL);
   if (existing && strcmp(berth_json_str(existing, "Name"), o->name) == 0)
     return berth_error_set_plain(err, EEXIST, "network with name %s already exists", o->name);
@@ -1503,4 +1514,20 @@ int berth_network_disconnect(struct berth_engine *e, const char *netname, const 
   }
   berth_ctr_clear(&c);
   return r;
+}
+
+json_t *berth_ctr_net_list_networks(const struct berth_ctr *c)
+{
+  const char *mode = berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode");
+  json_t *out = json_object();
+  if (!mode || !*mode || strncmp(mode, "container:", 10) == 0)
+    return out;
+  const json_t *nets = json_object_get(json_object_get(c->rec, "NetworkSettings"), "Networks");
+  const char *name;
+  json_t *v;
+  if (json_is_object(nets) && berth_net_mode_is_network(mode))
+    json_object_foreach((json_t *)nets, name, v) json_object_set_new(out, name, json_object());
+  else
+    json_object_set_new(out, strcmp(mode, "default") == 0 ? "bridge" : mode, json_object());
+  return out;
 }

@@ -48,6 +48,8 @@ char *berth_net_hosts_at_create(struct berth_engine *e, const json_t *hc);
 char *berth_net_resolv_conf(const json_t *hc);
 /* inspect's NetworkSettings. */
 json_t *berth_ctr_net_inspect(struct berth_engine *e, const struct berth_ctr *c);
+/* ps's Networks: {name: {}} from the record (or its NetworkMode). */
+json_t *berth_ctr_net_list_networks(const struct berth_ctr *c);
 /* ps's Ports of an active container: [{IP, PrivatePort, PublicPort, Type}]. */
 json_t *berth_ctr_net_list_ports(struct berth_engine *e, const struct berth_ctr *c);
 
