@@ -191,6 +191,7 @@ json_t *berth_container_list(struct berth_engine *e, const struct berth_containe
   cleanup_json json_t *f = berth_engine_parse_filters(opts->filters, allowed, err);
   if (!f || check_health_filter(f, err) < 0)
     return NULL;
+  berth_net_reconcile(e); /* what a crash left on the networks goes now */
   size_t n = 0;
   cleanup_strv char **ids = berth_container_store_ids(e->store, &n, err);
   if (!ids)

@@ -346,6 +346,19 @@ static void ports_remove(const json_t *ep)
     berth_error_release(&err); /* taken over by another container since, or gone */
 }
 
+/* The host end of a stale endpoint's veth pair.  The kernel takes it away
+ * with the container's network namespace (asynchronously, from a work
+ * queue: deleting it ourselves at every stop would cost a run ~20 ms of RCU
+ * waits); a namespace still held by a container that joined it
+ * (--network container:X) would keep it, and its address, alive. */
+static void drop_host_link(const json_t *ep)
+{
+  const char *host_if = berth_json_str(ep, "HostIf");
+  berth_error_t err = NULL;
+  if (host_if && *host_if && berth_net_link_delete(host_if, &err) < 0)
+    berth_error_release(&err);
+}
+
 /* Is host_ip:port free for proto?  port 0: pick a free one. */
 static int reserve_port(const char *host_ip, const char *proto, unsigned *port, berth_error_t *err)
 {
@@ -462,14 +475,24 @@ static int ports_add(const struct berth_ctr *c, const json_t *net, const json_t 
  * lock held)?  Otherwise its allocation is stale. */
 static bool holder_alive(struct berth_engine *e, const char *id)
 {
+  /* Being started: its start lock is held (through the monitor's report).
+   * Otherwise we hold that lock now, so no monitor of it is starting and
+   * its monitor lock can be tested without failing a monitor's own
+   * non-blocking take of it. */
+  cleanup_close int rundir = berth_container_run_dir(e->store, id, false, NULL);
+  cleanup_close int start = rundir < 0 ? -1 : openat(rundir, "start.lock", O_RDONLY | O_CLOEXEC);
+  if (start >= 0 && flock(start, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+    return true;
+  /* the common case, without loading the record: its monitor holds its lock
+   * (a run that is over keeps its address until the monitor is gone) */
+  cleanup_close int mon = berth_ctr_monitor_lock_fd(e, id);
+  if (mon >= 0 && flock(mon, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+    return true;
+  close_and_reset(&mon); /* the load tests that lock again */
   struct berth_ctr c;
   bool alive = berth_ctr_load_id(e, id, &c, NULL) == 0 && berth_ctr_is_active(&c);
   berth_ctr_clear(&c);
-  if (alive)
-    return true;
-  cleanup_close int rundir = berth_container_run_dir(e->store, id, false, NULL);
-  cleanup_close int lock = rundir < 0 ? -1 : openat(rundir, "start.lock", O_RDONLY | O_CLOEXEC);
-  return lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+  return alive;
 }
 
 struct alloc_file {
@@ -529,6 +552,7 @@ static uint32_t *used_addresses(struct berth_engine *e, json_t *eps, const char 
   {
     if (strcmp(id, self) == 0 || !holder_alive(e, id)) {
       ports_remove(ep);
+      drop_host_link(ep);
       json_object_del(eps, id);
       continue;
     }
@@ -615,6 +639,35 @@ static int release_one(struct berth_engine *e, const char *name, const char *ctr
   }
   alloc_close(&a);
   return r;
+}
+
+/* Drop the allocations (and published ports) of containers that are gone:
+ * a look without the lock first, the lock only when something is stale. */
+void berth_net_reconcile(struct berth_engine *e)
+{
+  cleanup_close int dfd = openat(e->store->runroot_fd, "networks", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_strv char **names = dfd < 0 ? NULL : berth_dir_names(dfd, NULL, NULL);
+  for (char **p = names; p && *p; p++) {
+    size_t len = strlen(*p);
+    if (len <= 5 || strcmp(*p + len - 5, ".json") != 0)
+      continue;
+    cleanup_json json_t *doc = berth_json_load_at(dfd, *p, NULL);
+    const char *id;
+    json_t *ep;
+    bool stale = false;
+    json_object_foreach(json_object_get(doc, "endpoints"), id, ep) if (!holder_alive(e, id)) stale = true;
+    if (!stale)
+      continue;
+    cleanup_free char *name = strndup(*p, len - 5);
+    cleanup_json json_t *net = json_pack("{s:s}", "Name", name);
+    struct alloc_file a;
+    size_t n_used = 0;
+    if (alloc_open(e, net, &a, NULL) < 0)
+      continue;
+    free(used_addresses(e, json_object_get(a.doc, "endpoints"), "", &n_used));
+    (void)alloc_commit(&a, NULL);
+    alloc_close(&a);
+  }
 }
 
 json_t *berth_net_endpoints(struct berth_engine *e, const char *name)

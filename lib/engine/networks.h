@@ -28,6 +28,8 @@ int berth_net_subnet(const json_t *net, struct berth_ipv4_net *ret_subnet, uint3
 /* The bridge and berth's nftables chains of net, made when the bridge is missing. */
 int berth_net_kernel_ensure(const json_t *net, berth_error_t *err);
 int berth_net_kernel_remove(const json_t *net, berth_error_t *err);
+/* Drop what crashed containers hold on every network (allocations, ports). */
+void berth_net_reconcile(struct berth_engine *e);
 /* The allocations of network `name`: {CTR_ID: {IPAddress, IPPrefixLen, Gateway, MacAddress}}. */
 json_t *berth_net_endpoints(struct berth_engine *e, const char *name);
 

@@ -51,8 +51,13 @@ ctr_ip() { berth inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{
 
 # No link, address or route of these containers (full ids) is left in the host.
 assert_no_net_leftovers() {
-  local id
+  local id i
   for id in "$@"; do
+    # the kernel deletes the pair with the namespace, from a work queue
+    for i in $(seq 100); do
+      ip -o link show | grep -q "veth${id:0:10}" || break
+      sleep 0.05
+    done
     run ip -o link show
     refute_output --partial "veth${id:0:10}"
     run jq -r --arg id "$id" '.endpoints[$id] // empty' "$TEST_RUNROOT"/networks/*.json
