@@ -135,7 +135,6 @@ static void *load_range(void *arg)
     if (berth_ctr_load_summary(l->e, l->ids[i], &c, &err) == 0 && (l->all || berth_ctr_is_active(&c)) &&
         berth_ctr_matches(&c, l->filters)) {
       l->items[i] = summary(&c);
-      json_object_set_new(l->items[i], "Ports", berth_ctr_net_list_ports(l->e, &c));
       json_object_set_new(json_object_get(l->items[i], "NetworkSettings"), "Networks",
                           berth_ctr_net_list_networks(&c));
     }
@@ -208,9 +207,11 @@ json_t *berth_container_list(struct berth_engine *e, const struct berth_containe
   qsort(items, k, sizeof *items, by_created_desc);
   size_t limit = opts->latest ? 1 : opts->limit > 0 ? (size_t)opts->limit : k;
   json_t *out = json_array();
+  cleanup_json json_t *allocs = json_object(); /* each network's allocations, read once */
   for (size_t i = 0; i < k; i++) {
     json_object_del(items[i], "_created_ns");
     if (i < limit) {
+      json_object_set_new(items[i], "Ports", berth_net_list_ports(e, items[i], allocs));
       if (opts->size) {
         struct berth_ctr c;
         if (berth_ctr_load_id(e, berth_json_str(items[i], "Id"), &c, NULL) == 0) {

@@ -1083,17 +1083,22 @@ int berth_ports_parse(char **publish, char **expose, json_t *exposed, json_t *bi
   return 0;
 }
 
-json_t *berth_ctr_net_list_ports(struct berth_engine *e, const struct berth_ctr *c)
+json_t *berth_net_list_ports(struct berth_engine *e, const json_t *item, json_t *allocs)
 {
   json_t *out = json_array();
-  const char *mode = berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode");
-  if (!mode || !berth_net_mode_is_network(mode) || !berth_ctr_is_active(c))
+  const char *mode = berth_json_str(json_object_get(item, "HostConfig"), "NetworkMode");
+  const char *state = berth_json_str(item, "State");
+  if (!mode || !berth_net_mode_is_network(mode) || !state ||
+      (strcmp(state, "running") != 0 && strcmp(state, "paused") != 0 && strcmp(state, "restarting") != 0))
     return out;
-  cleanup_json json_t *allocs = berth_net_endpoints(e, strcmp(mode, "default") == 0 ? "bridge" : mode);
+  const char *name = strcmp(mode, "default") == 0 ? "bridge" : mode;
+  json_t *eps = json_object_get(allocs, name);
+  if (!eps)
+    json_object_set_new(allocs, name, eps = berth_net_endpoints(e, name));
   const char *key;
   json_t *list, *b;
   size_t i;
-  json_object_foreach(json_object_get(json_object_get(allocs, c->id), "Ports"), key, list)
+  json_object_foreach(json_object_get(json_object_get(eps, berth_json_str(item, "Id")), "Ports"), key, list)
   {
     unsigned port = 0;
     char proto[8] = "tcp";

@@ -52,7 +52,9 @@ char *berth_net_resolv_conf(const json_t *hc);
 json_t *berth_ctr_net_inspect(struct berth_engine *e, const struct berth_ctr *c);
 /* ps's Networks: {name: {}} from the record (or its NetworkMode). */
 json_t *berth_ctr_net_list_networks(const struct berth_ctr *c);
-/* ps's Ports of an active container: [{IP, PrivatePort, PublicPort, Type}]. */
-json_t *berth_ctr_net_list_ports(struct berth_engine *e, const struct berth_ctr *c);
+/* ps's Ports of a listed container (item: its ps entry, Id, State and
+ * HostConfig.NetworkMode) while it runs: [{IP, PrivatePort, PublicPort,
+ * Type}].  allocs: {network: allocations}, filled as networks are read. */
+json_t *berth_net_list_ports(struct berth_engine *e, const json_t *item, json_t *allocs);
 
 #endif
