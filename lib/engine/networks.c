@@ -32,10 +32,22 @@
 #include "base/lock.h"
 #include "base/timeutil.h"
 #include "engine/engine-internal.h"
+#include "engine/events.h"
 #include "engine/networks.h"
 #include "net/net.h"
 
 #define DEFAULT_BRIDGE "berth0"
+
+/* docker's network events: Actor.ID the network, attributes name and type
+ * (and container for connect and disconnect). */
+static void net_event(struct berth_engine *e, const char *action, const json_t *net, const char *ctr_id)
+{
+  cleanup_json json_t *attrs = json_pack("{s:s, s:s}", "name", berth_json_str(net, "Name"), "type",
+                                         berth_json_str(net, "Driver"));
+  if (ctr_id)
+    json_object_set_new(attrs, "container", json_string(ctr_id));
+  berth_event_record(e, "network", action, berth_json_str(net, "Id"), attrs);
+}
 #define DEFAULT_SUBNET "10.88.0.0/16"
 
 static const char bridge_opt[] = "com.docker.network.bridge.name";
@@ -1352,8 +1364,10 @@ int berth_network_create(struct berth_engine *e, const struct berth_network_crea
     (void)unlinkat(dfd, file, 0);
     r = -1;
   }
-  if (r == 0)
+  if (r == 0) {
     *ret_id = strdup(berth_json_str(net, "Id"));
+    net_event(e, "create", net, NULL);
+  }
   json_decref(net);
   return r;
 }
@@ -1390,6 +1404,7 @@ static int remove_network(struct berth_engine *e, const json_t *net, berth_error
     snprintf(file, sizeof file, "%s.lock", name);
     (void)unlinkat(rdfd, file, 0);
   }
+  net_event(e, "destroy", net, NULL);
   return 0;
 }
 
@@ -1523,6 +1538,8 @@ int berth_network_connect(struct berth_engine *e, const char *netname, const cha
       berth_error_release(&e2);
     refresh_members(e, c.id, now);
   }
+  if (r == 0)
+    net_event(e, "connect", net, c.id);
   berth_ctr_clear(&c);
   return r;
 }
@@ -1570,6 +1587,8 @@ int berth_network_disconnect(struct berth_engine *e, const char *netname, const 
     cleanup_json json_t *gone = json_pack("{s:{}}", name);
     refresh_members(e, c.id, gone);
   }
+  if (r == 0)
+    net_event(e, "disconnect", net, c.id);
   berth_ctr_clear(&c);
   return r;
 }

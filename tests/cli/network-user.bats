@@ -138,6 +138,11 @@ lo"
   assert_output "eth0
 eth1
 lo"
+  run berth events --since 5m --until 0s --filter type=network --format '{{.Action}} {{.Actor.Attributes.name}}'
+  assert_output "create nc1
+connect nc1
+disconnect nc1
+connect nc1"
 }
 
 @test "run --ip, --mac-address on a user network; refused on the default bridge like docker" {
