@@ -138,7 +138,7 @@ lo"
   assert_output "eth0
 eth1
 lo"
-  run berth events --since 5m --until 0s --filter type=network --format '{{.Action}} {{.Actor.Attributes.name}}'
+  run berth events --since 5m --until "$(date +%s.%N)" --filter type=network --format '{{.Action}} {{.Actor.Attributes.name}}'
   assert_output "create nc1
 connect nc1
 disconnect nc1
