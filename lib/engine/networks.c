@@ -931,12 +931,23 @@ static void host_ifnames(struct berth_net_endpoint *ep, const char *id, unsigned
   snprintf(ep->ifname, sizeof ep->ifname, "eth%u", index % 100);
 }
 
+static int set_annotation(json_t *spec, const char *key, const char *value)
+{
+  json_t *ann = json_object_get(spec, "annotations");
+  if (!json_is_object(ann))
+    json_object_set_new(spec, "annotations", ann = json_object());
+  return json_object_set_new(ann, key, json_string(value));
+}
+
 int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_t *spec, berth_error_t *err)
 {
   cleanup_json json_t *nets = ctr_networks(c);
   size_t n = json_object_size(nets);
-  if (n == 0)
+  const char *mode = berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode");
+  if (n == 0 && mode && (strcmp(mode, "host") == 0 || strncmp(mode, "container:", 10) == 0))
     return 0;
+  if (n == 0) /* a namespace of its own with nothing but lo, up as docker's */
+    return set_annotation(spec, "berth.net", "[]");
   if (n > 16)
     return berth_error_set_plain(err, E2BIG, "too many networks (%zu)", n);
   cleanup_free struct berth_net_endpoint *eps = calloc(n, sizeof *eps);
@@ -970,14 +981,11 @@ int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_
     return -1;
   }
   cleanup_free char *text = berth_json_dumps(arr);
-  json_t *ann = json_object_get(spec, "annotations");
-  if (!json_is_object(ann))
-    json_object_set_new(spec, "annotations", ann = json_object());
-  json_object_set_new(ann, "berth.net", json_string(text));
+  (void)set_annotation(spec, "berth.net", text);
   if (has_bindings(ports)) { /* for the monitor, when the container exits for good */
     char a[16];
     cleanup_free char *undo = ports_script_for(ports, berth_net_ipv4_str(eps[0].addr, a), true);
-    json_object_set_new(ann, "berth.net.undo", json_string(undo));
+    (void)set_annotation(spec, "berth.net.undo", undo);
   }
   refresh_members(e, c->id, nets);
   return 0;

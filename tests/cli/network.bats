@@ -87,6 +87,10 @@ load network-helpers
   bootstrap_busybox
   run berth run --rm --network none busybox ls /sys/class/net
   assert_output lo
+  # lo is up, as docker's
+  run berth run --rm --network none busybox sh -c 'ip -4 -o addr show lo; ping -c 1 -W 5 127.0.0.1 >/dev/null && echo pong'
+  assert_line --partial "inet 127.0.0.1/8"
+  assert_line pong
   run berth run --rm --network host busybox ls /sys/class/net
   assert_output "$(ls /sys/class/net)"
   berth run -d --name ca busybox sleep 1000
