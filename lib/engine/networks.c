@@ -431,8 +431,11 @@ static json_t *resolve_ports(const struct berth_ctr *c, berth_error_t *err)
       unsigned port = hp && *hp ? (unsigned)strtoul(hp, NULL, 10) : 0;
       if (!ip || !*ip)
         ip = "0.0.0.0";
-      if (reserve_port(ip, proto, &port, err) < 0)
+      if (reserve_port(ip, proto, &port, err) < 0) {
+        berth_error_prefix(err, "driver failed programming external connectivity on endpoint %s",
+                           berth_ctr_bare_name(c));
         return NULL;
+      }
       char num[16];
       snprintf(num, sizeof num, "%u", port);
       json_array_append_new(res, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", num));

@@ -21,7 +21,7 @@
 #include "base/cleanup.h"
 #include "net/net.h"
 
-#define MAX_BATCH 32
+#define MAX_BATCH 64 /* requests in one batch: lo, then 3 per endpoint (16 at most) */
 
 struct nl {
   struct mnl_socket *sock;
@@ -294,7 +294,7 @@ int berth_net_attach(pid_t pid, int nsfd, const struct berth_net_endpoint *eps, 
 {
   if (n == 0)
     return in_netns(nsfd, inside, eps, 0, err);
-  if (n > MAX_BATCH / 4)
+  if (n > 16)
     return berth_error_set_plain(err, E2BIG, "too many networks (%zu)", n);
   int r = host_side(pid, eps, n, err);
   if (r < 0 && (*err)->code == EEXIST) {

@@ -14,7 +14,8 @@
 #include "base/cleanup.h"
 #include "net/net.h"
 
-/* "80" or "8000-8010" -> [lo, hi]; an empty string is [0, 0] when allowed. */
+/* "80" or "8000-8010" -> [lo, hi]; for a host port (allow_empty) "" and
+ * "0" are [0, 0]: a free port of the kernel's choice, as docker takes them. */
 static int parse_range(const char *s, bool allow_empty, unsigned *lo, unsigned *hi)
 {
   if (!*s) {
@@ -31,7 +32,7 @@ static int parse_range(const char *s, bool allow_empty, unsigned *lo, unsigned *
     if (end == t || *end)
       return -1;
   }
-  if (a == 0 || a > 65535 || b > 65535 || b < a)
+  if ((a == 0 && !(allow_empty && b == 0)) || a > 65535 || b > 65535 || b < a)
     return -1;
   *lo = (unsigned)a;
   *hi = (unsigned)b;

@@ -154,8 +154,11 @@ PY
   # the failed one holds nothing: w1 still answers
   run wait_get "127.0.0.1:$p"
   assert_output "$(berth inspect -f '{{.Config.Hostname}}' w1)"
-  run berth run --rm -p 0:80 busybox true
-  assert_failure 125
+  # host port 0: a free one, as docker
+  berth run -d --name w3 -p 0:80 busybox sleep 1000 >/dev/null
+  run berth port w3 80
+  assert_output --regexp '^0\.0\.0\.0:[1-9][0-9]*$'
+  refute_output "0.0.0.0:0"
   run berth run --rm -p 80:99999 busybox true
   assert_failure 125
   assert_output --partial "invalid containerPort: 99999"

@@ -51,6 +51,7 @@ Test(net_ports, errors_read_like_docker)
   CHECK("80/xyz", "invalid proto: xyz");
   CHECK("99999", "invalid containerPort: 99999");
   CHECK("0", "invalid containerPort: 0");
+  CHECK("0:80", "{\"b\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}]},\"e\":{\"80/tcp\":{}}}");
   CHECK("x:80", "invalid hostPort: x");
   CHECK("1.2.3:8080:80", "invalid IP address: 1.2.3");
   CHECK("8000-8002:9000-9001", "invalid ranges specified for container and host Ports: 9000-9001 and 8000-8002");
