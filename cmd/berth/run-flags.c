@@ -14,7 +14,6 @@
 
 #include <berth/engine.h>
 
-
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "run-flags.h"
