@@ -1,46 +1,11 @@
-# Helpers of the network*.bats files: every test gets its own default bridge
-# and subnet (BERTH_DEFAULT_BRIDGE/SUBNET, read when its store makes the
-# `bridge` network), so that it never disturbs a berth0 in use; teardown
-# removes the bridges, veths and berth's nftables chains of its networks.
+# Helpers of the network*.bats files.  Every container test gets its own
+# default bridge and subnet (container_setup in helpers.bash), so that it
+# never disturbs a berth0 in use; teardown removes the bridges and berth's
+# nftables chains of its networks.
 load helpers
 
-net_setup() {
-  container_setup
-  export BERTH_DEFAULT_BRIDGE="bt$(printf %x $$)x${BATS_TEST_NUMBER}"
-  export BERTH_DEFAULT_SUBNET="10.$((200 + RANDOM % 50)).$((RANDOM % 250)).0/24"
-}
-
-# The nftables chains and set element of the networks of this test's store.
-net_kernel_cleanup() {
-  local f id br
-  for f in "$TEST_ROOT"/networks/*.json; do
-    [ -e "$f" ] || continue
-    id=$(jq -r .Id "$f")
-    br=$(jq -r '.Options["com.docker.network.bridge.name"]' "$f")
-    nft delete chain ip berth "nat-${id:0:12}" 2>/dev/null || true
-    nft delete chain ip berth "fwd-${id:0:12}" 2>/dev/null || true
-    nft delete chain ip berth "ports-${id:0:12}" 2>/dev/null || true
-    nft delete element ip berth bridges "{ \"$br\" }" 2>/dev/null || true
-    ip link del "$br" 2>/dev/null || true
-  done
-}
-
-net_teardown() {
-  container_teardown_keep_store
-  net_kernel_cleanup
-  berth_teardown
-}
-
-container_teardown_keep_store() {
-  local ids
-  ids=$(berth ps -aq --no-trunc 2>/dev/null || true)
-  [ -z "$ids" ] || berth rm -f $ids >/dev/null 2>&1 || true
-  pkill -KILL -f -- "--runroot $TEST_RUNROOT " 2>/dev/null || true
-  cgroup_cleanup
-}
-
-setup() { net_setup; }
-teardown() { net_teardown; }
+setup() { container_setup; }
+teardown() { container_teardown; }
 
 # The host's own (non-loopback) IPv4 address.
 host_addr() {
