@@ -49,6 +49,7 @@
 #include "base/timeutil.h"
 #include "base/units.h"
 #include "monitor.h"
+#include "net/net.h"
 #include "oci/runtime-spec.h"
 #include "runtime/cgroup.h"
 #include "runtime/runtime.h"
@@ -67,6 +68,7 @@ struct monitor {
   bool wait_start;
   int run_dfd, ctr_dfd, lock_fd, sig_fd;
   struct berth_spec *spec; /* only while a container is being created */
+  char *net_undo;          /* nft script taking its published ports out, at its end */
   /* from the annotations */
   uint64_t log_max_size;
   int log_max_file;
@@ -434,6 +436,30 @@ static void forget_spec(struct monitor *m)
   m->spec = NULL;
 }
 
+/* The container's interfaces (annotation berth.net, from the engine), made
+ * while init waits before exec; on failure init goes and nothing is left. */
+static int setup_network(struct monitor *m, berth_error_t *err)
+{
+  const char *eps = berth_spec_annotation(m->spec, "berth.net");
+  const char *undo = berth_spec_annotation(m->spec, "berth.net.undo");
+  free(m->net_undo);
+  m->net_undo = undo && *undo ? strdup(undo) : NULL;
+  if (!eps || !*eps)
+    return 0;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)m->c->pid);
+  cleanup_close int nsfd = m->c->pidfd >= 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+  if (berth_net_attach_json(m->c->pid, m->c->pidfd >= 0 ? m->c->pidfd : nsfd, eps, err) == 0)
+    return 0;
+  (void)kill(m->c->pid, SIGKILL);
+  while (waitpid(m->c->pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  (void)berth_runtime_delete(m->c, NULL);
+  berth_runtime_container_free(m->c);
+  m->c = NULL;
+  return -1;
+}
+
 /* Create (and unless waiting, start) the container; report on the status fd. */
 static int launch(struct monitor *m, bool wait_start)
 {
@@ -444,7 +470,8 @@ static int launch(struct monitor *m, bool wait_start)
   io = (struct berth_runtime_io){.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
   if (!m->spec)
     m->spec = berth_spec_load_at(m->run_dfd, "spec.json", NULL, &err);
-  if (!m->spec || make_pipes(m, &io, &err) < 0 || berth_runtime_create(m->spec, &io, &m->c, &err) < 0) {
+  if (!m->spec || make_pipes(m, &io, &err) < 0 || berth_runtime_create(m->spec, &io, &m->c, &err) < 0 ||
+      setup_network(m, &err) < 0) {
     forget_spec(m);
     close_child_ends(&io);
     close_and_reset(&m->out_r);
@@ -568,6 +595,14 @@ static int finish_run(struct monitor *m, bool *ret_again)
   m->c = NULL;
   reload_restart(m);
   *ret_again = should_restart(m, code);
+  if (!*ret_again && m->net_undo) {
+    /* a restart keeps its address and ports; otherwise they go now (the
+     * engine's next allocation would take them out too) */
+    if (berth_nft_run(m->net_undo, &err) < 0) {
+      berth_warn("unpublish the ports of `%s`, ignoring: %s", m->id, err->msg);
+      berth_error_release(&err);
+    }
+  }
   if (!m->start_failed) {
     m->st.status = *ret_again ? BERTH_STATUS_RESTARTING : BERTH_STATUS_EXITED;
     m->st.pid = 0;

@@ -471,6 +471,27 @@ static char *join_mounts(const json_t *mounts, bool trunc, int *ret_local)
   return out;
 }
 
+/* docker's PORTS: "0.0.0.0:8080->80/tcp, 443/tcp". */
+static char *ports_text(const json_t *summary)
+{
+  char *out = NULL;
+  size_t len = 0, i;
+  json_t *p;
+  FILE *f = open_memstream(&out, &len);
+  if (!f)
+    abort();
+  json_array_foreach(json_object_get(summary, "Ports"), i, p)
+  {
+    const char *ip = berth_json_str(p, "IP");
+    fputs(i ? ", " : "", f);
+    if (ip)
+      fprintf(f, "%s:%lld->", ip, (long long)berth_json_int(p, "PublicPort", 0));
+    fprintf(f, "%lld/%s", (long long)berth_json_int(p, "PrivatePort", 0), berth_json_str(p, "Type"));
+  }
+  fclose(f);
+  return out;
+}
+
 static char *network_names(const json_t *summary)
 {
   json_t *nets = json_object_get(json_object_get(summary, "NetworkSettings"), "Networks");
@@ -514,7 +535,7 @@ static json_t *ps_row(const json_t *c, bool trunc)
   cleanup_free char *quoted = go_quote(cut);
   cleanup_free char *names = join_names(json_object_get(c, "Names"), trunc);
   cleanup_free char *labels = join_labels(json_object_get(c, "Labels"));
-  cleanup_free char *nets = network_names(c);
+  cleanup_free char *nets = network_names(c), *ports = ports_text(c);
   cleanup_free char *image = image_name(berth_json_str(c, "Image") ? berth_json_str(c, "Image") : "", trunc);
   cleanup_free char *mounts = NULL;
   char local_volumes[16];
@@ -532,7 +553,7 @@ static json_t *ps_row(const json_t *c, bool trunc)
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", quoted,
                    "CreatedAt", created_at, "ID", id, "Image", image, "Labels", labels, "LocalVolumes",
                    local_volumes, "Mounts", mounts, "Names",
-                   names, "Networks", nets, "Ports", "", "RunningFor", running_for, "Size", size, "State",
+                   names, "Networks", nets, "Ports", ports, "RunningFor", running_for, "Size", size, "State",
                    berth_json_str(c, "State") ? berth_json_str(c, "State") : "", "Status",
                    berth_json_str(c, "Status") ? berth_json_str(c, "Status") : "");
 }

@@ -49,6 +49,21 @@ static const struct cli_command builder_commands[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
+static const struct cli_command network_commands[] = {
+    {"connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network", cmd_network_connect, NULL, NULL,
+     NULL},
+    {"create", "[OPTIONS] NETWORK", "Create a network", cmd_network_create, NULL, NULL, NULL},
+    {"disconnect", "[OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network", cmd_network_disconnect,
+     NULL, NULL, NULL},
+    {"inspect", "[OPTIONS] NETWORK [NETWORK...]", "Display detailed information on one or more networks",
+     cmd_network_inspect, NULL, NULL, NULL},
+    {"ls", "[OPTIONS]", "List networks", cmd_network_ls, NULL, "berth network ls, berth network list", NULL},
+    {"prune", "[OPTIONS]", "Remove all unused networks", cmd_network_prune, NULL, NULL, NULL},
+    {"rm", "NETWORK [NETWORK...]", "Remove one or more networks", cmd_network_rm, NULL,
+     "berth network rm, berth network remove", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
+
 static const struct cli_command system_commands[] = {
     {"df", "[OPTIONS]", "Show berth disk usage", cmd_system_df, NULL, NULL, NULL},
     {"events", "[OPTIONS]", "Get real time events from the server", cmd_events, NULL,
@@ -97,6 +112,8 @@ static const struct cli_command container_commands[] = {
     {"ls", "[OPTIONS]", "List containers", cmd_ps, NULL, PS_ALIASES, NULL},
     {"pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmd_pause, NULL,
      "berth container pause, berth pause", NULL},
+    {"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container",
+     cmd_port, NULL, "berth container port, berth port", NULL},
     {"prune", "[OPTIONS]", "Remove all stopped containers", cmd_container_prune, NULL, NULL, NULL},
     {"rename", "CONTAINER NEW_NAME", "Rename a container", cmd_rename, NULL, "berth container rename, berth rename",
      NULL},
@@ -144,6 +161,7 @@ static const struct cli_command commands[] = {
     {"search", "[OPTIONS] TERM", "Search Docker Hub for images", cmd_search, NULL, NULL, "common"},
     {"container", "COMMAND", "Manage containers", NULL, container_commands, NULL, "management"},
     {"image", "COMMAND", "Manage images", NULL, image_commands, NULL, "management"},
+    {"network", "COMMAND", "Manage networks", NULL, network_commands, NULL, "management"},
     {"system", "COMMAND", "Manage berth", NULL, system_commands, NULL, "management"},
     {"volume", "COMMAND", "Manage volumes", NULL, volume_commands, NULL, "management"},
     {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
@@ -171,6 +189,8 @@ static const struct cli_command commands[] = {
      NULL},
     {"pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmd_pause, NULL,
      "berth container pause, berth pause", NULL},
+    {"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container",
+     cmd_port, NULL, "berth container port, berth port", NULL},
     {"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmd_logs, NULL,
      "berth container logs, berth logs", NULL},
     {"rename", "CONTAINER NEW_NAME", "Rename a container", cmd_rename, NULL, "berth container rename, berth rename",

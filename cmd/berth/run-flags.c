@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <berth/engine.h>
+
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "run-flags.h"
@@ -31,7 +33,8 @@ void cli_run_opts_clear(struct cli_run_opts *o)
 {
   char **lists[] = {o->attach,   o->env,      o->env_file,     o->label,  o->label_file, o->tmpfs,
                     o->volume,   o->device,   o->cap_add,      o->cap_drop, o->security_opt, o->ulimit,
-                    o->group_add, o->log_opt, o->sysctl, o->mount, o->volumes_from, o->gpus};
+                    o->group_add, o->log_opt, o->sysctl, o->mount, o->volumes_from, o->gpus, o->publish, o->expose,
+                    o->network_alias, o->add_host, o->dns, o->dns_option, o->dns_search};
   for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
     berth_strv_free(lists[i]);
   cli_run_opts_init(o);
@@ -43,8 +46,9 @@ void cli_run_opts_clear(struct cli_run_opts *o)
 
 const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
 {
-  static __thread struct cli_flag table[80];
+  static __thread struct cli_flag table[128];
   const struct cli_flag all[] = {
+      F("add-host", 0, CLI_STRV, &o->add_host, "list", "Add a custom host-to-IP mapping (host:ip)"),
       F("attach", 'a', CLI_STRV, &o->attach, "list", "Attach to STDIN, STDOUT or STDERR"),
       F("cap-add", 0, CLI_STRV, &o->cap_add, "list", "Add Linux capabilities"),
       F("cap-drop", 0, CLI_STRV, &o->cap_drop, "list", "Drop Linux capabilities"),
@@ -58,10 +62,14 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("detach", 'd', CLI_BOOL, &o->detach, NULL, "Run container in background and print container ID"),
       F("detach-keys", 0, CLI_STRING, &o->detach_keys, "string", "Override the key sequence for detaching a container"),
       F("device", 0, CLI_STRV, &o->device, "list", "Add a host device to the container"),
+      F("dns", 0, CLI_STRV, &o->dns, "list", "Set custom DNS servers"),
+      F("dns-option", 0, CLI_STRV, &o->dns_option, "list", "Set DNS options"),
+      F("dns-search", 0, CLI_STRV, &o->dns_search, "list", "Set custom DNS search domains"),
       F("domainname", 0, CLI_STRING, &o->domainname, "string", "Container NIS domain name"),
       F("entrypoint", 0, CLI_STRING, &o->entrypoint, "string", "Overwrite the default ENTRYPOINT of the image"),
       F("env", 'e', CLI_STRV, &o->env, "list", "Set environment variables"),
       F("env-file", 0, CLI_STRV, &o->env_file, "list", "Read in a file of environment variables"),
+      F("expose", 0, CLI_STRV, &o->expose, "list", "Expose a port or a range of ports"),
       F("gpus", 0, CLI_STRV, &o->gpus, "gpu-request", "GPU devices to add to the container ('all' to pass all GPUs)"),
       F("group-add", 0, CLI_STRV, &o->group_add, "list", "Add additional groups to join"),
       F("health-cmd", 0, CLI_STRING, &o->health_cmd, "string", "Command to run to check health"),
@@ -79,11 +87,13 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("init", 0, CLI_BOOL, &o->init, NULL,
         "Run an init inside the container that forwards signals and reaps processes"),
       F("interactive", 'i', CLI_BOOL, &o->interactive, NULL, "Keep STDIN open even if not attached"),
+      F("ip", 0, CLI_STRING, &o->ip, "string", "IPv4 address (e.g., 172.30.100.104)"),
       F("ipc", 0, CLI_STRING, &o->ipc, "string", "IPC mode to use"),
       F("label", 'l', CLI_STRV, &o->label, "list", "Set meta data on a container"),
       F("label-file", 0, CLI_STRV, &o->label_file, "list", "Read in a line delimited file of labels"),
       F("log-driver", 0, CLI_STRING, &o->log_driver, "string", "Logging driver for the container"),
       F("log-opt", 0, CLI_STRV, &o->log_opt, "list", "Log driver options"),
+      F("mac-address", 0, CLI_STRING, &o->mac_address, "string", "Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
       F("memory", 'm', CLI_STRING, &o->memory, "bytes", "Memory limit"),
       F("memory-reservation", 0, CLI_STRING, &o->memory_reservation, "bytes", "Memory soft limit"),
       F("memory-swap", 0, CLI_STRING, &o->memory_swap, "bytes",
@@ -92,6 +102,7 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("name", 0, CLI_STRING, &o->name, "string", "Assign a name to the container"),
       {"net", 0, CLI_STRING, &o->network, "network", "Connect a container to a network", true},
       F("network", 0, CLI_STRING, &o->network, "network", "Connect a container to a network"),
+      F("network-alias", 0, CLI_STRV, &o->network_alias, "list", "Add network-scoped alias for the container"),
       F("no-healthcheck", 0, CLI_BOOL, &o->no_healthcheck, NULL, "Disable any container-specified HEALTHCHECK"),
       F("oom-kill-disable", 0, CLI_BOOL, &o->oom_kill_disable, NULL, "Disable OOM Killer"),
       F("oom-score-adj", 0, CLI_INT, &o->oom_score_adj, "int", "Tune host's OOM preferences (-1000 to 1000)"),
@@ -99,6 +110,8 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("pids-limit", 0, CLI_INT, &o->pids_limit, "int", "Tune container pids limit (set -1 for unlimited)"),
       F("platform", 0, CLI_STRING, &o->platform, "string", "Set platform if server is multi-platform capable"),
       F("privileged", 0, CLI_BOOL, &o->privileged, NULL, "Give extended privileges to this container"),
+      F("publish", 'p', CLI_STRV, &o->publish, "list", "Publish a container's port(s) to the host"),
+      F("publish-all", 'P', CLI_BOOL, &o->publish_all, NULL, "Publish all exposed ports to random ports"),
       F("pull", 0, CLI_STRING, &o->pull, "string",
         "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")"),
       F("read-only", 0, CLI_BOOL, &o->read_only, NULL, "Mount the container's root filesystem as read only"),
@@ -1070,6 +1083,47 @@ static bool valid_pid_mode(const char *mode)
 
 /* ---- the body ---- */
 
+/* -p, -P and --expose: HostConfig.PortBindings and PublishAllPorts, and
+ * Config.ExposedPorts (added to the image's at create). */
+static int build_ports(const struct cli_run_opts *o, json_t *config, json_t *host, berth_error_t *err)
+{
+  cleanup_json json_t *exposed = json_object(), *bindings = json_object();
+  if (berth_ports_parse(o->publish, o->expose, exposed, bindings, err) < 0)
+    return -1;
+  if (json_object_size(exposed))
+    json_object_set(config, "ExposedPorts", exposed);
+  json_object_set(host, "PortBindings", bindings);
+  json_object_set_new(host, "PublishAllPorts", json_boolean(o->publish_all));
+  for (char **p = o->add_host; p && *p; p++) {
+    const char *sep = strchr(*p, ':');
+    if (!sep || sep == *p || !sep[1])
+      return berth_error_set_plain(err, EINVAL, "invalid argument \"%s\" for \"--add-host\" flag: bad format for "
+                                                "add-host: \"%s\"", *p, *p);
+  }
+  json_object_set_new(host, "ExtraHosts", strv_json_or_null(o->add_host));
+  json_object_set_new(host, "Dns", o->dns ? strv_json_or_null(o->dns) : json_array());
+  json_object_set_new(host, "DnsOptions", o->dns_option ? strv_json_or_null(o->dns_option) : json_array());
+  json_object_set_new(host, "DnsSearch", o->dns_search ? strv_json_or_null(o->dns_search) : json_array());
+  return 0;
+}
+
+/* --ip, --mac-address and --network-alias: the endpoint on --network. */
+static json_t *build_networking(const struct cli_run_opts *o)
+{
+  json_t *eps = json_object();
+  if (o->ip || o->mac_address || o->network_alias) {
+    json_t *ep = json_object();
+    if (o->ip)
+      json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", o->ip));
+    if (o->mac_address)
+      json_object_set_new(ep, "MacAddress", json_string(o->mac_address));
+    if (o->network_alias)
+      json_object_set_new(ep, "Aliases", strv_json_or_null(o->network_alias));
+    json_object_set_new(eps, o->network && *o->network ? o->network : "default", ep);
+  }
+  return json_pack("{s:o}", "EndpointsConfig", eps);
+}
+
 static json_t *build_host_config(const struct cli_run_opts *o, const struct run_values *v, json_t *config,
                                  berth_error_t *err)
 {
@@ -1218,8 +1272,10 @@ static json_t *build_body(const struct cli_run_opts *o, struct run_values *v, bo
   }
   if (!(body = build_config(o, v, err)) || !(host = build_host_config(o, v, body, err)))
     return NULL;
+  if (build_ports(o, body, host, err) < 0)
+    return NULL;
   json_object_set(body, "HostConfig", host);
-  json_object_set_new(body, "NetworkingConfig", json_pack("{s:{}}", "EndpointsConfig"));
+  json_object_set_new(body, "NetworkingConfig", build_networking(o));
   return steal_ptr(&body);
 }
 

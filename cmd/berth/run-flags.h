@@ -33,6 +33,9 @@ struct cli_run_opts {
   char **cap_add, **cap_drop, **security_opt, **ulimit, **group_add, **log_opt, **sysctl;
   char **gpus;           /* --gpus requests */
   const char *runtime;   /* --runtime: "runc" (default), "berth" or "nvidia" */
+  char **publish, **expose, **network_alias, **add_host, **dns, **dns_option, **dns_search;
+  bool publish_all;
+  const char *ip, *mac_address;
   bool interactive, tty, rm, privileged, read_only, init, oom_kill_disable;
   const char *user, *workdir, *hostname, *domainname, *restart, *ipc, *pid, *uts, *network, *log_driver;
   const char *entrypoint; /* NULL: not given; "": reset the image's */

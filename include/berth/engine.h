@@ -424,4 +424,37 @@ BERTH_PUBLIC json_t *berth_builder_prune(struct berth_engine *e, bool all, berth
 BERTH_PUBLIC int berth_image_build(struct berth_engine *e, const struct berth_build_opts *opts, char **ret_id,
                                    berth_error_t *err);
 
+/* ---- networks (lib/engine/networks.c) ------------------------------------ */
+
+/* docker's -p ([ip:][hostPort:]containerPort[/proto], ranges) and --expose
+ * specs (NULL-terminated lists, either may be NULL) into the ExposedPorts and
+ * PortBindings objects given. */
+BERTH_PUBLIC int berth_ports_parse(char **publish, char **expose, json_t *exposed, json_t *bindings,
+                                   berth_error_t *err);
+
+struct berth_network_create_opts {
+  const char *name;
+  const char *driver;  /* NULL or "bridge" */
+  const char *subnet;  /* NULL: a free /24 from 10.89.0.0 up */
+  const char *gateway; /* NULL: the subnet's first address */
+  bool internal;       /* no way out: no NAT, no route, nothing forwarded off its bridge */
+  char **labels;       /* "k=v", NULL-terminated, may be NULL */
+  char **options;      /* -o "k=v" (com.docker.network.bridge.name) */
+};
+/* Make the network (its bridge and berth's nftables chains too); *ret_id. */
+BERTH_PUBLIC int berth_network_create(struct berth_engine *e, const struct berth_network_create_opts *opts,
+                                      char **ret_id, berth_error_t *err);
+/* Every network as docker's inspect shows it (Containers: live members). */
+BERTH_PUBLIC json_t *berth_network_list(struct berth_engine *e, berth_error_t *err);
+BERTH_PUBLIC json_t *berth_network_inspect(struct berth_engine *e, const char *name, berth_error_t *err);
+/* EBUSY while a live container is on it; the built-in ones stay. */
+BERTH_PUBLIC int berth_network_remove(struct berth_engine *e, const char *name, berth_error_t *err);
+/* Remove every user network without live containers: the names removed. */
+BERTH_PUBLIC json_t *berth_network_prune(struct berth_engine *e, berth_error_t *err);
+/* Connect (aliases, ip may be NULL) or disconnect a container, live when it runs. */
+BERTH_PUBLIC int berth_network_connect(struct berth_engine *e, const char *net, const char *container, char **aliases,
+                                       const char *ip, berth_error_t *err);
+BERTH_PUBLIC int berth_network_disconnect(struct berth_engine *e, const char *net, const char *container, bool force,
+                                          berth_error_t *err);
+
 #endif

@@ -11,6 +11,7 @@
 #include "base/json.h"
 #include "base/timeutil.h"
 #include "engine/engine-internal.h"
+#include "engine/networks.h"
 
 
 static bool any_value(const json_t *values, bool (*ok)(const struct berth_ctr *, const char *), const struct berth_ctr *c)
@@ -134,8 +135,11 @@ static void *load_range(void *arg)
     struct berth_ctr c;
     cleanup_error berth_error_t err = NULL;
     if (berth_ctr_load_summary(l->e, l->ids[i], &c, &err) == 0 && (l->all || berth_ctr_is_active(&c)) &&
-        berth_ctr_matches(&c, l->filters))
+        berth_ctr_matches(&c, l->filters)) {
       l->items[i] = summary(&c);
+      json_object_set_new(json_object_get(l->items[i], "NetworkSettings"), "Networks",
+                          berth_ctr_net_list_networks(&c));
+    }
     berth_ctr_clear(&c);
   }
   return NULL;
@@ -188,6 +192,7 @@ json_t *berth_container_list(struct berth_engine *e, const struct berth_containe
   cleanup_json json_t *f = berth_engine_parse_filters(opts->filters, allowed, err);
   if (!f || check_health_filter(f, err) < 0)
     return NULL;
+  berth_net_reconcile(e); /* what a crash left on the networks goes now */
   size_t n = 0;
   cleanup_strv char **ids = berth_container_store_ids(e->store, &n, err);
   if (!ids)
@@ -204,9 +209,11 @@ json_t *berth_container_list(struct berth_engine *e, const struct berth_containe
   qsort(items, k, sizeof *items, by_created_desc);
   size_t limit = opts->latest ? 1 : opts->limit > 0 ? (size_t)opts->limit : k;
   json_t *out = json_array();
+  cleanup_json json_t *allocs = json_object(); /* each network's allocations, read once */
   for (size_t i = 0; i < k; i++) {
     json_object_del(items[i], "_created_ns");
     if (i < limit) {
+      json_object_set_new(items[i], "Ports", berth_net_list_ports(e, items[i], allocs));
       if (opts->size) {
         struct berth_ctr c;
         if (berth_ctr_load_id(e, berth_json_str(items[i], "Id"), &c, NULL) == 0) {

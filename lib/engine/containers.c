@@ -21,6 +21,7 @@
 #include "base/timeutil.h"
 #include "base/units.h"
 #include "engine/engine-internal.h"
+#include "engine/networks.h"
 #include "engine/events.h"
 #include "engine/names.h"
 #include "engine/rwlayer.h"
@@ -298,13 +299,7 @@ static json_t *normalize_host_config(const json_t *given, berth_error_t *err)
   json_t *hc = json_is_object(given) ? json_deep_copy(given) : json_object();
   const char *net = berth_json_str(hc, "NetworkMode");
   if (!net || !*net || strcmp(net, "default") == 0)
-    json_object_set_new(hc, "NetworkMode", json_string("none"));
-  else if (strcmp(net, "none") != 0 && strcmp(net, "host") != 0 && strncmp(net, "container:", 10) != 0) {
-    json_decref(hc);
-    berth_error_set_plain(err, ENOTSUP, "network %s is not supported yet: use --network none, host or container:NAME",
-                          net);
-    return NULL;
-  }
+    json_object_set_new(hc, "NetworkMode", json_string("bridge"));
   const char *runtime = berth_json_str(hc, "Runtime");
   if (!runtime || !*runtime)
     json_object_set_new(hc, "Runtime", json_string("runc"));
@@ -359,35 +354,6 @@ static int validate_spec(const char *id, const json_t *config, const json_t *hc,
   return spec ? 0 : -1;
 }
 
-static char *resolv_conf_text(bool host_network)
-{
-  cleanup_free char *buf = NULL;
-  size_t len = 0;
-  if (berth_read_file_at(AT_FDCWD, "/etc/resolv.conf", &buf, &len, NULL) < 0)
-    buf = strdup("");
-  if (host_network)
-    return steal_ptr(&buf);
-  /* loopback resolvers are unreachable from a private network namespace */
-  char *out = calloc(1, strlen(buf) + 64);
-  bool have_ns = false;
-  for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-    char addr[128] = "";
-    if (sscanf(line, " nameserver %127s", addr) == 1) {
-      if (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0)
-        continue;
-      have_ns = true;
-    }
-    strcat(strcat(out, line), "\n");
-  }
-  if (!have_ns)
-    strcat(out, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
-  return out;
-}
-
-static const char default_hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                                    "ff02::2\tip6-allrouters\n";
-
 struct etc_files {
   char *hostname, *hosts, *resolv;
 };
@@ -399,16 +365,14 @@ static void etc_files_clear(struct etc_files *f)
   free(f->resolv);
 }
 
-/* The container's /etc/hostname, /etc/hosts and /etc/resolv.conf. */
-static void make_etc_files(const json_t *config, const json_t *hc, struct etc_files *f)
+/* The container's /etc/hostname, /etc/hosts and /etc/resolv.conf (the
+ * hosts file gets the container's address at start: networks.c). */
+static void make_etc_files(struct berth_engine *e, const json_t *config, const json_t *hc, struct etc_files *f)
 {
-  bool host_net = strcmp(berth_json_str(hc, "NetworkMode"), "host") == 0;
-  size_t hosts_len = 0;
-  f->resolv = resolv_conf_text(host_net);
+  f->resolv = berth_net_resolv_conf(hc);
   if (asprintf(&f->hostname, "%s\n", berth_json_str(config, "Hostname")) < 0)
     abort();
-  if (!host_net || berth_read_file_at(AT_FDCWD, "/etc/hosts", &f->hosts, &hosts_len, NULL) < 0)
-    f->hosts = strdup(default_hosts);
+  f->hosts = berth_net_hosts_at_create(e, hc);
 }
 
 static void set_hostname(json_t *config, const json_t *hc, const char *id)
@@ -577,7 +541,9 @@ int berth_container_create(struct berth_engine *e, const char *name, const json_
     goto undo;
   rec = make_record(e, id, "", image_id, config, hc, layers);
   json_object_set(rec, "MountPoints", points);
-  make_etc_files(config, hc, &etc);
+  if (berth_ctr_net_settings(e, rec, json_object_get(body, "NetworkingConfig"), err) < 0)
+    goto undo;
+  make_etc_files(e, config, hc, &etc);
   int r = store_create(e, id, name && *name ? name : NULL, rec, &etc, err);
   etc_files_clear(&etc);
   if (r < 0 || populate(e, id, err) < 0)
@@ -660,9 +626,7 @@ json_t *berth_container_inspect(struct berth_engine *e, const char *name, bool s
   json_object_set_new(out, "GraphDriver", graph_driver(e, &c));
   json_object_del(out, "MountPoints");
   json_object_set_new(out, "Mounts", berth_mount_points_public(json_object_get(c.rec, "MountPoints")));
-  json_object_set_new(out, "NetworkSettings",
-                      json_pack("{s:s, s:s, s:{}, s:s, s:{}}", "Bridge", "", "SandboxID", "", "Ports", "SandboxKey", "",
-                                "Networks"));
+  json_object_set_new(out, "NetworkSettings", berth_ctr_net_inspect(e, &c));
   if (size) {
     int64_t rw, rootfs;
     berth_ctr_size(e, &c, &rw, &rootfs);
@@ -751,8 +715,10 @@ int berth_container_remove(struct berth_engine *e, const char *name, const struc
       goto out;
   }
   r = berth_container_store_remove(e->store, c.id, berth_ctr_bare_name(&c), err);
-  if (r == 0)
+  if (r == 0) {
+    berth_ctr_net_release(e, &c);
     berth_event_container(e, &c, "destroy", NULL);
+  }
   if (r == 0 && opts && opts->volumes)
     berth_volumes_remove_anonymous(e, json_object_get(c.rec, "MountPoints"), c.id);
   /* a concurrent remover (the monitor of a --rm container) got there first */

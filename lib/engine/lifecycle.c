@@ -30,6 +30,7 @@
 #include "base/lock.h"
 #include "berth-config.h"
 #include "engine/engine-internal.h"
+#include "engine/networks.h"
 #include "engine/rwlayer.h"
 #include "engine/events.h"
 #include "engine/spec.h"
@@ -309,16 +310,25 @@ static int start_locked(struct berth_engine *e, struct berth_ctr *c, int rundir,
                         berth_error_t *err)
 {
   cleanup_json json_t *spec = build_spec(e, c, err);
-  if (!spec || berth_seccomp_cache_prepare(e, spec, err) < 0 ||
-      berth_json_write_replace(rundir, "spec.json", spec, err) < 0)
+  if (!spec || berth_seccomp_cache_prepare(e, spec, err) < 0 || berth_ctr_net_start(e, c, spec, err) < 0)
     return -1;
+  if (berth_json_write_replace(rundir, "spec.json", spec, err) < 0) {
+    berth_ctr_net_release(e, c);
+    return -1;
+  }
   /* hooks (nvidia-cdi-hook) read the bundle's config.json */
-  if (json_object_get(spec, "hooks") && symlinkat("spec.json", rundir, "config.json") < 0 && errno != EEXIST)
+  if (json_object_get(spec, "hooks") && symlinkat("spec.json", rundir, "config.json") < 0 && errno != EEXIST) {
+    berth_ctr_net_release(e, c);
     return berth_error_set(err, errno, "link config.json in the run dir");
+  }
   (void)unlinkat(rundir, "stopped", 0);
   (void)unlinkat(rundir, "paused", 0);
   (void)unlinkat(rundir, "attach.sock", 0);
-  return spawn_monitor(e, c->id, opts && opts->wait_for_attach, err);
+  if (spawn_monitor(e, c->id, opts && opts->wait_for_attach, err) < 0) {
+    berth_ctr_net_release(e, c);
+    return -1;
+  }
+  return 0;
 }
 
 static int start_serialized(struct berth_engine *e, const char *name, const char *id,
@@ -437,6 +447,7 @@ static int stop_with(struct berth_engine *e, struct berth_ctr *c, int sig, int t
   /* nobody else will record the end of a container whose monitor died */
   if (!c->monitor_alive)
     berth_ctr_refresh(e, c);
+  berth_ctr_net_release(e, c);
   return 0;
 }
 

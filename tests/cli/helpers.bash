@@ -231,6 +231,10 @@ container_setup() {
   berth_setup
   requires root busybox
   export BERTH_CGROUP_PARENT="berth-test-$$-${BATS_TEST_NUMBER}"
+  # the default network of the test's store gets a bridge and subnet of its
+  # own (never a berth0 in use); net_cleanup removes them
+  export BERTH_DEFAULT_BRIDGE="bt$(printf %x $$)x${BATS_TEST_NUMBER}"
+  export BERTH_DEFAULT_SUBNET="10.$((200 + RANDOM % 50)).$((RANDOM % 250)).0/24"
 }
 
 container_teardown() {
@@ -240,7 +244,36 @@ container_teardown() {
   # a monitor that lost its container record still dies with its test
   pkill -KILL -f -- "--runroot $TEST_RUNROOT " 2>/dev/null || true
   cgroup_cleanup
+  net_cleanup
   berth_teardown
+}
+
+# The bridges and berth's nftables chains of the networks of this test's
+# store (only those: "add" before "delete" makes one transaction that
+# cannot fail on what is already gone).
+net_cleanup() {
+  local f id br script=""
+  for f in "$TEST_ROOT"/networks/*.json; do
+    [ -e "$f" ] || continue
+    id=$(jq -r .Id "$f")
+    br=$(jq -r '.Options["com.docker.network.bridge.name"] // empty' "$f")
+    [ -n "$br" ] || continue
+    script+="add table ip berth
+add set ip berth bridges { type ifname; }
+add element ip berth bridges { \"$br\" }
+add chain ip berth nat-${id:0:12}
+add chain ip berth fwd-${id:0:12}
+delete chain ip berth nat-${id:0:12}
+delete chain ip berth fwd-${id:0:12}
+delete element ip berth bridges { \"$br\" }
+"
+    ip link del "$br" 2>/dev/null || true
+  done
+  [ -z "$script" ] || printf '%s' "$script" | nft -f - 2>/dev/null || true
+  # berth's table itself once no network of any store has chains there
+  if [ -n "$script" ] && ! nft list table ip berth 2>/dev/null | grep -qE 'chain (nat|fwd)-'; then
+    nft delete table ip berth 2>/dev/null || true
+  fi
 }
 
 # rmdir the test's parent cgroup (and anything left below it) in every hierarchy.

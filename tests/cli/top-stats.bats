@@ -91,7 +91,7 @@ to_bytes() {
 }
 
 @test "stats --no-stream: memory, limit and pids of a container holding 50 MB" {
-  berth run -d --name c1 --memory 200m img sh -c 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=50 2>/dev/null; touch /tmp/ready; exec sleep 1000'
+  berth run -d --name c1 --network none --memory 200m img sh -c 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=50 2>/dev/null; touch /tmp/ready; exec sleep 1000'
   id=$(berth inspect -f '{{.Id}}' c1)
   for i in $(seq 200); do [ -e "$TEST_ROOT/containers/$id/upper/tmp/ready" ] && break; sleep 0.1; done
   run --separate-stderr berth stats --no-stream c1

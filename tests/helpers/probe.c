@@ -13,7 +13,11 @@
  *                          open PATH for writing: "ok" or the errno name
  *   berth-probe swap A B   exchange A and B (renameat2 RENAME_EXCHANGE) in a
  *                          loop until killed: security.md's swapper, for
- *                          symlink races against host-side file operations */
+ *                          symlink races against host-side file operations
+ *   berth-probe udp-echo PORT
+ *                          answer every UDP datagram on PORT with "echo:"
+ *                          and the datagram, until killed (busybox has no
+ *                          UDP server applet) */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +32,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <netinet/in.h>
 
 #include <linux/sched.h>
 
@@ -125,8 +131,26 @@ static int fds(void)
   return 0;
 }
 
+static int udp_echo(int port)
+{
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    return report(-1);
+  for (;;) {
+    char buf[1500] = "echo:";
+    struct sockaddr_in from;
+    socklen_t len = sizeof from;
+    ssize_t n = recvfrom(fd, buf + 5, sizeof buf - 5, 0, (struct sockaddr *)&from, &len);
+    if (n >= 0)
+      (void)sendto(fd, buf, (size_t)n + 5, 0, (struct sockaddr *)&from, len);
+  }
+}
+
 int main(int argc, char **argv)
 {
+  if (argc >= 3 && !strcmp(argv[1], "udp-echo"))
+    return udp_echo(atoi(argv[2]));
   if (argc >= 3 && !strcmp(argv[1], "sys"))
     return sys(argv[2]);
   if (argc >= 3 && !strcmp(argv[1], "open-write"))
@@ -147,6 +171,6 @@ int main(int argc, char **argv)
       if (syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD, argv[3], 1 /* RENAME_EXCHANGE */) < 0)
         return report(-1);
   }
-  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH | swap A B\n");
+  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH | swap A B | udp-echo PORT\n");
   return 2;
 }
