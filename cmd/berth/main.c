@@ -16,37 +16,134 @@
 
 static int cmd_help(struct cli *, const struct cli_command *, int, char **);
 
+#define RUN_USAGE "[OPTIONS] IMAGE [COMMAND] [ARG...]"
+#define EXEC_USAGE "[OPTIONS] CONTAINER COMMAND [ARG...]"
+#define EXEC_SUMMARY "Execute a command in a running container"
+#define CP_USAGE "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH"
+#define CP_SUMMARY "Copy files/folders between a container and the local filesystem"
+#define EXPORT_SUMMARY "Export a container's filesystem as a tar archive"
+#define PS_ALIASES "berth container ls, berth container list, berth container ps, berth ps"
+
+/* The commands docker has both in a group and at the top level ("berth
+ * container attach" and "berth attach"), written once: the group they are
+ * listed under in help is the argument. */
+#define CMD_ATTACH(group)                                                                                             \
+  {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",  \
+  cmd_attach, NULL, "berth container attach, berth attach", group}
+#define CMD_COMMIT(group)                                                                                             \
+  {"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes",               \
+  cmd_commit, NULL, "berth container commit, berth commit", group}
+#define CMD_CP(group) {"cp", CP_USAGE, CP_SUMMARY, cmd_cp, NULL, "berth container cp, berth cp", group}
+#define CMD_CREATE(group)                                                                                            \
+  {"create", RUN_USAGE, "Create a new container", cmd_create, NULL, "berth container create, berth create", group}
+#define CMD_DIFF(group)                                                                                               \
+  {"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem",                        \
+  cmd_diff, NULL, "berth container diff, berth diff", group}
+#define CMD_EXEC(group) {"exec", EXEC_USAGE, EXEC_SUMMARY, cmd_exec, NULL, "berth container exec, berth exec", group}
+#define CMD_EXPORT(group)                                                                                            \
+  {"export", "[OPTIONS] CONTAINER", EXPORT_SUMMARY, cmd_export, NULL, "berth container export, berth export", group}
+#define CMD_KILL(group)                                                                                               \
+  {"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",                               \
+  cmd_kill, NULL, "berth container kill, berth kill", group}
+#define CMD_LOGS(group)                                                                                               \
+  {"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container",                                                    \
+  cmd_logs, NULL, "berth container logs, berth logs", group}
+#define CMD_PAUSE(group)                                                                                              \
+  {"pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers",                          \
+  cmd_pause, NULL, "berth container pause, berth pause", group}
+#define CMD_PORT(group)                                                                                               \
+  {"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container",          \
+  cmd_port, NULL, "berth container port, berth port", group}
+#define CMD_RENAME(group)                                                                                             \
+  {"rename", "CONTAINER NEW_NAME", "Rename a container",                                                              \
+  cmd_rename, NULL, "berth container rename, berth rename", group}
+#define CMD_RESTART(group)                                                                                            \
+  {"restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",                                 \
+  cmd_restart, NULL, "berth container restart, berth restart", group}
+#define CMD_RM(group)                                                                                                 \
+  {"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",                                       \
+  cmd_rm, NULL, "berth container rm, berth container remove, berth rm", group}
+#define CMD_RUN(group)                                                                                                \
+  {"run", RUN_USAGE, "Create and run a new container from an image",                                                  \
+  cmd_run, NULL, "berth container run, berth run", group}
+#define CMD_START(group)                                                                                              \
+  {"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers",                             \
+  cmd_start, NULL, "berth container start, berth start", group}
+#define CMD_STATS(group)                                                                                              \
+  {"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics",            \
+  cmd_stats, NULL, "berth container stats, berth stats", group}
+#define CMD_STOP(group)                                                                                               \
+  {"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",                               \
+  cmd_stop, NULL, "berth container stop, berth stop", group}
+#define CMD_TOP(group)                                                                                                \
+  {"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container",                                   \
+  cmd_top, NULL, "berth container top, berth top", group}
+#define CMD_UNPAUSE(group)                                                                                            \
+  {"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers",                      \
+  cmd_unpause, NULL, "berth container unpause, berth unpause", group}
+#define CMD_UPDATE(group)                                                                                             \
+  {"update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers",                  \
+  cmd_update, NULL, "berth container update, berth update", group}
+#define CMD_WAIT(group)                                                                                               \
+  {"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes",        \
+  cmd_wait, NULL, "berth container wait, berth wait", group}
+#define CMD_NULL(group) {NULL, NULL, NULL, NULL, NULL, NULL, group}
+#define CMD_BUILD(group)                                                                                              \
+  {"build", "[OPTIONS] PATH | -", "Build an image from a Dockerfile",                                                 \
+  cmd_build, NULL, "berth image build, berth build", group}
+#define CMD_HISTORY(group)                                                                                            \
+  {"history", "[OPTIONS] IMAGE", "Show the history of an image",                                                      \
+  cmd_history, NULL, "berth image history, berth history", group}
+#define CMD_IMPORT(group)                                                                                             \
+  {"import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",                                                               \
+   "Import the contents from a tarball to create a filesystem image", cmd_import, NULL,                              \
+   "berth image import, berth import", group}
+#define CMD_LOAD(group)                                                                                               \
+  {"load", "[OPTIONS]", "Load an image from a tar archive or STDIN",                                                  \
+  cmd_load, NULL, "berth image load, berth load", group}
+#define CMD_PULL(group)                                                                                               \
+  {"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",                                       \
+  cmd_pull, NULL, "berth image pull, berth pull", group}
+#define CMD_PUSH(group)                                                                                               \
+  {"push", "[OPTIONS] NAME[:TAG]", "Upload an image to a registry",                                                   \
+  cmd_push, NULL, "berth image push, berth push", group}
+#define CMD_SAVE(group)                                                                                               \
+  {"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",  \
+  cmd_save, NULL, "berth image save, berth save", group}
+#define CMD_TAG(group)                                                                                                \
+  {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",           \
+  cmd_tag, NULL, "berth image tag, berth tag", group}
+#define CMD_EVENTS(group)                                                                                             \
+  {"events", "[OPTIONS]", "Get real time events from the server",                                                     \
+  cmd_events, NULL, "berth system events, berth events", group}
+#define CMD_INFO(group)                                                                                              \
+  {"info", "[OPTIONS]", "Display system-wide information", cmd_info, NULL, "berth system info, berth info", group}
+
 static const struct cli_command image_commands[] = {
-    {"build", "[OPTIONS] PATH | -", "Build an image from a Dockerfile", cmd_build, NULL,
-     "berth image build, berth build", NULL},
+    CMD_BUILD(NULL),
     {"bootstrap", "[OPTIONS] busybox|debian [REPOSITORY[:TAG]]", "Make a base image from the host, without a registry",
      cmd_image_bootstrap, NULL, NULL, NULL},
-    {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history, NULL, NULL, NULL},
-    {"import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
-     "Import the contents from a tarball to create a filesystem image", cmd_import, NULL, NULL, NULL},
+    CMD_HISTORY(NULL),
+    CMD_IMPORT(NULL),
     {"inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images", cmd_image_inspect,
      NULL, NULL, NULL},
-    {"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmd_load, NULL, NULL, NULL},
+    CMD_LOAD(NULL),
     {"ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmd_images, NULL,
      "berth image ls, berth image list, berth images", NULL},
     {"prune", "[OPTIONS]", "Remove unused images", cmd_image_prune, NULL, NULL, NULL},
-    {"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry", cmd_pull, NULL,
-     "berth image pull, berth pull", NULL},
-    {"push", "[OPTIONS] NAME[:TAG]", "Upload an image to a registry", cmd_push, NULL, "berth image push, berth push",
-     NULL},
+    CMD_PULL(NULL),
+    CMD_PUSH(NULL),
     {"rm", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmd_rmi, NULL,
      "berth image rm, berth image remove, berth rmi", NULL},
-    {"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
-     cmd_save, NULL, NULL, NULL},
-    {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmd_tag,
-     NULL, NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    CMD_SAVE(NULL),
+    CMD_TAG(NULL),
+    CMD_NULL(NULL),
 };
 
 static const struct cli_command builder_commands[] = {
     {"build", "[OPTIONS] PATH | -", "Build an image from a Dockerfile", cmd_build, NULL, NULL, NULL},
     {"prune", "[OPTIONS]", "Remove build cache", cmd_builder_prune, NULL, NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    CMD_NULL(NULL),
 };
 
 static const struct cli_command network_commands[] = {
@@ -66,9 +163,8 @@ static const struct cli_command network_commands[] = {
 
 static const struct cli_command system_commands[] = {
     {"df", "[OPTIONS]", "Show berth disk usage", cmd_system_df, NULL, NULL, NULL},
-    {"events", "[OPTIONS]", "Get real time events from the server", cmd_events, NULL,
-     "berth system events, berth events", NULL},
-    {"info", "[OPTIONS]", "Display system-wide information", cmd_info, NULL, NULL, NULL},
+    CMD_EVENTS(NULL),
+    CMD_INFO(NULL),
     {"prune", "[OPTIONS]", "Remove unused data", cmd_system_prune, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
@@ -84,142 +180,87 @@ static const struct cli_command volume_commands[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
-#define RUN_USAGE "[OPTIONS] IMAGE [COMMAND] [ARG...]"
-#define EXEC_USAGE "[OPTIONS] CONTAINER COMMAND [ARG...]"
-#define EXEC_SUMMARY "Execute a command in a running container"
-#define CP_USAGE "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH"
-#define CP_SUMMARY "Copy files/folders between a container and the local filesystem"
-#define EXPORT_SUMMARY "Export a container's filesystem as a tar archive"
-#define PS_ALIASES "berth container ls, berth container list, berth container ps, berth ps"
-
 static const struct cli_command container_commands[] = {
-    {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
-     cmd_attach, NULL, "berth container attach, berth attach", NULL},
-    {"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmd_commit, NULL,
-     "berth container commit, berth commit", NULL},
-    {"cp", CP_USAGE, CP_SUMMARY, cmd_cp, NULL, "berth container cp, berth cp", NULL},
-    {"create", RUN_USAGE, "Create a new container", cmd_create, NULL, "berth container create, berth create", NULL},
-    {"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", cmd_diff, NULL,
-     "berth container diff, berth diff", NULL},
-    {"exec", EXEC_USAGE, EXEC_SUMMARY, cmd_exec, NULL, "berth container exec, berth exec", NULL},
-    {"export", "[OPTIONS] CONTAINER", EXPORT_SUMMARY, cmd_export, NULL, "berth container export, berth export", NULL},
+    CMD_ATTACH(NULL),
+    CMD_COMMIT(NULL),
+    CMD_CP(NULL),
+    CMD_CREATE(NULL),
+    CMD_DIFF(NULL),
+    CMD_EXEC(NULL),
+    CMD_EXPORT(NULL),
     {"inspect", "[OPTIONS] CONTAINER [CONTAINER...]", "Display detailed information on one or more containers",
      cmd_container_inspect, NULL, NULL, NULL},
-    {"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", cmd_kill, NULL,
-     "berth container kill, berth kill", NULL},
-    {"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmd_logs, NULL,
-     "berth container logs, berth logs", NULL},
+    CMD_KILL(NULL),
+    CMD_LOGS(NULL),
     {"ls", "[OPTIONS]", "List containers", cmd_ps, NULL, PS_ALIASES, NULL},
-    {"pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmd_pause, NULL,
-     "berth container pause, berth pause", NULL},
-    {"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container",
-     cmd_port, NULL, "berth container port, berth port", NULL},
+    CMD_PAUSE(NULL),
+    CMD_PORT(NULL),
     {"prune", "[OPTIONS]", "Remove all stopped containers", cmd_container_prune, NULL, NULL, NULL},
-    {"rename", "CONTAINER NEW_NAME", "Rename a container", cmd_rename, NULL, "berth container rename, berth rename",
-     NULL},
-    {"restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", cmd_restart, NULL,
-     "berth container restart, berth restart", NULL},
-    {"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmd_rm, NULL,
-     "berth container rm, berth container remove, berth rm", NULL},
-    {"run", RUN_USAGE, "Create and run a new container from an image", cmd_run, NULL,
-     "berth container run, berth run", NULL},
-    {"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmd_start, NULL,
-     "berth container start, berth start", NULL},
-    {"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmd_stats, NULL,
-     "berth container stats, berth stats", NULL},
-    {"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmd_stop, NULL,
-     "berth container stop, berth stop", NULL},
-    {"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", cmd_top, NULL,
-     "berth container top, berth top", NULL},
-    {"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", cmd_unpause, NULL,
-     "berth container unpause, berth unpause", NULL},
-    {"update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers", cmd_update, NULL,
-     "berth container update, berth update", NULL},
-    {"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes",
-     cmd_wait, NULL, "berth container wait, berth wait", NULL},
+    CMD_RENAME(NULL),
+    CMD_RESTART(NULL),
+    CMD_RM(NULL),
+    CMD_RUN(NULL),
+    CMD_START(NULL),
+    CMD_STATS(NULL),
+    CMD_STOP(NULL),
+    CMD_TOP(NULL),
+    CMD_UNPAUSE(NULL),
+    CMD_UPDATE(NULL),
+    CMD_WAIT(NULL),
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 static const struct cli_command commands[] = {
-    {"run", RUN_USAGE, "Create and run a new container from an image", cmd_run, NULL,
-     "berth container run, berth run", "common"},
-    {"exec", EXEC_USAGE, EXEC_SUMMARY, cmd_exec, NULL, "berth container exec, berth exec", "common"},
+    CMD_RUN("common"),
+    CMD_EXEC("common"),
     {"ps", "[OPTIONS]", "List containers", cmd_ps, NULL, PS_ALIASES, "common"},
     {"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", cmd_images, NULL,
      "berth image ls, berth image list, berth images", "common"},
-    {"build", "[OPTIONS] PATH | -", "Build an image from a Dockerfile", cmd_build, NULL,
-     "berth image build, berth build", "common"},
-    {"info", "[OPTIONS]", "Display system-wide information", cmd_info, NULL, "berth system info, berth info",
-     "common"},
+    CMD_BUILD("common"),
+    CMD_INFO("common"),
     {"builder", "COMMAND", "Manage builds", NULL, builder_commands, NULL, "management"},
     {"login", "[OPTIONS] [SERVER]", "Authenticate to a registry", cmd_login, NULL, NULL, "common"},
     {"logout", "[SERVER]", "Log out from a registry", cmd_logout, NULL, NULL, "common"},
-    {"pull", "[OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry", cmd_pull, NULL,
-     "berth image pull, berth pull", "common"},
-    {"push", "[OPTIONS] NAME[:TAG]", "Upload an image to a registry", cmd_push, NULL, "berth image push, berth push",
-     "common"},
+    CMD_PULL("common"),
+    CMD_PUSH("common"),
     {"search", "[OPTIONS] TERM", "Search Docker Hub for images", cmd_search, NULL, NULL, "common"},
     {"container", "COMMAND", "Manage containers", NULL, container_commands, NULL, "management"},
     {"image", "COMMAND", "Manage images", NULL, image_commands, NULL, "management"},
     {"network", "COMMAND", "Manage networks", NULL, network_commands, NULL, "management"},
     {"system", "COMMAND", "Manage berth", NULL, system_commands, NULL, "management"},
     {"volume", "COMMAND", "Manage volumes", NULL, volume_commands, NULL, "management"},
-    {"attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
-     cmd_attach, NULL, "berth container attach, berth attach", NULL},
-    {"commit", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Create a new image from a container's changes", cmd_commit, NULL,
-     "berth container commit, berth commit", NULL},
-    {"cp", CP_USAGE, CP_SUMMARY, cmd_cp, NULL, "berth container cp, berth cp", NULL},
-    {"create", RUN_USAGE, "Create a new container", cmd_create, NULL, "berth container create, berth create", NULL},
-    {"diff", "CONTAINER", "Inspect changes to files or directories on a container's filesystem", cmd_diff, NULL,
-     "berth container diff, berth diff", NULL},
-    {"events", "[OPTIONS]", "Get real time events from the server", cmd_events, NULL,
-     "berth system events, berth events", NULL},
-    {"export", "[OPTIONS] CONTAINER", EXPORT_SUMMARY, cmd_export, NULL, "berth container export, berth export", NULL},
+    CMD_ATTACH(NULL),
+    CMD_COMMIT(NULL),
+    CMD_CP(NULL),
+    CMD_CREATE(NULL),
+    CMD_DIFF(NULL),
+    CMD_EVENTS(NULL),
+    CMD_EXPORT(NULL),
     {"help", "[command]", "Help about any command", cmd_help, NULL, NULL, NULL},
-    {"history", "[OPTIONS] IMAGE", "Show the history of an image", cmd_history, NULL,
-     "berth image history, berth history", NULL},
-    {"import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
-     "Import the contents from a tarball to create a filesystem image", cmd_import, NULL,
-     "berth image import, berth import", NULL},
+    CMD_HISTORY(NULL),
+    CMD_IMPORT(NULL),
     {"inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on berth objects", cmd_inspect, NULL,
      NULL, NULL},
-    {"kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers", cmd_kill, NULL,
-     "berth container kill, berth kill", NULL},
-    {"load", "[OPTIONS]", "Load an image from a tar archive or STDIN", cmd_load, NULL, "berth image load, berth load",
-     NULL},
-    {"pause", "CONTAINER [CONTAINER...]", "Pause all processes within one or more containers", cmd_pause, NULL,
-     "berth container pause, berth pause", NULL},
-    {"port", "CONTAINER [PRIVATE_PORT[/PROTO]]", "List port mappings or a specific mapping for the container",
-     cmd_port, NULL, "berth container port, berth port", NULL},
-    {"logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", cmd_logs, NULL,
-     "berth container logs, berth logs", NULL},
-    {"rename", "CONTAINER NEW_NAME", "Rename a container", cmd_rename, NULL, "berth container rename, berth rename",
-     NULL},
-    {"restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers", cmd_restart, NULL,
-     "berth container restart, berth restart", NULL},
-    {"rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers", cmd_rm, NULL,
-     "berth container rm, berth container remove, berth rm", NULL},
+    CMD_KILL(NULL),
+    CMD_LOAD(NULL),
+    CMD_PAUSE(NULL),
+    CMD_PORT(NULL),
+    CMD_LOGS(NULL),
+    CMD_RENAME(NULL),
+    CMD_RESTART(NULL),
+    CMD_RM(NULL),
     {"rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", cmd_rmi, NULL,
      "berth image rm, berth image remove, berth rmi", NULL},
-    {"save", "[OPTIONS] IMAGE [IMAGE...]", "Save one or more images to a tar archive (streamed to STDOUT by default)",
-     cmd_save, NULL, "berth image save, berth save", NULL},
-    {"start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers", cmd_start, NULL,
-     "berth container start, berth start", NULL},
-    {"stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics", cmd_stats, NULL,
-     "berth container stats, berth stats", NULL},
-    {"stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers", cmd_stop, NULL,
-     "berth container stop, berth stop", NULL},
-    {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", cmd_tag,
-     NULL, "berth image tag, berth tag", NULL},
-    {"top", "CONTAINER [ps OPTIONS]", "Display the running processes of a container", cmd_top, NULL,
-     "berth container top, berth top", NULL},
-    {"unpause", "CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers", cmd_unpause, NULL,
-     "berth container unpause, berth unpause", NULL},
-    {"update", "[OPTIONS] CONTAINER [CONTAINER...]", "Update configuration of one or more containers", cmd_update, NULL,
-     "berth container update, berth update", NULL},
+    CMD_SAVE(NULL),
+    CMD_START(NULL),
+    CMD_STATS(NULL),
+    CMD_STOP(NULL),
+    CMD_TAG(NULL),
+    CMD_TOP(NULL),
+    CMD_UNPAUSE(NULL),
+    CMD_UPDATE(NULL),
     {"version", "[OPTIONS]", "Show the berth version information", cmd_version, NULL, NULL, "common"},
-    {"wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes",
-     cmd_wait, NULL, "berth container wait, berth wait", NULL},
+    CMD_WAIT(NULL),
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
