@@ -15,6 +15,10 @@ berth_setup() {
   export TEST_ROOT="$BATS_TEST_TMPDIR/root"
   export TEST_RUNROOT="$BATS_TEST_TMPDIR/run"
   mkdir -p "$TEST_ROOT" "$TEST_RUNROOT"
+  # the default network of the test's store gets a bridge and subnet of its
+  # own (never a berth0 in use); net_cleanup removes them
+  export BERTH_DEFAULT_BRIDGE="bt$(printf %x $$)x${BATS_TEST_NUMBER}"
+  export BERTH_DEFAULT_SUBNET="10.$((200 + RANDOM % 50)).$((RANDOM % 250)).0/24"
 }
 
 # berth with this test's store.
@@ -23,7 +27,9 @@ berth() {
 }
 
 berth_teardown() {
-  # Nothing a test makes may outlive it: unmount whatever is below its tmpdir.
+  # Nothing a test makes may outlive it: its networks' bridges and rules,
+  # whatever is mounted below its tmpdir.
+  net_cleanup
   local m
   for m in $(awk -v d="$BATS_TEST_TMPDIR" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do
     umount -l "$m" 2>/dev/null || true
@@ -231,10 +237,6 @@ container_setup() {
   berth_setup
   requires root busybox
   export BERTH_CGROUP_PARENT="berth-test-$$-${BATS_TEST_NUMBER}"
-  # the default network of the test's store gets a bridge and subnet of its
-  # own (never a berth0 in use); net_cleanup removes them
-  export BERTH_DEFAULT_BRIDGE="bt$(printf %x $$)x${BATS_TEST_NUMBER}"
-  export BERTH_DEFAULT_SUBNET="10.$((200 + RANDOM % 50)).$((RANDOM % 250)).0/24"
 }
 
 container_teardown() {
@@ -244,7 +246,6 @@ container_teardown() {
   # a monitor that lost its container record still dies with its test
   pkill -KILL -f -- "--runroot $TEST_RUNROOT " 2>/dev/null || true
   cgroup_cleanup
-  net_cleanup
   berth_teardown
 }
 
