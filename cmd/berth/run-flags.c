@@ -170,18 +170,10 @@ static int go_path_error(berth_error_t *err, int errnum, const char *op, const c
                                text + 1);
 }
 
-static json_t *strv_json(char **v)
-{
-  json_t *a = json_array();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new(a, json_string(v[i]));
-  return a;
-}
-
 /* A list flag docker sends as null when empty. */
 static json_t *strv_json_or_null(char **v)
 {
-  return v && v[0] ? strv_json(v) : json_null();
+  return v && v[0] ? berth_json_strv(v) : json_null();
 }
 
 /* go-units RAMInBytes with its error texts: "invalid size: 'abc'",
@@ -1247,7 +1239,7 @@ static json_t *build_config(const struct cli_run_opts *o, const struct run_value
   /* attached stdin of an open stdin: closed when the client disconnects */
   json_object_set_new(config, "StdinOnce", json_boolean(o->interactive && attach_stdin));
   json_object_set(config, "Env", env);
-  json_object_set_new(config, "Cmd", o->args && o->args[0] ? strv_json(o->args) : json_null());
+  json_object_set_new(config, "Cmd", o->args && o->args[0] ? berth_json_strv(o->args) : json_null());
   json_object_set_new(config, "Image", json_string(o->image ? o->image : ""));
   json_object_set_new(config, "WorkingDir", json_string(o->workdir ? o->workdir : ""));
   json_object_set_new(config, "Entrypoint", o->entrypoint ? json_pack("[s]", o->entrypoint) : json_null());

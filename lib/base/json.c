@@ -77,3 +77,11 @@ void berth_json_env_set(json_t *env, const char *kv)
   if (kv[klen] == '=' && klen > 0)
     json_array_append_new(env, json_string(kv));
 }
+
+json_t *berth_json_strv(char *const *v)
+{
+  json_t *a = json_array();
+  for (; v && *v; v++)
+    json_array_append_new(a, json_string(*v));
+  return a;
+}

@@ -25,6 +25,8 @@ int berth_json_write_atomic(int dirfd, const char *name, const json_t *j, berth_
 int berth_json_write_replace(int dirfd, const char *name, const json_t *j, berth_error_t *err);
 /* Typed getters: NULL / default when absent or of another type. */
 const char *berth_json_str(const json_t *obj, const char *key);
+/* A NULL-terminated list of strings (may be NULL) as a JSON array. */
+json_t *berth_json_strv(char *const *v);
 /* Set "K=V" in the array env, replacing an entry with the same key; a bare
  * "K" removes it (moby's ReplaceOrAppendEnvValues). */
 void berth_json_env_set(json_t *env, const char *kv);

@@ -50,19 +50,11 @@ static int print_output(void *data, int stream, const void *buf, size_t len, ber
   return 0;
 }
 
-static json_t *strv_json(char *const *v)
-{
-  json_t *a = json_array();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new(a, json_string(v[i]));
-  return a;
-}
-
 /* The command of RUN: the exec form, or the stage's shell with the line. */
 static json_t *run_command(struct builder *b, const struct berth_df_instruction *in, const char *script)
 {
   if (in->json)
-    return strv_json(in->json);
+    return berth_json_strv(in->json);
   json_t *shell = json_object_get(json_object_get(b->image, "config"), "Shell");
   json_t *cmd = json_array_size(shell) ? json_deep_copy(shell) : json_pack("[s,s]", "/bin/sh", "-c");
   json_array_append_new(cmd, json_string(script));

@@ -223,20 +223,12 @@ static int healthcheck(json_t *cfg, const struct berth_df_instruction *in, berth
   return json_object_set(cfg, "Healthcheck", hc);
 }
 
-static json_t *strv_json(char *const *v)
-{
-  json_t *a = json_array();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new(a, json_string(v[i]));
-  return a;
-}
-
 /* CMD, ENTRYPOINT: the exec form as written, the shell form under the
  * config's SHELL (default /bin/sh -c). */
 static json_t *command(const json_t *cfg, const struct berth_df_instruction *in)
 {
   if (in->json)
-    return strv_json(in->json);
+    return berth_json_strv(in->json);
   json_t *shell = json_object_get(cfg, "Shell");
   json_t *cmd = json_array_size(shell) ? json_deep_copy(shell) : json_pack("[s,s]", "/bin/sh", "-c");
   json_array_append_new(cmd, json_string(in->args));
@@ -327,7 +319,7 @@ int berth_build_apply(json_t *cfg, const struct berth_df_instruction *in, const 
   if (!strcmp(c, "shell")) {
     if (!in->json || !in->json[0])
       return berth_error_set_plain(err, EINVAL, "SHELL requires the arguments to be in JSON form");
-    return json_object_set_new(cfg, "Shell", strv_json(in->json));
+    return json_object_set_new(cfg, "Shell", berth_json_strv(in->json));
   }
   return berth_error_set_plain(err, EINVAL, "%s does not change the image config", c);
 }

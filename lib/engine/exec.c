@@ -12,17 +12,9 @@
 #include "base/json.h"
 #include "engine/engine-internal.h"
 
-static json_t *strv_json(char **v)
-{
-  json_t *a = json_array();
-  for (; v && *v; v++)
-    json_array_append_new(a, json_string(*v));
-  return a;
-}
-
 static json_t *request(const struct berth_exec_opts *o)
 {
-  json_t *req = json_pack("{s:o,s:o,s:s,s:s,s:b,s:b,s:b,s:b}", "Cmd", strv_json(o->cmd), "Env", strv_json(o->env),
+  json_t *req = json_pack("{s:o,s:o,s:s,s:s,s:b,s:b,s:b,s:b}", "Cmd", berth_json_strv(o->cmd), "Env", berth_json_strv(o->env),
                           "User", o->user ? o->user : "", "WorkingDir", o->workdir ? o->workdir : "", "Tty", o->tty,
                           "AttachStdin", o->stdin, "Privileged", o->privileged, "Detach", o->detach);
   if (req && o->rows && o->cols)
