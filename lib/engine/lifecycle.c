@@ -312,23 +312,22 @@ static int start_locked(struct berth_engine *e, struct berth_ctr *c, int rundir,
   cleanup_json json_t *spec = build_spec(e, c, err);
   if (!spec || berth_seccomp_cache_prepare(e, spec, err) < 0 || berth_ctr_net_start(e, c, spec, err) < 0)
     return -1;
-  if (berth_json_write_replace(rundir, "spec.json", spec, err) < 0) {
-    berth_ctr_net_release(e, c);
-    return -1;
-  }
+  if (berth_json_write_replace(rundir, "spec.json", spec, err) < 0)
+    goto fail;
   /* hooks (nvidia-cdi-hook) read the bundle's config.json */
   if (json_object_get(spec, "hooks") && symlinkat("spec.json", rundir, "config.json") < 0 && errno != EEXIST) {
-    berth_ctr_net_release(e, c);
-    return berth_error_set(err, errno, "link config.json in the run dir");
+    berth_error_set(err, errno, "link config.json in the run dir");
+    goto fail;
   }
   (void)unlinkat(rundir, "stopped", 0);
   (void)unlinkat(rundir, "paused", 0);
   (void)unlinkat(rundir, "attach.sock", 0);
-  if (spawn_monitor(e, c->id, opts && opts->wait_for_attach, err) < 0) {
-    berth_ctr_net_release(e, c);
-    return -1;
-  }
-  return 0;
+  if (spawn_monitor(e, c->id, opts && opts->wait_for_attach, err) == 0)
+    return 0;
+fail:
+  /* what the start took of its networks goes back */
+  berth_ctr_net_release(e, c);
+  return -1;
 }
 
 static int start_serialized(struct berth_engine *e, const char *name, const char *id,

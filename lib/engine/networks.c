@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/digest.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/lock.h"
@@ -79,21 +80,11 @@ int berth_net_subnet(const json_t *net, struct berth_ipv4_net *ret_subnet, uint3
   return 0;
 }
 
-static char *random_id(void)
-{
-  unsigned char raw[32];
-  char *id = malloc(65);
-  if (!id || getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-    abort();
-  for (size_t i = 0; i < sizeof raw; i++)
-    snprintf(id + 2 * i, 3, "%02x", raw[i]);
-  return id;
-}
-
 json_t *berth_net_record_new(const char *name, const char *bridge, const char *subnet, const char *gateway,
                              bool internal, json_t *labels)
 {
-  cleanup_free char *id = random_id();
+  char id[65];
+  berth_random_hex(id, sizeof id);
   char created[64];
   berth_format_rfc3339(berth_now_ns(), created);
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:[{s:s, s:s}]}, s:b, s:b, s:b, s:{s:s}, "

@@ -88,8 +88,5 @@ int berth_net_parse_expose(const char *spec, json_t *exposed, berth_error_t *err
 
 /* Run an nft script as one transaction (libnftables). */
 int berth_nft_run(const char *script, berth_error_t *err);
-/* The output of a listing command ("list table ip berth"), caller frees;
- * NULL with err set on failure. */
-char *berth_nft_query(const char *cmd, berth_error_t *err);
 
 #endif

@@ -18,7 +18,6 @@ struct nft_api {
   struct nft_ctx *(*ctx_new)(uint32_t);
   void (*ctx_free)(struct nft_ctx *);
   int (*buffer_output)(struct nft_ctx *);
-  const char *(*get_output)(struct nft_ctx *);
   int (*buffer_error)(struct nft_ctx *);
   const char *(*get_error)(struct nft_ctx *);
   int (*run)(struct nft_ctx *, const char *);
@@ -32,19 +31,16 @@ static int load_nft(struct nft_api *api, berth_error_t *err)
   if (!h)
     return berth_error_set_plain(err, ENOENT, "load libnftables: %s", dlerror());
   static const char *const names[] = {"nft_ctx_new",          "nft_ctx_free",           "nft_ctx_buffer_output",
-                                      "nft_ctx_get_output_buffer", "nft_ctx_buffer_error", "nft_ctx_get_error_buffer",
-                                      "nft_run_cmd_from_buffer"};
-  void **slots[] = {(void **)&api->ctx_new,    (void **)&api->ctx_free,     (void **)&api->buffer_output,
-                    (void **)&api->get_output, (void **)&api->buffer_error, (void **)&api->get_error,
-                    (void **)&api->run};
+                                      "nft_ctx_buffer_error", "nft_ctx_get_error_buffer", "nft_run_cmd_from_buffer"};
+  void **slots[] = {(void **)&api->ctx_new,      (void **)&api->ctx_free,  (void **)&api->buffer_output,
+                    (void **)&api->buffer_error, (void **)&api->get_error, (void **)&api->run};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (!(*slots[i] = dlsym(h, names[i])))
       return berth_error_set_plain(err, ENOENT, "load libnftables: no %s", names[i]);
   return 0;
 }
 
-/* Run; on success *ret_out (if asked) gets the output. */
-static int run(const char *script, char **ret_out, berth_error_t *err)
+int berth_nft_run(const char *script, berth_error_t *err)
 {
   struct nft_api api;
   if (load_nft(&api, err) < 0)
@@ -62,17 +58,7 @@ static int run(const char *script, char **ret_out, berth_error_t *err)
       msg[--len] = '\0';
     r = berth_error_set_plain(err, EIO, "nftables: %s", msg && *msg ? msg : "the transaction was refused");
     free(msg);
-  } else if (ret_out) {
-    *ret_out = strdup(api.get_output(ctx) ? api.get_output(ctx) : "");
   }
   api.ctx_free(ctx);
   return r;
-}
-
-int berth_nft_run(const char *script, berth_error_t *err) { return run(script, NULL, err); }
-
-char *berth_nft_query(const char *cmd, berth_error_t *err)
-{
-  char *out = NULL;
-  return run(cmd, &out, err) < 0 ? NULL : out;
 }
