@@ -138,7 +138,8 @@ json_t *berth_volume_meta_new(const json_t *labels, const json_t *options);
 /* ---- volumes.c ---- */
 /* Every volume object with UsageData {Size, RefCount}, for system df. */
 json_t *berth_volumes_usage(struct berth_engine *e, berth_error_t *err);
-/* Mount the filesystems that volumes with driver options name (start). */
+/* Mount the filesystems that volumes with driver options name (start): the
+ * points marked DriverMount at create. */
 int berth_volumes_mount(struct berth_engine *e, const json_t *points, berth_error_t *err);
 /* Fill c's new (empty) volumes with its image's content at their paths. */
 int berth_volumes_populate(struct berth_engine *e, struct berth_ctr *c, berth_error_t *err);

@@ -474,6 +474,13 @@ int berth_mounts_make_volumes(struct berth_engine *e, json_t *points, json_t *cr
      * only anonymous ones go back if the create fails */
     if (made && json_is_true(json_object_get(m, "Anonymous")))
       json_array_append_new(created, json_string(name));
+    /* whether a start must mount the driver's filesystem on it: known once
+     * here, so that starts read no volume's metadata */
+    cleanup_json json_t *found = made ? NULL : berth_volume_store_get(e->store, name, err);
+    if (!made && !found)
+      return -1;
+    if (json_object_size(json_object_get(made ? meta : found, "Options")))
+      json_object_set_new(m, "DriverMount", json_true());
     cleanup_free char *src = berth_volume_data_path(e->store, name);
     json_object_set_new(m, "Name", json_string(name));
     json_object_set_new(m, "Source", json_string(src));

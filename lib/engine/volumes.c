@@ -185,7 +185,7 @@ int berth_volumes_mount(struct berth_engine *e, const json_t *points, berth_erro
   size_t i;
   json_array_foreach(points, i, m)
   {
-    if (str_eq(berth_json_str(m, "Type"), "volume") && mount_volume(e, berth_json_str(m, "Name"), err) < 0)
+    if (json_is_true(json_object_get(m, "DriverMount")) && mount_volume(e, berth_json_str(m, "Name"), err) < 0)
       return -1;
   }
   return 0;
@@ -476,7 +476,7 @@ int berth_volumes_populate(struct berth_engine *e, struct berth_ctr *c, berth_er
       continue;
     const char *name = berth_json_str(m, "Name");
     cleanup_free char *data = NULL;
-    if (mount_volume(e, name, err) < 0)
+    if (json_is_true(json_object_get(m, "DriverMount")) && mount_volume(e, name, err) < 0)
       return -1;
     if (asprintf(&data, "%s/_data", name) < 0)
       abort();
