@@ -562,13 +562,11 @@ static int check_platform(const json_t *cfg, const struct berth_platform *want, 
                                os ? os : "", arch ? arch : "");
 }
 
-static int plan_layers(struct pull_ctx *c, struct pulled *p, berth_error_t *err)
+/* cfg: the image config, parsed (from p->config) */
+static int plan_layers(struct pull_ctx *c, struct pulled *p, const json_t *cfg, berth_error_t *err)
 {
-  cleanup_json json_t *cfg = berth_image_config_parse(p->config, p->config_len, err);
   cleanup_strv char **diff_ids = NULL;
   size_t n = 0;
-  if (!cfg)
-    return berth_error_prefix(err, "image config");
   diff_ids = berth_image_config_diff_ids(cfg);
   while (diff_ids && diff_ids[n])
     n++;
@@ -691,12 +689,11 @@ int berth_registry_pull(struct berth_store *s, const struct berth_reference *ref
       berth_http_new(&h, err) < 0 || fetch_documents(&c, h, &want, &p, err) < 0)
     goto out;
   {
+    /* parsed once: the platform check and the layer plan */
     cleanup_json json_t *cfg = berth_image_config_parse(p.config, p.config_len, err);
-    if (!cfg || check_platform(cfg, &want, asked, err) < 0)
+    if (!cfg || check_platform(cfg, &want, asked, err) < 0 || plan_layers(&c, &p, cfg, err) < 0)
       goto out;
   }
-  if (plan_layers(&c, &p, err) < 0)
-    goto out;
   /* An image already here in full gets no layer lines (docker's "up to date"). */
   if (!all_present(&c) || !berth_blob_exists(s, p.m.config.digest))
     for (size_t i = 0; i < c.n; i++)
