@@ -250,16 +250,6 @@ static void numeric_user(const json_t *config, long *uid, long *gid)
 }
 
 /* The container's id and bundle (its run dir) for the hooks' state. */
-static void hook_annotations(struct berth_engine *e, const char *id, json_t *oci)
-{
-  json_t *ann = json_object_get(oci, "annotations");
-  cleanup_free char *runroot = berth_path_abs(e->store->runroot), *bundle = NULL;
-  if (asprintf(&bundle, "%s/containers/%s", runroot ? runroot : e->store->runroot, id) < 0)
-    abort();
-  json_object_set_new(ann, "berth.id", json_string(id));
-  json_object_set_new(ann, "berth.bundle", json_string(bundle));
-}
-
 int berth_gpu_apply(struct berth_engine *e, const char *id, const json_t *config, const json_t *hc, json_t *oci,
                     berth_error_t *err)
 {
@@ -268,7 +258,6 @@ int berth_gpu_apply(struct berth_engine *e, const char *id, const json_t *config
   int r = -1;
   cleanup_cdi_registry struct berth_cdi_registry *reg = NULL;
   const char *runtime = berth_json_str(hc, "Runtime");
-  hook_annotations(e, id, oci);
   if (read_requests(hc, oci, &cdi, &nvidia, err) < 0)
     goto out;
   nvidia |= runtime && strcmp(runtime, "nvidia") == 0;

@@ -272,6 +272,18 @@ static int make_bind_sources(const struct berth_ctr *c, berth_error_t *err)
   return 0;
 }
 
+/* The container's id and bundle (its run dir) in the spec's annotations:
+ * what the runtime gives OCI hooks as their state and cwd. */
+static void bundle_annotations(struct berth_engine *e, const char *id, json_t *oci)
+{
+  json_t *ann = json_object_get(oci, "annotations");
+  cleanup_free char *runroot = berth_path_abs(e->store->runroot), *bundle = NULL;
+  if (asprintf(&bundle, "%s/containers/%s", runroot ? runroot : e->store->runroot, id) < 0)
+    abort();
+  json_object_set_new(ann, "berth.id", json_string(id));
+  json_object_set_new(ann, "berth.bundle", json_string(bundle));
+}
+
 static json_t *build_spec(struct berth_engine *e, const struct berth_ctr *c, berth_error_t *err)
 {
   if (make_bind_sources(c, err) < 0 || berth_volumes_mount(e, json_object_get(c->rec, "MountPoints"), err) < 0)
@@ -299,6 +311,8 @@ static json_t *build_spec(struct berth_engine *e, const struct berth_ctr *c, ber
       .ipc_ns_path = ipc, .pid_ns_path = pid, .uts_ns_path = uts, .net_ns_path = net,
   };
   json_t *spec = berth_spec_build(&in, err);
+  if (spec)
+    bundle_annotations(e, c->id, spec);
   if (spec && berth_gpu_apply(e, c->id, json_object_get(c->rec, "Config"), hc, spec, err) < 0) {
     json_decref(spec);
     return NULL;
