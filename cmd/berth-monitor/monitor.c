@@ -69,6 +69,7 @@ struct monitor {
   int run_dfd, ctr_dfd, lock_fd, sig_fd;
   struct berth_spec *spec; /* only while a container is being created */
   char *net_undo;          /* nft script taking its published ports out, at its end */
+  struct berth_ports *ports; /* its published ports, held from the first start to its end */
   /* from the annotations */
   uint64_t log_max_size;
   int log_max_file;
@@ -437,11 +438,13 @@ static void forget_spec(struct monitor *m)
 }
 
 /* The container's interfaces (annotation berth.net, from the engine), made
- * while init waits before exec; on failure init goes and nothing is left. */
+ * while init waits before exec, and its published ports (berth.ports, kept
+ * over restarts); on failure init goes and nothing is left. */
 static int setup_network(struct monitor *m, berth_error_t *err)
 {
   const char *eps = berth_spec_annotation(m->spec, "berth.net");
   const char *undo = berth_spec_annotation(m->spec, "berth.net.undo");
+  const char *ports = berth_spec_annotation(m->spec, "berth.ports");
   free(m->net_undo);
   m->net_undo = undo && *undo ? strdup(undo) : NULL;
   if (!eps || !*eps)
@@ -449,7 +452,8 @@ static int setup_network(struct monitor *m, berth_error_t *err)
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/ns/net", (int)m->c->pid);
   cleanup_close int nsfd = m->c->pidfd >= 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-  if (berth_net_attach_json(m->c->pid, m->c->pidfd >= 0 ? m->c->pidfd : nsfd, eps, err) == 0)
+  if (berth_net_attach_json(m->c->pid, m->c->pidfd >= 0 ? m->c->pidfd : nsfd, eps, err) == 0 &&
+      (m->ports || !ports || berth_ports_open(&m->ports, ports, err) == 0))
     return 0;
   (void)kill(m->c->pid, SIGKILL);
   while (waitpid(m->c->pid, NULL, 0) < 0 && errno == EINTR)
@@ -458,6 +462,20 @@ static int setup_network(struct monitor *m, berth_error_t *err)
   berth_runtime_container_free(m->c);
   m->c = NULL;
   return -1;
+}
+
+/* The container is over for good: its ports go, for the next to take. */
+static void release_ports(struct monitor *m)
+{
+  berth_error_t err = NULL;
+  berth_ports_close(m->ports);
+  m->ports = NULL;
+  if (m->net_undo && berth_nft_run(m->net_undo, &err) < 0) {
+    berth_warn("unpublish the ports of `%s`, ignoring: %s", m->id, err->msg);
+    berth_error_release(&err);
+  }
+  free(m->net_undo);
+  m->net_undo = NULL;
 }
 
 /* Create (and unless waiting, start) the container; report on the status fd. */
@@ -477,6 +495,8 @@ static int launch(struct monitor *m, bool wait_start)
     close_and_reset(&m->out_r);
     close_and_reset(&m->err_r);
     close_and_reset(&m->in_w);
+    berth_ports_close(m->ports);
+    m->ports = NULL;
     record_failure(m, err);
     report(m, err, 0);
     return -1;
@@ -517,6 +537,7 @@ static void relay_container(struct monitor *m, bool wait_start)
   m->relay.srv = &m->srv;
   m->relay.exec = &m->exec;
   m->relay.health = m->health;
+  m->relay.ports = m->ports;
   m->exec.c = m->start_failed ? NULL : m->c;
   m->exec.event = exec_event, m->exec.event_data = m;
   m->relay.ops = &relay_ops;
@@ -595,14 +616,8 @@ static int finish_run(struct monitor *m, bool *ret_again)
   m->c = NULL;
   reload_restart(m);
   *ret_again = should_restart(m, code);
-  if (!*ret_again && m->net_undo) {
-    /* a restart keeps its address and ports; otherwise they go now (the
-     * engine's next allocation would take them out too) */
-    if (berth_nft_run(m->net_undo, &err) < 0) {
-      berth_warn("unpublish the ports of `%s`, ignoring: %s", m->id, err->msg);
-      berth_error_release(&err);
-    }
-  }
+  if (!*ret_again) /* a restart keeps its address and ports */
+    release_ports(m);
   if (!m->start_failed) {
     m->st.status = *ret_again ? BERTH_STATUS_RESTARTING : BERTH_STATUS_EXITED;
     m->st.pid = 0;
@@ -748,6 +763,7 @@ int main(int argc, char **argv)
       break;
     }
   }
+  release_ports(&m); /* a restart that failed, or was stopped */
   berth_health_free(m.health);
   berth_logfile_close(&m.log);
   berth_relay_clear(&m.relay);

@@ -2,7 +2,8 @@
 /* The monitor's pieces, built into one archive that berth-monitor and the
  * unit tests link: the json-file log writer (log.c), the attach socket server
  * (attach-server.c), exec sessions (exec-session.c), healthchecks
- * (health.c) and the stdio relay loop that joins them (relay.c).
+ * (health.c), published ports (port-proxy.c) and the stdio relay loop that
+ * joins them (relay.c).
  * None of them allocates in proportion to the container's output: every
  * buffer is fixed (a 16 KiB line buffer per stream, 8 KiB scratch buffers, a
  * pending frame per slow attach client). */
@@ -215,6 +216,20 @@ void berth_health_service(struct berth_health *h, const struct pollfd *p, size_t
 /* A child was reaped: true when it was the probe. */
 bool berth_health_reaped(struct berth_health *h, pid_t pid, int wstatus);
 
+/* ---- port-proxy.c: published ports, held and (IPv6) forwarded ---- */
+
+struct berth_ports;
+
+/* Bind every port of the annotation berth.ports (lib/engine/networks.c):
+ * IPv4 ones held, IPv6 ones listening to forward to the container.  A port
+ * taken is docker's "Bind for ... failed: port is already allocated". */
+int berth_ports_open(struct berth_ports **ret, const char *annotation, berth_error_t *err);
+/* The fd to poll for POLLIN (-1 for NULL), and its service. */
+int berth_ports_fd(const struct berth_ports *s);
+void berth_ports_service(struct berth_ports *s);
+/* Close every port and connection, free (NULL: nothing). */
+void berth_ports_close(struct berth_ports *s);
+
 /* ---- relay.c: the event loop while a container runs ---- */
 
 struct berth_relay;
@@ -237,6 +252,7 @@ struct berth_relay {
   struct berth_attach_server *srv;
   struct berth_exec_set *exec; /* may be NULL */
   struct berth_health *health; /* may be NULL */
+  struct berth_ports *ports;   /* may be NULL */
   const struct berth_relay_ops *ops;
   void *data;
   /* Internal: stdin bytes read from clients, not yet taken by the container. */

@@ -27,7 +27,7 @@
 #define DRAIN_MAX_MS 2000
 
 enum {
-  P_SIG, P_LISTEN, P_OUT, P_ERR, P_IN, P_CLIENTS,
+  P_SIG, P_LISTEN, P_PORTS, P_OUT, P_ERR, P_IN, P_CLIENTS,
   P_MAX = P_CLIENTS + BERTH_ATTACH_MAX_CLIENTS + BERTH_EXEC_MAX_SESSIONS * BERTH_EXEC_POLLFDS + BERTH_HEALTH_POLLFDS
 };
 
@@ -210,6 +210,7 @@ static size_t build_pollfds(struct berth_relay *r, struct pollfd *p, size_t *ret
   bool read_clients = stdin_room(r) > 0;
   p[P_SIG] = (struct pollfd){.fd = r->sig_fd, .events = POLLIN};
   p[P_LISTEN] = (struct pollfd){.fd = r->srv->listen_fd, .events = POLLIN};
+  p[P_PORTS] = (struct pollfd){.fd = berth_ports_fd(r->ports), .events = POLLIN};
   p[P_OUT] = (struct pollfd){.fd = r->out_open ? r->out_fd : -1, .events = POLLIN};
   p[P_ERR] = (struct pollfd){.fd = r->err_open ? r->err_fd : -1, .events = POLLIN};
   /* a terminal's master is already polled as output: its POLLOUT goes on P_IN */
@@ -272,6 +273,8 @@ int berth_relay_run(struct berth_relay *r, berth_error_t *err)
     berth_health_service(r->health, p + health_at, np - health_at);
     if (p[P_LISTEN].revents)
       berth_attach_server_accept(r->srv);
+    if (p[P_PORTS].revents)
+      berth_ports_service(r->ports);
   }
   drain(r);
   return 0;

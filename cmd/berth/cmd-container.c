@@ -471,7 +471,7 @@ static char *join_mounts(const json_t *mounts, bool trunc, int *ret_local)
   return out;
 }
 
-/* docker's PORTS: "0.0.0.0:8080->80/tcp, 443/tcp". */
+/* docker's PORTS: "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 443/tcp". */
 static char *ports_text(const json_t *summary)
 {
   char *out = NULL;
@@ -483,9 +483,10 @@ static char *ports_text(const json_t *summary)
   json_array_foreach(json_object_get(summary, "Ports"), i, p)
   {
     const char *ip = berth_json_str(p, "IP");
+    char hp[64];
     fputs(i ? ", " : "", f);
     if (ip)
-      fprintf(f, "%s:%lld->", ip, (long long)berth_json_int(p, "PublicPort", 0));
+      fprintf(f, "%s->", cli_host_port(ip, berth_json_int(p, "PublicPort", 0), hp));
     fprintf(f, "%lld/%s", (long long)berth_json_int(p, "PrivatePort", 0), berth_json_str(p, "Type"));
   }
   fclose(f);

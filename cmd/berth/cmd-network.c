@@ -51,11 +51,13 @@ int cmd_port(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
       continue;
     json_array_foreach(json_object_get(ports, keys[i]), j, b)
     {
+      char hp[64];
       found = true;
+      cli_host_port(berth_json_str(b, "HostIp"), atoll(berth_json_str(b, "HostPort")), hp);
       if (*want)
-        printf("%s:%s\n", berth_json_str(b, "HostIp"), berth_json_str(b, "HostPort"));
+        printf("%s\n", hp);
       else
-        printf("%s -> %s:%s\n", keys[i], berth_json_str(b, "HostIp"), berth_json_str(b, "HostPort"));
+        printf("%s -> %s\n", keys[i], hp);
     }
   }
   free(keys);

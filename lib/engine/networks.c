@@ -291,6 +291,11 @@ int berth_net_kernel_remove(const json_t *net, berth_error_t *err)
 
 /* ---- published ports ---- */
 
+/* Is a binding's host address an IPv6 one?  Those are not in berth's maps:
+ * the container's monitor listens on them and forwards (IPv6 cannot be
+ * DNATed to the container's IPv4 address). */
+static bool host_ip_v6(const char *host_ip) { return host_ip && strchr(host_ip, ':'); }
+
 /* One element of berth's port maps: "ports_any { tcp . 8080 : 10.88.0.2 . 80 }". */
 static void port_element(FILE *f, const char *verb, const char *key, const char *host_ip, const char *host_port,
                          const char *addr)
@@ -298,6 +303,8 @@ static void port_element(FILE *f, const char *verb, const char *key, const char 
   unsigned ctr_port = 0;
   char proto[8] = "tcp";
   (void)sscanf(key, "%u/%7s", &ctr_port, proto);
+  if (host_ip_v6(host_ip))
+    return;
   if (!*host_ip || strcmp(host_ip, "0.0.0.0") == 0)
     fprintf(f, "%s element ip berth ports_any { %s . %s : %s . %u }\n", verb, proto, host_port, addr, ctr_port);
   else
@@ -305,9 +312,10 @@ static void port_element(FILE *f, const char *verb, const char *key, const char 
             ctr_port);
 }
 
-/* The nft script for every binding of `ports` to addr: "create" (fails on a
- * port another container holds), or "add" then "delete" (removes ours,
- * and fails without touching a port someone else holds since). */
+/* The nft script for every IPv4 binding of `ports` to addr (NULL when
+ * there is none): "create" (fails on a port another container holds), or
+ * "add" then "delete" (removes ours, and fails without touching a port
+ * someone else holds since). */
 static char *ports_script_for(const json_t *ports, const char *addr, bool remove)
 {
   char *s = NULL;
@@ -326,26 +334,40 @@ static char *ports_script_for(const json_t *ports, const char *addr, bool remove
     port_element(f, remove ? "delete" : "create", key, ip, port, addr);
   }
   fclose(f);
+  if (!len) {
+    free(s);
+    return NULL;
+  }
   return s;
 }
 
-static bool has_bindings(const json_t *ports)
+/* The annotation berth.ports: every binding as the monitor holds it,
+ * [{"Proto": "tcp", "HostIp": "::", "HostPort": 8080, "IP": ADDR, "Port": 80}]
+ * (NULL when there is none). */
+static char *ports_annotation(const json_t *ports, const char *addr)
 {
+  cleanup_json json_t *out = json_array();
   const char *key;
-  json_t *list;
-  json_object_foreach((json_t *)ports, key, list) if (json_array_size(list)) return true;
-  return false;
+  json_t *list, *b;
+  size_t i;
+  json_object_foreach((json_t *)ports, key, list) json_array_foreach(list, i, b)
+  {
+    unsigned ctr_port = 0;
+    char proto[8] = "tcp";
+    (void)sscanf(key, "%u/%7s", &ctr_port, proto);
+    json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s, s:i}", "Proto", proto, "HostIp",
+                                         berth_json_str(b, "HostIp"), "HostPort",
+                                         atoi(berth_json_str(b, "HostPort")), "IP", addr, "Port", (int)ctr_port));
+  }
+  return json_array_size(out) ? berth_json_dumps(out) : NULL;
 }
 
 /* Take the ports of a container that is gone or stopping out of the maps. */
 static void ports_remove(const json_t *ep)
 {
-  const json_t *ports = json_object_get(ep, "Ports");
-  if (!has_bindings(ports))
-    return;
-  cleanup_free char *script = ports_script_for(ports, berth_json_str(ep, "IPAddress"), true);
+  cleanup_free char *script = ports_script_for(json_object_get(ep, "Ports"), berth_json_str(ep, "IPAddress"), true);
   berth_error_t err = NULL;
-  if (berth_nft_run(script, &err) < 0)
+  if (script && berth_nft_run(script, &err) < 0)
     berth_error_release(&err); /* taken over by another container since, or gone */
 }
 
@@ -362,28 +384,71 @@ static void drop_host_link(const json_t *ep)
     berth_error_release(&err);
 }
 
-/* Is host_ip:port free for proto?  port 0: pick a free one. */
+/* "0.0.0.0:80" or "[::]:80", as docker writes a host address and port. */
+static const char *host_port_str(const char *ip, unsigned port, char buf[64])
+{
+  snprintf(buf, 64, host_ip_v6(ip) ? "[%s]:%u" : "%s:%u", ip, port);
+  return buf;
+}
+
+/* Is host_ip:port free for proto?  port 0: pick a free one.  (The monitor
+ * holds the port once the container runs: cmd/berth-monitor/port-proxy.c.) */
 static int reserve_port(const char *host_ip, const char *proto, unsigned *port, berth_error_t *err)
 {
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port)};
-  if (inet_pton(AF_INET, host_ip, &sa.sin_addr) != 1)
-    return berth_error_set_plain(err, ENOTSUP, "publishing on %s: only IPv4 host addresses are supported", host_ip);
-  cleanup_close int fd = socket(AF_INET, (strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  struct sockaddr_storage ss;
+  socklen_t len;
+  char hp[64];
+  if (berth_net_sockaddr(host_ip, *port, &ss, &len) < 0)
+    return berth_error_set_plain(err, EINVAL, "invalid host IP address: %s", host_ip);
+  cleanup_close int fd = socket(ss.ss_family, (strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   int one = 1;
-  socklen_t len = sizeof sa;
   if (fd < 0)
     return berth_error_set(err, errno, "socket");
   (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+  if (ss.ss_family == AF_INET6)
+    (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
     if (errno == EADDRINUSE)
-      return berth_error_set_plain(err, EADDRINUSE, "Bind for %s:%u failed: port is already allocated", host_ip,
-                                   *port);
-    return berth_error_set(err, errno, "bind %s:%u", host_ip, *port);
+      return berth_error_set_plain(err, EADDRINUSE, "Bind for %s failed: port is already allocated",
+                                   host_port_str(host_ip, *port, hp));
+    return berth_error_set(err, errno, "bind %s", host_port_str(host_ip, *port, hp));
   }
-  if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
     return berth_error_set(err, errno, "getsockname");
-  *port = ntohs(sa.sin_port);
+  *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                         : ((struct sockaddr_in *)&ss)->sin_port);
   return 0;
+}
+
+/* Can this host listen on IPv6 (a kernel with it, not disabled)? */
+static bool host_has_ipv6(void)
+{
+  static int has = -1;
+  if (has < 0) {
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    cleanup_close int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    has = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+  }
+  return has;
+}
+
+/* A binding without a host address is docker's "0.0.0.0" and "::" (when
+ * the host has IPv6) on one port; port 0: a free one for both. */
+static int reserve_any(const char *proto, unsigned *port, bool *ret_v6, berth_error_t *err)
+{
+  *ret_v6 = strcmp(proto, "sctp") != 0 && host_has_ipv6(); /* the monitor forwards tcp and udp */
+  for (int tries = 0;; tries++) {
+    unsigned p = *port;
+    if (reserve_port("0.0.0.0", proto, &p, err) < 0)
+      return -1;
+    if (!*ret_v6 || reserve_port("::", proto, &p, err) == 0) {
+      *port = p;
+      return 0;
+    }
+    if (*port || tries == 8) /* "::" is taken there; a free port: another one */
+      return -1;
+    berth_error_release(err);
+  }
 }
 
 /* NetworkSettings.Ports of c before it starts: every exposed or bound port,
@@ -420,16 +485,21 @@ static json_t *resolve_ports(const struct berth_ctr *c, berth_error_t *err)
     {
       const char *ip = berth_json_str(b, "HostIp"), *hp = berth_json_str(b, "HostPort");
       unsigned port = hp && *hp ? (unsigned)strtoul(hp, NULL, 10) : 0;
-      if (!ip || !*ip)
-        ip = "0.0.0.0";
-      if (reserve_port(ip, proto, &port, err) < 0) {
+      bool any = !ip || !*ip, v6 = false;
+      if (!any && host_ip_v6(ip) && strcmp(proto, "sctp") == 0) {
+        berth_error_set_plain(err, ENOTSUP, "publishing sctp on an IPv6 address is not supported");
+        return NULL;
+      }
+      if (any ? reserve_any(proto, &port, &v6, err) < 0 : reserve_port(ip, proto, &port, err) < 0) {
         berth_error_prefix(err, "driver failed programming external connectivity on endpoint %s",
                            berth_ctr_bare_name(c));
         return NULL;
       }
       char num[16];
       snprintf(num, sizeof num, "%u", port);
-      json_array_append_new(res, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", num));
+      json_array_append_new(res, json_pack("{s:s, s:s}", "HostIp", any ? "0.0.0.0" : ip, "HostPort", num));
+      if (v6)
+        json_array_append_new(res, json_pack("{s:s, s:s}", "HostIp", "::", "HostPort", num));
     }
   }
   return steal_ptr(&out);
@@ -443,10 +513,10 @@ static int ports_add(const struct berth_ctr *c, const json_t *net, const json_t 
                      berth_error_t *err)
 {
   char a[16];
-  if (!has_bindings(ports))
+  cleanup_free char *elems = ports_script_for(ports, berth_net_ipv4_str(addr, a), false);
+  if (!elems)
     return 0;
-  cleanup_free char *base = nft_network_script(net), *elems = ports_script_for(ports, berth_net_ipv4_str(addr, a), false);
-  cleanup_free char *script = NULL;
+  cleanup_free char *base = nft_network_script(net), *script = NULL;
   if (asprintf(&script, "%s%s", base ? base : "", elems) < 0)
     abort();
   if (berth_nft_run(script, err) == 0)
@@ -976,11 +1046,15 @@ int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_
   }
   cleanup_free char *text = berth_json_dumps(arr);
   (void)set_annotation(spec, "berth.net", text);
-  if (has_bindings(ports)) { /* for the monitor, when the container exits for good */
-    char a[16];
-    cleanup_free char *undo = ports_script_for(ports, berth_net_ipv4_str(eps[0].addr, a), true);
+  char a[16];
+  /* for the monitor: the ports it holds and forwards while the container
+   * lives, and the rules it takes out when it exits for good */
+  cleanup_free char *held = ports_annotation(ports, berth_net_ipv4_str(eps[0].addr, a));
+  cleanup_free char *undo = ports_script_for(ports, a, true);
+  if (held)
+    (void)set_annotation(spec, "berth.ports", held);
+  if (undo)
     (void)set_annotation(spec, "berth.net.undo", undo);
-  }
   refresh_members(e, c->id, nets);
   return 0;
 }

@@ -6,7 +6,7 @@
  *   nft.c      berth's own nftables table (`ip berth`), through libnftables
  *              loaded with dlopen() on first use
  *   ipam.c     IPv4 subnets and address allocation (pure)
- *   ports.c    docker's -p syntax (pure)
+ *   ports.c    docker's -p syntax, host addresses of published ports (pure)
  *
  * Nothing here knows about containers or stores: the engine composes it. */
 #ifndef BERTH_NET_H
@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -83,6 +84,9 @@ int berth_net_parse_mac(const char *s, uint8_t mac[6]);
  * PortBindings {"80/tcp": [{"HostIp", "HostPort"}]} (docker's errors). */
 int berth_net_parse_publish(const char *spec, json_t *exposed, json_t *bindings, berth_error_t *err);
 int berth_net_parse_expose(const char *spec, json_t *exposed, berth_error_t *err);
+/* A host address ("0.0.0.0", "::", "::1", ...) and port as a socket
+ * address; -1 when ip is no address. */
+int berth_net_sockaddr(const char *ip, unsigned port, struct sockaddr_storage *ss, socklen_t *len);
 
 /* ---- nft.c ---- */
 

@@ -145,3 +145,23 @@ int berth_net_parse_expose(const char *spec, json_t *exposed, berth_error_t *err
   }
   return 0;
 }
+
+int berth_net_sockaddr(const char *ip, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
+{
+  struct sockaddr_in *in = (struct sockaddr_in *)ss;
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+  memset(ss, 0, sizeof *ss);
+  if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
+    in->sin_family = AF_INET;
+    in->sin_port = htons((uint16_t)port);
+    *len = sizeof *in;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    *len = sizeof *in6;
+    return 0;
+  }
+  return -1;
+}

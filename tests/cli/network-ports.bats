@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # Published ports: every -p form, -P with EXPOSE and --expose, udp, port,
-# ps PORTS, a taken port, rules gone after stop, rm and a crash.
+# ps PORTS, IPv6 (::1 and the host's address, forwarded by the monitor), a
+# taken port, ports held while the container runs, rules gone after stop, rm
+# and a crash.
 load network-helpers
 
 # A free TCP port on the host (the kernel's choice).
@@ -15,6 +17,60 @@ web() { # NAME [run flags...]: busybox httpd serving /etc on 80
 }
 
 get() { wget -qO- "http://$1/hostname"; }
+
+# Does the host listen on IPv6 (::1)?  Then a port published on every
+# address is docker's two bindings, 0.0.0.0 and [::].
+host_ipv6() { "$PYTHON" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; }
+
+# The host's own global IPv6 address, if it has one.
+host_addr6() { ip -6 -o addr show scope global | awk '{split($4, a, "/"); print a[1]; exit}'; }
+
+# docker port's lines for container port $1 published on host port $2 on
+# every address.
+any_lines() {
+  printf '%s -> 0.0.0.0:%s\n' "$1" "$2"
+  if host_ipv6; then printf '%s -> [::]:%s\n' "$1" "$2"; fi
+}
+
+# Send SIZE random bytes to HOST PORT (a tcp-echo), end our side, read the
+# echo to its end: "ok" when every byte came back in order.
+echo_roundtrip() {
+  "$PYTHON" - "$@" <<'PY'
+import hashlib, os, socket, sys, threading, time
+host, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+data = os.urandom(size)
+for _ in range(50):  # until the server is up
+    try:
+        s = socket.create_connection((host, port), timeout=10)
+        break
+    except OSError:
+        time.sleep(0.1)
+def send():
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+t = threading.Thread(target=send)
+t.start()
+got = bytearray()
+while chunk := s.recv(1 << 20):
+    got += chunk
+t.join()
+print("ok" if hashlib.sha256(got).digest() == hashlib.sha256(data).digest() else "got %d of %d bytes" % (len(got), size))
+PY
+}
+
+# Can a program bind HOST PORT (tcp, with SO_REUSEADDR as servers do)?
+bindable() {
+  "$PYTHON" - "$1" "$2" <<'PY'
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if fam == socket.AF_INET6:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen()
+PY
+}
 
 # get, retried while the server starts (5 s at most).
 wait_get() {
@@ -46,14 +102,92 @@ rules_for() {
   run berth run --rm busybox wget -qO- "http://$host:$p/hostname"
   assert_output "$name"
   run berth port w1
-  assert_output "80/tcp -> 0.0.0.0:$p"
+  assert_output "$(any_lines 80/tcp "$p")"
   run berth port w1 80
-  assert_output "0.0.0.0:$p"
+  assert_output "$(any_lines 80/tcp "$p" | sed 's/.* -> //')"
   run berth port w1 81
   assert_failure
   assert_output --partial "No public port '81/tcp' published for w1"
   run berth ps --format '{{.Names}} {{.Ports}}'
-  assert_output "w1 0.0.0.0:$p->80/tcp"
+  if host_ipv6; then
+    assert_output "w1 0.0.0.0:$p->80/tcp, [::]:$p->80/tcp"
+  else
+    assert_output "w1 0.0.0.0:$p->80/tcp"
+  fi
+}
+
+@test "port: IPv6: ::1 and the host's IPv6 address answer through the monitor (tcp with half-close, udp)" {
+  host_ipv6 || skip "the host has no IPv6"
+  make_probe_image probe
+  local p u p6 h6
+  p=$(free_port) u=$(free_port) p6=$(free_port)
+  berth run -d --name e1 -p "$p:7" -p "$u:53/udp" -p "[::1]:$p6:7" probe \
+    sh -c 'berth-probe tcp-echo 7 & exec berth-probe udp-echo 53' >/dev/null
+  run berth port e1
+  assert_output "7/tcp -> 0.0.0.0:$p
+7/tcp -> [::]:$p
+7/tcp -> [::1]:$p6
+53/udp -> 0.0.0.0:$u
+53/udp -> [::]:$u"
+  # 16 MiB both ways at once, then each side's end of input passed on
+  run echo_roundtrip ::1 "$p" 16777216
+  assert_output ok
+  run echo_roundtrip 127.0.0.1 "$p" 1048576
+  assert_output ok
+  run echo_roundtrip ::1 "$p6" 0
+  assert_output ok
+  h6=$(host_addr6)
+  if [ -n "$h6" ]; then
+    run echo_roundtrip "$h6" "$p" 65536
+    assert_output ok
+  fi
+  # bound to ::1 only: nothing on IPv4 for that port
+  run "$PYTHON" -c "import socket; socket.create_connection(('127.0.0.1', $p6), timeout=2)"
+  assert_failure
+  run "$PYTHON" - "$u" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(0.2)
+for _ in range(50):  # until the server is up
+    s.sendto(b"hello-udp6", ("::1", int(sys.argv[1])))
+    try:
+        print(s.recv(100).decode())
+        break
+    except socket.timeout:
+        pass
+PY
+  assert_output "echo:hello-udp6"
+}
+
+@test "port: a published port is held while its container runs (restarts included) and free once it stops" {
+  make_probe_image probe
+  local p
+  p=$(free_port)
+  berth run -d --name h1 --restart always -p "$p:7" probe sh -c 'berth-probe tcp-echo 7 & sleep 1; exit 3' >/dev/null
+  run bindable 0.0.0.0 "$p"
+  assert_failure
+  assert_output --partial "Address already in use"
+  if host_ipv6; then
+    run bindable :: "$p"
+    assert_failure
+  fi
+  # across a restart by the policy, still held, and answering again
+  local i
+  for i in $(seq 100); do
+    [ "$(berth inspect -f '{{.RestartCount}}' h1)" != 0 ] && break
+    sleep 0.1
+  done
+  run bindable 0.0.0.0 "$p"
+  assert_failure
+  run echo_roundtrip 127.0.0.1 "$p" 1000
+  assert_output ok
+  berth stop -t 0 h1 >/dev/null
+  run bindable 0.0.0.0 "$p"
+  assert_success
+  if host_ipv6; then
+    run bindable :: "$p"
+    assert_success
+  fi
 }
 
 @test "port: -p ip:hostPort:containerPort binds only that address; ip::port and a bare port pick a free one" {
@@ -90,8 +224,8 @@ rules_for() {
   run wait_get "127.0.0.1:$((p + 1))"
   assert_output second
   run berth port w1
-  assert_output "8000/tcp -> 0.0.0.0:$p
-8001/tcp -> 0.0.0.0:$((p + 1))"
+  assert_output "$(any_lines 8000/tcp "$p")
+$(any_lines 8001/tcp $((p + 1)))"
 }
 
 @test "port: udp" {
@@ -100,7 +234,7 @@ rules_for() {
   p=$(free_port)
   berth run -d --name u1 -p "$p:53/udp" probe berth-probe udp-echo 53 >/dev/null
   run berth port u1
-  assert_output "53/udp -> 0.0.0.0:$p"
+  assert_output "$(any_lines 53/udp "$p")"
   run "$PYTHON" - "$p" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -147,6 +281,16 @@ PY
   assert_output --partial "Bind for 0.0.0.0:$p failed: port is already allocated"
   kill $holder
   wait $holder 2>/dev/null || true
+  if host_ipv6; then # taken on IPv6 only
+    "$PYTHON" -c "import socket,time; s=socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1); s.bind(('::', $p)); s.listen(); time.sleep(30)" &
+    holder=$!
+    sleep 0.5
+    run berth run --rm -p "$p:80" busybox true
+    assert_failure 125
+    assert_output --partial "Bind for [::]:$p failed: port is already allocated"
+    kill $holder
+    wait $holder 2>/dev/null || true
+  fi
   web w1 -p "$p:80"
   run berth run --name w2 -p "$p:80" busybox true
   assert_failure 125
@@ -157,8 +301,11 @@ PY
   # host port 0: a free one, as docker
   berth run -d --name w3 -p 0:80 busybox sleep 1000 >/dev/null
   run berth port w3 80
-  assert_output --regexp '^0\.0\.0\.0:[1-9][0-9]*$'
-  refute_output "0.0.0.0:0"
+  assert_line --index 0 --regexp '^0\.0\.0\.0:[1-9][0-9]*$'
+  refute_output --partial ":0"
+  if host_ipv6; then # the same free port on both
+    assert_line --index 1 "[::]:${lines[0]#0.0.0.0:}"
+  fi
   run berth run --rm -p 80:99999 busybox true
   assert_failure 125
   assert_output --partial "invalid containerPort: 99999"

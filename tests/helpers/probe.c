@@ -147,10 +147,36 @@ static int udp_echo(int port)
   }
 }
 
+/* Echo each TCP connection (one at a time) back to its client; at the
+ * client's end of input, end ours too (a half-close, passed on). */
+static int tcp_echo(int port)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+  (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 16) < 0)
+    return report(-1);
+  for (;;) {
+    int c = accept(fd, NULL, NULL);
+    char buf[65536];
+    ssize_t n;
+    while (c >= 0 && (n = read(c, buf, sizeof buf)) > 0)
+      for (ssize_t off = 0, w; off < n; off += w)
+        if ((w = write(c, buf + off, (size_t)(n - off))) < 0)
+          break;
+    if (c >= 0) {
+      (void)shutdown(c, SHUT_WR);
+      (void)close(c);
+    }
+  }
+}
+
 int main(int argc, char **argv)
 {
   if (argc >= 3 && !strcmp(argv[1], "udp-echo"))
     return udp_echo(atoi(argv[2]));
+  if (argc >= 3 && !strcmp(argv[1], "tcp-echo"))
+    return tcp_echo(atoi(argv[2]));
   if (argc >= 3 && !strcmp(argv[1], "sys"))
     return sys(argv[2]);
   if (argc >= 3 && !strcmp(argv[1], "open-write"))
@@ -171,6 +197,6 @@ int main(int argc, char **argv)
       if (syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD, argv[3], 1 /* RENAME_EXCHANGE */) < 0)
         return report(-1);
   }
-  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH | swap A B | udp-echo PORT\n");
+  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH | swap A B | udp-echo PORT | tcp-echo PORT\n");
   return 2;
 }
