@@ -95,8 +95,59 @@ json_t *berth_net_record_new(const char *name, const char *bridge, const char *s
                    labels ? labels : json_object(), "Options", bridge_opt, bridge);
 }
 
+/* A file of a networks directory that is a record ("NAME.json"): the
+ * length of its NAME, or 0. */
+static size_t record_name_len(const char *file)
+{
+  size_t len = strlen(file);
+  return file[0] != '.' && len > 5 && strcmp(file + len - 5, ".json") == 0 ? len - 5 : 0;
+}
+
+/* The subnets taken: those of the store's networks (the records in dfd)
+ * and of the host's IPv4 addresses. */
+static struct berth_ipv4_net *taken_subnets(int dfd, size_t *ret_n)
+{
+  cleanup_strv char **names = berth_dir_names(dfd, NULL, NULL);
+  struct ifaddrs *ifs = NULL;
+  size_t cap = 16, n = 0;
+  struct berth_ipv4_net *out = malloc(cap * sizeof *out);
+  if (!out)
+    abort();
+  if (getifaddrs(&ifs) < 0)
+    ifs = NULL;
+  for (struct ifaddrs *i = ifs;; i = i->ifa_next) {
+    if (n + 1 >= cap && !(out = realloc(out, (cap *= 2) * sizeof *out)))
+      abort();
+    if (!i)
+      break;
+    if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && i->ifa_netmask) {
+      uint32_t m = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
+      out[n++] = (struct berth_ipv4_net){ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) & m,
+                                         __builtin_popcount(m)};
+    }
+  }
+  if (ifs)
+    freeifaddrs(ifs);
+  for (char **p = names; p && *p; p++) {
+    if (!record_name_len(*p))
+      continue;
+    cleanup_json json_t *net = berth_json_load_at(dfd, *p, NULL);
+    uint32_t gw;
+    if (n + 1 >= cap && !(out = realloc(out, (cap *= 2) * sizeof *out)))
+      abort();
+    if (json_array_size(json_object_get(json_object_get(net, "IPAM"), "Config")) &&
+        berth_net_subnet(net, &out[n], &gw, NULL) == 0)
+      n++;
+  }
+  *ret_n = n;
+  return out;
+}
+
 /* The default network, made on first use: BERTH_DEFAULT_BRIDGE and
- * BERTH_DEFAULT_SUBNET (read then only) let tests use their own bridge. */
+ * BERTH_DEFAULT_SUBNET (read then only) let tests use their own bridge.
+ * Its subnet is 10.88.0.0/16, or when an address of the host (podman's
+ * network has the same default) or a network of the store is in it, the
+ * next free /16. */
 static json_t *default_network(int dfd, berth_error_t *err)
 {
   json_t *net = berth_json_load_at(dfd, "bridge.json", NULL);
@@ -110,12 +161,20 @@ static json_t *default_network(int dfd, berth_error_t *err)
     return net;
   const char *bridge = getenv("BERTH_DEFAULT_BRIDGE"), *subnet = getenv("BERTH_DEFAULT_SUBNET");
   struct berth_ipv4_net sn;
-  char gw[16];
+  char gw[16], a[16], cidr[32];
   if (berth_net_parse_cidr(subnet && *subnet ? subnet : DEFAULT_SUBNET, false, &sn, err) < 0)
     return NULL;
-  net = berth_net_record_new("bridge", bridge && *bridge ? bridge : DEFAULT_BRIDGE,
-                             subnet && *subnet ? subnet : DEFAULT_SUBNET, berth_net_ipv4_str(sn.addr + 1, gw), false,
-                             NULL);
+  if (!subnet || !*subnet) {
+    size_t n;
+    cleanup_free struct berth_ipv4_net *taken = taken_subnets(dfd, &n);
+    if (!berth_net_pick_free(taken, n, sn.addr, 11u << 24, sn.prefix, &sn)) {
+      berth_error_set_plain(err, ENOSPC, "no free /16 in 10.88.0.0 - 10.255.255.255 for the default network");
+      return NULL;
+    }
+  }
+  snprintf(cidr, sizeof cidr, "%s/%d", berth_net_ipv4_str(sn.addr, a), sn.prefix);
+  net = berth_net_record_new("bridge", bridge && *bridge ? bridge : DEFAULT_BRIDGE, cidr,
+                             berth_net_ipv4_str(sn.addr + 1, gw), false, NULL);
   if (berth_json_write_atomic(dfd, "bridge.json", net, err) < 0) {
     json_decref(net);
     return NULL;
@@ -611,12 +670,6 @@ static int alloc_commit(struct alloc_file *a, berth_error_t *err)
   return berth_json_write_replace(a->dfd, a->file, a->doc, err);
 }
 
-static int cmp_u32(const void *x, const void *y)
-{
-  uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-  return a < b ? -1 : a > b;
-}
-
 /* Drop stale endpoints (not `self`), return the sorted addresses in use. */
 static uint32_t *used_addresses(struct berth_engine *e, json_t *eps, const char *self, size_t *ret_n)
 {
@@ -636,7 +689,7 @@ static uint32_t *used_addresses(struct berth_engine *e, json_t *eps, const char 
     if (berth_net_parse_ipv4(berth_json_str(ep, "IPAddress"), &a) == 0)
       used[n++] = a;
   }
-  qsort(used, n, sizeof *used, cmp_u32);
+  berth_net_sort_addrs(used, n);
   *ret_n = n;
   return used;
 }
@@ -664,7 +717,7 @@ static int allocate(struct berth_engine *e, const json_t *net, const struct bert
   (void)berth_net_parse_ipv4(berth_json_str(a.doc, "last"), &last);
   uint32_t addr = want;
   int r = 0;
-  if (want && (want == gw || bsearch(&want, used, n_used, sizeof *used, cmp_u32)))
+  if (want && (want == gw || berth_net_addr_used(used, n_used, want)))
     r = berth_error_set_plain(err, EEXIST, "Address already in use");
   else if (!want && !(addr = berth_net_next_free(&sn, gw, last, used, n_used)))
     r = berth_error_set_plain(err, ENOSPC, "no available IPv4 addresses on network %s", name);
@@ -724,8 +777,8 @@ void berth_net_reconcile(struct berth_engine *e)
   cleanup_close int dfd = openat(e->store->runroot_fd, "networks", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cleanup_strv char **names = dfd < 0 ? NULL : berth_dir_names(dfd, NULL, NULL);
   for (char **p = names; p && *p; p++) {
-    size_t len = strlen(*p);
-    if (len <= 5 || strcmp(*p + len - 5, ".json") != 0)
+    size_t len = record_name_len(*p);
+    if (!len)
       continue;
     cleanup_json json_t *doc = berth_json_load_at(dfd, *p, NULL);
     const char *id;
@@ -734,7 +787,7 @@ void berth_net_reconcile(struct berth_engine *e)
     json_object_foreach(json_object_get(doc, "endpoints"), id, ep) if (!holder_alive(e, id)) stale = true;
     if (!stale)
       continue;
-    cleanup_free char *name = strndup(*p, len - 5);
+    cleanup_free char *name = strndup(*p, len);
     cleanup_json json_t *net = json_pack("{s:s}", "Name", name);
     struct alloc_file a;
     size_t n_used = 0;
@@ -1243,9 +1296,9 @@ static char **network_names(struct berth_engine *e, berth_error_t *err)
   char **names = berth_dir_names(dfd, &count, err);
   size_t k = 0;
   for (size_t i = 0; names && i < count; i++) {
-    size_t len = strlen(names[i]);
-    if (len > 5 && strcmp(names[i] + len - 5, ".json") == 0 && names[i][0] != '.') {
-      names[i][len - 5] = '\0';
+    size_t len = record_name_len(names[i]);
+    if (len) {
+      names[i][len] = '\0';
       names[k++] = names[i];
     } else {
       free(names[i]);
@@ -1304,61 +1357,6 @@ json_t *berth_network_list(struct berth_engine *e, berth_error_t *err)
   return out;
 }
 
-static bool overlaps(const struct berth_ipv4_net *a, const struct berth_ipv4_net *b)
-{
-  int p = a->prefix < b->prefix ? a->prefix : b->prefix;
-  uint32_t mask = p ? 0xffffffffu << (32 - p) : 0;
-  return (a->addr & mask) == (b->addr & mask);
-}
-
-/* Does sn overlap another network of the store or an address of the host? */
-static int check_subnet_free(struct berth_engine *e, const struct berth_ipv4_net *sn, bool *ret_free,
-                             berth_error_t *err)
-{
-  cleanup_strv char **names = network_names(e, err);
-  if (!names)
-    return -1;
-  *ret_free = true;
-  for (char **p = names; *p && *ret_free; p++) {
-    cleanup_json json_t *net = berth_net_load(e, *p, NULL);
-    struct berth_ipv4_net other;
-    uint32_t gw;
-    if (net && json_array_size(json_object_get(json_object_get(net, "IPAM"), "Config")) &&
-        berth_net_subnet(net, &other, &gw, NULL) == 0 && overlaps(sn, &other))
-      *ret_free = false;
-  }
-  struct ifaddrs *ifs = NULL;
-  if (*ret_free && getifaddrs(&ifs) == 0) {
-    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
-        continue;
-      uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
-      uint32_t m = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
-      struct berth_ipv4_net host = {a & m, __builtin_popcount(m)};
-      if (overlaps(sn, &host))
-        *ret_free = false;
-    }
-    freeifaddrs(ifs);
-  }
-  return 0;
-}
-
-/* A free /24 for a network created without --subnet: 10.89.0.0/24 upward. */
-static int pick_subnet(struct berth_engine *e, struct berth_ipv4_net *ret, berth_error_t *err)
-{
-  for (uint32_t third = 0; third < 65536; third++) {
-    struct berth_ipv4_net sn = {(10u << 24) | ((89u + (third >> 8)) << 16) | ((third & 0xff) << 8), 24};
-    bool free_ = false;
-    if (check_subnet_free(e, &sn, &free_, err) < 0)
-      return -1;
-    if (free_) {
-      *ret = sn;
-      return 0;
-    }
-  }
-  return berth_error_set_plain(err, ENOSPC, "could not find an available, non-overlapping IPv4 address pool");
-}
-
 static json_t *labels_json(char **labels)
 {
   json_t *out = json_object();
@@ -1399,16 +1397,21 @@ int berth_network_create(struct berth_engine *e, const struct berth_network_crea
     return berth_error_set_plain(err, EEXIST, "network with name %s already exists", o->name);
   struct berth_ipv4_net sn;
   uint32_t gw = 0;
+  size_t n_taken;
+  cleanup_strv char **names = network_names(e, err); /* the default network is made first */
+  cleanup_free struct berth_ipv4_net *taken = names ? taken_subnets(ldfd, &n_taken) : NULL;
+  if (!taken)
+    return -1;
   if (o->subnet && *o->subnet) {
-    bool free_ = false;
-    if (berth_net_parse_cidr(o->subnet, false, &sn, err) < 0 || check_subnet_free(e, &sn, &free_, err) < 0)
+    if (berth_net_parse_cidr(o->subnet, false, &sn, err) < 0)
       return -1;
-    if (!free_)
+    if (!berth_net_pick_free(taken, n_taken, sn.addr, sn.addr + (1ull << (32 - sn.prefix)), sn.prefix, &sn))
       return berth_error_set_plain(err, EEXIST, "invalid pool request: Pool overlaps with other one on this address space");
   } else if (o->gateway && *o->gateway) {
     return berth_error_set_plain(err, EINVAL, "no matching subnet for gateway %s", o->gateway);
-  } else if (pick_subnet(e, &sn, err) < 0) {
-    return -1;
+  } else if (!berth_net_pick_free(taken, n_taken, (10u << 24) | (89u << 16), 11u << 24, 24, &sn)) {
+    /* a free /24 for a network created without --subnet: 10.89.0.0/24 upward */
+    return berth_error_set_plain(err, ENOSPC, "could not find an available, non-overlapping IPv4 address pool");
   }
   if (o->gateway && *o->gateway && (berth_net_parse_ipv4(o->gateway, &gw) < 0 || !berth_net_contains(&sn, gw)))
     return berth_error_set_plain(err, EINVAL, "no matching subnet for gateway %s", o->gateway);

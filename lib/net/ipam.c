@@ -60,6 +60,38 @@ static int cmp_u32(const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
+void berth_net_sort_addrs(uint32_t *a, size_t n) { qsort(a, n, sizeof *a, cmp_u32); }
+
+bool berth_net_addr_used(const uint32_t *used, size_t n, uint32_t a)
+{
+  return n && bsearch(&a, used, n, sizeof *used, cmp_u32);
+}
+
+bool berth_net_overlaps(const struct berth_ipv4_net *a, const struct berth_ipv4_net *b)
+{
+  uint32_t mask = mask_of(a->prefix < b->prefix ? a->prefix : b->prefix);
+  return (a->addr & mask) == (b->addr & mask);
+}
+
+bool berth_net_pick_free(const struct berth_ipv4_net *taken, size_t n, uint32_t from, uint64_t to, int prefix,
+                         struct berth_ipv4_net *ret)
+{
+  if (prefix < 1 || prefix > 32)
+    return false;
+  uint64_t step = 1ull << (32 - prefix);
+  for (uint64_t a = from & mask_of(prefix); a + step <= to; a += step) {
+    struct berth_ipv4_net sn = {(uint32_t)a, prefix};
+    size_t i;
+    for (i = 0; i < n && !berth_net_overlaps(&sn, &taken[i]); i++)
+      ;
+    if (i == n) {
+      *ret = sn;
+      return true;
+    }
+  }
+  return false;
+}
+
 uint32_t berth_net_next_free(const struct berth_ipv4_net *n, uint32_t gateway, uint32_t after, const uint32_t *used,
                              size_t n_used)
 {
@@ -70,7 +102,7 @@ uint32_t berth_net_next_free(const struct berth_ipv4_net *n, uint32_t gateway, u
   uint32_t a = berth_net_contains(n, after) && after >= first && after <= last ? after : last;
   for (uint64_t i = 0; i < count; i++) {
     a = a >= last ? first : a + 1;
-    if (a == gateway || (n_used && bsearch(&a, used, n_used, sizeof *used, cmp_u32)))
+    if (a == gateway || berth_net_addr_used(used, n_used, a))
       continue;
     return a;
   }

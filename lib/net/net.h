@@ -73,6 +73,14 @@ bool berth_net_contains(const struct berth_ipv4_net *n, uint32_t a);
  * network, the broadcast, the gateway nor in used[] (sorted); 0 when full. */
 uint32_t berth_net_next_free(const struct berth_ipv4_net *n, uint32_t gateway, uint32_t after, const uint32_t *used,
                              size_t n_used);
+/* Sort addresses for berth_net_next_free; is a in such a sorted list? */
+void berth_net_sort_addrs(uint32_t *a, size_t n);
+bool berth_net_addr_used(const uint32_t *used, size_t n, uint32_t a);
+bool berth_net_overlaps(const struct berth_ipv4_net *a, const struct berth_ipv4_net *b);
+/* The first /prefix block in [from, to) (from rounded down to it) that
+ * overlaps none of taken[]; false when there is none. */
+bool berth_net_pick_free(const struct berth_ipv4_net *taken, size_t n, uint32_t from, uint64_t to, int prefix,
+                         struct berth_ipv4_net *ret);
 /* docker's MAC for an address: 02:42 and the four bytes. */
 void berth_net_mac_for(uint32_t addr, uint8_t mac[6]);
 const char *berth_net_mac_str(const uint8_t mac[6], char buf[18]);

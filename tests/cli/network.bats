@@ -139,3 +139,17 @@ lo"
   run berth inspect -f '{{json .HostConfig.ExtraHosts}}' "$(berth create --add-host a:1.1.1.1 busybox)"
   assert_output '["a:1.1.1.1"]'
 }
+
+@test "network: the default bridge's subnet is 10.88.0.0/16 unless an address of the host is in it (podman's default)" {
+  # in a network namespace of the test's own, where lo has what we give it
+  local inspect='{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}'
+  run unshare -n env BERTH_DEFAULT_SUBNET= "$BERTH" --root "$TEST_ROOT/a" --runroot "$TEST_RUNROOT/a" \
+    network inspect -f "$inspect" bridge
+  assert_success
+  assert_output "10.88.0.0/16 10.88.0.1"
+  run unshare -n sh -c 'ip addr add 10.88.0.1/16 dev lo && ip addr add 10.89.7.1/24 dev lo &&
+    BERTH_DEFAULT_SUBNET= "$0" --root "$1/b" --runroot "$2/b" network inspect -f "$3" bridge' \
+    "$BERTH" "$TEST_ROOT" "$TEST_RUNROOT" "$inspect"
+  assert_success
+  assert_output "10.90.0.0/16 10.90.0.1"
+}

@@ -74,3 +74,28 @@ Test(net_ipam, endpoint_round_trips_through_json)
   cr_assert_lt(berth_net_endpoint_from_json(j, &back, &err), 0);
   json_decref(j);
 }
+
+Test(net_ipam, pick_free_skips_every_overlap_and_stays_in_range)
+{
+  struct berth_ipv4_net taken[] = {{ip("10.88.0.0"), 16}, {ip("10.89.0.0"), 24}, {ip("10.90.3.0"), 24},
+                                   {ip("192.168.1.0"), 24}};
+  struct berth_ipv4_net got;
+  /* the default network's /16: 10.88 taken (podman's), 10.89.0.0/24 inside 10.89/16, 10.90.3/24 in 10.90/16 */
+  cr_assert(berth_net_pick_free(taken, 4, ip("10.88.0.0"), 11ull << 24, 16, &got));
+  cr_assert_eq(got.addr, ip("10.91.0.0"));
+  cr_assert_eq(got.prefix, 16);
+  /* a user network's /24 */
+  cr_assert(berth_net_pick_free(taken, 4, ip("10.89.0.0"), 11ull << 24, 24, &got));
+  cr_assert_eq(got.addr, ip("10.89.1.0"));
+  /* an explicit subnet: free, or overlapping in either direction */
+  cr_assert(berth_net_pick_free(taken, 4, ip("172.20.0.0"), ip("172.20.0.0") + 65536ull, 16, &got));
+  cr_assert_eq(got.addr, ip("172.20.0.0"));
+  cr_assert_not(berth_net_pick_free(taken, 4, ip("10.0.0.0"), ip("10.0.0.0") + (1ull << 24), 8, &got));
+  cr_assert_not(berth_net_pick_free(taken, 4, ip("10.88.7.0"), ip("10.88.7.0") + 256ull, 24, &got));
+  /* the range's end is respected, up to the last address */
+  cr_assert_not(berth_net_pick_free(taken, 4, ip("10.88.0.0"), ip("10.89.0.0"), 16, &got));
+  cr_assert(berth_net_pick_free(NULL, 0, ip("255.255.255.0"), 1ull << 32, 24, &got));
+  cr_assert_eq(got.addr, ip("255.255.255.0"));
+  cr_assert(berth_net_overlaps(&taken[0], &(struct berth_ipv4_net){ip("10.88.200.0"), 24}));
+  cr_assert_not(berth_net_overlaps(&taken[1], &(struct berth_ipv4_net){ip("10.89.1.0"), 24}));
+}
