@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # bench/net.sh [BUILD]: container networking, side by side in one run:
 #   tput   one TCP stream of BENCH_NET_MB (1024) MB into a container (busybox
-#          nc -> cat >/dev/null): through a published port on 127.0.0.1 and
-#          on the host's address, and straight to the container's address;
-#          berth and podman
+#          nc -> cat >/dev/null): through a published port on 127.0.0.1, on
+#          ::1 (berth: forwarded by the container's monitor, as IPv6 cannot
+#          be DNATed to the container's IPv4 address) and on the host's
+#          address, and straight to the container's address; berth and
+#          podman (its ::1 row only where podman answers there)
 #   conn   BENCH_NET_CONNS (500) sequential HTTP/1.0 requests (busybox httpd)
 #          over fresh connections, the same paths
 #   run    `run --rm busybox true` on the default bridge against
@@ -105,24 +107,33 @@ if have podman; then
   PIP=$(pod inspect -f '{{.NetworkSettings.IPAddress}}' pt)
   wait_port 127.0.0.1 "$PT"
   wait_port "$PIP" 80
+  if "$PY" -c "import socket; socket.create_connection(('::1', $PT), 2).close()" 2>/dev/null; then
+    POD6=1
+  else
+    log "net: podman does not answer on [::1]:$PT (no row for it)"
+  fi
 fi
 
 # ---- throughput and connection rate -----------------------------------------
 bench_add tput "berth direct" : "tput $BIP 5001" "$RUNS"
 bench_add tput "berth 127.0.0.1:port" : "tput 127.0.0.1 $BT" "$RUNS"
+bench_add tput "berth [::1]:port" : "tput ::1 $BT" "$RUNS"
 bench_add tput "berth $HOST:port" : "tput $HOST $BT" "$RUNS"
 if have podman; then
   bench_add tput "podman direct" : "tput $PIP 5001" "$RUNS"
   bench_add tput "podman 127.0.0.1:port" : "tput 127.0.0.1 $PT" "$RUNS"
+  if [ -n "${POD6:-}" ]; then bench_add tput "podman [::1]:port" : "tput ::1 $PT" "$RUNS"; fi
   bench_add tput "podman $HOST:port" : "tput $HOST $PT" "$RUNS"
 fi
 bench_run
 bench_add conn "berth direct" : "conn $BIP 80" "$RUNS"
 bench_add conn "berth 127.0.0.1:port" : "conn 127.0.0.1 $BH" "$RUNS"
+bench_add conn "berth [::1]:port" : "conn ::1 $BH" "$RUNS"
 bench_add conn "berth $HOST:port" : "conn $HOST $BH" "$RUNS"
 if have podman; then
   bench_add conn "podman direct" : "conn $PIP 80" "$RUNS"
   bench_add conn "podman 127.0.0.1:port" : "conn 127.0.0.1 $PH" "$RUNS"
+  if [ -n "${POD6:-}" ]; then bench_add conn "podman [::1]:port" : "conn ::1 $PH" "$RUNS"; fi
   bench_add conn "podman $HOST:port" : "conn $HOST $PH" "$RUNS"
 fi
 bench_run
