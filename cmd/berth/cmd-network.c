@@ -123,33 +123,6 @@ int cmd_network_inspect(struct cli *cli, const struct cli_command *cmd, int argc
   return cli_inspect_each(cli, argv, argc, format, false, get_network);
 }
 
-static bool label_matches(const json_t *labels, const char *want)
-{
-  const char *eq = strchr(want, '=');
-  cleanup_free char *key = eq ? strndup(want, (size_t)(eq - want)) : strdup(want);
-  const char *v = berth_json_str(labels, key);
-  return v && (!eq || strcmp(v, eq + 1) == 0);
-}
-
-/* docker's network ls filters: name (substring), id (prefix), driver,
- * label, type (custom|builtin). */
-static bool network_matches(const json_t *n, char **filters)
-{
-  for (char **f = filters; f && *f; f++) {
-    const char *eq = strchr(*f, '='), *v = eq ? eq + 1 : "";
-    size_t klen = eq ? (size_t)(eq - *f) : strlen(*f);
-    const char *name = berth_json_str(n, "Name");
-    bool builtin = !strcmp(name, "bridge") || !strcmp(name, "host") || !strcmp(name, "none");
-    if ((!strncmp(*f, "name", klen) && klen == 4 && !strstr(name, v)) ||
-        (!strncmp(*f, "id", klen) && klen == 2 && strncmp(berth_json_str(n, "Id"), v, strlen(v)) != 0) ||
-        (!strncmp(*f, "driver", klen) && klen == 6 && strcmp(berth_json_str(n, "Driver"), v) != 0) ||
-        (!strncmp(*f, "label", klen) && klen == 5 && !label_matches(json_object_get(n, "Labels"), v)) ||
-        (!strncmp(*f, "type", klen) && klen == 4 && (strcmp(v, "custom") == 0) == builtin))
-      return false;
-  }
-  return true;
-}
-
 static int by_name(const void *a, const void *b)
 {
   return strcmp(berth_json_str(*(json_t *const *)a, "Name"), berth_json_str(*(json_t *const *)b, "Name"));
@@ -178,14 +151,14 @@ int cmd_network_ls(struct cli *cli, const struct cli_command *cmd, int argc, cha
   if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_check_filters(cli, filters, "filter")) ||
       (rc = cli_engine(cli, &e)))
     return rc;
-  cleanup_json json_t *all = berth_network_list(e, &err);
+  cleanup_json json_t *all = berth_network_list(e, filters, &err);
   if (!all)
     return cli_fail(&err, CLI_EXIT_ERROR);
   size_t n = json_array_size(all), k = 0, i;
   json_t **sorted = calloc(n + 1, sizeof *sorted), *net;
   if (!sorted)
     abort();
-  json_array_foreach(all, i, net) if (network_matches(net, filters)) sorted[k++] = net;
+  json_array_foreach(all, i, net) sorted[k++] = net;
   qsort(sorted, k, sizeof *sorted, by_name);
   cleanup_json json_t *rows = json_array();
   for (i = 0; i < k; i++) {
@@ -260,13 +233,12 @@ int cmd_network_prune(struct cli *cli, const struct cli_command *cmd, int argc, 
   int rc;
   if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_engine(cli, &e)))
+  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_check_filters(cli, filters, "filter")) ||
+      (rc = cli_engine(cli, &e)))
     return rc;
-  if (filters)
-    return cli_failf(CLI_EXIT_ERROR, "network prune filters are not supported yet");
   if (!force && !cli_confirm("WARNING! This will remove all custom networks not used by at least one container."))
     return 0;
-  cleanup_json json_t *gone = berth_network_prune(e, &err);
+  cleanup_json json_t *gone = berth_network_prune(e, filters, &err);
   if (!gone)
     return cli_fail(&err, CLI_EXIT_ERROR);
   if (json_array_size(gone)) {

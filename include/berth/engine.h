@@ -444,13 +444,16 @@ struct berth_network_create_opts {
 /* Make the network (its bridge and berth's nftables chains too); *ret_id. */
 BERTH_PUBLIC int berth_network_create(struct berth_engine *e, const struct berth_network_create_opts *opts,
                                       char **ret_id, berth_error_t *err);
-/* Every network as docker's inspect shows it (Containers: live members). */
-BERTH_PUBLIC json_t *berth_network_list(struct berth_engine *e, berth_error_t *err);
+/* The networks as docker's inspect shows them (Containers: live members)
+ * that pass docker's ls filters ("key=value": dangling, driver, id, label,
+ * name, scope, type; NULL: all). */
+BERTH_PUBLIC json_t *berth_network_list(struct berth_engine *e, char **filters, berth_error_t *err);
 BERTH_PUBLIC json_t *berth_network_inspect(struct berth_engine *e, const char *name, berth_error_t *err);
 /* EBUSY while a live container is on it; the built-in ones stay. */
 BERTH_PUBLIC int berth_network_remove(struct berth_engine *e, const char *name, berth_error_t *err);
-/* Remove every user network without live containers: the names removed. */
-BERTH_PUBLIC json_t *berth_network_prune(struct berth_engine *e, berth_error_t *err);
+/* Remove every user network without live containers that passes the
+ * filters (label, label!, until; NULL: all): the names removed. */
+BERTH_PUBLIC json_t *berth_network_prune(struct berth_engine *e, char **filters, berth_error_t *err);
 /* Connect (aliases, ip may be NULL) or disconnect a container, live when it runs. */
 BERTH_PUBLIC int berth_network_connect(struct berth_engine *e, const char *net, const char *container, char **aliases,
                                        const char *ip, berth_error_t *err);

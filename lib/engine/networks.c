@@ -934,7 +934,41 @@ char *berth_net_resolv_conf(const json_t *hc)
  * each member's /etc/hosts lists the other live members of its user
  * networks by name and aliases, and is rewritten when one comes or goes.
  * (The default `bridge` resolves no names, as docker's.) */
-static void member_lines(struct berth_engine *e, const char *self, const json_t *nets, FILE *f)
+
+/* What one such rewrite reads: each network's allocations and each
+ * holder's liveness, read once however many members' files it writes (a
+ * start on a network of N members would otherwise read O(N²) of them). */
+struct members_view {
+  struct berth_engine *e;
+  json_t *allocs; /* network name -> its endpoints */
+  json_t *alive;  /* container id -> true | false */
+};
+#define MEMBERS_VIEW(engine) {.e = (engine), .allocs = json_object(), .alive = json_object()}
+
+static void view_clear(struct members_view *v)
+{
+  json_decref(v->allocs);
+  json_decref(v->alive);
+}
+#define cleanup_view __attribute__((cleanup(view_clear)))
+
+static const json_t *view_endpoints(struct members_view *v, const char *name)
+{
+  json_t *eps = json_object_get(v->allocs, name);
+  if (!eps)
+    json_object_set_new(v->allocs, name, eps = berth_net_endpoints(v->e, name));
+  return eps;
+}
+
+static bool view_alive(struct members_view *v, const char *id)
+{
+  json_t *a = json_object_get(v->alive, id);
+  if (!a)
+    json_object_set_new(v->alive, id, a = json_boolean(holder_alive(v->e, id)));
+  return json_is_true(a);
+}
+
+static void member_lines(struct members_view *view, const char *self, const json_t *nets, FILE *f)
 {
   const char *name, *id;
   json_t *v, *ep, *alias;
@@ -943,10 +977,9 @@ static void member_lines(struct berth_engine *e, const char *self, const json_t 
   {
     if (strcmp(name, "bridge") == 0)
       continue;
-    cleanup_json json_t *allocs = berth_net_endpoints(e, name);
-    json_object_foreach(allocs, id, ep)
+    json_object_foreach((json_t *)view_endpoints(view, name), id, ep)
     {
-      if (strcmp(id, self) == 0 || !holder_alive(e, id))
+      if (strcmp(id, self) == 0 || !view_alive(view, id))
         continue;
       fprintf(f, "%s\t%s", berth_json_str(ep, "IPAddress"), berth_json_str(ep, "Name"));
       json_array_foreach(json_object_get(ep, "Aliases"), i, alias) fprintf(f, " %s", json_string_value(alias));
@@ -958,7 +991,7 @@ static void member_lines(struct berth_engine *e, const char *self, const json_t 
 /* docker's /etc/hosts: the defaults, the container's address and hostname,
  * then its network peers.  A running container's file is bind-mounted:
  * rewritten in place (one write), since a rename would not reach it. */
-static int write_hosts(struct berth_engine *e, const struct berth_ctr *c, const json_t *nets, uint32_t addr,
+static int write_hosts(struct members_view *view, const struct berth_ctr *c, const json_t *nets, uint32_t addr,
                        bool in_place, berth_error_t *err)
 {
   const json_t *cfg = json_object_get(c->rec, "Config");
@@ -970,12 +1003,12 @@ static int write_hosts(struct berth_engine *e, const struct berth_ctr *c, const 
   if (!f)
     abort();
   fputs(default_hosts, f);
-  extra_hosts(e, json_object_get(c->rec, "HostConfig"), f);
+  extra_hosts(view->e, json_object_get(c->rec, "HostConfig"), f);
   if (domain && *domain)
     fprintf(f, "%s\t%s.%s %s\n", berth_net_ipv4_str(addr, a), host ? host : "", domain, host ? host : "");
   else
     fprintf(f, "%s\t%s\n", berth_net_ipv4_str(addr, a), host ? host : "");
-  member_lines(e, c->id, nets, f);
+  member_lines(view, c->id, nets, f);
   fclose(f);
   if (!in_place)
     return berth_write_file_replace(c->dirfd, "hosts", text, len, 0644, err);
@@ -986,15 +1019,15 @@ static int write_hosts(struct berth_engine *e, const struct berth_ctr *c, const 
 }
 
 /* c's address on its first network that has one, 0 if none. */
-static uint32_t primary_addr(struct berth_engine *e, const struct berth_ctr *c, const json_t *nets)
+static uint32_t primary_addr(struct members_view *view, const struct berth_ctr *c, const json_t *nets)
 {
   const char *name;
   json_t *v;
   json_object_foreach((json_t *)nets, name, v)
   {
-    cleanup_json json_t *allocs = berth_net_endpoints(e, name);
     uint32_t a;
-    if (berth_net_parse_ipv4(berth_json_str(json_object_get(allocs, c->id), "IPAddress"), &a) == 0)
+    if (berth_net_parse_ipv4(berth_json_str(json_object_get(view_endpoints(view, name), c->id), "IPAddress"), &a) ==
+        0)
       return a;
   }
   return 0;
@@ -1002,25 +1035,26 @@ static uint32_t primary_addr(struct berth_engine *e, const struct berth_ctr *c, 
 
 /* Rewrite the hosts file of every live member (but `self`) of the user
  * networks in nets: one came or went. */
-static void refresh_members(struct berth_engine *e, const char *self, const json_t *nets)
+static void refresh_members(struct members_view *view, const char *self, const json_t *nets)
 {
   const char *name, *id;
   json_t *v, *ep;
+  cleanup_json json_t *done = json_object(); /* a member of two of these networks: once */
   json_object_foreach((json_t *)nets, name, v)
   {
     if (strcmp(name, "bridge") == 0)
       continue;
-    cleanup_json json_t *allocs = berth_net_endpoints(e, name);
-    json_object_foreach(allocs, id, ep)
+    json_object_foreach((json_t *)view_endpoints(view, name), id, ep)
     {
       struct berth_ctr m;
-      if (strcmp(id, self) == 0)
+      if (strcmp(id, self) == 0 || json_object_get(done, id) || !view_alive(view, id))
         continue;
-      if (berth_ctr_load_id(e, id, &m, NULL) == 0 && berth_ctr_is_active(&m)) {
+      json_object_set_new(done, id, json_true());
+      if (berth_ctr_load_id(view->e, id, &m, NULL) == 0 && berth_ctr_is_active(&m)) {
         cleanup_json json_t *mnets = ctr_networks(&m);
-        uint32_t a = primary_addr(e, &m, mnets);
+        uint32_t a = primary_addr(view, &m, mnets);
         berth_error_t err = NULL;
-        if (a && write_hosts(e, &m, mnets, a, true, &err) < 0)
+        if (a && write_hosts(view, &m, mnets, a, true, &err) < 0)
           berth_error_release(&err);
       }
       berth_ctr_clear(&m);
@@ -1039,7 +1073,8 @@ void berth_ctr_net_release(struct berth_engine *e, const struct berth_ctr *c)
     if (release_one(e, name, c->id, &err) < 0)
       berth_error_release(&err);
   }
-  refresh_members(e, c->id, nets);
+  cleanup_view struct members_view view = MEMBERS_VIEW(e);
+  refresh_members(&view, c->id, nets);
 }
 
 static void host_ifnames(struct berth_net_endpoint *ep, const char *id, unsigned index)
@@ -1091,8 +1126,9 @@ int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_
     json_array_append_new(arr, berth_net_endpoint_to_json(&eps[i]));
     i++;
   }
+  cleanup_view struct members_view view = MEMBERS_VIEW(e);
   if (r == 0)
-    r = write_hosts(e, c, nets, eps[0].addr, false, err);
+    r = write_hosts(&view, c, nets, eps[0].addr, false, err);
   if (r < 0) {
     berth_ctr_net_release(e, c);
     return -1;
@@ -1108,7 +1144,7 @@ int berth_ctr_net_start(struct berth_engine *e, const struct berth_ctr *c, json_
     (void)set_annotation(spec, "berth.ports", held);
   if (undo)
     (void)set_annotation(spec, "berth.net.undo", undo);
-  refresh_members(e, c->id, nets);
+  refresh_members(&view, c->id, nets);
   return 0;
 }
 
@@ -1343,18 +1379,90 @@ json_t *berth_network_inspect(struct berth_engine *e, const char *name, berth_er
   return net ? network_view(e, net) : NULL;
 }
 
-json_t *berth_network_list(struct berth_engine *e, berth_error_t *err)
+/* Does any value of filter `key` match (true when the filter is absent)?
+ * name: a substring, id: a prefix, others: equal. */
+static bool any_value(const json_t *f, const char *key, const char *have)
 {
-  cleanup_strv char **names = network_names(e, err);
+  const json_t *vals = json_object_get(f, key), *v;
+  size_t i;
+  if (!json_array_size(vals))
+    return true;
+  json_array_foreach(vals, i, v)
+  {
+    const char *s = json_string_value(v);
+    if (strcmp(key, "name") == 0 ? strstr(have, s) != NULL
+        : strcmp(key, "id") == 0 ? strncmp(have, s, strlen(s)) == 0
+                                 : strcmp(have, s) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* docker's network filters (values of one key: any; keys: all; labels:
+ * all): ls takes driver, id, label, name, scope, type (custom|builtin) and
+ * dangling; prune label, label! and until.  view: the inspect object. */
+static int network_passes(const json_t *view, const json_t *f, bool *ret, berth_error_t *err)
+{
+  const char *name = berth_json_str(view, "Name");
+  const json_t *labels = json_object_get(view, "Labels"), *v;
+  size_t i;
+  bool builtin = is_builtin(name);
+  *ret = false;
+  json_array_foreach(json_object_get(f, "type"), i, v)
+  {
+    const char *s = json_string_value(v);
+    if (strcmp(s, "custom") != 0 && strcmp(s, "builtin") != 0)
+      return berth_error_set_plain(err, EINVAL, "invalid filter: 'type'='%s'", s);
+  }
+  json_array_foreach(json_object_get(f, "dangling"), i, v)
+  {
+    const char *s = json_string_value(v);
+    bool want = strcmp(s, "true") == 0 || strcmp(s, "1") == 0;
+    if (!want && strcmp(s, "false") != 0 && strcmp(s, "0") != 0)
+      return berth_error_set_plain(err, EINVAL, "invalid filter 'dangling=%s'", s);
+    if (want != (!builtin && json_object_size(json_object_get(view, "Containers")) == 0))
+      return 0;
+  }
+  json_array_foreach(json_object_get(f, "until"), i, v)
+  {
+    int64_t until, created;
+    if (berth_parse_time_filter(json_string_value(v), &until, err) < 0)
+      return -1;
+    if (berth_parse_rfc3339(berth_json_str(view, "Created"), &created, NULL) < 0 || created >= until)
+      return 0;
+  }
+  json_array_foreach(json_object_get(f, "label"), i, v) if (!berth_engine_label_matches(labels, json_string_value(v))) return 0;
+  json_array_foreach(json_object_get(f, "label!"), i, v) if (berth_engine_label_matches(labels, json_string_value(v))) return 0;
+  *ret = any_value(f, "name", name) && any_value(f, "id", berth_json_str(view, "Id")) &&
+         any_value(f, "driver", berth_json_str(view, "Driver")) && any_value(f, "scope", "local") &&
+         any_value(f, "type", builtin ? "builtin" : "custom");
+  return 0;
+}
+
+/* The inspect objects of the networks that pass the filters. */
+static json_t *list_matching(struct berth_engine *e, char **filters, const char *const *allowed, berth_error_t *err)
+{
+  cleanup_json json_t *f = berth_engine_parse_filters(filters, allowed, err);
+  cleanup_strv char **names = f ? network_names(e, err) : NULL;
   if (!names)
     return NULL;
-  json_t *out = json_array();
+  cleanup_json json_t *out = json_array();
   for (char **p = names; *p; p++) {
     cleanup_json json_t *net = berth_net_load(e, *p, NULL);
-    if (net)
-      json_array_append_new(out, network_view(e, net));
+    cleanup_json json_t *view = net ? network_view(e, net) : NULL;
+    bool pass = false;
+    if (view && network_passes(view, f, &pass, err) < 0)
+      return NULL;
+    if (pass)
+      json_array_append(out, view);
   }
-  return out;
+  return steal_ptr(&out);
+}
+
+json_t *berth_network_list(struct berth_engine *e, char **filters, berth_error_t *err)
+{
+  static const char *const allowed[] = {"dangling", "driver", "id", "label", "name", "scope", "type", NULL};
+  return list_matching(e, filters, allowed, err);
 }
 
 static json_t *labels_json(char **labels)
@@ -1493,18 +1601,22 @@ int berth_network_remove(struct berth_engine *e, const char *name, berth_error_t
   return net ? remove_network(e, net, err) : -1;
 }
 
-json_t *berth_network_prune(struct berth_engine *e, berth_error_t *err)
+json_t *berth_network_prune(struct berth_engine *e, char **filters, berth_error_t *err)
 {
-  cleanup_strv char **names = network_names(e, err);
-  if (!names)
+  static const char *const allowed[] = {"label", "label!", "until", NULL};
+  cleanup_json json_t *list = list_matching(e, filters, allowed, err);
+  if (!list)
     return NULL;
-  json_t *out = json_array();
-  for (char **p = names; *p; p++) {
-    cleanup_json json_t *net = is_builtin(*p) ? NULL : berth_net_load(e, *p, NULL);
+  json_t *out = json_array(), *view;
+  size_t i;
+  json_array_foreach(list, i, view)
+  {
+    const char *name = berth_json_str(view, "Name");
+    cleanup_json json_t *net = is_builtin(name) ? NULL : berth_net_load(e, name, NULL);
     berth_error_t e2 = NULL;
-    if (net && !has_live_endpoints(e, *p)) {
+    if (net && !has_live_endpoints(e, name)) {
       if (remove_network(e, net, &e2) == 0)
-        json_array_append_new(out, json_string(*p));
+        json_array_append_new(out, json_string(name));
       else
         berth_error_release(&e2);
     }
@@ -1612,10 +1724,11 @@ int berth_network_connect(struct berth_engine *e, const char *netname, const cha
   }
   if (r == 0 && berth_ctr_is_active(&c)) {
     cleanup_json json_t *now = ctr_networks(&c);
+    cleanup_view struct members_view view = MEMBERS_VIEW(e);
     berth_error_t e2 = NULL;
-    if (write_hosts(e, &c, now, primary_addr(e, &c, now), true, &e2) < 0)
+    if (write_hosts(&view, &c, now, primary_addr(&view, &c, now), true, &e2) < 0)
       berth_error_release(&e2);
-    refresh_members(e, c.id, now);
+    refresh_members(&view, c.id, now);
   }
   if (r == 0)
     net_event(e, "connect", net, c.id);
@@ -1659,12 +1772,13 @@ int berth_network_disconnect(struct berth_engine *e, const char *netname, const 
   }
   if (r == 0 && berth_ctr_is_active(&c)) {
     cleanup_json json_t *now = ctr_networks(&c);
-    uint32_t a = primary_addr(e, &c, now);
+    cleanup_view struct members_view view = MEMBERS_VIEW(e);
+    uint32_t a = primary_addr(&view, &c, now);
     berth_error_t e2 = NULL;
-    if (a && write_hosts(e, &c, now, a, true, &e2) < 0)
+    if (a && write_hosts(&view, &c, now, a, true, &e2) < 0)
       berth_error_release(&e2);
     cleanup_json json_t *gone = json_pack("{s:{}}", name);
-    refresh_members(e, c.id, gone);
+    refresh_members(&view, c.id, gone);
   }
   if (r == 0)
     net_event(e, "disconnect", net, c.id);

@@ -180,4 +180,29 @@ drop"
 host
 keep
 none"
+  # ls filters: one key's values any, keys all; dangling, type, id
+  berth network create --subnet "$(subnet)" --label tier=db spare >/dev/null
+  run berth network ls --filter dangling=true --format '{{.Name}}'
+  assert_output spare
+  run berth network ls --filter type=custom --filter name=ke --filter name=sp --format '{{.Name}}'
+  assert_output "keep
+spare"
+  run berth network ls --filter type=builtin --filter driver=null --format '{{.Name}}'
+  assert_output none
+  run berth network ls -q --filter "id=$(berth network inspect -f '{{.Id}}' keep | cut -c1-5)"
+  assert_output "$(berth network inspect -f '{{.Id}}' keep | cut -c1-12)"
+  run berth network ls --filter type=other
+  assert_failure
+  assert_output --partial "invalid filter: 'type'='other'"
+  # prune filters: label!, label and until
+  run berth network prune -f --filter label!=tier=db
+  assert_output ""
+  run berth network prune -f --filter until=1h
+  assert_output ""
+  run berth network prune -f --filter label=tier
+  assert_output "Deleted Networks:
+spare"
+  run berth network prune -f --filter bogus=1
+  assert_failure
+  assert_output --partial "invalid filter 'bogus'"
 }
