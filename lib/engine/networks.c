@@ -1198,6 +1198,24 @@ int berth_ctr_net_settings(struct berth_engine *e, json_t *rec, const json_t *ne
   return 0;
 }
 
+/* EndpointSettings as docker's inspect shows them: the stored settings
+ * with the live allocation (mine; NULL: none). */
+static json_t *endpoint_view(const json_t *settings, const json_t *mine, const char *id)
+{
+  json_t *ep = json_deep_copy(settings);
+  json_object_set_new(ep, "EndpointID", json_string(mine ? id : ""));
+  json_object_set_new(ep, "Gateway", json_string(mine ? berth_json_str(mine, "Gateway") : ""));
+  json_object_set_new(ep, "IPAddress", json_string(mine ? berth_json_str(mine, "IPAddress") : ""));
+  json_object_set_new(ep, "IPPrefixLen", json_integer(mine ? berth_json_int(mine, "IPPrefixLen", 0) : 0));
+  json_object_set_new(ep, "IPv6Gateway", json_string(""));
+  json_object_set_new(ep, "GlobalIPv6Address", json_string(""));
+  json_object_set_new(ep, "GlobalIPv6PrefixLen", json_integer(0));
+  if (mine)
+    json_object_set_new(ep, "MacAddress", json_string(berth_json_str(mine, "MacAddress")));
+  json_object_set_new(ep, "DNSNames", json_null());
+  return ep;
+}
+
 json_t *berth_ctr_net_inspect(struct berth_engine *e, const struct berth_ctr *c)
 {
   cleanup_json json_t *nets = ctr_networks(c);
@@ -1209,33 +1227,19 @@ json_t *berth_ctr_net_inspect(struct berth_engine *e, const struct berth_ctr *c)
                           "IPv6Gateway", "", "MacAddress", "");
   json_t *all = json_object();
   const char *mode = berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode");
-  if (mode && !berth_net_mode_is_network(mode) && strncmp(mode, "container:", 10) != 0)
-    json_object_set_new(all, mode, json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n, "
-                                             "s:n}",
-                                             "IPAMConfig", "Links", "Aliases", "MacAddress", "", "NetworkID", "",
-                                             "EndpointID", "", "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
-                                             "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
-                                             "DriverOpts", "DNSNames"));
+  if (mode && !berth_net_mode_is_network(mode) && strncmp(mode, "container:", 10) != 0) {
+    cleanup_json json_t *none = json_pack("{s:n, s:n, s:n, s:s, s:s, s:n}", "IPAMConfig", "Links", "Aliases",
+                                          "MacAddress", "", "NetworkID", "", "DriverOpts");
+    json_object_set_new(all, mode, endpoint_view(none, NULL, c->id));
+  }
   bool active = berth_ctr_is_active(c);
   const char *name;
   json_t *settings;
   json_object_foreach(nets, name, settings)
   {
-    json_t *ep = json_deep_copy(settings);
     cleanup_json json_t *allocs = active ? berth_net_endpoints(e, name) : NULL;
     json_t *mine = json_object_get(allocs, c->id);
-    char eid[65];
-    snprintf(eid, sizeof eid, "%s", mine ? c->id : "");
-    json_object_set_new(ep, "EndpointID", json_string(eid));
-    json_object_set_new(ep, "Gateway", json_string(mine ? berth_json_str(mine, "Gateway") : ""));
-    json_object_set_new(ep, "IPAddress", json_string(mine ? berth_json_str(mine, "IPAddress") : ""));
-    json_object_set_new(ep, "IPPrefixLen", json_integer(mine ? berth_json_int(mine, "IPPrefixLen", 0) : 0));
-    json_object_set_new(ep, "IPv6Gateway", json_string(""));
-    json_object_set_new(ep, "GlobalIPv6Address", json_string(""));
-    json_object_set_new(ep, "GlobalIPv6PrefixLen", json_integer(0));
-    if (mine)
-      json_object_set_new(ep, "MacAddress", json_string(berth_json_str(mine, "MacAddress")));
-    json_object_set_new(ep, "DNSNames", json_null());
+    json_t *ep = endpoint_view(settings, mine, c->id);
     if (mine && json_is_object(json_object_get(mine, "Ports")))
       json_object_set(out, "Ports", json_object_get(mine, "Ports"));
     if (strcmp(name, "bridge") == 0 && mine) {

@@ -313,21 +313,7 @@ int berth_net_attach(pid_t pid, int nsfd, const struct berth_net_endpoint *eps, 
 
 static int detach_inside(const struct berth_net_endpoint *ep, size_t n, berth_error_t *err)
 {
-  struct nl nl = {0};
-  if (nl_open(&nl, err) < 0)
-    return -1;
-  struct nlmsghdr *nlh = nl_req(&nl, RTM_DELLINK, 0, "delete the container's interface");
-  struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
-  ifi->ifi_family = AF_UNSPEC;
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, ep->ifname);
-  nl_end(&nl, nlh);
-  int r = nl_commit(&nl, err);
-  nl_close(&nl);
-  if (r < 0 && (*err)->code == ENODEV) {
-    berth_error_release(err);
-    return 0;
-  }
-  return r;
+  return berth_net_link_delete(ep->ifname, err);
 }
 
 int berth_net_detach(int nsfd, const char *ifname, berth_error_t *err)
