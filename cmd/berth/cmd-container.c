@@ -471,24 +471,86 @@ static char *join_mounts(const json_t *mounts, bool trunc, int *ret_local)
   return out;
 }
 
-/* docker's PORTS: "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 443/tcp". */
+/* docker's PORTS (the CLI's DisplayablePorts): the ports sorted; those
+ * published on the same number as in the container, and those only exposed,
+ * grouped into runs per address and protocol ("0.0.0.0:8000-8001->8000-8001/tcp",
+ * "80-81/tcp"); then the others one by one ("[::]:8080->80/tcp"). */
+struct port_row {
+  const char *ip, *type; /* ip NULL: exposed only */
+  long long priv, pub;
+};
+
+static int cmp_port_rows(const void *x, const void *y)
+{
+  const struct port_row *a = x, *b = y;
+  int c;
+  if (a->priv != b->priv)
+    return a->priv < b->priv ? -1 : 1;
+  if ((c = strcmp(a->ip ? a->ip : "", b->ip ? b->ip : "")))
+    return c;
+  if (a->pub != b->pub)
+    return a->pub < b->pub ? -1 : 1;
+  return strcmp(a->type, b->type);
+}
+
+static void port_item(FILE *f, bool *any, const char *ip, const char *type, long long first, long long last)
+{
+  char range[48], hp[96];
+  snprintf(range, sizeof range, first == last ? "%lld" : "%lld-%lld", first, last);
+  fputs(*any ? ", " : "", f);
+  *any = true;
+  if (ip) {
+    snprintf(hp, sizeof hp, strchr(ip, ':') ? "[%s]:%s" : "%s:%s", ip, range);
+    fprintf(f, "%s->", hp);
+  }
+  fprintf(f, "%s/%s", range, type);
+}
+
 static char *ports_text(const json_t *summary)
 {
-  char *out = NULL;
-  size_t len = 0, i;
-  json_t *p;
-  FILE *f = open_memstream(&out, &len);
-  if (!f)
+  const json_t *ports = json_object_get(summary, "Ports"), *p;
+  size_t n = json_array_size(ports), ng = 0, i;
+  cleanup_free struct port_row *rows = calloc(n + 1, sizeof *rows), *groups = calloc(n + 1, sizeof *groups);
+  char *out = NULL, *maps = NULL;
+  size_t len = 0, mlen = 0;
+  bool any = false, any_map = false;
+  FILE *f = open_memstream(&out, &len), *mf = open_memstream(&maps, &mlen);
+  if (!rows || !groups || !f || !mf)
     abort();
-  json_array_foreach(json_object_get(summary, "Ports"), i, p)
+  json_array_foreach(ports, i, p)
   {
-    const char *ip = berth_json_str(p, "IP");
-    char hp[64];
-    fputs(i ? ", " : "", f);
-    if (ip)
-      fprintf(f, "%s->", cli_host_port(ip, berth_json_int(p, "PublicPort", 0), hp));
-    fprintf(f, "%lld/%s", (long long)berth_json_int(p, "PrivatePort", 0), berth_json_str(p, "Type"));
+    rows[i] = (struct port_row){berth_json_str(p, "IP"), berth_json_str(p, "Type"), berth_json_int(p, "PrivatePort", 0),
+                                berth_json_int(p, "PublicPort", 0)};
+    if (!rows[i].type)
+      rows[i].type = "tcp";
   }
+  qsort(rows, n, sizeof *rows, cmp_port_rows);
+  for (i = 0; i < n; i++) {
+    const struct port_row *r = &rows[i];
+    if (r->ip && r->pub != r->priv) {
+      char hp[64];
+      fprintf(mf, "%s%s->%lld/%s", any_map ? ", " : "", cli_host_port(r->ip, r->pub, hp), r->priv, r->type);
+      any_map = true;
+      continue;
+    }
+    struct port_row *g = groups;
+    while (g < groups + ng && (strcmp(g->type, r->type) != 0 || (g->ip == NULL) != (r->ip == NULL) ||
+                               (g->ip && strcmp(g->ip, r->ip) != 0)))
+      g++;
+    if (g == groups + ng) { /* first of its address and protocol: priv and pub are its run */
+      groups[ng++] = (struct port_row){r->ip, r->type, r->priv, r->priv};
+    } else if (r->priv == g->pub + 1) {
+      g->pub = r->priv;
+    } else {
+      port_item(f, &any, g->ip, g->type, g->priv, g->pub);
+      g->priv = g->pub = r->priv;
+    }
+  }
+  for (i = 0; i < ng; i++)
+    port_item(f, &any, groups[i].ip, groups[i].type, groups[i].priv, groups[i].pub);
+  fclose(mf);
+  fprintf(f, "%s%s", any && any_map ? ", " : "", maps);
+  free(maps);
   fclose(f);
   return out;
 }

@@ -343,3 +343,20 @@ PY
   run wait_get "127.0.0.1:$p"
   assert_output "$(berth inspect -f '{{.Config.Hostname}}' w4)"
 }
+
+@test "port: ps PORTS groups runs of ports as the docker CLI does" {
+  bootstrap_busybox
+  local p q v6=""
+  p=$(free_port) q=$(free_port)
+  berth run -d --name g1 -p "$p-$((p + 1)):$p-$((p + 1))" -p "$q:80" --expose 90-91 -p "127.0.0.1:$q:$q/udp" \
+    busybox sleep 1000 >/dev/null
+  # sorted by container port; published on their own numbers: one run per
+  # address, exposed only: one run, in the order each first came; the rest
+  # one by one, after them (checked against docker 28's CLI)
+  local want="90-91/tcp, 0.0.0.0:$p-$((p + 1))->$p-$((p + 1))/tcp"
+  host_ipv6 && want="$want, [::]:$p-$((p + 1))->$p-$((p + 1))/tcp"
+  want="$want, 127.0.0.1:$q->$q/udp, 0.0.0.0:$q->80/tcp"
+  host_ipv6 && want="$want, [::]:$q->80/tcp"
+  run berth ps --format '{{.Ports}}'
+  assert_output "$want"
+}
