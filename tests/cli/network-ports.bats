@@ -346,8 +346,10 @@ PY
 
 @test "port: ps PORTS groups runs of ports as the docker CLI does" {
   bootstrap_busybox
-  local p q v6=""
+  local p q
   p=$(free_port) q=$(free_port)
+  while [ "$q" -le $((p + 1)) ] && [ "$p" -le $((q + 1)) ]; do q=$(free_port); done
+  [ "$p" -lt "$q" ] || { local t=$p; p=$q q=$t; }
   berth run -d --name g1 -p "$p-$((p + 1)):$p-$((p + 1))" -p "$q:80" --expose 90-91 -p "127.0.0.1:$q:$q/udp" \
     busybox sleep 1000 >/dev/null
   # sorted by container port; published on their own numbers: one run per
