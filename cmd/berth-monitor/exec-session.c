@@ -34,6 +34,7 @@
 #include <berth/log.h>
 
 #include "base/cleanup.h"
+#include "base/random.h"
 #include "monitor.h"
 #include "runtime/runtime.h"
 
@@ -150,14 +151,6 @@ static void start_failed(struct berth_exec_session *s, const struct berth_error 
 
 /* ---- events ---- */
 
-static void new_id(struct berth_exec_session *s)
-{
-  unsigned char raw[32];
-  if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-    abort();
-  for (size_t i = 0; i < sizeof(raw); i++)
-    snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
-}
 
 /* "exec_start: CMD ARGS" as moby writes it (entrypoint, a space, the
  * arguments joined: "ls " when there are none). */
@@ -256,7 +249,7 @@ static void start(struct berth_exec_set *x, struct berth_exec_session *s)
   if (parse_request(s, req, &p, &err) == 0 && !x->c)
     berth_error_set_plain(&err, EINVAL, "the container is not running");
   if (!err && x->event) {
-    new_id(s);
+    berth_random_hex(s->id, sizeof s->id);
     command_event(x, s, "exec_create", p.argv);
     command_event(x, s, "exec_start", p.argv);
   }

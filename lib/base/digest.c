@@ -124,16 +124,3 @@ int berth_digest_validate(const char *digest, berth_error_t *err)
     return berth_error_set_plain(err, EINVAL, "unsupported digest algorithm in `%.80s`", digest);
   return berth_error_set_plain(err, EINVAL, "invalid digest `%.80s`", digest ? digest : "");
 }
-
-void berth_random_hex(char *out, size_t size)
-{
-  unsigned char raw[64];
-  size_t n = size / 2 + 1;
-  if (size == 0)
-    return;
-  if (n > sizeof raw || getrandom(raw, n, 0) != (ssize_t)n)
-    abort();
-  for (size_t i = 0; i + 1 < size; i++)
-    out[i] = "0123456789abcdef"[(raw[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
-  out[size - 1] = '\0';
-}

@@ -27,8 +27,6 @@ bool berth_digest_is_valid(const char *digest);
 /* True for exactly 64 lower-case hex digits. */
 bool berth_hex64_is_valid(const char *hex);
 int berth_digest_validate(const char *digest, berth_error_t *err);
-/* size - 1 random lower-case hex digits (getrandom) and a NUL: ids, names. */
-void berth_random_hex(char *out, size_t size);
 /* Pointer to the hex part of a valid digest. */
 static inline const char *berth_digest_hex(const char *digest) { return digest + 7; }
 

@@ -21,6 +21,7 @@
 
 #include "base/cleanup.h"
 #include "base/digest.h"
+#include "base/random.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/timeutil.h"

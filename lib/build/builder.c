@@ -37,6 +37,7 @@
 
 #include "base/cleanup.h"
 #include "base/digest.h"
+#include "base/random.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/timeutil.h"

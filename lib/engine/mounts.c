@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "base/cleanup.h"
-#include "base/digest.h"
+#include "base/random.h"
 #include "base/json.h"
 #include "engine/engine-internal.h"
 

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "base/digest.h"
+#include "base/random.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/lock.h"

@@ -33,6 +33,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/json.h"
+#include "base/random.h"
 #include "engine/engine-internal.h"
 #include "engine/events.h"
 
