@@ -628,38 +628,20 @@ static int open_partial_dir(struct berth_store *s, berth_error_t *err)
   return fd;
 }
 
-/* The image the name points at now, or "" (to tell "up to date"). */
-static void current_image(struct berth_store *s, const char *name, char out[BERTH_DIGEST_STR_LEN])
-{
-  cleanup_json json_t *table = berth_images_load(s, NULL);
-  const char *id;
-  json_t *img;
-  out[0] = '\0';
-  json_object_foreach(json_object_get(table, "images"), id, img)
-  {
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(img, "names"), i, v) if (json_is_string(v) &&
-                                                                 strcmp(json_string_value(v), name) == 0)
-    {
-      snprintf(out, BERTH_DIGEST_STR_LEN, "%s", id);
-      return;
-    }
-  }
-}
-
 static int register_image(struct pull_ctx *c, struct pulled *p, struct berth_pull_result *ret, berth_error_t *err)
 {
   cleanup_free char *repo = berth_reference_repository(c->ref), *repo_digest = NULL;
   cleanup_free char *id = NULL;
-  char before[BERTH_DIGEST_STR_LEN] = "";
+  char before[BERTH_DIGEST_STR_LEN] = ""; /* the image the name pointed at: "up to date" */
   struct berth_image_register_opts o = {.manifest = p->manifest, .manifest_len = p->manifest_len};
   if (asprintf(&repo_digest, "%s@%s", repo, p->digest) < 0)
     abort();
   ret->reference = berth_reference_string(c->ref);
   if (!c->ref->digest) {
     o.reference = ret->reference;
-    current_image(c->s, ret->reference, before);
+    cleanup_json json_t *table = berth_images_load(c->s, NULL);
+    const char *old = table ? berth_images_name_owner(table, ret->reference) : NULL;
+    snprintf(before, sizeof before, "%s", old ? old : "");
   }
   o.repo_digest = repo_digest;
   if (berth_image_register_raw(c->s, p->config, p->config_len, &o, &id, err) < 0)
