@@ -214,12 +214,10 @@ static int ping(struct berth_registry *r, struct berth_http *h, berth_error_t *e
   return 0;
 }
 
-int berth_registry_open(const char *domain, const struct berth_registry_opts *opts, struct berth_registry **ret,
-                        berth_error_t *err)
+int berth_registry_open(const char *domain, const struct berth_registry_opts *opts, struct berth_http *h,
+                        struct berth_registry **ret, berth_error_t *err)
 {
   struct berth_registry *r = calloc(1, sizeof(*r));
-  struct berth_http *h = NULL;
-  int rc;
   if (!r)
     abort();
   pthread_mutex_init(&r->lock, NULL);
@@ -236,11 +234,7 @@ int berth_registry_open(const char *domain, const struct berth_registry_opts *op
       return -1;
     }
   }
-  rc = berth_http_new(&h, err);
-  if (rc == 0)
-    rc = ping(r, h, err);
-  berth_http_free(h);
-  if (rc < 0) {
+  if (ping(r, h, err) < 0) {
     berth_registry_free(r);
     return -1;
   }

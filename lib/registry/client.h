@@ -43,10 +43,11 @@ struct berth_registry_opts {
   bool anonymous;              /* use no stored credentials */
 };
 
-/* Resolve the endpoint of `domain` and ping it (GET /v2/), learning its
- * auth scheme.  *ret is freed with berth_registry_free(). */
-int berth_registry_open(const char *domain, const struct berth_registry_opts *opts, struct berth_registry **ret,
-                        berth_error_t *err);
+/* Resolve the endpoint of `domain` and ping it (GET /v2/) through h,
+ * learning its auth scheme; the requests that follow on h reuse the
+ * connection.  *ret is freed with berth_registry_free(). */
+int berth_registry_open(const char *domain, const struct berth_registry_opts *opts, struct berth_http *h,
+                        struct berth_registry **ret, berth_error_t *err);
 void berth_registry_free(struct berth_registry *r);
 /* The request with the auth `scope` needs ("repository:NAME:pull", NULL for
  * none): credentials go only to this registry and to the token realm its own

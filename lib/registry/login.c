@@ -40,7 +40,7 @@ int berth_registry_login(const char *server, const char *user, const char *passw
   int rc = -1;
   if (!user || !*user || !password || !*password)
     return berth_error_set_plain(err, EINVAL, "Username and password required");
-  if (berth_registry_open(domain, &opts, &reg, err) < 0 || berth_http_new(&h, err) < 0)
+  if (berth_http_new(&h, err) < 0 || berth_registry_open(domain, &opts, h, &reg, err) < 0)
     goto out;
   if (asprintf(&url, "%s/v2/", reg->base) < 0)
     abort();
@@ -198,7 +198,7 @@ json_t *berth_registry_search(const char *term, int limit, berth_error_t *err)
   } else {
     domain = strdup("docker.io");
   }
-  if (berth_registry_open(domain, NULL, &reg, err) < 0 || berth_http_new(&h, err) < 0)
+  if (berth_http_new(&h, err) < 0 || berth_registry_open(domain, NULL, h, &reg, err) < 0)
     goto out;
   q = berth_http_escape(what);
   if (asprintf(&url, "%s/v1/search?q=%s&n=%d",

@@ -667,8 +667,8 @@ int berth_registry_pull(struct berth_store *s, const struct berth_reference *ref
     goto out;
   if (asprintf(&c.scope, "repository:%s:pull", ref->path) < 0)
     abort();
-  if ((c.partial_dirfd = open_partial_dir(s, err)) < 0 || berth_registry_open(ref->domain, NULL, &c.reg, err) < 0 ||
-      berth_http_new(&h, err) < 0 || fetch_documents(&c, h, &want, &p, err) < 0)
+  if ((c.partial_dirfd = open_partial_dir(s, err)) < 0 || berth_http_new(&h, err) < 0 ||
+      berth_registry_open(ref->domain, NULL, h, &c.reg, err) < 0 || fetch_documents(&c, h, &want, &p, err) < 0)
     goto out;
   {
     /* parsed once: the platform check and the layer plan */
@@ -708,7 +708,7 @@ char **berth_registry_tags(const struct berth_reference *ref, berth_error_t *err
   json_t *v;
   if (asprintf(&scope, "repository:%s:pull", ref->path) < 0)
     abort();
-  if (berth_registry_open(ref->domain, NULL, &reg, err) < 0 || berth_http_new(&h, err) < 0)
+  if (berth_http_new(&h, err) < 0 || berth_registry_open(ref->domain, NULL, h, &reg, err) < 0)
     goto out;
   if (asprintf(&url, "%s/v2/%s/tags/list", reg->base, ref->path) < 0)
     abort();
