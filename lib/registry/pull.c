@@ -700,8 +700,7 @@ char **berth_registry_tags(const struct berth_reference *ref, berth_error_t *err
   struct berth_registry *reg = NULL;
   struct berth_http *h = NULL;
   cleanup_free char *scope = NULL, *url = NULL;
-  struct berth_http_request req = {.body_fd = -1, .max_body = 16 << 20};
-  struct berth_http_response resp = {0};
+  struct berth_registry_get g = {.what = "list tags", .doc = "tag list"};
   cleanup_json json_t *j = NULL;
   char **out = NULL;
   size_t i;
@@ -712,14 +711,9 @@ char **berth_registry_tags(const struct berth_reference *ref, berth_error_t *err
     goto out;
   if (asprintf(&url, "%s/v2/%s/tags/list", reg->base, ref->path) < 0)
     abort();
-  req.url = url;
-  if (berth_registry_do(reg, h, scope, &req, &resp, err) < 0)
-    goto out;
-  if (resp.status != 200) {
-    berth_registry_status_error(&resp, "list tags", err);
-    goto out;
-  }
-  if (!(j = berth_json_loadb(resp.body, resp.body_len, "tag list", err)))
+  g.url = url;
+  g.scope = scope;
+  if (berth_registry_get_json(reg, h, &g, &j, NULL, err) < 0)
     goto out;
   if (!(out = calloc(json_array_size(json_object_get(j, "tags")) + 1, sizeof(char *))))
     abort();
@@ -727,7 +721,6 @@ char **berth_registry_tags(const struct berth_reference *ref, berth_error_t *err
   json_array_foreach(json_object_get(j, "tags"), i, v) if (berth_reference_tag_is_valid(json_string_value(v) ?: ""))
       out[k++] = strdup(json_string_value(v));
 out:
-  berth_http_response_clear(&resp);
   berth_http_free(h);
   berth_registry_free(reg);
   return out;
