@@ -18,12 +18,6 @@
 #include "base/units.h"
 
 
-static int parse(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, int *argc, char **argv,
-                 bool *done)
-{
-  return cli_parse_flags(cli, cmd, flags, true, argc, argv, done);
-}
-
 /* ---- images ---- */
 
 static const struct cli_header image_headers[] = {
@@ -116,7 +110,7 @@ int cmd_images(struct cli *cli, const struct cli_command *cmd, int argc, char **
   int rc;
   json_t *img;
   size_t i;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 0, 1)) || (rc = cli_check_filters(cli, filters, "-f, --filter")))
     return rc;
@@ -148,7 +142,7 @@ int cmd_tag(struct cli *cli, const struct cli_command *cmd, int argc, char **arg
   berth_error_t err = NULL;
   bool done;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 2, 2)) || (rc = cli_engine(cli, &e)))
     return rc;
@@ -167,7 +161,7 @@ int cmd_rmi(struct cli *cli, const struct cli_command *cmd, int argc, char **arg
   };
   struct berth_engine *e;
   int rc, status = 0;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)) || (rc = cli_engine(cli, &e)))
     return rc;
@@ -196,7 +190,7 @@ int cmd_image_prune(struct cli *cli, const struct cli_command *cmd, int argc, ch
   berth_error_t err = NULL;
   cleanup_json json_t *res = NULL;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_check_filters(cli, filters, "--filter")))
     return rc;
@@ -246,7 +240,7 @@ int cmd_image_inspect(struct cli *cli, const struct cli_command *cmd, int argc, 
       {NULL, 0, 0, NULL, NULL, NULL, false},
   };
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)))
     return rc;
@@ -264,7 +258,7 @@ int cmd_inspect(struct cli *cli, const struct cli_command *cmd, int argc, char *
       {NULL, 0, 0, NULL, NULL, NULL, false},
   };
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)))
     return rc;
@@ -303,7 +297,7 @@ int cmd_history(struct cli *cli, const struct cli_command *cmd, int argc, char *
   json_t *h;
   size_t i;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, 1)) || (rc = cli_engine(cli, &e)))
     return rc;
@@ -363,7 +357,7 @@ int cmd_import(struct cli *cli, const struct cli_command *cmd, int argc, char **
   cleanup_free char *id = NULL;
   struct berth_import_opts opts = {0};
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, 2)) || (rc = cli_engine(cli, &e)))
     return rc;
@@ -400,7 +394,7 @@ int cmd_save(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   cleanup_free char *tmp = NULL;
   enum berth_archive_format fmt;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)))
     return rc;
@@ -453,7 +447,7 @@ int cmd_load(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   json_t *v;
   size_t i;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 0, 0)))
     return rc;
@@ -486,7 +480,7 @@ int cmd_image_bootstrap(struct cli *cli, const struct cli_command *cmd, int argc
   berth_error_t err = NULL;
   cleanup_free char *id = NULL;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, 2)))
     return rc;

@@ -16,12 +16,6 @@
 #include "cli.h"
 #include "output.h"
 
-static int parse(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, int *argc, char **argv,
-                 bool *done)
-{
-  return cli_parse_flags(cli, cmd, flags, true, argc, argv, done);
-}
-
 /* ---- progress ---- */
 
 struct progress_view {
@@ -158,7 +152,7 @@ int cmd_pull(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   struct berth_engine *e;
   berth_error_t err = NULL;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, 1)))
     return rc;
@@ -208,7 +202,7 @@ int cmd_push(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   cleanup_free char *digest = NULL, *name = NULL;
   int64_t size = 0;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, 1)))
     return rc;
@@ -261,7 +255,7 @@ int cmd_login(struct cli *cli, const struct cli_command *cmd, int argc, char **a
   berth_error_t err = NULL;
   cleanup_free char *from_stdin = NULL;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 0, 1)))
     return rc;
@@ -294,7 +288,7 @@ int cmd_logout(struct cli *cli, const struct cli_command *cmd, int argc, char **
   berth_error_t err = NULL;
   cleanup_free char *server = NULL;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 0, 1)))
     return rc;
@@ -395,7 +389,7 @@ int cmd_search(struct cli *cli, const struct cli_command *cmd, int argc, char **
   struct search_filter f;
   size_t i;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done) {
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done) {
     json_decref(rows);
     return rc;
   }

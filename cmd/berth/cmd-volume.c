@@ -13,12 +13,6 @@
 #include "cli.h"
 #include "output.h"
 
-static int parse(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, int *argc, char **argv,
-                 bool *done)
-{
-  return cli_parse_flags(cli, cmd, flags, true, argc, argv, done);
-}
-
 int cmd_volume_create(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
   const char *name = NULL, *driver = "local";
@@ -35,7 +29,7 @@ int cmd_volume_create(struct cli *cli, const struct cli_command *cmd, int argc, 
   berth_error_t err = NULL;
   cleanup_free char *made = NULL;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 0, 1)))
     return rc;
@@ -68,7 +62,7 @@ int cmd_volume_inspect(struct cli *cli, const struct cli_command *cmd, int argc,
       END_FLAGS,
   };
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)))
     return rc;
@@ -115,7 +109,7 @@ int cmd_volume_ls(struct cli *cli, const struct cli_command *cmd, int argc, char
   json_t *v;
   size_t i;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_check_filters(cli, filters, "-f, --filter")) ||
       (rc = cli_engine(cli, &e)))
@@ -146,7 +140,7 @@ int cmd_volume_rm(struct cli *cli, const struct cli_command *cmd, int argc, char
   };
   struct berth_engine *e;
   int rc, status = 0;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)) || (rc = cli_engine(cli, &e)))
     return rc;
@@ -174,7 +168,7 @@ int cmd_volume_prune(struct cli *cli, const struct cli_command *cmd, int argc, c
   berth_error_t err = NULL;
   cleanup_json json_t *res = NULL;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_check_filters(cli, filters, "--filter")))
     return rc;

@@ -16,6 +16,13 @@ int64_t berth_now_ns(void)
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+int64_t berth_monotonic_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void berth_format_rfc3339(int64_t ns, char out[64])
 {
   time_t sec = (time_t)(ns / 1000000000LL);

@@ -10,6 +10,8 @@
 
 /* Nanoseconds since the epoch, from CLOCK_REALTIME. */
 int64_t berth_now_ns(void);
+/* Milliseconds from CLOCK_MONOTONIC, for deadlines. */
+int64_t berth_monotonic_ms(void);
 /* "2024-05-01T10:11:12.123456789Z"; out must hold 64 bytes. */
 void berth_format_rfc3339(int64_t ns, char out[64]);
 /* Parse RFC 3339 (with optional fraction and Z or +hh:mm offset) into ns since

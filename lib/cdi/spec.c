@@ -133,26 +133,6 @@ static int int_field(struct check *c, json_t *o, const char *key, const char *pa
   return 0;
 }
 
-static int strv_field(struct check *c, const json_t *o, const char *key, const char *parent)
-{
-  char field[256];
-  json_t *a = json_object_get(o, key), *v;
-  size_t i;
-  join(field, sizeof field, parent, key, -1);
-  if (!a || json_is_null(a))
-    return 0;
-  if (!json_is_array(a))
-    return bad(c, field, "expected a list of strings");
-  json_array_foreach(a, i, v)
-  {
-    if (!json_is_string(v)) {
-      join(field, sizeof field, parent, key, (long)i);
-      return bad(c, field, "expected a string");
-    }
-  }
-  return 0;
-}
-
 static int annotations(struct check *c, const json_t *o, const char *parent)
 {
   char field[256];
@@ -172,9 +152,10 @@ static int annotations(struct check *c, const json_t *o, const char *parent)
   return 0;
 }
 
-/* The list member `key` of o (absent: empty), each element checked by fn. */
-static int each(struct check *c, json_t *o, const char *key, const char *parent,
-                int (*fn)(struct check *, json_t *, const char *))
+/* The list member `key` of o (absent: empty), each element checked by fn;
+ * `what` ("a list") is what it is expected to be when it is not a list. */
+static int list_of(struct check *c, json_t *o, const char *key, const char *parent, const char *what,
+                   int (*fn)(struct check *, json_t *, const char *))
 {
   char field[256];
   json_t *a = json_object_get(o, key), *v;
@@ -183,7 +164,7 @@ static int each(struct check *c, json_t *o, const char *key, const char *parent,
   if (!a || json_is_null(a))
     return 0;
   if (!json_is_array(a))
-    return bad(c, field, "expected a list");
+    return bad(c, field, "expected %s", what);
   json_array_foreach(a, i, v)
   {
     join(field, sizeof field, parent, key, (long)i);
@@ -193,10 +174,26 @@ static int each(struct check *c, json_t *o, const char *key, const char *parent,
   return 0;
 }
 
+static int each(struct check *c, json_t *o, const char *key, const char *parent,
+                int (*fn)(struct check *, json_t *, const char *))
+{
+  return list_of(c, o, key, parent, "a list", fn);
+}
+
+static int string_entry(struct check *c, json_t *v, const char *field)
+{
+  return json_is_string(v) ? 0 : bad(c, field, "expected a string");
+}
+
+static int strv_field(struct check *c, json_t *o, const char *key, const char *parent)
+{
+  return list_of(c, o, key, parent, "a list of strings", string_entry);
+}
+
 static int env_entry(struct check *c, json_t *v, const char *field)
 {
-  if (!json_is_string(v))
-    return bad(c, field, "expected a string");
+  if (string_entry(c, v, field) < 0)
+    return -1;
   const char *s = json_string_value(v);
   if (!strchr(s, '=') || s[0] == '=')
     return bad(c, field, "`%s` is not KEY=VALUE", s);

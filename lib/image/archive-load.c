@@ -566,21 +566,6 @@ static int commit_all(struct load_ctx *c, berth_error_t *err)
   return 0;
 }
 
-/* The image that holds a name, or NULL. */
-static const char *name_owner(json_t *table, const char *name)
-{
-  const char *id;
-  json_t *img;
-  json_object_foreach(json_object_get(table, "images"), id, img)
-  {
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(img, "names"), i,
-                       v) if (json_is_string(v) && strcmp(json_string_value(v), name) == 0) return id;
-  }
-  return NULL;
-}
-
 static char *familiar(const char *ref)
 {
   struct berth_reference r = {0};
@@ -599,7 +584,7 @@ static void tag_image(json_t *table, const struct load_image *img, json_t *lines
   json_array_foreach(img->tags, i, v)
   {
     const char *name = json_string_value(v);
-    const char *old = name_owner(table, name);
+    const char *old = berth_images_name_owner(table, name);
     cleanup_free char *fam = familiar(name);
     if (old && strcmp(old, img->id) != 0)
       json_array_append_new(lines, json_sprintf("The image %s already exists, renaming the old one with ID %s to "

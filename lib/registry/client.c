@@ -214,12 +214,10 @@ static int ping(struct berth_registry *r, struct berth_http *h, berth_error_t *e
   return 0;
 }
 
-int berth_registry_open(const char *domain, const struct berth_registry_opts *opts, struct berth_registry **ret,
-                        berth_error_t *err)
+int berth_registry_open(const char *domain, const struct berth_registry_opts *opts, struct berth_http *h,
+                        struct berth_registry **ret, berth_error_t *err)
 {
   struct berth_registry *r = calloc(1, sizeof(*r));
-  struct berth_http *h = NULL;
-  int rc;
   if (!r)
     abort();
   pthread_mutex_init(&r->lock, NULL);
@@ -236,11 +234,7 @@ int berth_registry_open(const char *domain, const struct berth_registry_opts *op
       return -1;
     }
   }
-  rc = berth_http_new(&h, err);
-  if (rc == 0)
-    rc = ping(r, h, err);
-  berth_http_free(h);
-  if (rc < 0) {
+  if (ping(r, h, err) < 0) {
     berth_registry_free(r);
     return -1;
   }
@@ -316,6 +310,20 @@ static char *scope_params(const char *scope)
   return out;
 }
 
+/* g's document from the response to its request; returns what
+ * berth_registry_get_json does. */
+static int response_json(const struct berth_http_response *resp, const struct berth_registry_get *g, json_t **ret,
+                         berth_error_t *err)
+{
+  if (resp->status == 404 && g->missing_ok)
+    return 0;
+  if (resp->status != 200)
+    return berth_registry_status_error(resp, g->what, err);
+  if (!(*ret = berth_json_loadb(resp->body ? resp->body : "", resp->body_len, g->doc, err)))
+    return -1;
+  return 1;
+}
+
 /* GET REALM?service=S&scope=SCOPE (with the credentials, when there are
  * any) and keep the token for the scope. */
 static int fetch_token(struct berth_registry *r, struct berth_http *h, const char *scope, berth_error_t *err)
@@ -324,6 +332,7 @@ static int fetch_token(struct berth_registry *r, struct berth_http *h, const cha
   cleanup_free char *url = NULL, *auth = NULL, *rhost = NULL, *svc = NULL, *sc = NULL;
   struct berth_http_request req = {.body_fd = -1};
   struct berth_http_response resp;
+  const struct berth_registry_get g = {.what = "get a token", .doc = "token response"};
   cleanup_json json_t *j = NULL;
   const char *tok;
   int rc = -1;
@@ -352,9 +361,7 @@ static int fetch_token(struct berth_registry *r, struct berth_http *h, const cha
   if (resp.status == 401 || resp.status == 403)
     rc = berth_error_set_plain(err, EACCES, "unauthorized: %s",
                                r->user ? "incorrect username or password" : "authentication required");
-  else if (resp.status != 200)
-    rc = berth_registry_status_error(&resp, "get a token", err);
-  else if (!(j = berth_json_loadb(resp.body ? resp.body : "", resp.body_len, "token response", err)))
+  else if (response_json(&resp, &g, &j, err) < 0)
     rc = -1;
   else if (!token_is_valid(tok = berth_json_str(j, "token")) && !token_is_valid(tok = berth_json_str(j, "access_token")))
     rc = berth_error_set_plain(err, EACCES, "get a token: the response holds no valid token");
@@ -424,4 +431,19 @@ int berth_registry_do(struct berth_registry *r, struct berth_http *h, const char
   berth_registry_status_error(resp, NULL, err);
   berth_http_response_clear(resp);
   return -1;
+}
+
+int berth_registry_get_json(struct berth_registry *r, struct berth_http *h, const struct berth_registry_get *g,
+                            json_t **ret, char **ret_link, berth_error_t *err)
+{
+  struct berth_http_request req = {.url = g->url, .body_fd = -1, .max_body = 16 << 20};
+  struct berth_http_response resp;
+  int rc;
+  if (berth_registry_do(r, h, g->scope, &req, &resp, err) < 0)
+    return -1;
+  rc = response_json(&resp, g, ret, err);
+  if (rc > 0 && ret_link)
+    *ret_link = steal_ptr(&resp.link);
+  berth_http_response_clear(&resp);
+  return rc;
 }

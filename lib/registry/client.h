@@ -11,6 +11,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include <berth/error.h>
 
 #include "base/http.h"
@@ -43,10 +45,11 @@ struct berth_registry_opts {
   bool anonymous;              /* use no stored credentials */
 };
 
-/* Resolve the endpoint of `domain` and ping it (GET /v2/), learning its
- * auth scheme.  *ret is freed with berth_registry_free(). */
-int berth_registry_open(const char *domain, const struct berth_registry_opts *opts, struct berth_registry **ret,
-                        berth_error_t *err);
+/* Resolve the endpoint of `domain` and ping it (GET /v2/) through h,
+ * learning its auth scheme; the requests that follow on h reuse the
+ * connection.  *ret is freed with berth_registry_free(). */
+int berth_registry_open(const char *domain, const struct berth_registry_opts *opts, struct berth_http *h,
+                        struct berth_registry **ret, berth_error_t *err);
 void berth_registry_free(struct berth_registry *r);
 /* The request with the auth `scope` needs ("repository:NAME:pull", NULL for
  * none): credentials go only to this registry and to the token realm its own
@@ -55,6 +58,18 @@ void berth_registry_free(struct berth_registry *r);
  * "unauthorized: ...". */
 int berth_registry_do(struct berth_registry *r, struct berth_http *h, const char *scope,
                       const struct berth_http_request *req, struct berth_http_response *resp, berth_error_t *err);
+/* A JSON document the registry serves (16 MiB at most). */
+struct berth_registry_get {
+  const char *url, *scope; /* scope: as for berth_registry_do */
+  const char *what;        /* the operation, prefixed to the registry's errors: "list tags" */
+  const char *doc;         /* the document, named in parse errors: "tag list" */
+  bool missing_ok;         /* a 404 is no error */
+};
+/* GET it: 1 with the document in *ret (and the Link header in *ret_link
+ * when that is not NULL; caller frees) on 200; 0 on a 404 when missing_ok;
+ * else -1, the registry's error prefixed with `what`. */
+int berth_registry_get_json(struct berth_registry *r, struct berth_http *h, const struct berth_registry_get *g,
+                            json_t **ret, char **ret_link, berth_error_t *err);
 /* An error for a non-2xx response: the registry's own errors[] message when
  * it sent one ("manifest unknown: manifest unknown"), else the status. */
 int berth_registry_status_error(const struct berth_http_response *resp, const char *what, berth_error_t *err);

@@ -40,7 +40,7 @@ int berth_registry_login(const char *server, const char *user, const char *passw
   int rc = -1;
   if (!user || !*user || !password || !*password)
     return berth_error_set_plain(err, EINVAL, "Username and password required");
-  if (berth_registry_open(domain, &opts, &reg, err) < 0 || berth_http_new(&h, err) < 0)
+  if (berth_http_new(&h, err) < 0 || berth_registry_open(domain, &opts, h, &reg, err) < 0)
     goto out;
   if (asprintf(&url, "%s/v2/", reg->base) < 0)
     abort();
@@ -78,25 +78,6 @@ static json_t *result(const char *name, const char *desc, json_int_t stars, bool
                    "is_official", official, "is_automated", automated);
 }
 
-/* GET URL; 1 with the parsed body on 200, 0 on 404 (no such API), -1 otherwise. */
-static int get_json(struct berth_registry *reg, struct berth_http *h, const char *scope, const char *url,
-                    json_t **ret, berth_error_t *err)
-{
-  struct berth_http_request req = {.url = url, .body_fd = -1, .max_body = 16 << 20};
-  struct berth_http_response resp = {0};
-  int rc = -1;
-  if (berth_registry_do(reg, h, scope, &req, &resp, err) < 0)
-    return -1;
-  if (resp.status == 404)
-    rc = 0;
-  else if (resp.status != 200)
-    berth_registry_status_error(&resp, "search", err);
-  else if ((*ret = berth_json_loadb(resp.body, resp.body_len, "search response", err)))
-    rc = 1;
-  berth_http_response_clear(&resp);
-  return rc;
-}
-
 static json_t *search_v1(const json_t *body, int limit)
 {
   json_t *out = json_array(), *v;
@@ -128,21 +109,15 @@ static char *next_page(const struct berth_registry *reg, const char *link)
 static int catalog_page(struct berth_registry *reg, struct berth_http *h, const char *url, json_t **ret,
                         char **ret_next, berth_error_t *err)
 {
-  struct berth_http_request req = {.url = url, .body_fd = -1, .max_body = 16 << 20};
-  struct berth_http_response resp = {0};
-  int rc = -1;
-  if (berth_registry_do(reg, h, "registry:catalog:*", &req, &resp, err) < 0)
-    return -1;
-  if (resp.status == 404)
-    berth_error_set_plain(err, ENOENT, "search: the registry has neither a search API nor a catalog");
-  else if (resp.status != 200)
-    berth_registry_status_error(&resp, "search", err);
-  else if ((*ret = berth_json_loadb(resp.body, resp.body_len, "catalog", err))) {
-    *ret_next = next_page(reg, resp.link);
-    rc = 0;
-  }
-  berth_http_response_clear(&resp);
-  return rc;
+  const struct berth_registry_get g = {
+      .url = url, .scope = "registry:catalog:*", .what = "search", .doc = "catalog", .missing_ok = true};
+  cleanup_free char *link = NULL;
+  int got = berth_registry_get_json(reg, h, &g, ret, &link, err);
+  if (got == 0)
+    return berth_error_set_plain(err, ENOENT, "search: the registry has neither a search API nor a catalog");
+  if (got > 0)
+    *ret_next = next_page(reg, link);
+  return got < 0 ? -1 : 0;
 }
 
 /* Walk the catalog (at most 100 pages of 1000) for names holding the term. */
@@ -186,6 +161,8 @@ json_t *berth_registry_search(const char *term, int limit, berth_error_t *err)
   struct berth_registry *reg = NULL;
   struct berth_http *h = NULL;
   cleanup_json json_t *body = NULL;
+  /* a 404: the registry has no search API */
+  struct berth_registry_get g = {.what = "search", .doc = "search response", .missing_ok = true};
   json_t *out = NULL;
   int got;
   if (limit < 1 || limit > 100) {
@@ -198,13 +175,14 @@ json_t *berth_registry_search(const char *term, int limit, berth_error_t *err)
   } else {
     domain = strdup("docker.io");
   }
-  if (berth_registry_open(domain, NULL, &reg, err) < 0 || berth_http_new(&h, err) < 0)
+  if (berth_http_new(&h, err) < 0 || berth_registry_open(domain, NULL, h, &reg, err) < 0)
     goto out;
   q = berth_http_escape(what);
   if (asprintf(&url, "%s/v1/search?q=%s&n=%d",
                strcmp(domain, "docker.io") == 0 ? "https://index.docker.io" : reg->base, q, limit) < 0)
     abort();
-  if ((got = get_json(reg, h, NULL, url, &body, err)) < 0)
+  g.url = url;
+  if ((got = berth_registry_get_json(reg, h, &g, &body, NULL, err)) < 0)
     goto out;
   if (got == 1) {
     out = search_v1(body, limit);

@@ -628,38 +628,20 @@ static int open_partial_dir(struct berth_store *s, berth_error_t *err)
   return fd;
 }
 
-/* The image the name points at now, or "" (to tell "up to date"). */
-static void current_image(struct berth_store *s, const char *name, char out[BERTH_DIGEST_STR_LEN])
-{
-  cleanup_json json_t *table = berth_images_load(s, NULL);
-  const char *id;
-  json_t *img;
-  out[0] = '\0';
-  json_object_foreach(json_object_get(table, "images"), id, img)
-  {
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(img, "names"), i, v) if (json_is_string(v) &&
-                                                                 strcmp(json_string_value(v), name) == 0)
-    {
-      snprintf(out, BERTH_DIGEST_STR_LEN, "%s", id);
-      return;
-    }
-  }
-}
-
 static int register_image(struct pull_ctx *c, struct pulled *p, struct berth_pull_result *ret, berth_error_t *err)
 {
   cleanup_free char *repo = berth_reference_repository(c->ref), *repo_digest = NULL;
   cleanup_free char *id = NULL;
-  char before[BERTH_DIGEST_STR_LEN] = "";
+  char before[BERTH_DIGEST_STR_LEN] = ""; /* the image the name pointed at: "up to date" */
   struct berth_image_register_opts o = {.manifest = p->manifest, .manifest_len = p->manifest_len};
   if (asprintf(&repo_digest, "%s@%s", repo, p->digest) < 0)
     abort();
   ret->reference = berth_reference_string(c->ref);
   if (!c->ref->digest) {
     o.reference = ret->reference;
-    current_image(c->s, ret->reference, before);
+    cleanup_json json_t *table = berth_images_load(c->s, NULL);
+    const char *old = table ? berth_images_name_owner(table, ret->reference) : NULL;
+    snprintf(before, sizeof before, "%s", old ? old : "");
   }
   o.repo_digest = repo_digest;
   if (berth_image_register_raw(c->s, p->config, p->config_len, &o, &id, err) < 0)
@@ -685,8 +667,8 @@ int berth_registry_pull(struct berth_store *s, const struct berth_reference *ref
     goto out;
   if (asprintf(&c.scope, "repository:%s:pull", ref->path) < 0)
     abort();
-  if ((c.partial_dirfd = open_partial_dir(s, err)) < 0 || berth_registry_open(ref->domain, NULL, &c.reg, err) < 0 ||
-      berth_http_new(&h, err) < 0 || fetch_documents(&c, h, &want, &p, err) < 0)
+  if ((c.partial_dirfd = open_partial_dir(s, err)) < 0 || berth_http_new(&h, err) < 0 ||
+      berth_registry_open(ref->domain, NULL, h, &c.reg, err) < 0 || fetch_documents(&c, h, &want, &p, err) < 0)
     goto out;
   {
     /* parsed once: the platform check and the layer plan */
@@ -718,26 +700,20 @@ char **berth_registry_tags(const struct berth_reference *ref, berth_error_t *err
   struct berth_registry *reg = NULL;
   struct berth_http *h = NULL;
   cleanup_free char *scope = NULL, *url = NULL;
-  struct berth_http_request req = {.body_fd = -1, .max_body = 16 << 20};
-  struct berth_http_response resp = {0};
+  struct berth_registry_get g = {.what = "list tags", .doc = "tag list"};
   cleanup_json json_t *j = NULL;
   char **out = NULL;
   size_t i;
   json_t *v;
   if (asprintf(&scope, "repository:%s:pull", ref->path) < 0)
     abort();
-  if (berth_registry_open(ref->domain, NULL, &reg, err) < 0 || berth_http_new(&h, err) < 0)
+  if (berth_http_new(&h, err) < 0 || berth_registry_open(ref->domain, NULL, h, &reg, err) < 0)
     goto out;
   if (asprintf(&url, "%s/v2/%s/tags/list", reg->base, ref->path) < 0)
     abort();
-  req.url = url;
-  if (berth_registry_do(reg, h, scope, &req, &resp, err) < 0)
-    goto out;
-  if (resp.status != 200) {
-    berth_registry_status_error(&resp, "list tags", err);
-    goto out;
-  }
-  if (!(j = berth_json_loadb(resp.body, resp.body_len, "tag list", err)))
+  g.url = url;
+  g.scope = scope;
+  if (berth_registry_get_json(reg, h, &g, &j, NULL, err) < 0)
     goto out;
   if (!(out = calloc(json_array_size(json_object_get(j, "tags")) + 1, sizeof(char *))))
     abort();
@@ -745,7 +721,6 @@ char **berth_registry_tags(const struct berth_reference *ref, berth_error_t *err
   json_array_foreach(json_object_get(j, "tags"), i, v) if (berth_reference_tag_is_valid(json_string_value(v) ?: ""))
       out[k++] = strdup(json_string_value(v));
 out:
-  berth_http_response_clear(&resp);
   berth_http_free(h);
   berth_registry_free(reg);
   return out;

@@ -222,7 +222,7 @@ int berth_registry_push(struct berth_store *s, const char *id, const struct bert
   struct push_ctx c = {.s = s, .ref = ref, .sources = sources, .opts = opts};
   int rc = -1;
   build_scope(&c);
-  if (berth_registry_open(ref->domain, NULL, &c.reg, err) == 0 && berth_http_new(&c.h, err) == 0)
+  if (berth_http_new(&c.h, err) == 0 && berth_registry_open(ref->domain, NULL, c.h, &c.reg, err) == 0)
     rc = push_image(&c, id, ret_digest, ret_size, err);
   berth_http_free(c.h);
   berth_registry_free(c.reg);

@@ -20,6 +20,7 @@
 
 #include "base/xalloc.h"
 #include "base/cleanup.h"
+#include "base/timeutil.h"
 #include "oci/runtime-spec.h"
 #include "runtime/cgroup-internal.h"
 
@@ -32,14 +33,6 @@ void berth_cgroup_sleep_ms(unsigned ms)
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
     ;
 }
-
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 
 static int cgroup_new(enum berth_cgroup_layout layout, const char *path, struct berth_cgroup **ret,
                       berth_error_t *err)
@@ -374,7 +367,7 @@ static int count_pids(struct berth_cgroup *cg, size_t *ret_n, berth_error_t *err
 }
 
 /* SIGKILL until cgroup.procs is empty or the deadline passes. */
-static int kill_until_empty(struct berth_cgroup *cg, long long deadline, berth_error_t *err)
+static int kill_until_empty(struct berth_cgroup *cg, int64_t deadline, berth_error_t *err)
 {
   for (unsigned delay = 1;; delay = delay < 8 ? delay * 2 : delay) {
     size_t n = 0;
@@ -382,7 +375,7 @@ static int kill_until_empty(struct berth_cgroup *cg, long long deadline, berth_e
       return -1;
     if (n == 0)
       return 0;
-    if (now_ms() >= deadline)
+    if (berth_monotonic_ms() >= deadline)
       return berth_error_set(err, EBUSY, "%zu processes are left in cgroup `%s`", n, cg->path);
     if (berth_cgroup_kill(cg, SIGKILL, err) < 0)
       return -1;
@@ -393,7 +386,7 @@ static int kill_until_empty(struct berth_cgroup *cg, long long deadline, berth_e
   }
 }
 
-static int remove_dir(struct berth_cgroup_dir *d, long long deadline, berth_error_t *err)
+static int remove_dir(struct berth_cgroup_dir *d, int64_t deadline, berth_error_t *err)
 {
   cleanup_free char *full = NULL;
   if (asprintf(&full, "%s/%s", d->mount, d->rel) < 0)
@@ -401,7 +394,7 @@ static int remove_dir(struct berth_cgroup_dir *d, long long deadline, berth_erro
   for (;;) {
     if (rmdir(full) == 0 || errno == ENOENT)
       break;
-    if (errno != EBUSY || now_ms() >= deadline)
+    if (errno != EBUSY || berth_monotonic_ms() >= deadline)
       return berth_error_set(err, errno, "remove cgroup `%s`", full);
     berth_cgroup_sleep_ms(2);
   }
@@ -411,7 +404,7 @@ static int remove_dir(struct berth_cgroup_dir *d, long long deadline, berth_erro
 
 int berth_cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err)
 {
-  long long deadline = now_ms() + DESTROY_TIMEOUT_MS;
+  int64_t deadline = berth_monotonic_ms() + DESTROY_TIMEOUT_MS;
   if (primary(cg) && kill_until_empty(cg, deadline, err) < 0)
     return berth_error_prefix(err, "destroy cgroup `%s`", cg->path);
   for (size_t i = 0; i < cg->n_dirs; i++)

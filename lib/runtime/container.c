@@ -177,11 +177,9 @@ static pid_t clone_init(int flags, int pidns_fd, int cgroup_fd, berth_error_t *e
  * pivot_root is not. */
 static int create_runtime_hooks(const struct berth_spec *spec, struct berth_runtime_container *c, berth_error_t *err)
 {
-  cleanup_free char *state = hooks_state(spec, "creating", c->pid);
-  char msg[CHILD_HOOK_MSG];
-  struct hook_run how = {.stage = "createRuntime", .state = state, .cwd = berth_spec_annotation(spec, "berth.bundle")};
-  if (hooks_run(spec->hooks.create_runtime, spec->hooks.n_create_runtime, &how, msg, sizeof msg) < 0)
-    return berth_error_set_plain(err, errno, "%s", msg);
+  if (runtime_hooks_run(spec, spec->hooks.create_runtime, spec->hooks.n_create_runtime, "createRuntime", "creating",
+                        c->pid, err) < 0)
+    return -1;
   struct sync_msg done = {.type = SYNC_HOOKS_DONE};
   if (sync_send(c->sync_fd, &done, -1) < 0)
     return berth_error_set(err, errno, "write to container init");

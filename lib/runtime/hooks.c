@@ -23,15 +23,22 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "base/timeutil.h"
 #include "oci/runtime-spec.h"
 #include "runtime/runtime-internal.h"
 
-char *hooks_state(const struct berth_spec *spec, const char *status, pid_t pid)
+struct hook_run {
+  const char *stage, *status; /* "createContainer", "creating" */
+  const char *cwd;            /* NULL: the caller's */
+  void (*before_exec)(void *arg); /* in the hook's process, may be NULL */
+  void *arg;
+};
+
+static char *hooks_state(const struct berth_spec *spec, const char *status, pid_t pid)
 {
   const char *id = berth_spec_annotation(spec, "berth.id"), *bundle = berth_spec_annotation(spec, "berth.bundle");
   cleanup_json json_t *st = json_pack("{s:s,s:s,s:s,s:i,s:s,s:O}", "ociVersion", spec->oci_version ? spec->oci_version : "1.0.2",
@@ -59,21 +66,14 @@ static void hook_exec(const struct berth_spec_hook *h, const struct hook_run *ho
   _exit(127);
 }
 
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The hook's output (the first `cap` bytes kept) until it closes it or the
  * deadline (0: none) passes; false on timeout. */
-static bool collect(int fd, char *buf, size_t cap, long long deadline)
+static bool collect(int fd, char *buf, size_t cap, int64_t deadline)
 {
   size_t len = 0;
   for (;;) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    int wait = deadline ? (int)(deadline - now_ms()) : -1;
+    int wait = deadline ? (int)(deadline - berth_monotonic_ms()) : -1;
     if (deadline && wait <= 0)
       return false;
     int r = poll(&p, 1, wait);
@@ -94,7 +94,8 @@ static bool collect(int fd, char *buf, size_t cap, long long deadline)
   }
 }
 
-static int run_one(const struct berth_spec_hook *h, const struct hook_run *how, char *out, size_t cap, int *ret_status)
+static int run_one(const struct berth_spec_hook *h, const struct hook_run *how, const char *state, char *out,
+                   size_t cap, int *ret_status)
 {
   int in[2], pipefd[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0)
@@ -115,9 +116,9 @@ static int run_one(const struct berth_spec_hook *h, const struct hook_run *how, 
     return -1;
   }
   /* the state fits the socket's buffer; a hook that never reads it is not waited for */
-  (void)send(in[0], how->state, strlen(how->state), MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)send(in[0], state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT);
   (void)shutdown(in[0], SHUT_WR);
-  bool done = collect(pipefd[0], out, cap, h->timeout > 0 ? now_ms() + h->timeout * 1000LL : 0);
+  bool done = collect(pipefd[0], out, cap, h->timeout > 0 ? berth_monotonic_ms() + h->timeout * 1000LL : 0);
   close(in[0]);
   close(pipefd[0]);
   if (!done)
@@ -132,13 +133,18 @@ static int run_one(const struct berth_spec_hook *h, const struct hook_run *how, 
   return 0;
 }
 
-int hooks_run(const struct berth_spec_hook *hooks, size_t n, const struct hook_run *how, char *msg, size_t msg_len)
+/* Run each hook in order, the container's state (how->status, pid, and the
+ * spec's id, bundle and annotations) on its stdin; on the first failure -1
+ * with errno and `msg`.  Usable from init: no berth_error. */
+static int hooks_run(const struct berth_spec *spec, const struct berth_spec_hook *hooks, size_t n,
+                     const struct hook_run *how, pid_t pid, char *msg, size_t msg_len)
 {
   const char *stage = how->stage;
+  cleanup_free char *state = n ? hooks_state(spec, how->status, pid) : NULL;
   for (size_t i = 0; i < n; i++) {
     char out[512] = "";
     int status = 0;
-    if (run_one(&hooks[i], how, out, sizeof out, &status) < 0) {
+    if (run_one(&hooks[i], how, state, out, sizeof out, &status) < 0) {
       int e = errno;
       snprintf(msg, msg_len, "error running %s hook #%zu `%s`: %s", stage, i, hooks[i].path,
                e == ETIMEDOUT ? "timed out" : strerror(e));
@@ -159,6 +165,16 @@ int hooks_run(const struct berth_spec_hook *hooks, size_t n, const struct hook_r
     errno = EIO;
     return -1;
   }
+  return 0;
+}
+
+int runtime_hooks_run(const struct berth_spec *spec, const struct berth_spec_hook *hooks, size_t n, const char *stage,
+                      const char *status, pid_t pid, berth_error_t *err)
+{
+  struct hook_run how = {.stage = stage, .status = status, .cwd = berth_spec_annotation(spec, "berth.bundle")};
+  char msg[1024];
+  if (hooks_run(spec, hooks, n, &how, pid, msg, sizeof msg) < 0)
+    return berth_error_set_plain(err, errno, "%s", msg);
   return 0;
 }
 
@@ -242,14 +258,9 @@ int runtime_hooks_run_saved(struct runtime_hooks *r, bool poststart, pid_t pid, 
   if (!r)
     return 0;
   const struct berth_spec_hooks *h = &r->spec.hooks;
-  cleanup_free char *state = hooks_state(&r->spec, poststart ? "running" : "stopped", pid);
-  struct hook_run how = {.stage = poststart ? "poststart" : "poststop", .state = state,
-                         .cwd = berth_spec_annotation(&r->spec, "berth.bundle")};
-  char msg[1024];
-  if (hooks_run(poststart ? h->poststart : h->poststop, poststart ? h->n_poststart : h->n_poststop, &how, msg,
-                sizeof msg) < 0)
-    return berth_error_set_plain(err, errno, "%s", msg);
-  return 0;
+  if (poststart)
+    return runtime_hooks_run(&r->spec, h->poststart, h->n_poststart, "poststart", "running", pid, err);
+  return runtime_hooks_run(&r->spec, h->poststop, h->n_poststop, "poststop", "stopped", pid, err);
 }
 
 /* ---- init's side ---- */
@@ -262,14 +273,10 @@ static pid_t host_pid(void)
   return n > 0 ? (pid_t)atoi(buf) : getpid();
 }
 
-static void child_run(struct child *c, const struct berth_spec_hook *h, size_t n, struct hook_run *how, pid_t pid)
+static void child_run(struct child *c, const struct berth_spec_hook *h, size_t n, const struct hook_run *how, pid_t pid)
 {
-  if (!n)
-    return;
-  cleanup_free char *state = hooks_state(c->spec, how->status, pid);
   char msg[CHILD_HOOK_MSG];
-  how->state = state;
-  if (hooks_run(h, n, how, msg, sizeof msg) < 0)
+  if (hooks_run(c->spec, h, n, how, pid, msg, sizeof msg) < 0)
     child_fail(c->sync_fd, 0, "%s", msg);
 }
 

@@ -103,18 +103,11 @@ void caps_switch_user(struct child *c); /* setgroups, setresgid, setresuid, caps
  * SYNC_HOOKS, after the mounts and before pivot_root; startContainer after
  * SYNC_START). */
 struct berth_spec_hook;
-/* The state document a hook reads on stdin (caller frees). */
-char *hooks_state(const struct berth_spec *spec, const char *status, pid_t pid);
-struct hook_run {
-  const char *stage, *status; /* "createContainer", "creating" */
-  const char *state;          /* the state document */
-  const char *cwd;            /* NULL: the caller's */
-  void (*before_exec)(void *arg); /* in the hook's process, may be NULL */
-  void *arg;
-};
-/* Run each hook in order; on the first failure -1 with errno and `msg`
- * ("error running STAGE hook #N `PATH`: exit status 1, output: ..."). */
-int hooks_run(const struct berth_spec_hook *hooks, size_t n, const struct hook_run *how, char *msg, size_t msg_len);
+/* Run a stage's hooks in order, in the bundle, the container's state on
+ * their stdin; the first failure is err ("error running STAGE hook #N
+ * `PATH`: exit status 1, output: ..."). */
+int runtime_hooks_run(const struct berth_spec *spec, const struct berth_spec_hook *hooks, size_t n, const char *stage,
+                      const char *status, pid_t pid, berth_error_t *err);
 /* poststart and poststop, kept past create (NULL when the spec has none). */
 struct runtime_hooks *runtime_hooks_new(const struct berth_spec *spec);
 int runtime_hooks_run_saved(struct runtime_hooks *r, bool poststart, pid_t pid, berth_error_t *err);

@@ -91,6 +91,15 @@ static bool is_hex_prefix(const char *s)
   return true;
 }
 
+const char *berth_images_name_owner(const json_t *table, const char *name)
+{
+  const char *field = strchr(name, '@') ? "digests" : "names", *key;
+  json_t *img;
+  json_object_foreach(json_object_get(table, "images"), key, img) if (has_string(json_object_get(img, field), name))
+      return key;
+  return NULL;
+}
+
 const char *berth_images_lookup(json_t *table, const char *normalized_ref, const char *user_input,
                                 berth_error_t *err)
 {
@@ -99,8 +108,9 @@ const char *berth_images_lookup(json_t *table, const char *normalized_ref, const
   json_t *img;
   const char *prefix = user_input;
   if (normalized_ref) {
-    const char *field = strchr(normalized_ref, '@') ? "digests" : "names";
-    json_object_foreach(images, key, img) if (has_string(json_object_get(img, field), normalized_ref)) return key;
+    const char *owner = berth_images_name_owner(table, normalized_ref);
+    if (owner)
+      return owner;
     if (strchr(normalized_ref, '@')) {
       /* "repo@sha256:x" also designates the image whose id is x when the
        * repository holds a tag for it (docker accepts image IDs this way). */

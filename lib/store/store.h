@@ -108,6 +108,9 @@ int berth_images_save(struct berth_store *s, const json_t *table, berth_error_t 
 /* Move `name` (a full reference string) to image `id`, removing it from any
  * other image in `table` (which becomes dangling when it loses its last name). */
 void berth_images_set_name(json_t *table, const char *id, const char *name);
+/* The id of the image that holds `name` (a full reference string, a tag or a
+ * digest reference), NULL when none does (pointer into table). */
+const char *berth_images_name_owner(const json_t *table, const char *name);
 /* Find the image a user string designates: a full or short (>= 1 hex) image
  * id, "sha256:<id>", or a normalized reference; NULL when none.  Ambiguous short
  * ids are an error. Returns the id (pointer into table). */

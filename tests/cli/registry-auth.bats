@@ -6,16 +6,11 @@ load helpers
 load registry-helpers
 
 setup() {
-  requires_registry
-  requires skopeo
-  berth_setup
+  registry_test_setup
   export DOCKER_CONFIG=$BATS_TEST_TMPDIR/docker-config
 }
 
-teardown() {
-  registry_teardown
-  berth_teardown
-}
+teardown() { registry_test_teardown; }
 
 @test "basic auth: anonymous access refused, wrong credentials refused, login stores docker's config.json" {
   registry_start A htpasswd
@@ -40,7 +35,7 @@ teardown() {
   run berth push "$REG_A/bb:1"
   assert_success
   refute_output --partial "$REG_PASSWORD"
-  export TEST_ROOT=$BATS_TEST_TMPDIR/root2 TEST_RUNROOT=$BATS_TEST_TMPDIR/run2
+  fresh_store
   run berth pull "$REG_A/bb:1"
   assert_success
   run berth logout "$REG_A"
@@ -100,7 +95,7 @@ teardown() {
   assert_output "Basic $(printf '%s:%s' "$REG_USER" "$REG_PASSWORD" | base64 -w0)"
   berth logout "$REG_A"
   : >"$BATS_TEST_TMPDIR/reg-A/token.log"
-  export TEST_ROOT=$BATS_TEST_TMPDIR/root2 TEST_RUNROOT=$BATS_TEST_TMPDIR/run2
+  fresh_store
   run berth pull "$REG_A/bb:1"
   assert_success
   # One anonymous token request ("-": no Authorization).
@@ -121,7 +116,7 @@ teardown() {
   berth login -u "$REG_USER" --password-stdin "$REG_F" <<<"$REG_PASSWORD"
   berth tag busybox:latest "$REG_F/bb:1"
   berth push "$REG_F/bb:1"
-  export TEST_ROOT=$BATS_TEST_TMPDIR/root2 TEST_RUNROOT=$BATS_TEST_TMPDIR/run2
+  fresh_store
   run berth pull "$REG_F/bb:1"
   assert_success
   # The front saw the credentials; the other host got the blob requests and none of them.

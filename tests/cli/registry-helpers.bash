@@ -11,6 +11,28 @@ requires_registry() {
   command -v docker-registry >/dev/null || skip "requires docker-registry"
 }
 
+# The registry suites' setup and teardown: docker-registry and skopeo, the
+# test's own store, and registry A when AUTH is given
+# (registry_test_setup [none|htpasswd|token]); the registries and proxies
+# started, then the store.
+registry_test_setup() {
+  requires_registry
+  requires skopeo
+  berth_setup
+  [ -z "${1:-}" ] || registry_start A "$1"
+}
+
+registry_test_teardown() {
+  registry_teardown
+  berth_teardown
+}
+
+# A second, empty store for the test (the pulling side).
+fresh_store() {
+  export TEST_ROOT=$BATS_TEST_TMPDIR/pull-root TEST_RUNROOT=$BATS_TEST_TMPDIR/pull-run
+  mkdir -p "$TEST_ROOT" "$TEST_RUNROOT"
+}
+
 # A port nothing listens on now.
 free_port() {
   "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

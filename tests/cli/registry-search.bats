@@ -4,17 +4,9 @@
 load helpers
 load registry-helpers
 
-setup() {
-  requires_registry
-  requires skopeo
-  berth_setup
-  registry_start A none
-}
+setup() { registry_test_setup none; }
 
-teardown() {
-  registry_teardown
-  berth_teardown
-}
+teardown() { registry_test_teardown; }
 
 seed_names() {
   seed_busybox "$REG_A/library/busybox:latest"
@@ -62,7 +54,7 @@ $REG_A/tools/busybox                   0         "
 @test "pull: an interrupted download is resumed with a Range request" {
   seed_busybox "$REG_A/bb:1"
   proxy_start C "$REG_A" cut
-  export TEST_ROOT=$BATS_TEST_TMPDIR/root2 TEST_RUNROOT=$BATS_TEST_TMPDIR/run2
+  fresh_store
   run berth pull "$REG_C/bb:1"
   assert_failure
   run store_content

@@ -4,23 +4,9 @@
 load helpers
 load registry-helpers
 
-setup() {
-  requires_registry
-  requires skopeo
-  berth_setup
-  registry_start A none
-}
+setup() { registry_test_setup none; }
 
-teardown() {
-  registry_teardown
-  berth_teardown
-}
-
-# A fresh store for the pulling side.
-fresh_store() {
-  export TEST_ROOT=$BATS_TEST_TMPDIR/pull-root TEST_RUNROOT=$BATS_TEST_TMPDIR/pull-run
-  mkdir -p "$TEST_ROOT" "$TEST_RUNROOT"
-}
+teardown() { registry_test_teardown; }
 
 @test "pull: an image skopeo pushed, with docker's plain progress lines; it runs" {
   seed_busybox "$REG_A/tools/busybox:1.0"
