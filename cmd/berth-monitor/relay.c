@@ -12,13 +12,13 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BERTH_LOG_DOMAIN "relay"
 #include <berth/log.h>
 
 #include "base/cleanup.h"
+#include "base/timeutil.h"
 #include "monitor.h"
 
 #define READ_BUF 8192
@@ -162,21 +162,14 @@ static void client_input(struct berth_relay *r, size_t i)
   }
 }
 
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* After init is gone: read what is left, until EOF or the output goes quiet. */
 static void drain(struct berth_relay *r)
 {
-  int64_t deadline = now_ms() + DRAIN_MAX_MS;
+  int64_t deadline = berth_monotonic_ms() + DRAIN_MAX_MS;
   while (r->out_open || r->err_open) {
     struct pollfd p[2] = {{.fd = r->out_open ? r->out_fd : -1, .events = POLLIN},
                           {.fd = r->err_open ? r->err_fd : -1, .events = POLLIN}};
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - berth_monotonic_ms();
     int n = poll(p, 2, left < DRAIN_IDLE_MS ? (int)(left > 0 ? left : 0) : DRAIN_IDLE_MS);
     if (n < 0 && errno == EINTR)
       continue;

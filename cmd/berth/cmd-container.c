@@ -22,12 +22,6 @@
 #include "template.h"
 #include "base/units.h"
 
-static int parse(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, int *argc, char **argv,
-                 bool *done)
-{
-  return cli_parse_flags(cli, cmd, flags, true, argc, argv, done);
-}
-
 
 /* ---- stop, restart, kill ---- */
 
@@ -50,7 +44,7 @@ static int lifecycle(struct cli *cli, const struct cli_command *cmd, int argc, c
   };
   struct berth_engine *e;
   int rc, status = 0;
-  if ((rc = parse(cli, cmd, op == OP_KILL ? kill_flags : stop_flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, op == OP_KILL ? kill_flags : stop_flags, true, &argc, argv, &done)) || done)
     return rc;
   if (time_flag != CLI_RUN_UNSET) {
     fprintf(stderr, "Flag --time has been deprecated, use --timeout instead\n");
@@ -101,7 +95,7 @@ int cmd_rm(struct cli *cli, const struct cli_command *cmd, int argc, char **argv
   };
   struct berth_engine *e;
   int rc, status = 0;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)))
     return rc;
@@ -132,7 +126,7 @@ int cmd_wait(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   struct berth_engine *e;
   bool done;
   int rc, status = 0;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)) || (rc = cli_engine(cli, &e)))
     return rc;
@@ -155,7 +149,7 @@ int cmd_rename(struct cli *cli, const struct cli_command *cmd, int argc, char **
   berth_error_t err = NULL;
   bool done;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 2, 2)))
     return rc;
@@ -231,7 +225,7 @@ int cmd_attach(struct cli *cli, const struct cli_command *cmd, int argc, char **
   struct cli_relay_opts ro = {0};
   struct berth_attach_opts ao = {.stdout = true, .stderr = true};
   int rc, n_keys;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, 1)) || (rc = parse_keys(detach_keys, keys, 32, &n_keys)) ||
       (rc = cli_engine(cli, &e)))
@@ -291,7 +285,7 @@ int cmd_start(struct cli *cli, const struct cli_command *cmd, int argc, char **a
   cleanup_free char *names = NULL;
   size_t names_len = 0;
   FILE *list;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)) || (rc = parse_keys(detach_keys, keys, 32, &n_keys)))
     return rc;
@@ -683,7 +677,7 @@ int cmd_ps(struct cli *cli, const struct cli_command *cmd, int argc, char **argv
   json_t *c;
   size_t i;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_check_filters(cli, filters, "-f, --filter")) ||
       (rc = cli_engine(cli, &e)))
@@ -725,7 +719,7 @@ int cmd_container_inspect(struct cli *cli, const struct cli_command *cmd, int ar
       END_FLAGS,
   };
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 1, -1)))
     return rc;
@@ -745,7 +739,7 @@ int cmd_container_prune(struct cli *cli, const struct cli_command *cmd, int argc
   berth_error_t err = NULL;
   cleanup_json json_t *res = NULL;
   int rc;
-  if ((rc = parse(cli, cmd, flags, &argc, argv, &done)) || done)
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
     return rc;
   if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_check_filters(cli, filters, "--filter")))
     return rc;
