@@ -58,6 +58,23 @@ print("ok" if hashlib.sha256(got).digest() == hashlib.sha256(data).digest() else
 PY
 }
 
+# Send TEXT to a udp-echo at HOST PORT until it answers (5 s at most): the answer.
+udp_ask() {
+  "$PYTHON" - "$@" <<'PY'
+import socket, sys
+host, port, text = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.1)
+for _ in range(50):  # until the server is up
+    s.sendto(text, (host, port))
+    try:
+        print(s.recv(100).decode())
+        break
+    except socket.timeout:
+        pass
+PY
+}
+
 # Can a program bind HOST PORT (tcp, with SO_REUSEADDR as servers do)?
 bindable() {
   "$PYTHON" - "$1" "$2" <<'PY'
@@ -144,18 +161,7 @@ rules_for() {
   # bound to ::1 only: nothing on IPv4 for that port
   run "$PYTHON" -c "import socket; socket.create_connection(('127.0.0.1', $p6), timeout=2)"
   assert_failure
-  run "$PYTHON" - "$u" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.settimeout(0.2)
-for _ in range(50):  # until the server is up
-    s.sendto(b"hello-udp6", ("::1", int(sys.argv[1])))
-    try:
-        print(s.recv(100).decode())
-        break
-    except socket.timeout:
-        pass
-PY
+  run udp_ask ::1 "$u" hello-udp6
   assert_output "echo:hello-udp6"
 }
 
@@ -235,18 +241,7 @@ $(any_lines 8001/tcp $((p + 1)))"
   berth run -d --name u1 -p "$p:53/udp" probe berth-probe udp-echo 53 >/dev/null
   run berth port u1
   assert_output "$(any_lines 53/udp "$p")"
-  run "$PYTHON" - "$p" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(0.2)
-for _ in range(50):  # until the server is up
-    s.sendto(b"hello-udp", ("127.0.0.1", int(sys.argv[1])))
-    try:
-        print(s.recv(100).decode())
-        break
-    except socket.timeout:
-        pass
-PY
+  run udp_ask 127.0.0.1 "$p" hello-udp
   assert_output "echo:hello-udp"
 }
 
