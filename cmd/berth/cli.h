@@ -110,6 +110,7 @@ int cmd_volume_ls(struct cli *, const struct cli_command *, int, char **);
 int cmd_volume_prune(struct cli *, const struct cli_command *, int, char **);
 int cmd_volume_rm(struct cli *, const struct cli_command *, int, char **);
 int cmd_system_prune(struct cli *, const struct cli_command *, int, char **);
+int cmd_system_boot(struct cli *, const struct cli_command *, int, char **);
 int cmd_info(struct cli *, const struct cli_command *, int, char **);
 int cmd_version(struct cli *, const struct cli_command *, int, char **);
 int cmd_run(struct cli *, const struct cli_command *, int, char **);

@@ -269,6 +269,38 @@ int cmd_system_df(struct cli *cli, const struct cli_command *cmd, int argc, char
                          df_headers);
 }
 
+/* berth's answer to dockerd's start: run once at boot (contrib/systemd/
+ * berth-boot.service), it starts the containers with a restart policy that
+ * asks for it; prints each one started, and the errors. */
+int cmd_system_boot(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+  bool done;
+  const struct cli_flag flags[] = {{NULL, 0, 0, NULL, NULL, NULL, false}};
+  struct berth_engine *e;
+  berth_error_t err = NULL;
+  int rc;
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
+    return rc;
+  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_engine(cli, &e)))
+    return rc;
+  cleanup_json json_t *res = berth_containers_boot(e, &err);
+  if (!res)
+    return cli_fail(&err, CLI_EXIT_ERROR);
+  size_t i;
+  json_t *v;
+  json_array_foreach(res, i, v)
+  {
+    const char *msg = berth_json_str(v, "Error");
+    if (msg) {
+      fprintf(stderr, "Error response from daemon: %s\n", msg);
+      rc = CLI_EXIT_ERROR;
+    } else {
+      printf("%s\n", berth_json_str(v, "Name"));
+    }
+  }
+  return rc;
+}
+
 int cmd_system_prune(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
   bool all = false, force = false, volumes = false, done;

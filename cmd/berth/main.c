@@ -162,6 +162,8 @@ static const struct cli_command network_commands[] = {
 };
 
 static const struct cli_command system_commands[] = {
+    {"boot", "", "Start the containers whose restart policy asks for it (run once at boot)", cmd_system_boot, NULL,
+     NULL, NULL},
     {"df", "[OPTIONS]", "Show berth disk usage", cmd_system_df, NULL, NULL, NULL},
     CMD_EVENTS(NULL),
     CMD_INFO(NULL),

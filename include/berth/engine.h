@@ -176,6 +176,11 @@ struct berth_start_opts {
  * running container is a no-op (docker: 304). */
 BERTH_PUBLIC int berth_container_start(struct berth_engine *e, const char *name, const struct berth_start_opts *opts,
                                        berth_error_t *err);
+/* After the host boots, start what docker's daemon would start when it
+ * starts: the containers started before whose restart policy is always,
+ * unless-stopped (unless a user stopped it) or on-failure (after a non-zero
+ * exit).  [{"Id", "Name", "Error" (only when its start failed)}]. */
+BERTH_PUBLIC json_t *berth_containers_boot(struct berth_engine *e, berth_error_t *err);
 /* Stop: the container's stop signal (or `signal`), then SIGKILL after
  * `timeout` seconds (-1: the container's StopTimeout, default 10).  Marks the
  * container as stopped by the user, so restart policies leave it stopped. */

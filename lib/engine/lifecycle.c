@@ -334,6 +334,7 @@ static int start_locked(struct berth_engine *e, struct berth_ctr *c, int rundir,
     goto fail;
   }
   (void)unlinkat(rundir, "stopped", 0);
+  (void)unlinkat(c->dirfd, "manually-stopped", 0);
   (void)unlinkat(rundir, "paused", 0);
   (void)unlinkat(rundir, "attach.sock", 0);
   if (spawn_monitor(e, c->id, opts && opts->wait_for_attach, err) == 0)
@@ -384,6 +385,42 @@ int berth_container_start(struct berth_engine *e, const char *name, const struct
   return -1;
 }
 
+/* What docker's daemon starts when it starts (restore, then restartmanager's
+ * ShouldRestart with a fresh count), of the containers started before:
+ * always; unless-stopped unless a user stopped it; on-failure after a
+ * non-zero exit (one the host went down under reads as 255). */
+static bool starts_at_boot(const struct berth_ctr *c)
+{
+  const char *policy =
+      berth_json_str(json_object_get(json_object_get(c->rec, "HostConfig"), "RestartPolicy"), "Name");
+  if (!policy || berth_ctr_is_active(c) || c->st.started_at == 0)
+    return false;
+  if (strcmp(policy, "always") == 0)
+    return true;
+  if (strcmp(policy, "unless-stopped") == 0)
+    return faccessat(c->dirfd, "manually-stopped", F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+  return strcmp(policy, "on-failure") == 0 && c->st.exit_code != 0;
+}
+
+json_t *berth_containers_boot(struct berth_engine *e, berth_error_t *err)
+{
+  cleanup_strv char **ids = berth_container_store_ids(e->store, NULL, err);
+  if (!ids)
+    return NULL;
+  json_t *out = json_array();
+  for (char **p = ids; *p; p++) {
+    struct berth_ctr c;
+    cleanup_error berth_error_t e2 = NULL;
+    if (berth_ctr_load_id(e, *p, &c, NULL) == 0 && starts_at_boot(&c)) {
+      int r = berth_container_start(e, c.id, NULL, &e2);
+      json_array_append_new(out, json_pack("{s:s, s:s, s:s?}", "Id", c.id, "Name", berth_ctr_bare_name(&c), "Error",
+                                           r < 0 ? e2->msg : NULL));
+    }
+    berth_ctr_clear(&c);
+  }
+  return out;
+}
+
 /* ---- signals, stop, kill, wait ---- */
 
 static int open_init(const struct berth_ctr *c)
@@ -418,11 +455,16 @@ static bool wait_exit(int pidfd, int timeout_ms)
   return r != 0;
 }
 
-static void mark_stopped(struct berth_engine *e, const char *id)
+/* A user's stop or kill: the monitor restarts it no more ("stopped" in the
+ * run dir), and `system boot` leaves an unless-stopped container stopped
+ * (docker's HasBeenManuallyStopped: "manually-stopped" beside its record,
+ * which a reboot keeps).  A start clears both. */
+static void mark_stopped(struct berth_engine *e, const struct berth_ctr *c)
 {
-  cleanup_close int rundir = berth_container_run_dir(e->store, id, true, NULL);
+  cleanup_close int rundir = berth_container_run_dir(e->store, c->id, true, NULL);
   if (rundir >= 0)
     (void)berth_write_file_replace(rundir, "stopped", "", 0, 0600, NULL);
+  (void)berth_write_file_replace(c->dirfd, "manually-stopped", "", 0, 0600, NULL);
 }
 
 /* moby's killWithSignal: the stop signal (or SIGKILL, or any signal when the
@@ -441,7 +483,7 @@ static void thaw_after_signal(struct berth_engine *e, struct berth_ctr *c, int s
 
 static int stop_with(struct berth_engine *e, struct berth_ctr *c, int sig, int timeout, berth_error_t *err)
 {
-  mark_stopped(e, c->id);
+  mark_stopped(e, c);
   cleanup_close int pidfd = open_init(c);
   if (pidfd >= 0) {
     kill_event(e, c, sig);
@@ -517,7 +559,7 @@ int berth_container_kill(struct berth_engine *e, const char *name, const char *s
   if (r == 0) {
     cleanup_close int pidfd = open_init(&c);
     if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
-      mark_stopped(e, c.id);
+      mark_stopped(e, &c);
     kill_event(e, &c, sig);
     r = pidfd < 0 ? 0 : signal_init(&c, pidfd, sig, err);
     if (r == 0)
