@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/config.h"
 #include "base/random.h"
 #include "base/fs.h"
 #include "base/json.h"
@@ -145,7 +146,8 @@ static struct berth_ipv4_net *taken_subnets(int dfd, size_t *ret_n)
 
 /* The default network, made on first use: BERTH_DEFAULT_BRIDGE and
  * BERTH_DEFAULT_SUBNET (read then only) let tests use their own bridge.
- * Its subnet is 10.88.0.0/16, or when an address of the host (podman's
+ * Its subnet is the setting "bip" (docker's: the bridge's address and
+ * prefix), or 10.88.0.0/16, or when an address of the host (podman's
  * network has the same default) or a network of the store is in it, the
  * next free /16. */
 static json_t *default_network(int dfd, berth_error_t *err)
@@ -161,10 +163,24 @@ static json_t *default_network(int dfd, berth_error_t *err)
     return net;
   const char *bridge = getenv("BERTH_DEFAULT_BRIDGE"), *subnet = getenv("BERTH_DEFAULT_SUBNET");
   struct berth_ipv4_net sn;
+  uint32_t gw_addr = 0;
   char gw[16], a[16], cidr[32];
-  if (berth_net_parse_cidr(subnet && *subnet ? subnet : DEFAULT_SUBNET, false, &sn, err) < 0)
+  cleanup_json json_t *cfg = subnet && *subnet ? NULL : berth_config_load(err);
+  const char *bip = berth_json_str(cfg, "bip");
+  if ((!subnet || !*subnet) && !cfg)
     return NULL;
-  if (!subnet || !*subnet) {
+  if (bip) { /* docker's bip: the bridge's own address, with the subnet's prefix */
+    cleanup_free char *addr = strndup(bip, strcspn(bip, "/"));
+    if (berth_net_parse_cidr(bip, true, &sn, NULL) < 0 || berth_net_parse_ipv4(addr, &gw_addr) < 0 ||
+        sn.prefix > 30 || gw_addr == sn.addr) {
+      berth_error_set_plain(err, EINVAL, "%s: \"bip\" %s is not an address and prefix such as 10.88.0.1/16",
+                            berth_config_path(), bip);
+      return NULL;
+    }
+  } else if (berth_net_parse_cidr(subnet && *subnet ? subnet : DEFAULT_SUBNET, false, &sn, err) < 0) {
+    return NULL;
+  }
+  if ((!subnet || !*subnet) && !bip) {
     size_t n;
     cleanup_free struct berth_ipv4_net *taken = taken_subnets(dfd, &n);
     if (!berth_net_pick_free(taken, n, sn.addr, 11u << 24, sn.prefix, &sn)) {
@@ -174,7 +190,7 @@ static json_t *default_network(int dfd, berth_error_t *err)
   }
   snprintf(cidr, sizeof cidr, "%s/%d", berth_net_ipv4_str(sn.addr, a), sn.prefix);
   net = berth_net_record_new("bridge", bridge && *bridge ? bridge : DEFAULT_BRIDGE, cidr,
-                             berth_net_ipv4_str(sn.addr + 1, gw), false, NULL);
+                             berth_net_ipv4_str(gw_addr ? gw_addr : sn.addr + 1, gw), false, NULL);
   if (berth_json_write_atomic(dfd, "bridge.json", net, err) < 0) {
     json_decref(net);
     return NULL;
@@ -510,10 +526,28 @@ static int reserve_any(const char *proto, unsigned *port, bool *ret_v6, berth_er
   }
 }
 
+/* The host address of ports published without one: the setting "ip"
+ * (docker's daemon.json key), or "" for docker's default, every address. */
+static char *default_host_ip(berth_error_t *err)
+{
+  cleanup_json json_t *cfg = berth_config_load(err);
+  const json_t *ip = json_object_get(cfg, "ip");
+  struct sockaddr_storage ss;
+  socklen_t len;
+  if (!cfg)
+    return NULL;
+  if (ip && (!json_is_string(ip) || berth_net_sockaddr(json_string_value(ip), 0, &ss, &len) < 0)) {
+    berth_error_set_plain(err, EINVAL, "%s: \"ip\" is not an IP address", berth_config_path());
+    return NULL;
+  }
+  return strdup(ip ? json_string_value(ip) : "");
+}
+
 /* NetworkSettings.Ports of c before it starts: every exposed or bound port,
  * its bindings with the host address and a free host port filled in. */
 static json_t *resolve_ports(const struct berth_ctr *c, berth_error_t *err)
 {
+  cleanup_free char *default_ip = NULL;
   const json_t *hc = json_object_get(c->rec, "HostConfig");
   const json_t *bindings = json_object_get(hc, "PortBindings");
   const json_t *exposed = json_object_get(json_object_get(c->rec, "Config"), "ExposedPorts");
@@ -544,6 +578,10 @@ static json_t *resolve_ports(const struct berth_ctr *c, berth_error_t *err)
     {
       const char *ip = berth_json_str(b, "HostIp"), *hp = berth_json_str(b, "HostPort");
       unsigned port = hp && *hp ? (unsigned)strtoul(hp, NULL, 10) : 0;
+      if ((!ip || !*ip) && !default_ip && !(default_ip = default_host_ip(err)))
+        return NULL;
+      if (!ip || !*ip)
+        ip = *default_ip ? default_ip : NULL;
       bool any = !ip || !*ip, v6 = false;
       if (!any && host_ip_v6(ip) && strcmp(proto, "sctp") == 0) {
         berth_error_set_plain(err, ENOTSUP, "publishing sctp on an IPv6 address is not supported");

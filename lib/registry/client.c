@@ -15,6 +15,7 @@
 #include <berth/log.h>
 
 #include "base/cleanup.h"
+#include "base/config.h"
 #include "base/json.h"
 #include "registry/client.h"
 #include "registry/registry-internal.h"
@@ -126,14 +127,17 @@ static bool is_loopback(const char *hostport)
 
 bool berth_registry_is_insecure(const char *host)
 {
-  const char *path = getenv("BERTH_CONFIG");
   cleanup_json json_t *cfg = NULL;
   cleanup_free char *bare = NULL;
+  cleanup_error berth_error_t err = NULL;
   size_t i;
   json_t *v;
   if (is_loopback(host))
     return true;
-  cfg = json_load_file(path && *path ? path : "/etc/berth/config.json", JSON_REJECT_DUPLICATES, NULL);
+  if (!(cfg = berth_config_load(&err))) {
+    berth_warn("%s; taking %s as a secure registry", err->msg, host);
+    return false;
+  }
   bare = host_only(host);
   json_array_foreach(json_object_get(cfg, "insecure-registries"), i, v)
   {

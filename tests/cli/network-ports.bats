@@ -357,3 +357,32 @@ $(any_lines 8001/tcp $((p + 1)))"
   run berth ps --format '{{.Ports}}'
   assert_output "$want"
 }
+
+@test "port: the setting \"ip\" (daemon.json's) is the host address of ports published without one" {
+  bootstrap_busybox
+  local p
+  p=$(free_port)
+  export BERTH_CONFIG=$BATS_TEST_TMPDIR/config.json
+  echo '{"ip": "127.0.0.1"}' >"$BERTH_CONFIG"
+  web w1 -p "$p:80"
+  run berth port w1
+  assert_output "80/tcp -> 127.0.0.1:$p"
+  run wait_get "127.0.0.1:$p"
+  assert_output "$(berth inspect -f '{{.Config.Hostname}}' w1)"
+  run get "$(host_addr):$p"
+  assert_failure
+  # an address given still wins
+  run berth run -d --name w2 -p "$(host_addr)::80" busybox sleep 1000
+  assert_success
+  run berth port w2 80
+  assert_output --regexp "^$(host_addr):[1-9][0-9]*$"
+  # bad settings are an error at run, naming the file
+  echo '{"ip": "localhost"}' >"$BERTH_CONFIG"
+  run berth run --rm -p 80 busybox true
+  assert_failure 125
+  assert_output --partial "$BERTH_CONFIG: \"ip\" is not an IP address"
+  echo '{"ip": ' >"$BERTH_CONFIG"
+  run berth run --rm -p 80 busybox true
+  assert_failure 125
+  assert_output --partial "$BERTH_CONFIG: line"
+}

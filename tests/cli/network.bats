@@ -140,7 +140,7 @@ lo"
   assert_output '["a:1.1.1.1"]'
 }
 
-@test "network: the default bridge's subnet is 10.88.0.0/16 unless an address of the host is in it (podman's default)" {
+@test "network: the default bridge's subnet is 10.88.0.0/16 unless an address of the host is in it (podman's default), or the setting \"bip\"" {
   # in a network namespace of the test's own, where lo has what we give it
   local inspect='{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}'
   run unshare -n env BERTH_DEFAULT_SUBNET= "$BERTH" --root "$TEST_ROOT/a" --runroot "$TEST_RUNROOT/a" \
@@ -152,4 +152,15 @@ lo"
     "$BERTH" "$TEST_ROOT" "$TEST_RUNROOT" "$inspect"
   assert_success
   assert_output "10.90.0.0/16 10.90.0.1"
+  # docker's bip setting: the bridge's own address and prefix
+  echo '{"bip": "10.231.5.1/24"}' >"$BATS_TEST_TMPDIR/config.json"
+  run env BERTH_DEFAULT_SUBNET= BERTH_CONFIG="$BATS_TEST_TMPDIR/config.json" "$BERTH" --root "$TEST_ROOT/c" \
+    --runroot "$TEST_RUNROOT/c" network inspect -f "$inspect" bridge
+  assert_success
+  assert_output "10.231.5.0/24 10.231.5.1"
+  echo '{"bip": "10.231.5.0/24"}' >"$BATS_TEST_TMPDIR/config.json"
+  run env BERTH_DEFAULT_SUBNET= BERTH_CONFIG="$BATS_TEST_TMPDIR/config.json" "$BERTH" --root "$TEST_ROOT/d" \
+    --runroot "$TEST_RUNROOT/d" network inspect -f "$inspect" bridge
+  assert_failure
+  assert_output --partial '"bip" 10.231.5.0/24 is not an address and prefix such as 10.88.0.1/16'
 }
