@@ -111,6 +111,9 @@ int cmd_volume_prune(struct cli *, const struct cli_command *, int, char **);
 int cmd_volume_rm(struct cli *, const struct cli_command *, int, char **);
 int cmd_system_prune(struct cli *, const struct cli_command *, int, char **);
 int cmd_system_boot(struct cli *, const struct cli_command *, int, char **);
+/* One row of docker's ContainerContext (ps, system df -v) for a container
+ * summary of the list. */
+json_t *cli_container_row(const json_t *c, bool trunc);
 int cmd_info(struct cli *, const struct cli_command *, int, char **);
 int cmd_version(struct cli *, const struct cli_command *, int, char **);
 int cmd_run(struct cli *, const struct cli_command *, int, char **);

@@ -581,7 +581,7 @@ static char *image_name(const char *image, bool trunc)
 
 /* One row of docker's ContainerContext, members in the order its JSON
  * output has them (sorted). */
-static json_t *ps_row(const json_t *c, bool trunc)
+json_t *cli_container_row(const json_t *c, bool trunc)
 {
   char created_at[64], running_for[64], srw[BERTH_UNITS_BUFSZ], sv[BERTH_UNITS_BUFSZ], size[2 * BERTH_UNITS_BUFSZ + 16];
   time_t created = (time_t)berth_json_int(c, "Created", 0);
@@ -698,7 +698,7 @@ int cmd_ps(struct cli *cli, const struct cli_command *cmd, int argc, char **argv
     }
     return 0;
   }
-  json_array_foreach(list, i, c) json_array_append_new(rows, ps_row(c, !no_trunc));
+  json_array_foreach(list, i, c) json_array_append_new(rows, cli_container_row(c, !no_trunc));
   return ps_output(list, rows, format, size);
 }
 

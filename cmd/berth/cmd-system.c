@@ -8,6 +8,7 @@
 #include <berth/engine.h>
 
 #include "base/cleanup.h"
+#include "base/timeutil.h"
 #include "base/json.h"
 #include "berth-config.h"
 #include "cli.h"
@@ -173,6 +174,29 @@ static json_t *volumes_row(const json_t *volumes)
   return df_row("Local Volumes", json_array_size(volumes), active, size, reclaimable);
 }
 
+/* docker-cli's rule: cache records not in use are reclaimable. */
+static json_t *build_cache_row(const json_t *cache)
+{
+  size_t i, active = 0;
+  int64_t size = 0, reclaimable = 0;
+  json_t *b;
+  json_array_foreach(cache, i, b)
+  {
+    bool used = json_is_true(json_object_get(b, "InUse"));
+    int64_t sz = berth_json_int(b, "Size", 0);
+    active += used;
+    size += sz;
+    reclaimable += used ? 0 : sz;
+  }
+  return df_row("Build Cache", json_array_size(cache), active, size, reclaimable);
+}
+
+static time_t rfc3339_seconds(const char *s)
+{
+  int64_t ns = 0;
+  return s && berth_parse_rfc3339(s, &ns, NULL) == 0 ? (time_t)(ns / 1000000000) : 0;
+}
+
 static int df_verbose(const json_t *df)
 {
   static const struct cli_header hdr[] = {
@@ -213,8 +237,24 @@ static int df_verbose(const json_t *df)
                       "UniqueSize}}\t{{.Containers}}",
                       hdr) != 0)
     return CLI_EXIT_ERROR;
-  printf("\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    "
-         "NAMES\n\nLocal Volumes space usage:\n\n");
+  printf("\nContainers space usage:\n\n");
+  static const struct cli_header chdr[] = {{"ID", "CONTAINER ID"}, {"Image", "IMAGE"}, {"Command", "COMMAND"},
+                                           {"LocalVolumes", "LOCAL VOLUMES"}, {"Size", "SIZE"},
+                                           {"RunningFor", "CREATED"}, {"Status", "STATUS"}, {"Names", "NAMES"},
+                                           {NULL, NULL}};
+  cleanup_json json_t *crows = json_array();
+  json_array_foreach(json_object_get(df, "Containers"), i, img)
+  {
+    cleanup_json json_t *rw_only = json_deep_copy(img); /* the size of its own layer, no "(virtual ...)" */
+    json_object_del(rw_only, "SizeRootFs");
+    json_array_append_new(crows, cli_container_row(rw_only, true));
+  }
+  if (cli_output_rows(crows, NULL,
+                      "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{."
+                      "Status}}\t{{.Names}}",
+                      chdr) != 0)
+    return CLI_EXIT_ERROR;
+  printf("\nLocal Volumes space usage:\n\n");
   static const struct cli_header vhdr[] = {{"Name", "VOLUME NAME"}, {"Links", "LINKS"}, {"Size", "SIZE"}, {NULL, NULL}};
   cleanup_json json_t *vrows = json_array();
   json_t *v;
@@ -229,8 +269,29 @@ static int df_verbose(const json_t *df)
   }
   if (cli_output_rows(vrows, NULL, "table {{.Name}}\t{{.Links}}\t{{.Size}}", vhdr) != 0)
     return CLI_EXIT_ERROR;
-  printf("\nBuild cache usage: 0B\n\nCACHE ID    CACHE TYPE    SIZE      CREATED   LAST USED   USAGE     SHARED\n");
-  return 0;
+  static const struct cli_header bhdr[] = {{"ID", "CACHE ID"},     {"Type", "CACHE TYPE"}, {"Size", "SIZE"},
+                                           {"Created", "CREATED"}, {"Used", "LAST USED"},  {"Usage", "USAGE"},
+                                           {"Shared", "SHARED"},   {NULL, NULL}};
+  cleanup_json json_t *brows = json_array();
+  int64_t cache_total = 0;
+  json_array_foreach(json_object_get(df, "BuildCache"), i, v)
+  {
+    char size[32], created[64], used[64], usage[24];
+    cache_total += berth_json_int(v, "Size", 0);
+    berth_human_size_prec((double)berth_json_int(v, "Size", 0), 4, size, sizeof size);
+    cli_format_since(rfc3339_seconds(berth_json_str(v, "CreatedAt")), created, sizeof created);
+    cli_format_since(rfc3339_seconds(berth_json_str(v, "LastUsedAt")), used, sizeof used);
+    snprintf(usage, sizeof usage, "%lld", (long long)berth_json_int(v, "UsageCount", 0));
+    json_array_append_new(brows, json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", berth_json_str(v, "ID"),
+                                           (size_t)12, "Type", berth_json_str(v, "Type"), "Size", size, "Created",
+                                           created, "Used", used, "Usage", usage, "Shared",
+                                           json_is_true(json_object_get(v, "Shared")) ? "true" : "false"));
+  }
+  char total[32];
+  berth_human_size_prec((double)cache_total, 4, total, sizeof total);
+  printf("\nBuild cache usage: %s\n\n", total);
+  return cli_output_rows(brows, NULL,
+                         "table {{.ID}}\t{{.Type}}\t{{.Size}}\t{{.Created}}\t{{.Used}}\t{{.Usage}}\t{{.Shared}}", bhdr);
 }
 
 int cmd_system_df(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
@@ -260,11 +321,18 @@ int cmd_system_df(struct cli *cli, const struct cli_command *cmd, int argc, char
     return df_verbose(df);
   images = json_object_get(df, "Images");
   layers = berth_json_int(df, "LayersSize", 0);
-  json_array_foreach(images, i, img) if (berth_json_int(img, "Containers", 0) > 0) active++;
-  json_array_append_new(rows, df_row("Images", json_array_size(images), active, layers, active ? 0 : layers));
+  /* docker-cli's rule: what the images in use hold alone is not reclaimable */
+  int64_t used = 0;
+  json_array_foreach(images, i, img) if (berth_json_int(img, "Containers", 0) > 0)
+  {
+    active++;
+    used += berth_json_int(img, "Size", 0) - berth_json_int(img, "SharedSize", 0);
+  }
+  json_array_append_new(rows, df_row("Images", json_array_size(images), active, layers,
+                                     layers - used > 0 ? layers - used : 0));
   json_array_append_new(rows, containers_row(json_object_get(df, "Containers")));
   json_array_append_new(rows, volumes_row(json_object_get(df, "Volumes")));
-  json_array_append_new(rows, df_row("Build Cache", 0, 0, 0, 0));
+  json_array_append_new(rows, build_cache_row(json_object_get(df, "BuildCache")));
   return cli_output_rows(rows, format, "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
                          df_headers);
 }

@@ -101,6 +101,27 @@ Build Cache|0|0|0B|0B"
   assert_table_aligned "$table" REPOSITORY TAG "IMAGE ID" CREATED SIZE "SHARED SIZE" "UNIQUE SIZE" CONTAINERS
 }
 
+@test "system df: containers listed in -v; the build cache is RUN --mount=type=cache's content" {
+  bootstrap_busybox
+  berth run --name wrote busybox sh -c 'printf 12345 >/f' >/dev/null
+  printf 'FROM busybox\nRUN --mount=type=cache,target=/c dd if=/dev/zero of=/c/blob bs=1024 count=200\n' \
+    >"$BATS_TEST_TMPDIR/Dockerfile"
+  berth build -q -t cached "$BATS_TEST_TMPDIR" >/dev/null
+  run --separate-stderr berth system df --format '{{.Type}} {{.TotalCount}} {{.Active}}'
+  assert_line "Build Cache 1 0"
+  run --separate-stderr berth system df -v
+  assert_success
+  assert_line --regexp "^$(berth inspect -f '{{.Id}}' wrote | cut -c1-12) +busybox +\"sh -c printf 12345 …\" +0 +5B +.* ago +Exited \(0\) .* +wrote$"
+  # 200 KiB and the directory itself: 4 significant digits as docker's units
+  assert_line --regexp '^Build cache usage: 20[0-9]\.[0-9]kB$'
+  assert_line --regexp '^CACHE ID +CACHE TYPE +SIZE +CREATED +LAST USED +USAGE +SHARED$'
+  assert_line --regexp '^[0-9a-f]{12} +exec.cachemount +20[0-9]\.[0-9]kB +.* ago +.* ago +0 +false$'
+  # builder prune -a takes it away
+  berth builder prune -a -f >/dev/null
+  run --separate-stderr berth system df --format '{{.Type}} {{.TotalCount}} {{.Size}}'
+  assert_line "Build Cache 0 0B"
+}
+
 @test "system prune -f: removes dangling images, keeps tagged ones" {
   bootstrap_busybox
   import_files "" -- a=1
