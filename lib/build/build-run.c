@@ -355,11 +355,21 @@ static int remove_stubs(struct builder *b, const char *ctr, char *const *stubs, 
 static int run_with_mounts(struct builder *b, const struct berth_df_instruction *in, char ***staged, berth_error_t *err)
 {
   const json_t *cfg = json_object_get(b->image, "config");
-  /* a here-document alone is the script; after a command, its stdin is not
-   * supported yet */
+  /* a here-document alone is the script; after a command (`python3 <<EOF`),
+   * the shell gets the line and the documents as written, as BuildKit does */
+  cleanup_free char *with_docs = NULL;
   const char *script = in->n_heredocs && !strncmp(in->args, "<<", 2) ? in->heredocs[0].content : in->args;
-  if (in->n_heredocs && script == in->args)
-    return berth_error_set_plain(err, ENOTSUP, "RUN: a here-document after a command is not supported yet");
+  if (in->n_heredocs && script == in->args) {
+    size_t len = 0;
+    FILE *m = open_memstream(&with_docs, &len);
+    if (!m)
+      abort();
+    fprintf(m, "%s\n", in->args);
+    for (size_t h = 0; h < in->n_heredocs; h++)
+      fprintf(m, "%s%s\n", in->heredocs[h].content, in->heredocs[h].name);
+    fclose(m);
+    script = with_docs;
+  }
   if (!b->id)
     return berth_error_set_plain(err, EINVAL, "RUN: the stage has no filesystem (FROM scratch) to run a command in");
   cleanup_json json_t *cmd = run_command(b, in, script), *env = json_deep_copy(json_object_get(cfg, "Env"));

@@ -142,7 +142,7 @@ DF
   assert_output 'target stage "nosuch" could not be found'
 }
 
-@test "build: here-documents for RUN and COPY, expanded unless quoted" {
+@test "build: here-documents for RUN (alone, or as a command's input) and COPY, expanded unless quoted" {
   dockerfile <<'DF'
 FROM busybox
 ENV WHO=world
@@ -154,13 +154,20 @@ COPY <<-A <<"B" /docs/
 	A
 literal $WHO
 B
+RUN cat > /piped <<-EOF && tr a-z A-Z <<'SHOUT' >> /piped
+	tabs cut, $WHO expanded by the shell
+	EOF
+not $WHO
+SHOUT
 DF
   run berth build -t heredoc "$C"
   assert_success
-  run berth run --rm heredoc sh -c 'cat /greeting /docs/A /docs/B'
+  run berth run --rm heredoc sh -c 'cat /greeting /docs/A /docs/B /piped'
   assert_output "hello world
 expanded world
-literal \$WHO"
+literal \$WHO
+tabs cut, world expanded by the shell
+NOT \$WHO"
 }
 
 @test "build: ADD unpacks a local tarball, COPY --chown and --chmod, wildcards" {
