@@ -27,6 +27,7 @@ void cli_run_opts_init(struct cli_run_opts *o)
   o->sig_proxy = true;
   o->restart = "no";
   o->stop_timeout = CLI_RUN_UNSET;
+  o->memory_swappiness = -1;
 }
 
 void cli_run_opts_clear(struct cli_run_opts *o)
@@ -34,7 +35,8 @@ void cli_run_opts_clear(struct cli_run_opts *o)
   char **lists[] = {o->attach,   o->env,      o->env_file,     o->label,  o->label_file, o->tmpfs,
                     o->volume,   o->device,   o->cap_add,      o->cap_drop, o->security_opt, o->ulimit,
                     o->group_add, o->log_opt, o->sysctl, o->mount, o->volumes_from, o->gpus, o->publish, o->expose,
-                    o->network_alias, o->add_host, o->dns, o->dns_option, o->dns_search};
+                    o->network_alias, o->add_host, o->dns, o->dns_option, o->dns_search, o->device_cgroup_rule,
+                    o->annotation};
   for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
     berth_strv_free(lists[i]);
   cli_run_opts_init(o);
@@ -49,9 +51,17 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
   static __thread struct cli_flag table[128];
   const struct cli_flag all[] = {
       F("add-host", 0, CLI_STRV, &o->add_host, "list", "Add a custom host-to-IP mapping (host:ip)"),
+      F("annotation", 0, CLI_STRV, &o->annotation, "map",
+        "Add an annotation to the container (passed through to the OCI runtime) (default map[])"),
       F("attach", 'a', CLI_STRV, &o->attach, "list", "Attach to STDIN, STDOUT or STDERR"),
       F("cap-add", 0, CLI_STRV, &o->cap_add, "list", "Add Linux capabilities"),
       F("cap-drop", 0, CLI_STRV, &o->cap_drop, "list", "Drop Linux capabilities"),
+      F("cgroup-parent", 0, CLI_STRING, &o->cgroup_parent, "string", "Optional parent cgroup for the container"),
+      F("cgroupns", 0, CLI_STRING, &o->cgroupns, "string",
+        "Cgroup namespace to use (host|private)\n'host':    Run the container in the host's cgroup namespace\n"
+        "'private': Run the container in its own private cgroup namespace\n"
+        "'':        Use the cgroup namespace as configured by the\n           default-cgroupns-mode option on the daemon "
+        "(default)"),
       F("cidfile", 0, CLI_STRING, &o->cidfile, "string", "Write the container ID to the file"),
       F("cpu-period", 0, CLI_INT, &o->cpu_period, "int", "Limit CPU CFS (Completely Fair Scheduler) period"),
       F("cpu-quota", 0, CLI_INT, &o->cpu_quota, "int", "Limit CPU CFS (Completely Fair Scheduler) quota"),
@@ -62,6 +72,8 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("detach", 'd', CLI_BOOL, &o->detach, NULL, "Run container in background and print container ID"),
       F("detach-keys", 0, CLI_STRING, &o->detach_keys, "string", "Override the key sequence for detaching a container"),
       F("device", 0, CLI_STRV, &o->device, "list", "Add a host device to the container"),
+      F("device-cgroup-rule", 0, CLI_STRV, &o->device_cgroup_rule, "list",
+        "Add a rule to the cgroup allowed devices list"),
       F("dns", 0, CLI_STRV, &o->dns, "list", "Set custom DNS servers"),
       F("dns-option", 0, CLI_STRV, &o->dns_option, "list", "Set DNS options"),
       F("dns-search", 0, CLI_STRV, &o->dns_search, "list", "Set custom DNS search domains"),
@@ -98,6 +110,8 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("memory-reservation", 0, CLI_STRING, &o->memory_reservation, "bytes", "Memory soft limit"),
       F("memory-swap", 0, CLI_STRING, &o->memory_swap, "bytes",
         "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),
+      F("memory-swappiness", 0, CLI_INT, &o->memory_swappiness, "int",
+        "Tune container memory swappiness (0 to 100) (default -1)"),
       F("mount", 0, CLI_STRV, &o->mount, "mount", "Attach a filesystem mount to the container"),
       F("name", 0, CLI_STRING, &o->name, "string", "Assign a name to the container"),
       {"net", 0, CLI_STRING, &o->network, "network", "Connect a container to a network", true},
@@ -1149,6 +1163,28 @@ static json_t *build_host_config(const struct cli_run_opts *o, const struct run_
   json_object_set_new(host, "Privileged", json_boolean(o->privileged));
   json_object_set_new(host, "ReadonlyRootfs", json_boolean(o->read_only));
   json_object_set_new(host, "OomScoreAdj", json_integer(o->oom_score_adj));
+  json_object_set_new(host, "CgroupParent", json_string(o->cgroup_parent ? o->cgroup_parent : ""));
+  if (o->cgroupns && strcmp(o->cgroupns, "host") != 0 && strcmp(o->cgroupns, "private") != 0 && *o->cgroupns) {
+    berth_error_set_plain(err, EINVAL, "--cgroupns: invalid CGROUP mode");
+    return NULL;
+  }
+  json_object_set_new(host, "CgroupnsMode", json_string(o->cgroupns ? o->cgroupns : ""));
+  json_object_set_new(host, "DeviceCgroupRules", strv_json_or_null(o->device_cgroup_rule));
+  if (o->annotation) {
+    json_t *ann = json_object();
+    json_object_set_new(host, "Annotations", ann);
+    for (char **a = o->annotation; *a; a++) {
+      const char *eq = strchr(*a, '=');
+      cleanup_free char *k = strndup(*a, eq ? (size_t)(eq - *a) : strlen(*a));
+      if (!*k) {
+        berth_error_set_plain(err, EINVAL, "invalid key '' in annotation: %s", *a);
+        return NULL;
+      }
+      json_object_set_new(ann, k, json_string(eq ? eq + 1 : ""));
+    }
+  }
+  if (o->memory_swappiness != -1)
+    json_object_set_new(host, "MemorySwappiness", json_integer(o->memory_swappiness));
   json_object_set_new(host, "ShmSize", json_integer(v->shm_size));
   if (o->tmpfs)
     json_object_set_new(host, "Tmpfs", build_tmpfs(o->tmpfs));

@@ -32,6 +32,9 @@ struct cli_run_opts {
   char **attach, **env, **env_file, **label, **label_file, **tmpfs, **volume, **device, **mount, **volumes_from;
   char **cap_add, **cap_drop, **security_opt, **ulimit, **group_add, **log_opt, **sysctl;
   char **gpus;           /* --gpus requests */
+  char **device_cgroup_rule, **annotation;
+  const char *cgroup_parent, *cgroupns;
+  long memory_swappiness; /* -1: the kernel's */
   const char *runtime;   /* --runtime: "runc" (default), "berth" or "nvidia" */
   char **publish, **expose, **network_alias, **add_host, **dns, **dns_option, **dns_search;
   bool publish_all;

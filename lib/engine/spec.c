@@ -1169,7 +1169,18 @@ static int health_annotations(struct build *b, berth_error_t *err)
 
 static int build_annotations(struct build *b, berth_error_t *err)
 {
-  const char *sig = berth_json_str(b->cfg, "StopSignal");
+  const char *sig = berth_json_str(b->cfg, "StopSignal"), *key;
+  json_t *v;
+  /* the user's (--annotation), passed to the runtime and its hooks; berth's
+   * own keys tell the monitor what to do as root, so none may be given */
+  json_object_foreach(json_object_get(b->hc, "Annotations"), key, v)
+  {
+    if (!strncmp(key, "berth.", 6))
+      return berth_error_set_plain(err, EINVAL, "annotation %s: keys starting with berth. are reserved", key);
+    if (!json_is_string(v))
+      return berth_error_set_plain(err, EINVAL, "annotation %s: the value is not a string", key);
+    json_object_set(b->annotations, key, v);
+  }
   if (restart_policy(b, err) < 0 || log_options(b, err) < 0 || health_annotations(b, err) < 0)
     return -1;
   if (hc_bool(b, "AutoRemove"))

@@ -466,6 +466,48 @@ ns_of() {
   assert_output --partial 'Operation not permitted'
 }
 
+@test "run --cgroup-parent, --cgroupns, --memory-swappiness, --device-cgroup-rule, --annotation" {
+  bootstrap_busybox
+  local id pid dir
+  # relative: below the caller's own cgroup, as the tests' parent is
+  id=$(berth run -d --cgroup-parent "$BERTH_CGROUP_PARENT/custom" --memory-swappiness 7 -m 64m busybox sleep 1000)
+  pid=$(berth inspect -f '{{.State.Pid}}' "$id")
+  run grep -c "/$BERTH_CGROUP_PARENT/custom/$id\$" "/proc/$pid/cgroup"
+  [ "$output" -ge 1 ]
+  dir=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$pid/cgroup")
+  if [ -n "$dir" ]; then # cgroup v1 has swappiness
+    run cat "/sys/fs/cgroup/memory$dir/memory.swappiness"
+    assert_output 7
+  fi
+  berth rm -f "$id" >/dev/null
+  run berth run --rm --cgroupns private busybox cat /proc/self/cgroup
+  assert_success
+  refute_output --partial "$BERTH_CGROUP_PARENT"
+  run berth run --rm --cgroupns host busybox cat /proc/self/cgroup
+  assert_output --partial "$BERTH_CGROUP_PARENT"
+  run berth run --rm --cgroupns bogus busybox true
+  assert_failure 125
+  assert_output --partial -- "--cgroupns: invalid CGROUP mode"
+  # a node made in the container (/dev/kmsg's numbers, opened for writing,
+  # nothing written) opens only with a rule for it
+  run berth run --rm --device-cgroup-rule 'c 1:11 rmw' busybox sh -c 'mknod /tmp/k c 1 11 && exec 3>/tmp/k && echo opened'
+  assert_output opened
+  run berth run --rm busybox sh -c 'mknod /tmp/k c 1 11 && exec 3>/tmp/k && echo opened'
+  assert_output --partial 'Operation not permitted'
+  run berth run --rm --device-cgroup-rule 'x 1 rwm' busybox true
+  assert_failure 125
+  assert_output --partial "invalid device cgroup rule format: 'x 1 rwm'"
+  # annotations reach the OCI spec; berth's own keys cannot be given
+  id=$(berth run -d --annotation com.example.k=v busybox sleep 1000)
+  run berth inspect -f '{{json .HostConfig.Annotations}}' "$id"
+  assert_output '{"com.example.k":"v"}'
+  run jq -r '.annotations["com.example.k"]' "$TEST_RUNROOT/containers/$id/spec.json"
+  assert_output v
+  run berth run --rm --annotation berth.net.undo=x busybox true
+  assert_failure 125
+  assert_output --partial "annotation berth.net.undo: keys starting with berth. are reserved"
+}
+
 @test "run --network none has only lo; host sees the host's interfaces" {
   bootstrap_busybox
   run berth run --rm --network none busybox ls /sys/class/net
