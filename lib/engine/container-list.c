@@ -61,6 +61,30 @@ static bool health_ok(const struct berth_ctr *c, const char *v)
   return strcmp(berth_ctr_health_status(c), v) == 0;
 }
 
+/* volume=NAME|PATH: a mount of that volume name, host source or destination. */
+static bool volume_ok(const struct berth_ctr *c, const char *v)
+{
+  const json_t *m;
+  size_t i;
+  json_array_foreach(json_object_get(c->rec, "Mounts"), i, m)
+  {
+    const char *name = berth_json_str(m, "Name"), *src = berth_json_str(m, "Source"), *dst = berth_json_str(m, "Destination");
+    if ((name && !strcmp(name, v)) || (src && !strcmp(src, v)) || (dst && !strcmp(dst, v)))
+      return true;
+  }
+  return false;
+}
+
+/* network=NAME (resolved from names and ids before the walk: _network) */
+static bool network_ok(const struct berth_ctr *c, const char *v)
+{
+  const json_t *nets = json_object_get(json_object_get(c->rec, "NetworkSettings"), "Networks");
+  const char *mode = berth_json_str(json_object_get(c->rec, "HostConfig"), "NetworkMode");
+  if (json_object_size(nets))
+    return json_object_get(nets, v) != NULL;
+  return mode && (!strcmp(mode, v) || (!strcmp(mode, "default") && !strcmp(v, "bridge")));
+}
+
 bool berth_ctr_matches(const struct berth_ctr *c, const json_t *f)
 {
   const json_t *labels = json_object_get(json_object_get(c->rec, "Config"), "Labels");
@@ -75,7 +99,15 @@ bool berth_ctr_matches(const struct berth_ctr *c, const json_t *f)
         berth_parse_rfc3339(berth_json_str(c->rec, "Created"), &created, NULL) < 0 || created >= until)
       return false;
   }
-  return any_value(json_object_get(f, "status"), status_ok, c) && any_value(json_object_get(f, "name"), name_ok, c) &&
+  if (json_object_get(f, "_before") || json_object_get(f, "_since")) {
+    int64_t created = 0;
+    (void)berth_parse_rfc3339(berth_json_str(c->rec, "Created"), &created, NULL);
+    if ((json_object_get(f, "_before") && created >= berth_json_int(f, "_before", 0)) ||
+        (json_object_get(f, "_since") && created <= berth_json_int(f, "_since", 0)))
+      return false;
+  }
+  return any_value(json_object_get(f, "volume"), volume_ok, c) && any_value(json_object_get(f, "_network"), network_ok, c) &&
+         any_value(json_object_get(f, "status"), status_ok, c) && any_value(json_object_get(f, "name"), name_ok, c) &&
          any_value(json_object_get(f, "id"), id_ok, c) && any_value(json_object_get(f, "exited"), exited_ok, c) &&
          any_value(json_object_get(f, "ancestor"), ancestor_ok, c) && any_value(json_object_get(f, "health"), health_ok, c);
 }
@@ -185,12 +217,99 @@ static int check_health_filter(const json_t *f, berth_error_t *err)
   return 0;
 }
 
+/* before=/since= a container (its creation time), network= a network's name
+ * or id: resolved once, into _before, _since and _network; publish= and
+ * expose= ports ("80", "80/udp", "8000-8080/tcp") into _publish/_expose
+ * [[lo, hi, proto]]. */
+static int resolve_filters(struct berth_engine *e, json_t *f, berth_error_t *err)
+{
+  static const char *const refs[] = {"before", "since"};
+  static const char *const ports[] = {"publish", "expose"};
+  size_t i;
+  json_t *v;
+  for (size_t k = 0; k < 2; k++)
+    json_array_foreach(json_object_get(f, refs[k]), i, v)
+    {
+      struct berth_ctr c;
+      int64_t created = 0;
+      if (berth_ctr_load(e, json_string_value(v), &c, err) < 0)
+        return -1;
+      (void)berth_parse_rfc3339(berth_json_str(c.rec, "Created"), &created, NULL);
+      berth_ctr_clear(&c);
+      char key[16];
+      snprintf(key, sizeof key, "_%s", refs[k]);
+      int64_t have = berth_json_int(f, key, k == 0 ? INT64_MAX : INT64_MIN);
+      json_object_set_new(f, key, json_integer(k == 0 ? (created < have ? created : have) : (created > have ? created : have)));
+    }
+  json_array_foreach(json_object_get(f, "network"), i, v)
+  {
+    cleanup_json json_t *net = berth_net_load(e, json_string_value(v), NULL);
+    json_t *names = json_object_get(f, "_network");
+    if (!names)
+      json_object_set_new(f, "_network", names = json_array());
+    json_array_append_new(names, json_string(net ? berth_json_str(net, "Name") : json_string_value(v)));
+  }
+  for (size_t k = 0; k < 2; k++)
+    json_array_foreach(json_object_get(f, ports[k]), i, v)
+    {
+      const char *s = json_string_value(v);
+      char proto[8] = "tcp";
+      unsigned lo = 0, hi = 0;
+      int end = 0;
+      if (sscanf(s, "%u%n", &lo, &end) != 1)
+        return berth_error_set_plain(err, EINVAL, "invalid filter '%s=%s'", ports[k], s);
+      hi = lo;
+      if (s[end] == '-') {
+        int more = 0;
+        if (sscanf(s + end + 1, "%u%n", &hi, &more) != 1)
+          return berth_error_set_plain(err, EINVAL, "invalid filter '%s=%s'", ports[k], s);
+        end += 1 + more;
+      }
+      if ((s[end] == '/' && sscanf(s + end + 1, "%7[a-z]", proto) != 1) || (s[end] && s[end] != '/') ||
+          hi < lo || hi > 65535 || (s[end] == '/' && strlen(s + end + 1) != strlen(proto)))
+        return berth_error_set_plain(err, EINVAL, "invalid filter '%s=%s'", ports[k], s);
+      char key[16];
+      snprintf(key, sizeof key, "_%s", ports[k]);
+      json_t *list = json_object_get(f, key);
+      if (!list)
+        json_object_set_new(f, key, list = json_array());
+      json_array_append_new(list, json_pack("[i, i, s]", (int)lo, (int)hi, proto));
+    }
+  return 0;
+}
+
+/* publish= matches a host port of the ps Ports, expose= a container port:
+ * any one of them (moby's includeContainerInList). */
+static bool ports_pass(const json_t *item, const json_t *f)
+{
+  const json_t *pub = json_object_get(f, "_publish"), *exp = json_object_get(f, "_expose"), *p, *r;
+  size_t i, k;
+  if (!pub && !exp)
+    return true;
+  json_array_foreach(json_object_get(item, "Ports"), i, p)
+  {
+    const char *type = berth_json_str(p, "Type");
+    for (int which = 0; which < 2; which++) {
+      json_int_t port = berth_json_int(p, which ? "PrivatePort" : "PublicPort", 0);
+      json_array_foreach(which ? exp : pub, k, r)
+      {
+        if (port && port >= json_integer_value(json_array_get(r, 0)) &&
+            port <= json_integer_value(json_array_get(r, 1)) && type &&
+            !strcmp(type, json_string_value(json_array_get(r, 2))))
+          return true;
+      }
+    }
+  }
+  return false;
+}
+
 json_t *berth_container_list(struct berth_engine *e, const struct berth_container_list_opts *opts, berth_error_t *err)
 {
-  static const char *const allowed[] = {"status", "name", "id",    "label",  "label!",
-                                        "ancestor", "exited", "until", "health", NULL};
+  static const char *const allowed[] = {"status",  "name",    "id",     "label",   "label!",  "ancestor", "exited",
+                                        "until",   "health",  "before", "since",   "volume",  "network",  "publish",
+                                        "expose",  NULL};
   cleanup_json json_t *f = berth_engine_parse_filters(opts->filters, allowed, err);
-  if (!f || check_health_filter(f, err) < 0)
+  if (!f || check_health_filter(f, err) < 0 || resolve_filters(e, f, err) < 0)
     return NULL;
   berth_net_reconcile(e); /* what a crash left on the networks goes now */
   size_t n = 0;
@@ -207,13 +326,18 @@ json_t *berth_container_list(struct berth_engine *e, const struct berth_containe
     if (items[i])
       items[k++] = items[i];
   qsort(items, k, sizeof *items, by_created_desc);
-  size_t limit = opts->latest ? 1 : opts->limit > 0 ? (size_t)opts->limit : k;
+  size_t limit = opts->latest ? 1 : opts->limit > 0 ? (size_t)opts->limit : k, taken = 0;
   json_t *out = json_array();
   cleanup_json json_t *allocs = json_object(); /* each network's allocations, read once */
   for (size_t i = 0; i < k; i++) {
     json_object_del(items[i], "_created_ns");
-    if (i < limit) {
+    if (taken < limit) {
       json_object_set_new(items[i], "Ports", berth_net_list_ports(e, items[i], allocs));
+      if (!ports_pass(items[i], f)) {
+        json_decref(items[i]);
+        continue;
+      }
+      taken++;
       if (opts->size) {
         struct berth_ctr c;
         if (berth_ctr_load_id(e, berth_json_str(items[i], "Id"), &c, NULL) == 0) {

@@ -386,3 +386,42 @@ $(any_lines 8001/tcp $((p + 1)))"
   assert_failure 125
   assert_output --partial "$BERTH_CONFIG: line"
 }
+
+@test "ps -f: before, since, volume, network, publish (host port), expose (container port)" {
+  bootstrap_busybox
+  local p
+  p=$(free_port)
+  berth network create --subnet "10.$((200 + RANDOM % 50)).$((RANDOM % 250)).0/24" fnet >/dev/null
+  berth run -d --name f1 -p "$p:80" busybox sleep 1000 >/dev/null
+  berth run -d --name f2 --expose 9000 -v fvol:/data busybox sleep 1000 >/dev/null
+  berth run -d --name f3 --network fnet busybox sleep 1000 >/dev/null
+  check() { # FILTER NAMES...
+    local f=$1
+    shift
+    run berth ps --filter "$f" --format '{{.Names}}'
+    assert_success
+    assert_equal "$(echo $output)" "$*"
+  }
+  check before=f3 f2 f1
+  check since=f1 f3 f2
+  check volume=fvol f2
+  check volume=/data f2
+  check network=fnet f3
+  check "network=$(berth network inspect -f '{{.Id}}' fnet | cut -c1-12)" f3
+  check network=bridge f2 f1
+  check "publish=$p" f1
+  check "publish=$((p - 1))-$((p + 1))/tcp" f1
+  check publish=80
+  check expose=80 f1
+  check expose=9000 f2
+  check expose=9000/udp
+  run berth ps --filter publish=abc
+  assert_failure
+  assert_output --partial "invalid filter 'publish=abc'"
+  run berth ps --filter before=nosuch
+  assert_failure
+  assert_output --partial "No such container: nosuch"
+  berth rm -f f3 >/dev/null
+  berth network rm fnet >/dev/null
+}
+
