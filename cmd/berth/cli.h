@@ -92,6 +92,7 @@ int cmd_push(struct cli *, const struct cli_command *, int, char **);
 int cmd_login(struct cli *, const struct cli_command *, int, char **);
 int cmd_logout(struct cli *, const struct cli_command *, int, char **);
 int cmd_search(struct cli *, const struct cli_command *, int, char **);
+int cmd_manifest_inspect(struct cli *, const struct cli_command *, int, char **);
 /* Pull NAME with docker's progress on `out` (none when quiet); the full
  * reference pulled goes to *ret_reference when not NULL (caller frees). */
 int cli_pull(struct berth_engine *e, const char *name, const char *platform, bool quiet, FILE *out,

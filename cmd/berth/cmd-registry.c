@@ -421,3 +421,116 @@ int cmd_search(struct cli *cli, const struct cli_command *cmd, int argc, char **
   json_decref(rows);
   return rc;
 }
+
+/* ---- manifest inspect ---- */
+
+static void newline(FILE *f, int depth, const char *indent)
+{
+  fputc('\n', f);
+  for (int i = 0; i < depth; i++)
+    fputs(indent, f);
+}
+
+/* Go's json.Indent: the document's own tokens, re-indented ("{}" and "[]"
+ * stay as they are). */
+static void go_indent(FILE *f, const char *s, size_t n, const char *indent)
+{
+  int depth = 0;
+  bool need = false, in_str = false, esc = false;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (in_str) {
+      fputc(c, f);
+      if (esc)
+        esc = false;
+      else if (c == '\\')
+        esc = true;
+      else if (c == '"')
+        in_str = false;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+      continue;
+    if (need && c != '}' && c != ']') {
+      newline(f, depth, indent);
+      need = false;
+    }
+    switch (c) {
+    case '{':
+    case '[':
+      fputc(c, f);
+      depth++;
+      need = true;
+      break;
+    case '}':
+    case ']':
+      depth--;
+      if (!need)
+        newline(f, depth, indent);
+      need = false;
+      fputc(c, f);
+      break;
+    case ',':
+      fputc(c, f);
+      newline(f, depth, indent);
+      break;
+    case ':':
+      fputs(": ", f);
+      break;
+    case '"':
+      in_str = true;
+      /* fall through */
+    default:
+      fputc(c, f);
+    }
+  }
+  fputc('\n', f);
+}
+
+/* Go's json.MarshalIndent(v, "", "\t") of an object built in its struct
+ * order: jansson's one-space indentation, each space a tab. */
+static void print_tabbed(const json_t *v)
+{
+  cleanup_free char *text = json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+  for (const char *line = text; line && *line;) {
+    size_t len = strcspn(line, "\n"), sp = strspn(line, " ");
+    for (size_t i = 0; i < sp && i < len; i++)
+      putchar('\t');
+    printf("%.*s\n", (int)(len - (sp < len ? sp : len)), line + (sp < len ? sp : len));
+    line += len + (line[len] == '\n');
+  }
+}
+
+int cmd_manifest_inspect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+  bool insecure = false, verbose = false, done;
+  const struct cli_flag flags[] = {
+      {"insecure", 0, CLI_BOOL, &insecure, NULL, "Allow communication with an insecure registry", false},
+      {"verbose", 'v', CLI_BOOL, &verbose, NULL, "Output additional info including layers and platform", false},
+      END_FLAGS,
+  };
+  struct berth_engine *e;
+  berth_error_t err = NULL;
+  int rc;
+  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
+    return rc;
+  if ((rc = cli_require_args(cli, cmd, argc, 1, 1)) || (rc = cli_engine(cli, &e)))
+    return rc;
+  cleanup_json json_t *res = berth_manifest_inspect(e, argv[0], insecure, &err);
+  if (!res) { /* docker prints this command's errors bare */
+    fprintf(stderr, "%s\n", err->msg);
+    berth_error_release(&err);
+    return CLI_EXIT_ERROR;
+  }
+  bool list = json_is_true(json_object_get(res, "List"));
+  if (verbose) {
+    print_tabbed(list ? json_object_get(res, "Manifests") : json_array_get(json_object_get(res, "Manifests"), 0));
+  } else if (list) { /* docker prints its rebuilt list as marshalled: three spaces */
+    cleanup_free char *text = json_dumps(json_object_get(res, "Index"), JSON_INDENT(3) | JSON_PRESERVE_ORDER);
+    printf("%s\n", text);
+  } else {
+    const char *raw = berth_json_str(res, "Raw");
+    go_indent(stdout, raw, strlen(raw), "\t");
+  }
+  return 0;
+}

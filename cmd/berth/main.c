@@ -146,6 +146,12 @@ static const struct cli_command builder_commands[] = {
     CMD_NULL(NULL),
 };
 
+static const struct cli_command manifest_commands[] = {
+    {"inspect", "[OPTIONS] MANIFEST", "Display an image manifest, or manifest list", cmd_manifest_inspect, NULL, NULL,
+     NULL},
+    CMD_NULL(NULL),
+};
+
 static const struct cli_command network_commands[] = {
     {"connect", "[OPTIONS] NETWORK CONTAINER", "Connect a container to a network", cmd_network_connect, NULL, NULL,
      NULL},
@@ -228,6 +234,8 @@ static const struct cli_command commands[] = {
     {"search", "[OPTIONS] TERM", "Search Docker Hub for images", cmd_search, NULL, NULL, "common"},
     {"container", "COMMAND", "Manage containers", NULL, container_commands, NULL, "management"},
     {"image", "COMMAND", "Manage images", NULL, image_commands, NULL, "management"},
+    {"manifest", "COMMAND", "Manage Docker image manifests and manifest lists", NULL, manifest_commands, NULL,
+     "management"},
     {"network", "COMMAND", "Manage networks", NULL, network_commands, NULL, "management"},
     {"system", "COMMAND", "Manage berth", NULL, system_commands, NULL, "management"},
     {"volume", "COMMAND", "Manage volumes", NULL, volume_commands, NULL, "management"},

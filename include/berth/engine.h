@@ -108,6 +108,11 @@ BERTH_PUBLIC int berth_image_pull(struct berth_engine *e, const char *name, cons
                                   struct berth_pull_result *ret, berth_error_t *err);
 /* The tags of a repository, as the registry lists them (NULL-terminated, caller frees). */
 BERTH_PUBLIC char **berth_image_remote_tags(struct berth_engine *e, const char *name, berth_error_t *err);
+/* A manifest or index in its registry, as `manifest inspect` shows it:
+ * {"List", "Raw", "Manifests" (docker's verbose objects), "Index" (docker's
+ * rebuilt list, for a list)}.  insecure: plain HTTP allowed. */
+BERTH_PUBLIC json_t *berth_manifest_inspect(struct berth_engine *e, const char *name, bool insecure,
+                                            berth_error_t *err);
 
 struct berth_push_opts {
   berth_progress_fn progress;

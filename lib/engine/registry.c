@@ -41,6 +41,16 @@ char **berth_image_remote_tags(struct berth_engine *e, const char *name, berth_e
   return berth_registry_tags(&ref, err);
 }
 
+json_t *berth_manifest_inspect(struct berth_engine *e, const char *name, bool insecure, berth_error_t *err)
+{
+  cleanup_reference struct berth_reference ref = {0};
+  (void)e;
+  if (berth_reference_parse(name, &ref, err) < 0)
+    return NULL;
+  berth_reference_with_default_tag(&ref);
+  return berth_registry_inspect(&ref, insecure, err);
+}
+
 /* Repositories of the same registry the image has digests from: candidates
  * for cross-repository mounts. */
 static char **mount_sources(const json_t *rec, const struct berth_reference *to)

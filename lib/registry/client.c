@@ -191,10 +191,10 @@ static void learn_challenge(struct berth_registry *r, const struct berth_http_re
   pthread_mutex_unlock(&r->lock);
 }
 
-static int ping(struct berth_registry *r, struct berth_http *h, berth_error_t *err)
+static int ping(struct berth_registry *r, struct berth_http *h, bool insecure, berth_error_t *err)
 {
   const char *schemes[] = {"https", "http"};
-  bool insecure = berth_registry_is_insecure(r->host);
+  insecure = insecure || berth_registry_is_insecure(r->host);
   for (size_t i = 0; i < (insecure ? 2 : 1); i++) {
     cleanup_free char *url = NULL;
     struct berth_http_request req = {.body_fd = -1};
@@ -238,7 +238,7 @@ int berth_registry_open(const char *domain, const struct berth_registry_opts *op
       return -1;
     }
   }
-  if (ping(r, h, err) < 0) {
+  if (ping(r, h, opts && opts->insecure, err) < 0) {
     berth_registry_free(r);
     return -1;
   }

@@ -15,7 +15,9 @@
 
 #include <berth/error.h>
 
+#include "base/digest.h"
 #include "base/http.h"
+#include "oci/reference.h"
 
 struct berth_challenge {
   char *scheme; /* "basic", "bearer" (lower-cased) */
@@ -43,6 +45,7 @@ struct berth_registry {
 struct berth_registry_opts {
   const char *user, *password; /* given (login): used instead of config.json */
   bool anonymous;              /* use no stored credentials */
+  bool insecure;               /* plain HTTP allowed (manifest inspect --insecure) */
 };
 
 /* Resolve the endpoint of `domain` and ping it (GET /v2/) through h,
@@ -70,6 +73,17 @@ struct berth_registry_get {
  * else -1, the registry's error prefixed with `what`. */
 int berth_registry_get_json(struct berth_registry *r, struct berth_http *h, const struct berth_registry_get *g,
                             json_t **ret, char **ret_link, berth_error_t *err);
+/* GET /v2/REPO/KIND/REF (KIND "manifests", with every manifest and index
+ * type accepted, or "blobs"), at most `max` bytes; a non-200 is an error
+ * ("manifest for NAME:TAG not found" for a 404 manifest). */
+int berth_registry_fetch_small(struct berth_registry *reg, struct berth_http *h, const struct berth_reference *repo,
+                               const char *scope, const char *kind, const char *ref, size_t max,
+                               struct berth_http_response *resp, berth_error_t *err);
+/* Check a fetched document against what named it: its digest (when the
+ * reference or a descriptor gives one, or the registry's header does) and
+ * its size (from a descriptor, -1 when none); *got: its digest. */
+int berth_registry_check_doc(const struct berth_http_response *resp, const char *want_digest, int64_t want_size,
+                             char got[BERTH_DIGEST_STR_LEN], berth_error_t *err);
 /* An error for a non-2xx response: the registry's own errors[] message when
  * it sent one ("manifest unknown: manifest unknown"), else the status. */
 int berth_registry_status_error(const struct berth_http_response *resp, const char *what, berth_error_t *err);

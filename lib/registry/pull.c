@@ -73,22 +73,22 @@ static void progress(struct pull_ctx *c, const char *id, const char *status, int
 
 /* ---- documents ---- */
 
-/* GET /v2/NAME/KIND/REF, at most `max` bytes. */
-static int fetch_small(struct pull_ctx *c, struct berth_http *h, const char *kind, const char *ref, size_t max,
-                       struct berth_http_response *resp, berth_error_t *err)
+int berth_registry_fetch_small(struct berth_registry *reg, struct berth_http *h, const struct berth_reference *repo,
+                               const char *scope, const char *kind, const char *ref, size_t max,
+                               struct berth_http_response *resp, berth_error_t *err)
 {
   cleanup_free char *url = NULL;
   struct berth_http_request req = {.body_fd = -1, .max_body = max};
-  if (asprintf(&url, "%s/v2/%s/%s/%s", c->reg->base, c->ref->path, kind, ref) < 0)
+  if (asprintf(&url, "%s/v2/%s/%s/%s", reg->base, repo->path, kind, ref) < 0)
     abort();
   req.url = url;
   req.headers = strcmp(kind, "manifests") == 0 ? manifest_accept : NULL;
-  if (berth_registry_do(c->reg, h, c->scope, &req, resp, err) < 0)
+  if (berth_registry_do(reg, h, scope, &req, resp, err) < 0)
     return -1;
   if (resp->status != 200) {
     int rc;
     cleanup_free char *what = NULL;
-    cleanup_free char *name = berth_reference_familiar_repository(c->ref);
+    cleanup_free char *name = berth_reference_familiar_repository(repo);
     if (strcmp(kind, "manifests") == 0 && asprintf(&what, "manifest for %s%s%s not found", name,
                                                    berth_digest_is_valid(ref) ? "@" : ":", ref) < 0)
       abort();
@@ -101,10 +101,7 @@ static int fetch_small(struct pull_ctx *c, struct berth_http *h, const char *kin
   return 0;
 }
 
-/* Check a fetched document against what named it: its digest (when the
- * reference or a descriptor gives one, or the registry's header does) and
- * its size (from a descriptor, -1 when none). */
-static int check_doc(const struct berth_http_response *resp, const char *want_digest, int64_t want_size,
+int berth_registry_check_doc(const struct berth_http_response *resp, const char *want_digest, int64_t want_size,
                      char got[BERTH_DIGEST_STR_LEN], berth_error_t *err)
 {
   berth_sha256_buf(resp->body ? resp->body : "", resp->body_len, got);
@@ -497,9 +494,9 @@ static int resolve_index(struct pull_ctx *c, struct berth_http *h, struct berth_
   if (!sel)
     return -1;
   berth_http_response_clear(resp);
-  if (fetch_small(c, h, "manifests", digest, BERTH_OCI_MAX_MANIFEST_SIZE, resp, err) < 0)
+  if (berth_registry_fetch_small(c->reg, h, c->ref, c->scope, "manifests", digest, BERTH_OCI_MAX_MANIFEST_SIZE, resp, err) < 0)
     return -1;
-  return check_doc(resp, digest, size, got, err);
+  return berth_registry_check_doc(resp, digest, size, got, err);
 }
 
 static int fetch_documents(struct pull_ctx *c, struct berth_http *h, const struct berth_platform *want,
@@ -510,9 +507,9 @@ static int fetch_documents(struct pull_ctx *c, struct berth_http *h, const struc
   enum berth_oci_kind kind;
   cleanup_free char *from = NULL;
   char got[BERTH_DIGEST_STR_LEN];
-  if (fetch_small(c, h, "manifests", ref, BERTH_OCI_MAX_MANIFEST_SIZE, &resp, err) < 0)
+  if (berth_registry_fetch_small(c->reg, h, c->ref, c->scope, "manifests", ref, BERTH_OCI_MAX_MANIFEST_SIZE, &resp, err) < 0)
     return -1;
-  if (check_doc(&resp, c->ref->digest, -1, p->digest, err) < 0 ||
+  if (berth_registry_check_doc(&resp, c->ref->digest, -1, p->digest, err) < 0 ||
       berth_oci_detect_kind(resp.body, resp.body_len, &kind, err) < 0)
     goto fail;
   from = berth_reference_familiar_repository(c->ref);
@@ -534,9 +531,9 @@ static int fetch_documents(struct pull_ctx *c, struct berth_http *h, const struc
   p->manifest = steal_ptr(&resp.body);
   p->manifest_len = resp.body_len;
   berth_http_response_clear(&resp);
-  if (fetch_small(c, h, "blobs", p->m.config.digest, BERTH_OCI_MAX_CONFIG_SIZE, &resp, err) < 0)
+  if (berth_registry_fetch_small(c->reg, h, c->ref, c->scope, "blobs", p->m.config.digest, BERTH_OCI_MAX_CONFIG_SIZE, &resp, err) < 0)
     return berth_error_prefix(err, "image config");
-  if (check_doc(&resp, p->m.config.digest, p->m.config.size, got, err) < 0) {
+  if (berth_registry_check_doc(&resp, p->m.config.digest, p->m.config.size, got, err) < 0) {
     berth_error_prefix(err, "image config");
     goto fail;
   }

@@ -13,6 +13,11 @@ int berth_registry_pull(struct berth_store *s, const struct berth_reference *ref
                         struct berth_pull_result *ret, berth_error_t *err);
 /* GET /v2/NAME/tags/list (every page). */
 char **berth_registry_tags(const struct berth_reference *ref, berth_error_t *err);
+/* `manifest inspect`: {"List": bool, "Raw": the document as served,
+ * "Manifests": [docker's ImageManifest: Ref, Descriptor, Raw, OCIManifest
+ * or SchemaV2Manifest], for a list "Index": docker's rebuilt list}.
+ * insecure: plain HTTP allowed for this registry. */
+json_t *berth_registry_inspect(const struct berth_reference *ref, bool insecure, berth_error_t *err);
 /* Push image `id` as `ref` (with a tag); `sources` lists repositories of the
  * same registry the image came from ("host/path" references), tried for
  * cross-repository mounts. */

@@ -338,3 +338,29 @@ two"
   assert_success
   assert_line "Status: Downloaded newer image for $REG_H/busybox:latest"
 }
+
+@test "manifest inspect: byte for byte the docker CLI's, for OCI and docker manifests and a list, with and without -v" {
+  command -v docker >/dev/null || skip "requires the docker client"
+  seed_busybox "$REG_A/m/bb:oci"
+  skopeo_ copy -q --src-tls-verify=false --dest-tls-verify=false --format v2s2 "docker://$REG_A/m/bb:oci" \
+    "docker://$REG_A/m/bb:v2"
+  # a list, made and pushed by the docker client itself (its own config dir)
+  export DOCKER_CONFIG=$BATS_TEST_TMPDIR/docker-config
+  docker manifest create --insecure "$REG_A/m/bb:list" "$REG_A/m/bb:oci" >/dev/null
+  docker manifest push --insecure --purge "$REG_A/m/bb:list" >/dev/null
+  local ref v
+  for ref in oci v2 list; do
+    for v in "" -v; do
+      run docker manifest inspect --insecure $v "$REG_A/m/bb:$ref"
+      assert_success
+      local want=$output
+      run berth manifest inspect $v "$REG_A/m/bb:$ref"
+      assert_success
+      assert_equal "$output" "$want"
+    done
+  done
+  run berth manifest inspect "$REG_A/m/bb:nope"
+  assert_failure 1
+  assert_output "no such manifest: $REG_A/m/bb:nope"
+}
+
