@@ -194,7 +194,7 @@ int main(int argc, char **argv)
   }
   if (argc >= 4 && !strcmp(argv[1], "swap")) {
     for (;;)
-      if (syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD, argv[3], 1 /* RENAME_EXCHANGE */) < 0)
+      if (syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD, argv[3], 2 /* RENAME_EXCHANGE */) < 0)
         return report(-1);
   }
   fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH | swap A B | udp-echo PORT | tcp-echo PORT\n");
