@@ -153,9 +153,14 @@ echo \$DAEMON_TOKEN > /tmp/trap-marker")
     n=$((n + 1))
   done
   unset DAEMON_TOKEN
-  # one execve each (berth itself), no library opened from the container
-  assert_equal "$(cat "$H"/trace* | grep -c 'execve')" 7
-  # nothing named by an absolute path is opened from a container's root
+  # one execve each (berth itself) and, for top, the host's ps as docker runs
+  # it (procps' columns, never the container's busybox ps)
+  assert_equal "$(cat "$H"/trace* | grep -c 'execve')" 8
+  assert_equal "$(grep -hvF "execve(\"$BERTH\"" "$H"/trace* | grep -c 'execve(')" 1
+  grep -q 'execve("/\(usr/\)\?bin/ps", \["/\(usr/\)\?bin/ps", "-ef"' "$H/trace4" || fail "top ran: $(grep execve "$H/trace4")"
+  run berth top ctr
+  assert_line --index 0 --regexp '^UID +PID +PPID'
+  # no library opened from the container: nothing named by an absolute path is opened from a container's root
   run grep -E 'openat\(AT_FDCWD, "[^"]*(libnss|ld\.so\.preload|/proc/[0-9]+/root)' "$H"/trace*
   refute_output --partial libnss
   refute_output --partial "/root/"

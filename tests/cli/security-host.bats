@@ -22,10 +22,13 @@ teardown() {
   rm -rf "$HOSTDIR"
 }
 
-as_nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups -- "$@"; }
+# COMMAND as uid/gid 65534 with no capability (setpriv would keep its
+# effective capabilities until the execve)
+as_nobody() {
+  "$PYTHON" -c 'import os, sys; os.setgroups([]); os.setgid(65534); os.setuid(65534); os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
 
 @test "CVE-2021-41091, CVE-2021-41103, CVE-2024-25621, CVE-2021-21284: a host user reaches no image or container file" {
-  command -v setpriv >/dev/null || skip "requires setpriv"
   make_probe_image base
   local dir=$BATS_TEST_TMPDIR/rootfs-base
   cp "$PROBE" "$dir/suid"
@@ -58,7 +61,7 @@ $TEST_RUNROOT"
   while IFS= read -r f; do
     n=$((n + 1))
     run as_nobody "$f" fds
-    assert_failure
+    [ "$status" -ne 0 ] || fail "nobody ran $f: $output"
     assert_output --partial "Permission denied"
   done < <(find "$TEST_ROOT" -name suid -type f)
   [ "$n" -ge 3 ] || fail "found $n copies of the setuid file"

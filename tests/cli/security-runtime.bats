@@ -4,6 +4,8 @@
 
 load helpers
 
+ITER=${BERTH_RACE_ITERATIONS:-200}
+
 setup() { container_setup; }
 teardown() { container_teardown; }
 
@@ -230,4 +232,22 @@ make_canary() {
   assert_output "MemTotal: 42 kB"
   run berth ps -aq
   assert_output ""
+}
+
+@test "CVE-2016-9962: the container's root can neither attach to nor read the fds of an exec before it runs its binary ($ITER execs)" {
+  make_probe_image probe
+  run berth run -d --name ctr probe sh -c 'berth-probe procscan /stop >/scan.log 2>&1 & echo $! >/scan.pid; exec sleep 1000'
+  assert_success
+  local i
+  for i in $(seq 100); do berth exec ctr test -s /scan.pid && break; sleep 0.1; done
+  for i in $(seq "$ITER"); do
+    berth exec ctr true || fail "exec $i failed"
+  done
+  berth exec ctr touch /stop
+  run berth exec ctr sh -c 'until grep -qx done /scan.log; do sleep 0.1; done; cat /scan.log'
+  assert_success
+  echo "attached: $(awk '/^attached/ {print $3}' <<<"$output" | sort | uniq -c | xargs)" >&3
+  # the container's own processes may be attached; berth's never are
+  refute_line --regexp '^attached [0-9]+ berth'
+  refute_line --regexp '^fd '
 }
