@@ -8,8 +8,8 @@
 # CVEs (docs/security-tests.md): the tarforge set is CVE-2014-6407,
 # CVE-2014-9356, CVE-2021-32760 and CVE-2026-17106 (escapes through .., links,
 # chmod through links, whiteouts); the save archives' traversal and id
-# checks CVE-2014-9358, the digest checks CVE-2014-8178; the gzip bomb
-# CVE-2017-14992.
+# checks CVE-2014-9358, the digest checks CVE-2014-8178 (and archforge's
+# malformed OCI digests CVE-2024-3727); the gzip bomb CVE-2017-14992.
 
 load helpers
 

@@ -216,3 +216,20 @@ PY
   # put the ref after "--" and refuse refs starting with "-"
   assert [ ! -e "$BATS_TEST_TMPDIR/git.log" ]
 }
+
+@test "CVE-2014-6407, CVE-2014-9356, CVE-2021-32760, CVE-2026-17106: ADD of tarforge's escaping tarballs never writes outside the image" {
+  local name out=()
+  for name in dotdot abs-dotdot bare-dotdot inner-dotdot sibling-prefix symlink-escape symlink-abs-escape \
+              escape-absolute-chain hardlink-escape hardlink-abs-escape hardlink-through-symlink \
+              whiteout-under-symlink opaque-under-symlink chmod-through-symlink hardlink-to-outward-symlink; do
+    "$PYTHON" "$TARFORGE" "$name" "$C/evil.tar" --victim "$VICTIM"
+    printf 'FROM busybox\nADD evil.tar /x/\n' | dockerfile
+    run berth build -q "$C"
+    out+=("$name: $status")
+    assert_same_state "$STATE" "$(tree_state "$VICTIM")"
+  done
+  echo "${out[*]}" >&3
+  # nothing climbed out of a layer or staging directory of the store
+  run find "$TEST_ROOT" "$BATS_TEST_TMPDIR" -name victim -not -path "$VICTIM" -o -name dest-evil
+  assert_output ""
+}
