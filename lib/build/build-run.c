@@ -194,21 +194,27 @@ static char *staged_source(struct builder *b, char ***staged, char *dir)
   return path;
 }
 
-/* BuildKit's keys of a --mount (the ones it takes without a value too): any
- * other is an error, never passed on as a mount option. */
+static bool key_in(const char *const *keys, const char *field, size_t n)
+{
+  for (; *keys; keys++)
+    if (strlen(*keys) == n && !strncasecmp(field, *keys, n))
+      return true;
+  return false;
+}
+
+/* BuildKit's keys of a --mount, and those it also takes without a value:
+ * any other is an error, never passed on as a mount option. */
 static int check_mount_keys(char *const *kv, berth_error_t *err)
 {
-  static const char *const keys[] = {"type", "from", "source", "src", "target", "dst", "destination", "id",
-                                     "sharing", "mode", "uid", "gid", "size", "tmpfs-size", "env", "readonly",
-                                     "ro", "readwrite", "rw", "required", NULL};
+  static const char *const valued[] = {"type", "from", "source", "src", "target", "dst", "destination", "id",
+                                       "sharing", "mode", "uid", "gid", "size", "tmpfs-size", "env", NULL};
+  static const char *const flags[] = {"readonly", "ro", "readwrite", "rw", "required", NULL};
   for (char *const *f = kv; f && *f; f++) {
     size_t n = strcspn(*f, "=");
-    const char *const *k = keys;
-    while (*k && (strlen(*k) != n || strncasecmp(*f, *k, n) != 0))
-      k++;
-    if (!*k)
+    bool flag = key_in(flags, *f, n);
+    if (!flag && !key_in(valued, *f, n))
       return berth_error_set_plain(err, EINVAL, "unexpected key '%.*s' in '%s'", (int)n, *f, *f);
-    if (!(*f)[n] && k - keys < 15)
+    if (!flag && !(*f)[n])
       return berth_error_set_plain(err, EINVAL, "invalid field '%s' must be a key=value pair", *f);
   }
   return 0;

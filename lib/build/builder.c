@@ -496,8 +496,6 @@ static int step(struct builder *b, const struct berth_df_instruction *in, berth_
   return r;
 }
 
-/* Stages, global ARGs, the target and what it needs. */
-
 /* Stage k uses ref (a stage name, or by_index also its number): that stage
  * is built too. */
 static void need_stage(struct builder *b, size_t k, const char *ref, bool by_index)
@@ -510,6 +508,7 @@ static void need_stage(struct builder *b, size_t k, const char *ref, bool by_ind
   }
 }
 
+/* Stages, global ARGs, the target and what it needs. */
 static int plan(struct builder *b, berth_error_t *err)
 {
   struct berth_dockerfile *df = b->df;
