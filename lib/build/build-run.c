@@ -139,17 +139,37 @@ static char *secret_file(struct builder *b, const char *id, berth_error_t *err)
   return NULL;
 }
 
-/* RUN's --mount flags as HostConfig.Mounts, and what the cache must see of
- * them (a bind's content). */
-/* A copy of `source` of a stage's (or an image's) filesystem, made in a
- * staging dir of the store (its name returned; the copy is its "src"),
- * hashed into h for the cache. */
+/* A copy of the tree at src in a staging dir of the store (its name
+ * returned; the copy is its "src"): what a bind of a stage, an image or a
+ * writable bind of the context mounts, so that writes to it are discarded
+ * with the step (BuildKit's "written data will be discarded"). */
+static char *stage_copy(struct builder *b, int src, berth_error_t *err)
+{
+  char rnd[17], *name = NULL;
+  int64_t bytes;
+  berth_random_hex(rnd, sizeof rnd);
+  if (asprintf(&name, ".staging-build-mount-%s", rnd) < 0)
+    abort();
+  cleanup_close int dir = mkdirat(b->e->store->root_fd, name, 0700) < 0
+                              ? -1 : openat(b->e->store->root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct berth_tar_apply_opts ao = {.plain = true};
+  int r = dir < 0 ? berth_error_set(err, errno, "RUN --mount: staging")
+                  : berth_copy_tree(src, "src", dir, &ao, NULL, &bytes, err);
+  if (r < 0) {
+    (void)berth_rm_rf_at(b->e->store->root_fd, name, NULL);
+    free(name);
+    name = NULL;
+  }
+  return name;
+}
+
+/* A copy of `source` of a stage's (or an image's) filesystem (see
+ * stage_copy), hashed into h for the cache. */
 static char *stage_from(struct builder *b, const char *from, const char *source, struct berth_sha256 *h,
                         berth_error_t *err)
 {
   struct from_root fr = {.root = {.fd = -1, .lock_fd = -1}, .c = {.dirfd = -1}};
-  char rnd[17], *name = NULL;
-  int64_t bytes;
+  char *name = NULL;
   int r = bld_open_from(b, from, &fr, err);
   cleanup_close int src = r < 0 ? -1 : berth_open_in_root(fr.root.fd, source, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (r == 0 && src < 0)
@@ -159,25 +179,46 @@ static char *stage_from(struct builder *b, const char *from, const char *source,
     berth_sha256_update(h, image, strlen(image));
     r = bld_hash_tree(src, source, NULL, NULL, h, err);
   }
-  if (r == 0) {
-    berth_random_hex(rnd, sizeof rnd);
-    if (asprintf(&name, ".staging-build-mount-%s", rnd) < 0)
-      abort();
-    cleanup_close int dir = mkdirat(b->e->store->root_fd, name, 0700) < 0
-                                ? -1 : openat(b->e->store->root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct berth_tar_apply_opts ao = {.plain = true};
-    if (dir < 0)
-      r = berth_error_set(err, errno, "RUN --mount: staging");
-    else
-      r = berth_copy_tree(src, "src", dir, &ao, NULL, &bytes, err);
-  }
+  if (r == 0)
+    name = stage_copy(b, src, err);
   bld_close_from(b, &fr);
-  if (r < 0 && name) {
-    (void)berth_rm_rf_at(b->e->store->root_fd, name, NULL);
-    free(name);
-    name = NULL;
-  }
   return name;
+}
+
+/* The bind source of a staged copy. */
+static char *staged_source(struct builder *b, char ***staged, char *dir)
+{
+  char *path = NULL;
+  bld_strv_push(staged, dir);
+  if (asprintf(&path, "%s/%s/src", b->e->store->root, dir) < 0)
+    abort();
+  return path;
+}
+
+static bool key_in(const char *const *keys, const char *field, size_t n)
+{
+  for (; *keys; keys++)
+    if (strlen(*keys) == n && !strncasecmp(field, *keys, n))
+      return true;
+  return false;
+}
+
+/* BuildKit's keys of a --mount, and those it also takes without a value:
+ * any other is an error, never passed on as a mount option. */
+static int check_mount_keys(char *const *kv, berth_error_t *err)
+{
+  static const char *const valued[] = {"type", "from", "source", "src", "target", "dst", "destination", "id",
+                                       "sharing", "mode", "uid", "gid", "size", "tmpfs-size", "env", NULL};
+  static const char *const flags[] = {"readonly", "ro", "readwrite", "rw", "required", NULL};
+  for (char *const *f = kv; f && *f; f++) {
+    size_t n = strcspn(*f, "=");
+    bool flag = key_in(flags, *f, n);
+    if (!flag && !key_in(valued, *f, n))
+      return berth_error_set_plain(err, EINVAL, "unexpected key '%.*s' in '%s'", (int)n, *f, *f);
+    if (!flag && !(*f)[n])
+      return berth_error_set_plain(err, EINVAL, "invalid field '%s' must be a key=value pair", *f);
+  }
+  return 0;
 }
 
 static int run_mounts(struct builder *b, const struct berth_df_instruction *in, json_t *mounts, char ***staged,
@@ -199,6 +240,8 @@ static int run_mounts(struct builder *b, const struct berth_df_instruction *in, 
       bld_strv_push(&kv, strndup(p, n));
       p += n + (p[n] == ',');
     }
+    if (check_mount_keys(kv, err) < 0)
+      return -1;
     const char *type = mount_field(kv, (const char *const[]){"type", NULL});
     const char *target = mount_field(kv, (const char *const[]){"target", "dst", "destination", NULL});
     const char *source = mount_field(kv, (const char *const[]){"source", "src", NULL});
@@ -253,10 +296,7 @@ static int run_mounts(struct builder *b, const struct berth_df_instruction *in, 
       char *dir = stage_from(b, from, source ? source : "/", h, err);
       if (!dir)
         return -1;
-      bld_strv_push(staged, dir);
-      cleanup_free char *path = NULL;
-      if (asprintf(&path, "%s/%s/src", b->e->store->root, dir) < 0)
-        abort();
+      cleanup_free char *path = staged_source(b, staged, dir);
       json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", path, "Target", target,
                                               "ReadOnly", !rw));
     } else {
@@ -275,8 +315,16 @@ static int run_mounts(struct builder *b, const struct berth_df_instruction *in, 
       path[n] = '\0';
       if (bld_hash_tree(fd, rel, b->ignored, rel, h, err) < 0)
         return -1;
-      json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", path, "Target", target,
-                                              "ReadOnly", !rw));
+      /* writable: a copy, the context itself is never written */
+      cleanup_free char *copy = NULL;
+      if (rw) {
+        char *dir = stage_copy(b, fd, err);
+        if (!dir)
+          return -1;
+        copy = staged_source(b, staged, dir);
+      }
+      json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", copy ? copy : path,
+                                              "Target", target, "ReadOnly", !rw));
     }
   }
   return 0;

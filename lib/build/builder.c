@@ -497,6 +497,18 @@ static int step(struct builder *b, const struct berth_df_instruction *in, berth_
   return r;
 }
 
+/* Stage k uses ref (a stage name, or by_index also its number): that stage
+ * is built too. */
+static void need_stage(struct builder *b, size_t k, const char *ref, bool by_index)
+{
+  for (size_t d = 0; ref && d < k; d++) {
+    char idx[24];
+    snprintf(idx, sizeof idx, "%zu", d);
+    if ((b->stages[d].name && !strcasecmp(b->stages[d].name, ref)) || (by_index && !strcmp(idx, ref)))
+      b->stages[d].needed = true;
+  }
+}
+
 /* Stages, global ARGs, the target and what it needs. */
 static int plan(struct builder *b, berth_error_t *err)
 {
@@ -546,16 +558,22 @@ static int plan(struct builder *b, berth_error_t *err)
       const struct berth_df_instruction *in = &df->ins[j];
       const struct berth_df_flag *f = berth_df_flag(in, "from");
       cleanup_free char *base = NULL, *name = NULL;
-      const char *ref = NULL;
       if (j == b->stages[k].first && from_words(b, in, &base, &name, NULL) == 0)
-        ref = base;
+        need_stage(b, k, base, false);
       else if (f && f->value && (!strcmp(in->cmd, "copy") || !strcmp(in->cmd, "add")))
-        ref = f->value;
-      for (size_t d = 0; ref && d < k; d++) {
-        char idx[24];
-        snprintf(idx, sizeof idx, "%zu", d);
-        if ((b->stages[d].name && !strcasecmp(b->stages[d].name, ref)) || (j != b->stages[k].first && !strcmp(idx, ref)))
-          b->stages[d].needed = true;
+        need_stage(b, k, f->value, true);
+      /* RUN --mount=...,from=STAGE */
+      for (size_t m = 0; !strcmp(in->cmd, "run") && m < in->n_flags; m++) {
+        const char *v = in->flags[m].value;
+        if (strcmp(in->flags[m].name, "mount") != 0 || !v)
+          continue;
+        for (const char *p = v; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+          size_t n = strcspn(p, ",");
+          if (n > 5 && !strncasecmp(p, "from=", 5)) {
+            cleanup_free char *ref = strndup(p + 5, n - 5);
+            need_stage(b, k, ref, true);
+          }
+        }
       }
     }
   }

@@ -295,9 +295,40 @@ static bool is_bind(const struct berth_spec_mount *m, const struct mount_opts *m
   return mo->bind || (m->type && strcmp(m->type, "bind") == 0);
 }
 
+/* CVE-2019-16884, CVE-2025-52881: nothing but a procfs is mounted on /proc
+ * and nothing inside it, except the files lxcfs emulates (runc's
+ * checkProcMount list): a mount there could redirect the runtime's writes to
+ * /proc (sysctls, LSM attributes) or hide what the masks cover. */
+static void check_proc_mount(struct child *c, const struct berth_spec_mount *m)
+{
+  static const char *const lxcfs[] = {"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",     "/proc/stat",
+                                      "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",     "/proc/slabinfo",
+                                      "/proc/net/dev", "/proc/sys/kernel/ns_last_pid", "/proc/sys/crypto/fips_enabled",
+                                      NULL};
+  const char *d = m->destination;
+  while (d[0] == '/' && d[1] == '/')
+    d++;
+  if (strncmp(d, "/proc", 5) != 0 || (d[5] != '\0' && d[5] != '/'))
+    return;
+  size_t n = strlen(d);
+  while (n > 1 && d[n - 1] == '/')
+    n--;
+  if (n == 5) {
+    if (!m->type || strcmp(m->type, "proc") != 0)
+      child_fail(c->sync_fd, 0, "\"%s\" cannot be mounted to /proc because it is not of type proc",
+                 m->source ? m->source : "");
+    return;
+  }
+  for (const char *const *p = lxcfs; *p; p++)
+    if (strlen(*p) == n && !strncmp(*p, d, n))
+      return;
+  child_fail(c->sync_fd, 0, "\"%s\" cannot be mounted because it is inside /proc", m->destination);
+}
+
 static void mount_one(struct child *c, int rootfd, const struct berth_spec_mount *m)
 {
   struct mount_opts mo;
+  check_proc_mount(c, m);
   parse_opts(m->options, &mo);
   if (!mo.data)
     child_fail(c->sync_fd, ENOMEM, "mount options");

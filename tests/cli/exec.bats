@@ -2,7 +2,8 @@
 # berth exec against real containers: exit codes and docker's messages, each
 # flag, the namespaces, cgroup, capabilities and seccomp of the exec'd process,
 # and the runtime escapes of security.md part A that apply to exec
-# (CVE-2019-5736, CVE-2024-21626).  Terminals are driven through a real pty
+# (CVE-2019-5736, CVE-2024-21626; empty inheritable and ambient sets, also
+# with --privileged: CVE-2022-29162).  Terminals are driven through a real pty
 # with tests/helpers/ptyrun.py: every wait there is on output, never timed.
 
 load helpers

@@ -5,6 +5,11 @@
 # "Error: ..." line, exit 1, and leaves the store, the victim and everything
 # else under the test's directory exactly as they were.  An accepted one
 # imports, and the victim is still untouched.
+# CVEs (docs/security-tests.md): the tarforge set is CVE-2014-6407,
+# CVE-2014-9356, CVE-2021-32760 and CVE-2026-17106 (escapes through .., links,
+# chmod through links, whiteouts); the save archives' traversal and id
+# checks CVE-2014-9358, the digest checks CVE-2014-8178 (and archforge's
+# malformed OCI digests CVE-2024-3727); the gzip bomb CVE-2017-14992.
 
 load helpers
 
@@ -196,7 +201,7 @@ archforge_rejects() {
   assert_equal "$(cat "$LAYER/f")" "zstd"
 }
 
-@test "tarforge gzip-bomb: import of 1 GiB of zeros streams (bounded memory)" {
+@test "tarforge gzip-bomb: import of 1 GiB of zeros streams (bounded memory, CVE-2017-14992)" {
   forge gzip-bomb "$WORLD/case.tar"
   run /usr/bin/time -f 'maxrss=%MkB' "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" import "$WORLD/case.tar" ok:latest
   assert_success

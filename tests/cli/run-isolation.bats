@@ -120,7 +120,7 @@ cap_of() {
   refute_line --regexp ' rw,'
 }
 
-@test "run: /sys and every cgroup hierarchy are read-only" {
+@test "run: /sys and every cgroup hierarchy are read-only (CVE-2023-25809)" {
   bootstrap_busybox
   run berth run --rm busybox sh -c 'grep -E " /sys(/fs/cgroup[^ ]*)? " /proc/mounts; mkdir /sys/fs/cgroup/memory/x'
   assert_failure
@@ -167,7 +167,7 @@ cap_of() {
 
 # ---- seccomp and no-new-privileges ----------------------------------------------
 
-@test "run: the default seccomp profile refuses keyctl, add_key, unshare(CLONE_NEWUSER), AF_ALG, mount" {
+@test "run: the default seccomp profile refuses keyctl, add_key, unshare(CLONE_NEWUSER), AF_ALG (CVE-2026-31431), mount" {
   make_probe_image probe
   run berth run --rm probe sh -c 'for s in keyctl add-key unshare-user socket-alg mount-tmpfs; do echo "$s $(berth-probe sys $s)"; done'
   assert_success

@@ -3,7 +3,7 @@
 # directions (CVE-2018-15664), links out of the root and `..` (CVE-2019-18466),
 # parents through an absolute symlink (CVE-2021-41089), magic links in the
 # container's /proc, and no code from the container run or loaded on the host
-# (CVE-2019-14271).  CANARY: host files the container must never reach.
+# (CVE-2019-14271, CVE-2026-41567, CVE-2022-1227).  CANARY: host files the container must never reach.
 
 load helpers
 
@@ -29,7 +29,7 @@ wait_for_file() {
   fail "$2 never appeared in $1"
 }
 
-@test "CVE-2018-15664: a symlink swapped against cp in both directions never reaches the host" {
+@test "CVE-2018-15664, CVE-2019-10152: a symlink swapped against cp in both directions never reaches the host" {
   echo "host secret" >"/$CANARY"
   make_probe_image probe "w/d/$CANARY=container copy"
   run berth run -d --name ctr probe sh -c 'ln -s / /w/l; touch /ready; exec berth-probe swap /w/d /w/l'
@@ -127,7 +127,7 @@ wait_for_file() {
   assert [ ! -e "$H/x" ] && assert [ ! -e "$H/y" ] && assert [ ! -e "$H/z" ]
 }
 
-@test "CVE-2019-14271: cp and export never run or load anything from the container" {
+@test "CVE-2019-14271, CVE-2026-41567, CVE-2022-1227: cp, export, top, diff, commit and logs never run or load anything from the container" {
   command -v strace >/dev/null || skip "requires strace"
   # traps where a host helper would exec or dlopen something
   local traps=() f
@@ -144,11 +144,24 @@ echo \$DAEMON_TOKEN > /tmp/trap-marker")
   strace -f -qq -e trace=execve,execveat,openat -o "$H/trace" -- "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" cp -a "$H/f" ctr:/tmp/
   strace -f -qq -e trace=execve,execveat,openat -o "$H/trace2" -- "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" cp ctr:/etc "$H/etc"
   strace -f -qq -e trace=execve,execveat,openat -o "$H/trace3" -- "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" export -o "$H/fs.tar" ctr
+  # top (CVE-2022-1227: podman's helper ran the container's binaries), diff,
+  # commit and logs read the container from the host side too
+  local n=4 cmd
+  for cmd in "top ctr" "diff ctr" "commit ctr committed" "logs ctr"; do
+    strace -f -qq -e trace=execve,execveat,openat -o "$H/trace$n" -- "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" $cmd >/dev/null ||
+      fail "berth $cmd failed"
+    n=$((n + 1))
+  done
   unset DAEMON_TOKEN
-  # one execve each (berth itself), no library opened from the container
-  assert_equal "$(cat "$H/trace" "$H/trace2" "$H/trace3" | grep -c 'execve')" 3
-  # nothing named by an absolute path is opened from a container's root
-  run grep -E 'openat\(AT_FDCWD, "[^"]*(libnss|ld\.so\.preload|/proc/[0-9]+/root)' "$H/trace" "$H/trace2" "$H/trace3"
+  # one execve each (berth itself) and, for top, the host's ps as docker runs
+  # it (procps' columns, never the container's busybox ps)
+  assert_equal "$(cat "$H"/trace* | grep -c 'execve')" 8
+  assert_equal "$(grep -hvF "execve(\"$BERTH\"" "$H"/trace* | grep -c 'execve(')" 1
+  grep -q 'execve("/\(usr/\)\?bin/ps", \["/\(usr/\)\?bin/ps", "-ef"' "$H/trace4" || fail "top ran: $(grep execve "$H/trace4")"
+  run berth top ctr
+  assert_line --index 0 --regexp '^UID +PID +PPID'
+  # no library opened from the container: nothing named by an absolute path is opened from a container's root
+  run grep -E 'openat\(AT_FDCWD, "[^"]*(libnss|ld\.so\.preload|/proc/[0-9]+/root)' "$H"/trace*
   refute_output --partial libnss
   refute_output --partial "/root/"
   run berth cp ctr:/tmp/trap-marker -

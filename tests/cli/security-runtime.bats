@@ -4,6 +4,8 @@
 
 load helpers
 
+ITER=${BERTH_RACE_ITERATIONS:-200}
+
 setup() { container_setup; }
 teardown() { container_teardown; }
 
@@ -99,7 +101,7 @@ make_canary() {
   [ "$before" = "$after" ] || fail "a binary changed: $before / $after"
 }
 
-@test "CVE-2022-29162: inheritable and ambient sets are empty for run, --cap-add and --privileged" {
+@test "CVE-2022-29162, CVE-2022-24769, CVE-2022-27649, CVE-2022-27650, CVE-2022-27651, CVE-2022-27652: inheritable and ambient sets are empty for run, --cap-add and --privileged" {
   bootstrap_busybox
   local opts
   for opts in "" "--cap-add ALL" "--cap-add SYS_ADMIN" "--privileged" "-u 1000 --cap-add NET_ADMIN"; do
@@ -144,7 +146,7 @@ make_canary() {
   assert_output --partial '/etc/passwd in the container is not a regular file'
 }
 
-@test "CVE-2025-31133, CVE-2025-52565: the image's /dev is never used: masks and console are real devices" {
+@test "CVE-2025-31133, CVE-2025-52565, CVE-2026-88264, CVE-2026-88265: the image's /dev is never used: masks and console are real devices" {
   make_probe_image devtrick
   local dir=$BATS_TEST_TMPDIR/rootfs-devtrick core
   berth rmi devtrick >/dev/null
@@ -171,7 +173,7 @@ make_canary() {
   [ "$(cat /proc/sys/kernel/core_pattern)" = "$core" ]
 }
 
-@test "CVE-2019-16884: /proc as a symlink fails cleanly; a junk /proc directory is covered by the real procfs" {
+@test "CVE-2019-16884, CVE-2023-28642: /proc as a symlink fails cleanly; a junk /proc directory is covered by the real procfs" {
   make_probe_image badproc
   local dir=$BATS_TEST_TMPDIR/rootfs-badproc
   berth rmi badproc >/dev/null
@@ -208,4 +210,44 @@ make_canary() {
   assert_output ran
   run berth inspect -f '{{len .Config.Labels.big}}' big
   assert_output 1048576
+}
+
+@test "CVE-2025-52881: no user mount on or inside /proc but runc's lxcfs files" {
+  bootstrap_busybox
+  echo "MemTotal: 42 kB" >"$BATS_TEST_TMPDIR/meminfo"
+  local opt
+  for opt in "-v vol:/proc/sys/kernel" "-v $BATS_TEST_TMPDIR:/proc/sys" "--tmpfs /proc/fs" \
+             "--mount type=tmpfs,dst=/proc/self/attr" "-v vol:/proc//sys/" "--mount type=volume,src=vol,dst=/proc/1"; do
+    run berth run --rm $opt busybox echo RAN
+    assert_failure 125
+    refute_output --partial RAN
+    assert_output --regexp '"/proc/[^"]*" cannot be mounted because it is inside /proc'
+  done
+  run berth run --rm --tmpfs /proc busybox echo RAN
+  assert_failure 125
+  assert_output --partial 'cannot be mounted to /proc because it is not of type proc'
+  # what lxcfs emulates is still allowed, as with runc
+  run berth run --rm -v "$BATS_TEST_TMPDIR/meminfo:/proc/meminfo:ro" busybox head -1 /proc/meminfo
+  assert_success
+  assert_output "MemTotal: 42 kB"
+  run berth ps -aq
+  assert_output ""
+}
+
+@test "CVE-2016-9962: the container's root can neither attach to nor read the fds of an exec before it runs its binary ($ITER execs)" {
+  make_probe_image probe
+  run berth run -d --name ctr probe sh -c 'berth-probe procscan /stop >/scan.log 2>&1 & echo $! >/scan.pid; exec sleep 1000'
+  assert_success
+  local i
+  for i in $(seq 100); do berth exec ctr test -s /scan.pid && break; sleep 0.1; done
+  for i in $(seq "$ITER"); do
+    berth exec ctr true || fail "exec $i failed"
+  done
+  berth exec ctr touch /stop
+  run berth exec ctr sh -c 'until grep -qx done /scan.log; do sleep 0.1; done; cat /scan.log'
+  assert_success
+  echo "attached: $(awk '/^attached/ {print $3}' <<<"$output" | sort | uniq -c | xargs)" >&3
+  # the container's own processes may be attached; berth's never are
+  refute_line --regexp '^attached [0-9]+ berth'
+  refute_line --regexp '^fd '
 }

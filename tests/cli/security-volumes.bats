@@ -64,7 +64,7 @@ wait_for_volume_file() {
   assert_output ""
 }
 
-@test "CVE-2024-45310: missing mount points beneath a swapped directory are never made on the host ($ITER runs)" {
+@test "CVE-2024-45310, CVE-2026-41568, CVE-2026-42306: missing mount points beneath a swapped directory are never made on the host ($ITER runs)" {
   start_swapper "$CANARY"
   local i
   for i in $(seq "$ITER"); do
@@ -76,7 +76,7 @@ wait_for_volume_file() {
   assert_equal "$(escaped_mounts)" ""
 }
 
-@test "CVE-2019-19921: a swapped symlink to /proc never gets a mount onto the host's or container's procfs" {
+@test "CVE-2019-19921, CVE-2023-27561: a swapped symlink to /proc never gets a mount onto the host's or container's procfs" {
   start_swapper /proc/sys/kernel
   local pattern i
   pattern=$(cat /proc/sys/kernel/core_pattern)
@@ -86,6 +86,24 @@ wait_for_volume_file() {
   done
   run berth rm -f swapper
   assert_equal "$(cat /proc/sys/kernel/core_pattern)" "$pattern"
+  assert_equal "$(escaped_mounts)" ""
+}
+
+@test "CVE-2025-52881: --sysctl beside a swapped link to /proc/sys/kernel writes only the container's own sysctl ($((ITER / 4)) runs)" {
+  start_swapper /proc/sys/kernel
+  local host_pattern host_rmid i out ok=0
+  host_pattern=$(cat /proc/sys/kernel/core_pattern)
+  host_rmid=$(cat /proc/sys/kernel/shm_rmid_forced)
+  for i in $(seq $((ITER / 4))); do
+    out=$(berth run --rm -v race:/v --tmpfs /v/d/t --sysctl kernel.shm_rmid_forced=$((1 - host_rmid)) probe \
+      cat /proc/sys/kernel/shm_rmid_forced 2>/dev/null) || continue
+    ok=$((ok + 1))
+    assert_equal "$out" $((1 - host_rmid))
+  done
+  echo "started $ok" >&3
+  run berth rm -f swapper
+  assert_equal "$(cat /proc/sys/kernel/core_pattern)" "$host_pattern"
+  assert_equal "$(cat /proc/sys/kernel/shm_rmid_forced)" "$host_rmid"
   assert_equal "$(escaped_mounts)" ""
 }
 

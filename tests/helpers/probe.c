@@ -14,6 +14,13 @@
  *   berth-probe swap A B   exchange A and B (renameat2 RENAME_EXCHANGE) in a
  *                          loop until killed: security.md's swapper, for
  *                          symlink races against host-side file operations
+ *   berth-probe procscan FILE
+ *                          security.md's procscan, until FILE exists: every
+ *                          other process is attached with PTRACE_SEIZE
+ *                          ("attached PID COMM" on success, then detached)
+ *                          and its fds read ("fd PID COMM TARGET" for a
+ *                          path that does not exist in the container),
+ *                          "done" at the end
  *   berth-probe udp-echo PORT
  *                          answer every UDP datagram on PORT with "echo:"
  *                          and the datagram, until killed (busybox has no
@@ -28,6 +35,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -171,6 +180,65 @@ static int tcp_echo(int port)
   }
 }
 
+static void comm_of(const char *pid, char *buf, size_t len)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%s/comm", pid);
+  FILE *f = fopen(path, "re");
+  if (!f || !fgets(buf, (int)len, f))
+    snprintf(buf, len, "?");
+  buf[strcspn(buf, "\n")] = '\0';
+  if (f)
+    fclose(f);
+}
+
+static int procscan(const char *stop)
+{
+  pid_t self = getpid();
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  while (access(stop, F_OK) != 0) {
+    DIR *d = opendir("/proc");
+    if (!d)
+      return report(-1);
+    for (struct dirent *de; (de = readdir(d));) {
+      pid_t pid = atoi(de->d_name);
+      char comm[64], path[300], target[4096];
+      if (pid <= 0 || pid == self)
+        continue;
+      if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) == 0) {
+        comm_of(de->d_name, comm, sizeof comm);
+        printf("attached %d %s\n", pid, comm);
+        /* detaching needs a stopped tracee */
+        int st;
+        if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) == 0)
+          (void)waitpid(pid, &st, __WALL);
+        (void)ptrace(PTRACE_DETACH, pid, NULL, NULL);
+      }
+      snprintf(path, sizeof path, "/proc/%d/fd", pid);
+      DIR *fd = opendir(path);
+      for (struct dirent *f; fd && (f = readdir(fd));) {
+        struct stat st;
+        if (f->d_name[0] == '.')
+          continue;
+        snprintf(path, sizeof path, "/proc/%d/fd/%s", pid, f->d_name);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        if (n <= 0)
+          continue;
+        target[n] = '\0';
+        if (target[0] == '/' && stat(target, &st) != 0 && strncmp(target, "/memfd:", 7) != 0) {
+          comm_of(de->d_name, comm, sizeof comm);
+          printf("fd %d %s %s\n", pid, comm, target);
+        }
+      }
+      if (fd)
+        closedir(fd);
+    }
+    closedir(d);
+  }
+  printf("done\n");
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   if (argc >= 3 && !strcmp(argv[1], "udp-echo"))
@@ -183,6 +251,8 @@ int main(int argc, char **argv)
     return report(open(argv[2], O_WRONLY | O_CLOEXEC));
   if (argc >= 2 && !strcmp(argv[1], "fds"))
     return fds();
+  if (argc >= 3 && !strcmp(argv[1], "procscan"))
+    return procscan(argv[2]);
   if (argc >= 2 && !strcmp(argv[1], "cwd")) {
     char buf[4096];
     if (!getcwd(buf, sizeof buf)) {
@@ -194,9 +264,9 @@ int main(int argc, char **argv)
   }
   if (argc >= 4 && !strcmp(argv[1], "swap")) {
     for (;;)
-      if (syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD, argv[3], 1 /* RENAME_EXCHANGE */) < 0)
+      if (syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD, argv[3], 2 /* RENAME_EXCHANGE */) < 0)
         return report(-1);
   }
-  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH | swap A B | udp-echo PORT | tcp-echo PORT\n");
+  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH | swap A B | procscan FILE | udp-echo PORT | tcp-echo PORT\n");
   return 2;
 }

@@ -149,6 +149,7 @@ Test(manifest, config_is_required)
   expect_manifest_error("{\"schemaVersion\":2,\"config\":null,\"layers\":[]}", "config: descriptor must be an object");
 }
 
+/* CVE-2021-21285 */
 Test(manifest, sizes_must_be_in_range)
 {
   static const char *const bad[][2] = {
@@ -178,6 +179,7 @@ Test(manifest, size_missing_is_an_error)
                      "layers[0]: size must be an integer");
 }
 
+/* CVE-2024-3727 */
 Test(manifest, digests_are_strict)
 {
   static const char *const bad[][2] = {
@@ -227,6 +229,7 @@ Test(manifest, index_media_type_is_not_a_manifest)
                         "mediaType must be a string");
 }
 
+/* CVE-2021-41190 */
 Test(manifest, mixed_index_and_manifest_is_refused)
 {
   cleanup_free char *doc = oci_manifest(OCI_CONFIG_DESC, "[" OCI_LAYER_DESC "]", ",\"manifests\":[]");
@@ -290,6 +293,7 @@ Test(manifest, layer_count_is_bounded)
   free(layers);
 }
 
+/* CVE-2021-21285 */
 Test(manifest, hostile_json_fails_cleanly)
 {
   static const char *const docs[] = {
@@ -310,6 +314,7 @@ Test(manifest, hostile_json_fails_cleanly)
   }
 }
 
+/* CVE-2014-8179 */
 Test(manifest, duplicate_keys_are_refused)
 {
   /* CVE-2014-8179: a second "layers" must not override the first. */
@@ -318,6 +323,7 @@ Test(manifest, duplicate_keys_are_refused)
   expect_manifest_error(doc, "duplicate");
 }
 
+/* CVE-2021-21285 */
 Test(manifest, deep_nesting_fails_or_is_ignored_cleanly)
 {
   size_t depth = 100000;
@@ -343,6 +349,7 @@ Test(manifest, nested_annotations_are_refused)
   expect_manifest_error(doc, "annotation `a` must be a string");
 }
 
+/* CVE-2021-21285 */
 Test(manifest, oversized_document_is_refused)
 {
   size_t len = BERTH_OCI_MAX_MANIFEST_SIZE + 1;
