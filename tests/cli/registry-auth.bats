@@ -105,7 +105,7 @@ teardown() { registry_test_teardown; }
   assert_output --partial ok
 }
 
-@test "credentials are not sent to a host a blob redirect points at" {
+@test "CVE-2020-15157: credentials are not sent to a host a blob redirect points at" {
   registry_start A htpasswd
   # B serves the same storage without auth, behind a logging proxy (the
   # "other host"); F fronts A and redirects blob downloads to that proxy.

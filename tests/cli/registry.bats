@@ -123,7 +123,7 @@ $REG_A/busybox:latest$"
   assert_success
 }
 
-@test "pull: a tampered layer blob is rejected and nothing is committed" {
+@test "pull: a tampered layer blob is rejected and nothing is committed (CVE-2014-8179)" {
   seed_busybox "$REG_A/busybox:latest"
   layer=$(skopeo_ inspect --tls-verify=false --format '{{index .Layers 0}}' "docker://$REG_A/busybox:latest")
   f=$(registry_blob_file A "$layer")
@@ -142,7 +142,7 @@ $REG_A/busybox:latest$"
   assert_output ""
 }
 
-@test "pull: a tampered manifest is rejected by tag and by digest" {
+@test "pull: a tampered manifest is rejected by tag and by digest (CVE-2014-8179)" {
   seed_busybox "$REG_A/busybox:latest"
   digest=$(skopeo_ inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG_A/busybox:latest")
   f=$(registry_blob_file A "$digest")
@@ -323,7 +323,7 @@ two"
   assert_output --partial "tag can't be used with --all-tags/-a"
 }
 
-@test "pull: plain http only for loopback and registries berth's config marks insecure" {
+@test "pull: plain http only for loopback and registries berth's config marks insecure (CVE-2014-5277)" {
   ip=$(hostname -I 2>/dev/null | awk '{print $1}')
   [ -n "$ip" ] || skip "the host has no address besides loopback"
   seed_busybox "$REG_A/busybox:latest"
