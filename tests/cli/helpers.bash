@@ -314,6 +314,18 @@ make_probe_image() {
   tar -C "$dir" -c . | berth import --change 'CMD ["sh"]' - "$name" >/dev/null
 }
 
+# Wait (10 s at most) until PATH exists in container NAME: a shell there
+# has done what comes before `touch PATH` (set its traps, say).
+wait_in_container() {
+  local i
+  for i in $(seq 200); do
+    berth exec "$1" test -e "$2" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "$2 never appeared in $1" >&2
+  return 1
+}
+
 # Wait (30 s at most) until FILE has a line matching REGEX.
 wait_for_line() {
   local i

@@ -17,7 +17,15 @@ PS_HEADER="CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAME
 
 # A shell that exits CODE on SIGNAL and otherwise waits (pid 1 has no default
 # signal actions, so only a trapped signal ends it).
-trap_cmd() { echo "trap 'exit $2' $1; while :; do sleep 0.1; done"; }
+# run_trapping NAME SIG CODE [RUN FLAGS]: a container whose shell exits CODE
+# on SIG, once its trap is set (waited for: a signal that came before would
+# be ignored, the container's init having no default action for it).
+run_trapping() {
+  local name=$1 sig=$2 code=$3
+  shift 3
+  berth run -d --name "$name" "$@" busybox sh -c "trap 'exit $code' $sig; touch /dev/shm/trapped; while :; do sleep 0.1; done" >/dev/null
+  wait_in_container "$name" /dev/shm/trapped
+}
 
 # The container directories below this test's cgroup parent, in every
 # hierarchy (none once all its containers are gone).
@@ -100,7 +108,7 @@ c2"
 # ---- stop, restart, kill ------------------------------------------------------
 
 @test "stop: SIGTERM reaches the command, its exit code is recorded" {
-  berth run -d --name c1 busybox sh -c "$(trap_cmd TERM 7)"
+  run_trapping c1 TERM 7
   run --separate-stderr berth stop c1
   assert_success
   assert_output c1
@@ -129,12 +137,12 @@ Error: No such container: nosuch"
 }
 
 @test "stop: --stop-signal of run and stop -s are the signals sent" {
-  berth run -d --name c1 --stop-signal USR1 busybox sh -c "$(trap_cmd USR1 8)"
+  run_trapping c1 USR1 8 --stop-signal USR1
   assert_equal "$(berth inspect -f '{{.Config.StopSignal}}' c1)" USR1
   run berth stop c1
   assert_success
   assert_equal "$(berth inspect -f '{{.State.ExitCode}}' c1)" 8
-  berth run -d --name c2 busybox sh -c "$(trap_cmd HUP 9)"
+  run_trapping c2 HUP 9
   run berth stop -s SIGHUP c2
   assert_success
   assert_equal "$(berth inspect -f '{{.State.ExitCode}}' c2)" 9
@@ -150,7 +158,7 @@ Error: No such container: nosuch"
 }
 
 @test "restart: a running container gets a new process; an exited one starts" {
-  berth run -d --name c1 busybox sh -c "$(trap_cmd TERM 0)"
+  run_trapping c1 TERM 0
   pid=$(berth inspect -f '{{.State.Pid}}' c1)
   run --separate-stderr berth restart c1
   assert_success
@@ -173,11 +181,11 @@ Error: No such container: nosuch"
   assert_success
   assert_output c1
   wait_for_inspect c1 '{{.State.Status}} {{.State.ExitCode}}' "exited 137"
-  berth run -d --name c2 busybox sh -c "$(trap_cmd USR2 5)"
+  run_trapping c2 USR2 5
   run berth kill -s USR2 c2
   assert_success
   wait_for_inspect c2 '{{.State.Status}} {{.State.ExitCode}}' "exited 5"
-  berth run -d --name c3 busybox sh -c "$(trap_cmd TERM 6)"
+  run_trapping c3 TERM 6
   run berth kill --signal 15 c3
   assert_success
   wait_for_inspect c3 '{{.State.ExitCode}}' 6

@@ -71,7 +71,8 @@ wait_count_above() {
 }
 
 @test "stop, kill and rm -f of a paused container work (the signal is delivered after a thaw)" {
-  berth run -d --name s1 img sh -c "trap 'exit 7' TERM; while :; do sleep 0.1; done"
+  berth run -d --name s1 img sh -c "trap 'exit 7' TERM; touch /dev/shm/trapped; while :; do sleep 0.1; done"
+  wait_in_container s1 /dev/shm/trapped
   berth run -d --name k1 img sleep 1000
   berth run -d --name r1 img sleep 1000
   berth pause s1 k1 r1
@@ -134,8 +135,8 @@ wait_count_above() {
 }
 
 @test "update --restart reaches the running container's monitor" {
-  berth run -d --name c1 img sh -c "trap 'exit 3' TERM; while :; do sleep 0.1; done"
-  wait_for_inspect c1 '{{.State.Status}}' running
+  berth run -d --name c1 img sh -c "trap 'exit 3' TERM; touch /dev/shm/trapped; while :; do sleep 0.1; done"
+  wait_in_container c1 /dev/shm/trapped
   run berth update --restart on-failure:2 c1
   assert_success
   assert_equal "$(berth inspect -f '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' c1)" \
@@ -144,6 +145,7 @@ wait_count_above() {
   kill -TERM "$(berth inspect -f '{{.State.Pid}}' c1)"
   wait_for_inspect c1 '{{.RestartCount}}' 1
   wait_for_inspect c1 '{{.State.Status}}' running
+  wait_in_container c1 /dev/shm/trapped # the restarted shell's trap is set (a new /dev/shm each run)
   run berth update --restart no c1
   assert_success
   kill -TERM "$(berth inspect -f '{{.State.Pid}}' c1)"
