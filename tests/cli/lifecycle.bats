@@ -15,8 +15,6 @@ teardown() { container_teardown; }
 
 PS_HEADER="CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES"
 
-# A shell that exits CODE on SIGNAL and otherwise waits (pid 1 has no default
-# signal actions, so only a trapped signal ends it).
 # run_trapping NAME SIG CODE [RUN FLAGS]: a container whose shell exits CODE
 # on SIG, once its trap is set (waited for: a signal that came before would
 # be ignored, the container's init having no default action for it).
