@@ -42,7 +42,7 @@ static bool looks_like_archive(const char *buf, size_t len)
 
 int cmd_build(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-  cleanup_strv char **tags = NULL, **build_args = NULL, **labels = NULL, **secrets = NULL;
+  cleanup_strv char **tags = NULL, **build_args = NULL, **labels = NULL, **secrets = NULL, **ssh = NULL;
   const char *file = NULL, *target = NULL, *iidfile = NULL, *network = NULL, *progress = "auto";
   bool no_cache = false, quiet = false, pull = false, rm = true, force_rm = false, done;
   const struct cli_flag flags[] = {
@@ -59,6 +59,8 @@ int cmd_build(struct cli *cli, const struct cli_command *cmd, int argc, char **a
       {"quiet", 'q', CLI_BOOL, &quiet, NULL, "Suppress the build output and print image ID on success", false},
       {"rm", 0, CLI_BOOL, &rm, NULL, "Remove intermediate containers after a successful build (default true)", false},
       {"secret", 0, CLI_STRV, &secrets, "stringArray", "Secret to expose to the build", false},
+      {"ssh", 0, CLI_STRV, &ssh, "stringArray",
+       "SSH agent socket to expose to the build (format: default|<id>[=<socket>])", false},
       {"tag", 't', CLI_STRV, &tags, "list", "Name and optionally a tag in the \"name:tag\" format", false},
       {"target", 0, CLI_STRING, &target, "string", "Set the target build stage to build", false},
       END_FLAGS,
@@ -75,7 +77,7 @@ int cmd_build(struct cli *cli, const struct cli_command *cmd, int argc, char **a
   if (strcmp(progress, "auto") != 0 && strcmp(progress, "plain") != 0 && strcmp(progress, "tty") != 0)
     return cli_failf(CLI_EXIT_USAGE, "invalid progress type: %s", progress);
   struct berth_build_opts o = {.context = argv[0], .context_tar = -1, .dockerfile = file, .tags = tags,
-                               .build_args = build_args, .labels = labels, .target = target, .network = network, .secrets = secrets,
+                               .build_args = build_args, .labels = labels, .target = target, .network = network, .secrets = secrets, .ssh = ssh,
                                .no_cache = no_cache, .quiet = quiet, .pull = pull,
                                .tty = !strcmp(progress, "tty") || (!strcmp(progress, "auto") && isatty(1))};
   size_t len = 0;

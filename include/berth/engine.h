@@ -422,6 +422,7 @@ struct berth_build_opts {
   const char *target; /* the stage to build (default the last) */
   const char *network; /* RUN's network mode (default "default") */
   char **secrets;      /* --secret "id=ID,src=PATH" for RUN --mount=type=secret */
+  char **ssh;          /* --ssh "default" ($SSH_AUTH_SOCK) or "ID=SOCKET" for RUN --mount=type=ssh */
   bool no_cache, quiet;
   bool pull; /* --pull: pull every base image, even one the store has */
   bool tty;  /* the compact terminal view instead of the classic builder's lines */

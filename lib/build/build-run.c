@@ -139,6 +139,45 @@ static char *secret_file(struct builder *b, const char *id, berth_error_t *err)
   return NULL;
 }
 
+/* The agent socket of --ssh ID (ID, or ID=SOCKET; "default" alone is the
+ * client's $SSH_AUTH_SOCK); NULL with ENOENT when none was forwarded. */
+static char *ssh_socket(struct builder *b, const char *id, berth_error_t *err)
+{
+  for (char **s = b->opts->ssh; s && *s; s++) {
+    size_t n = strcspn(*s, "=");
+    if (strlen(id) != n || strncmp(*s, id, n) != 0)
+      continue;
+    const char *path = (*s)[n] ? *s + n + 1 : strcmp(id, "default") == 0 ? getenv("SSH_AUTH_SOCK") : NULL;
+    struct stat st;
+    if (!path || !*path)
+      return berth_error_set_plain(err, EINVAL, "--ssh %s: no socket given (and no $SSH_AUTH_SOCK)", *s), NULL;
+    if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+      return berth_error_set_plain(err, EINVAL,
+                                   "--ssh %s: %s is not an agent socket (keys are not read: ssh-add them to an agent)",
+                                   *s, path),
+             NULL;
+    return realpath(path, NULL);
+  }
+  berth_error_set_plain(err, ENOENT, "no SSH key %s forwarded from the client (build --ssh %s)", id, id);
+  return NULL;
+}
+
+/* A secret's content for env= (1 MiB at most, kept as it is). */
+static char *secret_text(const char *file, berth_error_t *err)
+{
+  char *text = NULL;
+  size_t len = 0;
+  if (berth_read_file_at(AT_FDCWD, file, &text, &len, err) < 0)
+    return NULL;
+  if (len > (1 << 20) || memchr(text, '\0', len)) {
+    free(text);
+    return berth_error_set_plain(err, EINVAL, "secret %s: not text of 1 MiB at most, cannot be an environment variable",
+                                 file),
+           NULL;
+  }
+  return text;
+}
+
 /* A copy of the tree at src in a staging dir of the store (its name
  * returned; the copy is its "src"): what a bind of a stage, an image or a
  * writable bind of the context mounts, so that writes to it are discarded
@@ -221,10 +260,13 @@ static int check_mount_keys(char *const *kv, berth_error_t *err)
   return 0;
 }
 
-static int run_mounts(struct builder *b, const struct berth_df_instruction *in, json_t *mounts, char ***staged,
-                      struct berth_sha256 *h,
-                      berth_error_t *err)
+/* The step's mounts: those that are part of its cache key in `mounts`;
+ * secrets and SSH agents, which are not (BuildKit's rule), in `volatile`,
+ * with the variables they set in `env`. */
+static int run_mounts(struct builder *b, const struct berth_df_instruction *in, json_t *mounts, json_t *volatile_mounts,
+                      json_t *env, char ***staged, struct berth_sha256 *h, berth_error_t *err)
 {
+  unsigned n_ssh = 0;
   for (size_t i = 0; i < in->n_flags; i++) {
     const struct berth_df_flag *f = &in->flags[i];
     if (!strcmp(f->name, "network") || !strcmp(f->name, "security")) {
@@ -250,6 +292,7 @@ static int run_mounts(struct builder *b, const struct berth_df_instruction *in, 
       type = "bind";
     if (!strcmp(type, "secret")) {
       const char *id = mount_field(kv, (const char *const[]){"id", NULL});
+      const char *var = mount_field(kv, (const char *const[]){"env", NULL});
       if (!id && target)
         id = strrchr(target, '/') + 1;
       if (!id || !*id)
@@ -261,10 +304,38 @@ static int run_mounts(struct builder *b, const struct berth_df_instruction *in, 
         berth_error_release(err);
         continue;
       }
+      if (var) { /* as an environment variable, and a file only when a target is given too */
+        cleanup_free char *text = secret_text(file, err), *kvs = NULL;
+        if (!text || asprintf(&kvs, "%s=%s", var, text) < 0)
+          return -1;
+        json_array_append_new(env, json_string(kvs));
+        if (!target)
+          continue;
+      }
       if (asprintf(&dst, "/run/secrets/%s", id) < 0)
         abort();
-      json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", file, "Target",
-                                              target ? target : dst, "ReadOnly", true));
+      json_array_append_new(volatile_mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", file,
+                                                       "Target", target ? target : dst, "ReadOnly", true));
+      continue;
+    }
+    if (!strcmp(type, "ssh")) { /* the client's agent socket, and SSH_AUTH_SOCK naming it */
+      const char *id = mount_field(kv, (const char *const[]){"id", NULL});
+      cleanup_free char *sock = ssh_socket(b, id ? id : "default", err), *dst = NULL;
+      if (!sock) {
+        if ((*err)->code != ENOENT || mount_flag(kv, (const char *const[]){"required", NULL}))
+          return -1;
+        berth_error_release(err);
+        continue;
+      }
+      if (!target && asprintf(&dst, "/run/buildkit/ssh_agent.%u", n_ssh) < 0)
+        abort();
+      n_ssh++;
+      json_array_append_new(volatile_mounts, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", sock,
+                                                       "Target", target ? target : dst, "ReadOnly", false));
+      cleanup_free char *var = NULL;
+      if (asprintf(&var, "SSH_AUTH_SOCK=%s", target ? target : dst) < 0)
+        abort();
+      json_array_append_new(env, json_string(var));
       continue;
     }
     if (strcmp(type, "bind") != 0 && strcmp(type, "cache") != 0 && strcmp(type, "tmpfs") != 0)
@@ -446,14 +517,15 @@ static int run_with_mounts(struct builder *b, const struct berth_df_instruction 
   if ((nargs ? asprintf(&by, "|%zu%s %s", nargs, argtext, line) : asprintf(&by, "%s", line)) < 0)
     abort();
   /* the mounts, and the cache key over the command and them */
-  cleanup_json json_t *mounts = json_array();
+  cleanup_json json_t *mounts = json_array(), *volatile_mounts = json_array();
   struct berth_sha256 *h = berth_sha256_new();
   char mounted[BERTH_DIGEST_STR_LEN];
-  int mr = run_mounts(b, in, mounts, staged, h, err);
+  int mr = run_mounts(b, in, mounts, volatile_mounts, env, staged, h, err);
   berth_sha256_final(h, mounted);
   if (mr < 0)
     return -1;
   cleanup_free char *mtext = berth_json_dumps(mounts), *extra = NULL;
+  json_array_extend(mounts, volatile_mounts);
   if (asprintf(&extra, "%s\n%s\n%s", by, mtext, mounted) < 0)
     abort();
   cleanup_free char *key = bld_cache_key(b, "run", extra);

@@ -340,9 +340,50 @@ DF
   run berth build -q "$C"
   assert_failure 1
   assert_output "secret nope not found"
-  printf 'FROM busybox\nRUN --mount=type=ssh true\n' | dockerfile
+}
+
+@test "build: RUN --mount=type=ssh forwards an agent, secrets as env=, neither in the cache key" {
+  make_probe_image probe
+  local agent=$BATS_TEST_TMPDIR/agent.sock pid
+  pid=$(ssh-agent -a "$agent" -s | sed -n 's/^SSH_AGENT_PID=\([0-9]*\);.*/\1/p')
+  ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/key"
+  SSH_AUTH_SOCK=$agent ssh-add -q "$BATS_TEST_TMPDIR/key" 2>/dev/null
+  printf 'tok3n' >"$BATS_TEST_TMPDIR/token"
+  dockerfile <<'DF'
+FROM probe
+RUN --mount=type=ssh berth-probe ssh-agent-keys > /keys
+RUN --mount=type=ssh,id=other,target=/run/other.sock sh -c 'test -S /run/other.sock && echo "$SSH_AUTH_SOCK" > /other'
+RUN --mount=type=secret,id=token,env=TOKEN sh -c 'echo "$TOKEN" > /seen; test ! -e /run/secrets/token'
+DF
+  run env SSH_AUTH_SOCK="$agent" "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" build -q -t sshed \
+    --ssh default --ssh "other=$agent" --secret id=token,src="$BATS_TEST_TMPDIR/token" "$C"
+  assert_success
+  run berth run --rm sshed sh -c 'cat /keys /other /seen; ls /run/buildkit 2>&1 | grep -c "No such file"'
+  assert_output "1
+/run/other.sock
+tok3n
+1"
+  # another agent socket, and another secret's value: still the cached steps
+  kill "$pid"
+  pid=$(ssh-agent -a "$agent.2" -s | sed -n 's/^SSH_AGENT_PID=\([0-9]*\);.*/\1/p')
+  printf 'other' >"$BATS_TEST_TMPDIR/token"
+  run env SSH_AUTH_SOCK="$agent.2" "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" build -t sshed2 \
+    --ssh default --ssh "other=$agent.2" --secret id=token,src="$BATS_TEST_TMPDIR/token" "$C"
+  assert_success
+  assert_equal "$(grep -c 'Using cache' <<<"$output")" 3
+  kill "$pid"
+  # none forwarded: skipped, unless required; a key file is not an agent
+  printf 'FROM busybox\nRUN --mount=type=ssh sh -c "echo \\${SSH_AUTH_SOCK:-none}"\n' | dockerfile
+  run berth build "$C"
+  assert_success
+  assert_line none
+  printf 'FROM busybox\nRUN --mount=type=ssh,required=true true\n' | dockerfile
   run berth build -q "$C"
-  assert_output "RUN --mount=type=ssh is not supported"
+  assert_failure 1
+  assert_output --partial "no SSH key default forwarded from the client"
+  run berth build -q --ssh "default=$BATS_TEST_TMPDIR/key" "$C"
+  assert_failure 1
+  assert_output --partial "is not an agent socket"
 }
 
 @test "build: ONBUILD triggers of the base image run first and are not passed on" {

@@ -39,6 +39,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -239,10 +240,32 @@ static int procscan(const char *stop)
   return 0;
 }
 
+/* Ask the SSH agent at $SSH_AUTH_SOCK for its identities (the agent
+ * protocol's REQUEST_IDENTITIES): print how many it holds. */
+static int ssh_agent_keys(void)
+{
+  const char *path = getenv("SSH_AUTH_SOCK");
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  unsigned char req[5] = {0, 0, 0, 1, 11}, rep[9];
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (!path || strlen(path) >= sizeof sa.sun_path) {
+    fprintf(stderr, "no SSH_AUTH_SOCK\n");
+    return 1;
+  }
+  strcpy(sa.sun_path, path);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || write(fd, req, sizeof req) != sizeof req ||
+      read(fd, rep, sizeof rep) != sizeof rep || rep[4] != 12)
+    return report(-1);
+  printf("%u\n", (unsigned)rep[5] << 24 | (unsigned)rep[6] << 16 | (unsigned)rep[7] << 8 | rep[8]);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   if (argc >= 3 && !strcmp(argv[1], "udp-echo"))
     return udp_echo(atoi(argv[2]));
+  if (argc >= 2 && !strcmp(argv[1], "ssh-agent-keys"))
+    return ssh_agent_keys();
   if (argc >= 3 && !strcmp(argv[1], "tcp-echo"))
     return tcp_echo(atoi(argv[2]));
   if (argc >= 3 && !strcmp(argv[1], "sys"))
@@ -267,6 +290,6 @@ int main(int argc, char **argv)
       if (syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD, argv[3], 2 /* RENAME_EXCHANGE */) < 0)
         return report(-1);
   }
-  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH | swap A B | procscan FILE | udp-echo PORT | tcp-echo PORT\n");
+  fprintf(stderr, "usage: berth-probe sys NAME | fds | cwd | open-write PATH | swap A B | procscan FILE | udp-echo PORT | tcp-echo PORT | ssh-agent-keys\n");
   return 2;
 }
