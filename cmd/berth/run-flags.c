@@ -36,7 +36,8 @@ void cli_run_opts_clear(struct cli_run_opts *o)
                     o->volume,   o->device,   o->cap_add,      o->cap_drop, o->security_opt, o->ulimit,
                     o->group_add, o->log_opt, o->sysctl, o->mount, o->volumes_from, o->gpus, o->publish, o->expose,
                     o->network_alias, o->add_host, o->dns, o->dns_option, o->dns_search, o->device_cgroup_rule,
-                    o->annotation};
+                    o->annotation, o->device_read_bps, o->device_write_bps, o->device_read_iops,
+                    o->device_write_iops};
   for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
     berth_strv_free(lists[i]);
   cli_run_opts_init(o);
@@ -54,6 +55,8 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("annotation", 0, CLI_STRV, &o->annotation, "map",
         "Add an annotation to the container (passed through to the OCI runtime) (default map[])"),
       F("attach", 'a', CLI_STRV, &o->attach, "list", "Attach to STDIN, STDOUT or STDERR"),
+      F("blkio-weight", 0, CLI_INT, &o->blkio_weight, "uint16",
+        "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)"),
       F("cap-add", 0, CLI_STRV, &o->cap_add, "list", "Add Linux capabilities"),
       F("cap-drop", 0, CLI_STRV, &o->cap_drop, "list", "Drop Linux capabilities"),
       F("cgroup-parent", 0, CLI_STRING, &o->cgroup_parent, "string", "Optional parent cgroup for the container"),
@@ -74,6 +77,14 @@ const struct cli_flag *cli_run_flags(struct cli_run_opts *o, bool run)
       F("device", 0, CLI_STRV, &o->device, "list", "Add a host device to the container"),
       F("device-cgroup-rule", 0, CLI_STRV, &o->device_cgroup_rule, "list",
         "Add a rule to the cgroup allowed devices list"),
+      F("device-read-bps", 0, CLI_STRV, &o->device_read_bps, "list",
+        "Limit read rate (bytes per second) from a device (default [])"),
+      F("device-read-iops", 0, CLI_STRV, &o->device_read_iops, "list",
+        "Limit read rate (IO per second) from a device (default [])"),
+      F("device-write-bps", 0, CLI_STRV, &o->device_write_bps, "list",
+        "Limit write rate (bytes per second) to a device (default [])"),
+      F("device-write-iops", 0, CLI_STRV, &o->device_write_iops, "list",
+        "Limit write rate (IO per second) to a device (default [])"),
       F("dns", 0, CLI_STRV, &o->dns, "list", "Set custom DNS servers"),
       F("dns-option", 0, CLI_STRV, &o->dns_option, "list", "Set DNS options"),
       F("dns-search", 0, CLI_STRV, &o->dns_search, "list", "Set custom DNS search domains"),
@@ -1130,6 +1141,45 @@ static json_t *build_networking(const struct cli_run_opts *o)
   return json_pack("{s:o}", "EndpointsConfig", eps);
 }
 
+/* --device-read-bps /dev/sda:1mb, --device-read-iops /dev/sda:100: docker's
+ * ThrottleDevice list [{"Path", "Rate"}] (null when none). */
+static json_t *build_throttle(char **specs, bool bytes, berth_error_t *err)
+{
+  json_t *out = specs ? json_array() : json_null();
+  for (char **p = specs; p && *p; p++) {
+    const char *colon = strchr(*p, ':');
+    cleanup_free char *path = colon ? strndup(*p, (size_t)(colon - *p)) : NULL;
+    int64_t rate = -1;
+    char *end = NULL;
+    if (!path || strncmp(path, "/dev/", 5) != 0) {
+      json_decref(out);
+      return berth_error_set_plain(err, EINVAL, "bad format for device path: %s", *p), NULL;
+    }
+    if (bytes) {
+      berth_error_t ign = NULL;
+      if (berth_parse_size(colon + 1, &rate, &ign) < 0)
+        rate = -1;
+      berth_error_release(&ign);
+    } else {
+      errno = 0;
+      unsigned long long n = strtoull(colon + 1, &end, 10);
+      rate = errno || end == colon + 1 || *end || colon[1] == '-' ? -1 : (int64_t)n;
+    }
+    if (rate < 0) {
+      json_decref(out);
+      return berth_error_set_plain(err, EINVAL,
+                                   bytes ? "invalid rate for device: %s. The correct format is <device-path>:<number>[<unit>]. "
+                                           "Number must be a positive integer. Unit is optional and can be kb, mb, or gb"
+                                         : "invalid rate for device: %s. The correct format is <device-path>:<number>. "
+                                           "Number must be a positive integer",
+                                   *p),
+             NULL;
+    }
+    json_array_append_new(out, json_pack("{s:s, s:I}", "Path", path, "Rate", (json_int_t)rate));
+  }
+  return out;
+}
+
 static json_t *build_host_config(const struct cli_run_opts *o, const struct run_values *v, json_t *config,
                                  berth_error_t *err)
 {
@@ -1170,6 +1220,21 @@ static json_t *build_host_config(const struct cli_run_opts *o, const struct run_
   }
   json_object_set_new(host, "CgroupnsMode", json_string(o->cgroupns ? o->cgroupns : ""));
   json_object_set_new(host, "DeviceCgroupRules", strv_json_or_null(o->device_cgroup_rule));
+  if (o->blkio_weight != 0 && (o->blkio_weight < 10 || o->blkio_weight > 1000)) {
+    berth_error_set_plain(err, EINVAL, "invalid argument \"%ld\" for \"--blkio-weight\" flag: must be between 10 and 1000",
+                          o->blkio_weight);
+    return NULL;
+  }
+  json_object_set_new(host, "BlkioWeight", json_integer(o->blkio_weight));
+  static const char *const throttle_keys[] = {"BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+                                              "BlkioDeviceWriteIOps"};
+  char **const throttles[] = {o->device_read_bps, o->device_write_bps, o->device_read_iops, o->device_write_iops};
+  for (size_t k = 0; k < 4; k++) {
+    json_t *list = build_throttle(throttles[k], k < 2, err);
+    if (!list)
+      return NULL;
+    json_object_set_new(host, throttle_keys[k], list);
+  }
   if (o->annotation) {
     json_t *ann = json_object();
     json_object_set_new(host, "Annotations", ann);

@@ -33,6 +33,8 @@ struct cli_run_opts {
   char **cap_add, **cap_drop, **security_opt, **ulimit, **group_add, **log_opt, **sysctl;
   char **gpus;           /* --gpus requests */
   char **device_cgroup_rule, **annotation;
+  char **device_read_bps, **device_write_bps, **device_read_iops, **device_write_iops;
+  long blkio_weight;
   const char *cgroup_parent, *cgroupns;
   long memory_swappiness; /* -1: the kernel's */
   const char *runtime;   /* --runtime: "runc" (default), "berth" or "nvidia" */

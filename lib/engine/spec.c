@@ -935,12 +935,56 @@ static int build_cpu(const struct build *b, json_t *res, berth_error_t *err)
   return 0;
 }
 
+/* HostConfig's BlkioWeight and Blkio{DeviceReadBps,...} ([{"Path", "Rate"}])
+ * into linux.resources.blockIO, each path a block device's numbers. */
+static int build_block_io(const struct build *b, json_t *res, berth_error_t *err)
+{
+  static const char *const from[] = {"BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+                                     "BlkioDeviceWriteIOps"};
+  static const char *const to[] = {"throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice",
+                                   "throttleWriteIOPSDevice"};
+  json_t *bio = json_object();
+  json_int_t weight = hc_int(b, "BlkioWeight");
+  if (weight != 0 && (weight < 10 || weight > 1000)) {
+    json_decref(bio);
+    return berth_error_set_plain(err, EINVAL, "invalid BlkioWeight: %lld (must be between 10 and 1000)",
+                                 (long long)weight);
+  }
+  if (weight)
+    json_object_set_new(bio, "weight", json_integer(weight));
+  for (size_t k = 0; k < sizeof from / sizeof *from; k++) {
+    const json_t *v;
+    size_t i;
+    json_t *list = json_array();
+    json_object_set_new(bio, to[k], list);
+    json_array_foreach(json_object_get(b->hc, from[k]), i, v)
+    {
+      const char *path = berth_json_str(v, "Path");
+      struct stat st;
+      if (!path || stat(path, &st) < 0 || !S_ISBLK(st.st_mode)) {
+        json_decref(bio);
+        return berth_error_set_plain(err, EINVAL, "%s: %s is not a block device", from[k], path ? path : "(none)");
+      }
+      json_array_append_new(list, json_pack("{s:I, s:I, s:I}", "major", (json_int_t)major(st.st_rdev), "minor",
+                                            (json_int_t)minor(st.st_rdev), "rate", berth_json_int(v, "Rate", 0)));
+    }
+    if (!json_array_size(list))
+      json_object_del(bio, to[k]);
+  }
+  if (json_object_size(bio))
+    json_object_set_new(res, "blockIO", bio);
+  else
+    json_decref(bio);
+  return 0;
+}
+
 static int build_resources(struct build *b, berth_error_t *err)
 {
   json_t *res = json_object();
   json_int_t pids = hc_int(b, "PidsLimit");
   json_object_set_new(b->lnx, "resources", res);
-  if (build_memory(b, res, err) < 0 || build_cpu(b, res, err) < 0 || build_devices(b, res, err) < 0)
+  if (build_memory(b, res, err) < 0 || build_cpu(b, res, err) < 0 || build_devices(b, res, err) < 0 ||
+      build_block_io(b, res, err) < 0)
     return -1;
   if (pids > 0) /* 0 and -1: unlimited */
     json_object_set_new(res, "pids", json_pack("{s:I}", "limit", pids));

@@ -766,6 +766,40 @@ static int parse_cpu(const json_t *res, struct berth_spec_resources *r, berth_er
   return 0;
 }
 
+/* linux.resources.blockIO: weight and the four throttle lists. */
+static int parse_block_io(const json_t *res, struct berth_spec_resources *r, berth_error_t *err)
+{
+  static const char *const lists[BERTH_THROTTLE_N] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
+                                                      "throttleReadIOPSDevice", "throttleWriteIOPSDevice"};
+  const char *p = "linux.resources.blockIO";
+  json_t *bio = NULL, *a, *v;
+  size_t i;
+  char path[96];
+  if (opt_object(res, "linux.resources", "blockIO", &bio, err) < 0 ||
+      opt_int(bio, p, "weight", 10, 1000, &r->blkio_weight, err) < 0)
+    return -1;
+  for (int k = 0; k < BERTH_THROTTLE_N; k++) {
+    a = NULL;
+    if (opt_array(bio, p, lists[k], &a, err) < 0)
+      return -1;
+    r->throttle[k] = xcalloc(json_array_size(a) + 1, sizeof(*r->throttle[k]));
+    json_array_foreach(a, i, v)
+    {
+      struct berth_spec_throttle *t = &r->throttle[k][i];
+      element_path(path, sizeof(path), p, lists[k], i);
+      t->major = t->minor = t->rate = BERTH_SPEC_UNSET;
+      if (opt_int(v, path, "major", 0, UINT32_MAX, &t->major, err) < 0 ||
+          opt_int(v, path, "minor", 0, UINT32_MAX, &t->minor, err) < 0 ||
+          opt_int(v, path, "rate", 0, INT64_MAX, &t->rate, err) < 0)
+        return -1;
+      if (t->major == BERTH_SPEC_UNSET || t->minor == BERTH_SPEC_UNSET || t->rate == BERTH_SPEC_UNSET)
+        return field_error(err, path, "major", "major, minor and rate are required");
+      r->n_throttle[k]++;
+    }
+  }
+  return 0;
+}
+
 static int parse_resources(const json_t *lnx, struct berth_spec_resources *r, berth_error_t *err)
 {
   json_t *res = NULL, *pids = NULL;
@@ -773,7 +807,8 @@ static int parse_resources(const json_t *lnx, struct berth_spec_resources *r, be
     return -1;
   if (parse_memory(res, r, err) < 0 || parse_cpu(res, r, err) < 0 ||
       opt_object(res, "linux.resources", "pids", &pids, err) < 0 ||
-      opt_int(pids, "linux.resources.pids", "limit", -1, INT64_MAX, &r->pids_limit, err) < 0)
+      opt_int(pids, "linux.resources.pids", "limit", -1, INT64_MAX, &r->pids_limit, err) < 0 ||
+      parse_block_io(res, r, err) < 0)
     return -1;
   return parse_device_rules(res, r, err);
 }
@@ -978,7 +1013,7 @@ static int parse_version(const json_t *doc, struct berth_spec *spec, berth_error
 static void resources_init(struct berth_spec_resources *r)
 {
   r->memory_limit = r->memory_reservation = r->memory_swap = r->memory_swappiness = BERTH_SPEC_UNSET;
-  r->cpu_shares = r->cpu_quota = r->cpu_period = r->pids_limit = BERTH_SPEC_UNSET;
+  r->cpu_shares = r->cpu_quota = r->cpu_period = r->pids_limit = r->blkio_weight = BERTH_SPEC_UNSET;
 }
 
 struct berth_spec *berth_spec_parse(const json_t *doc, const char *bundle, berth_error_t *err)
@@ -1070,6 +1105,8 @@ static void linux_free(struct berth_spec *spec)
   free(spec->resources.cpuset_cpus);
   free(spec->resources.cpuset_mems);
   free(spec->resources.devices);
+  for (int k = 0; k < BERTH_THROTTLE_N; k++)
+    free(spec->resources.throttle[k]);
   free(spec->cgroups_path);
   berth_strv_free(spec->masked_paths);
   berth_strv_free(spec->readonly_paths);

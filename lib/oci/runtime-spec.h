@@ -84,6 +84,14 @@ struct berth_spec_device_rule {
 /* "Unset" for the resource numbers below is INT64_MIN (BERTH_SPEC_UNSET);
  * -1 keeps its OCI meaning of "unlimited" where the spec gives it one. */
 #define BERTH_SPEC_UNSET INT64_MIN
+/* linux.resources.blockIO's throttle lists, in this order */
+enum berth_spec_throttle_kind {
+  BERTH_THROTTLE_READ_BPS, BERTH_THROTTLE_WRITE_BPS, BERTH_THROTTLE_READ_IOPS, BERTH_THROTTLE_WRITE_IOPS,
+  BERTH_THROTTLE_N
+};
+struct berth_spec_throttle {
+  int64_t major, minor, rate;
+};
 struct berth_spec_resources {
   int64_t memory_limit, memory_reservation, memory_swap, memory_swappiness;
   bool disable_oom_killer;
@@ -92,6 +100,9 @@ struct berth_spec_resources {
   int64_t pids_limit;
   struct berth_spec_device_rule *devices;
   size_t n_devices;
+  int64_t blkio_weight; /* BERTH_SPEC_UNSET when not given */
+  struct berth_spec_throttle *throttle[BERTH_THROTTLE_N];
+  size_t n_throttle[BERTH_THROTTLE_N];
 };
 
 /* linux.seccomp, with names kept as given: the runtime resolves them with

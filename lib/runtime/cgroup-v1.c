@@ -211,6 +211,38 @@ static int v1_pids(struct berth_cgroup *cg, const struct berth_spec_resources *r
   return berth_cgroup_set_limit(berth_cgroup_find(cg, "pids"), "pids", "pids.max", buf, "--pids-limit", err);
 }
 
+/* ------------------------------------------------------------------- blkio */
+
+static const char *const v1_throttle_files[BERTH_THROTTLE_N] = {
+    "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device",
+    "blkio.throttle.write_iops_device"};
+static const char *const throttle_flags[BERTH_THROTTLE_N] = {"--device-read-bps", "--device-write-bps",
+                                                              "--device-read-iops", "--device-write-iops"};
+
+static int v1_blkio(struct berth_cgroup *cg, const struct berth_spec_resources *res, berth_error_t *err)
+{
+  struct berth_cgroup_dir *d = berth_cgroup_find(cg, "blkio");
+  char buf[64];
+  if (is_set(res->blkio_weight)) {
+    /* the legacy CFQ weight, or BFQ's (the scheduler this kernel may have) */
+    const char *file = d && berth_cgroup_dir_has(d, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+    fmt_i64(buf, res->blkio_weight);
+    if (d && !berth_cgroup_dir_has(d, file))
+      return berth_error_set_plain(err, ENOTSUP,
+                                   "--blkio-weight: this kernel's block I/O scheduler has no weight (no %s)", file);
+    if (berth_cgroup_set_limit(d, "blkio", file, buf, "--blkio-weight", err) < 0)
+      return -1;
+  }
+  for (int k = 0; k < BERTH_THROTTLE_N; k++)
+    for (size_t i = 0; i < res->n_throttle[k]; i++) {
+      const struct berth_spec_throttle *t = &res->throttle[k][i];
+      snprintf(buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRId64, t->major, t->minor, t->rate);
+      if (berth_cgroup_set_limit(d, "blkio", v1_throttle_files[k], buf, throttle_flags[k], err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 /* ----------------------------------------------------------------- devices */
 
 static void fmt_dev_number(char buf[24], int64_t v)
@@ -245,7 +277,7 @@ static int v1_devices(struct berth_cgroup *cg, const struct berth_spec_resources
 static int v1_apply(struct berth_cgroup *cg, const struct berth_spec_resources *res, berth_error_t *err)
 {
   if (v1_memory(cg, res, err) < 0 || v1_cpu(cg, res, err) < 0 || v1_cpuset(cg, res, err) < 0 ||
-      v1_pids(cg, res, err) < 0 || v1_devices(cg, res, err) < 0)
+      v1_pids(cg, res, err) < 0 || v1_blkio(cg, res, err) < 0 || v1_devices(cg, res, err) < 0)
     return -1;
   return 0;
 }

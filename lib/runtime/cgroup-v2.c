@@ -137,7 +137,10 @@ static size_t wanted(const struct berth_spec_resources *res, struct want *w)
                                    (is_set(res->cpu_quota) && res->cpu_quota) ||
                                    (is_set(res->cpu_period) && res->cpu_period)};
   w[n++] = (struct want){"pids", is_set(res->pids_limit)};
-  w[n++] = (struct want){"io", false};
+  w[n++] = (struct want){"io", is_set(res->blkio_weight) || res->n_throttle[BERTH_THROTTLE_READ_BPS] ||
+                                  res->n_throttle[BERTH_THROTTLE_WRITE_BPS] ||
+                                  res->n_throttle[BERTH_THROTTLE_READ_IOPS] ||
+                                  res->n_throttle[BERTH_THROTTLE_WRITE_IOPS]};
   if ((res->cpuset_cpus && *res->cpuset_cpus) || (res->cpuset_mems && *res->cpuset_mems))
     w[n++] = (struct want){"cpuset", true};
   return n;
@@ -409,6 +412,34 @@ static int v2_devices(struct berth_cgroup_dir *d, const struct berth_spec_resour
   return 0;
 }
 
+/* io.weight (1-10000: docker's 10-1000 mapped as runc maps it) and io.max,
+ * one line per device with its four limits. */
+static int v2_io(struct berth_cgroup_dir *d, const struct berth_spec_resources *res, berth_error_t *err)
+{
+  static const char *const keys[BERTH_THROTTLE_N] = {"rbps", "wbps", "riops", "wiops"};
+  static const char *const flags[BERTH_THROTTLE_N] = {"--device-read-bps", "--device-write-bps",
+                                                       "--device-read-iops", "--device-write-iops"};
+  char buf[128];
+  if (is_set(res->blkio_weight)) {
+    const char *file = berth_cgroup_dir_has(d, "io.weight") ? "io.weight" : "io.bfq.weight";
+    int64_t w = file[3] == 'w' ? 1 + (res->blkio_weight - 10) * 9999 / 990 : res->blkio_weight;
+    snprintf(buf, sizeof buf, "default %" PRId64, w);
+    if (!berth_cgroup_dir_has(d, file))
+      return berth_error_set_plain(err, ENOTSUP,
+                                   "--blkio-weight: this kernel's block I/O scheduler has no weight (no %s)", file);
+    if (berth_cgroup_set_limit(d, "io", file, buf, "--blkio-weight", err) < 0)
+      return -1;
+  }
+  for (int k = 0; k < BERTH_THROTTLE_N; k++)
+    for (size_t i = 0; i < res->n_throttle[k]; i++) {
+      const struct berth_spec_throttle *t = &res->throttle[k][i];
+      snprintf(buf, sizeof buf, "%" PRId64 ":%" PRId64 " %s=%" PRId64, t->major, t->minor, keys[k], t->rate);
+      if (berth_cgroup_set_limit(d, "io", "io.max", buf, flags[k], err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int v2_apply(struct berth_cgroup *cg, const struct berth_spec_resources *res, berth_error_t *err)
 {
   struct berth_cgroup_dir *d = cg->v2;
@@ -417,7 +448,8 @@ static int v2_apply(struct berth_cgroup *cg, const struct berth_spec_resources *
   char buf[32] = "max";
   if (!d)
     return berth_error_set_plain(err, ENOENT, "no cgroup2 hierarchy");
-  if (enable_controllers(d, want, n_want, err) < 0 || v2_memory(d, res, err) < 0 || v2_cpu(d, res, err) < 0)
+  if (enable_controllers(d, want, n_want, err) < 0 || v2_memory(d, res, err) < 0 || v2_cpu(d, res, err) < 0 ||
+      v2_io(d, res, err) < 0)
     return -1;
   if (res->cpuset_mems && *res->cpuset_mems &&
       berth_cgroup_set_limit(d, "cpuset", "cpuset.mems", res->cpuset_mems, "--cpuset-mems", err) < 0)

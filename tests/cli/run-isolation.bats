@@ -264,6 +264,43 @@ cg_read() {
   assert_line 'cpuset.cpus 0'
 }
 
+@test "run --device-read-bps|write-bps|read-iops|write-iops and --blkio-weight reach the block I/O cgroup" {
+  bootstrap_busybox
+  local disk dev
+  disk=$(lsblk -dnpo NAME,TYPE 2>/dev/null | awk '$2 == "disk" { print $1; exit }')
+  [ -n "$disk" ] || skip "the host has no disk"
+  dev=$(lsblk -dno MAJ:MIN "$disk" | tr -d ' ')
+  run berth run --rm --network none --device-read-bps "$disk:1mb" --device-write-bps "$disk:2048" \
+    --device-read-iops "$disk:100" --device-write-iops "$disk:50" busybox sh -c \
+    "$(cg_read blkio.throttle.read_bps_device blkio.throttle.write_bps_device blkio.throttle.read_iops_device blkio.throttle.write_iops_device io.max)"
+  assert_success
+  if grep -q '^io.max' <<<"$output"; then
+    assert_line "io.max $dev rbps=1048576 wbps=2048 riops=100 wiops=50"
+  else
+    assert_line "blkio.throttle.read_bps_device $dev 1048576"
+    assert_line "blkio.throttle.write_bps_device $dev 2048"
+    assert_line "blkio.throttle.read_iops_device $dev 100"
+    assert_line "blkio.throttle.write_iops_device $dev 50"
+  fi
+  run berth run --rm --network none --blkio-weight 300 busybox sh -c "$(cg_read blkio.weight blkio.bfq.weight io.weight io.bfq.weight)"
+  if [ "$status" -eq 0 ]; then
+    assert_output --regexp '^(blkio\.weight 300|blkio\.bfq\.weight 300|io\.bfq\.weight default 300|io\.weight default [0-9]+)'
+  else # a scheduler without weights: the error says so
+    assert_output --partial "--blkio-weight: this kernel's block I/O scheduler has no weight"
+  fi
+  run berth run --rm --device-read-bps /dev/null:1mb busybox true
+  assert_failure 125
+  assert_output --partial "/dev/null is not a block device"
+  run berth run --rm --device-read-bps "$disk:fast" busybox true
+  assert_failure 125
+  assert_output --partial "invalid rate for device: $disk:fast"
+  run berth run --rm --device-write-iops "$disk:-1" busybox true
+  assert_failure 125
+  run berth run --rm --blkio-weight 5 busybox true
+  assert_failure 125
+  assert_output --partial "must be between 10 and 1000"
+}
+
 @test "run: --shm-size sizes /dev/shm (64 MiB by default)" {
   bootstrap_busybox
   run berth run --rm --shm-size 100m busybox df -k /dev/shm

@@ -77,7 +77,7 @@ static struct berth_spec_resources no_limits(void)
   return (struct berth_spec_resources){
       .memory_limit = BERTH_SPEC_UNSET, .memory_reservation = BERTH_SPEC_UNSET, .memory_swap = BERTH_SPEC_UNSET,
       .memory_swappiness = BERTH_SPEC_UNSET, .cpu_shares = BERTH_SPEC_UNSET, .cpu_quota = BERTH_SPEC_UNSET,
-      .cpu_period = BERTH_SPEC_UNSET, .pids_limit = BERTH_SPEC_UNSET,
+      .cpu_period = BERTH_SPEC_UNSET, .pids_limit = BERTH_SPEC_UNSET, .blkio_weight = BERTH_SPEC_UNSET,
   };
 }
 

@@ -52,7 +52,9 @@ static const char *const full_config =
     "   \"memory\":{\"limit\":268435456,\"swap\":536870912,\"reservation\":134217728,\"swappiness\":60,"
     "     \"disableOOMKiller\":true},"
     "   \"cpu\":{\"shares\":512,\"quota\":150000,\"period\":100000,\"cpus\":\"0-1\",\"mems\":\"0\"},"
-    "   \"pids\":{\"limit\":100},\"blockIO\":{\"weight\":10}},"
+    "   \"pids\":{\"limit\":100},\"blockIO\":{\"weight\":10,"
+    "     \"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":1048576}],"
+    "     \"throttleWriteIOPSDevice\":[{\"major\":253,\"minor\":1,\"rate\":50}]}},"
     " \"cgroupsPath\":\"/berth/abc\","
     " \"sysctl\":{\"net.ipv4.ip_unprivileged_port_start\":\"0\"},"
     " \"maskedPaths\":[\"/proc/kcore\",\"/sys/firmware\"],"
@@ -232,6 +234,14 @@ Test(runtime_spec, full_config_resources)
   cr_expect_str_eq(r->cpuset_cpus, "0-1");
   cr_expect_str_eq(r->cpuset_mems, "0");
   cr_expect_eq(r->pids_limit, 100);
+  cr_expect_eq(r->blkio_weight, 10);
+  cr_assert_eq(r->n_throttle[BERTH_THROTTLE_READ_BPS], 1);
+  cr_expect_eq(r->throttle[BERTH_THROTTLE_READ_BPS][0].major, 8);
+  cr_expect_eq(r->throttle[BERTH_THROTTLE_READ_BPS][0].rate, 1048576);
+  cr_expect_eq(r->n_throttle[BERTH_THROTTLE_WRITE_BPS], 0);
+  cr_assert_eq(r->n_throttle[BERTH_THROTTLE_WRITE_IOPS], 1);
+  cr_expect_eq(r->throttle[BERTH_THROTTLE_WRITE_IOPS][0].minor, 1);
+  cr_expect_eq(r->throttle[BERTH_THROTTLE_WRITE_IOPS][0].rate, 50);
   cr_assert_eq(r->n_devices, 3);
   cr_expect_not(r->devices[0].allow);
   cr_expect_eq(r->devices[0].type, 'a');
@@ -408,6 +418,11 @@ Test(runtime_spec, rejects_bad_resources)
   expect_rejected("linux.resources.devices.1", "access", "\"rwx\"", "linux.resources.devices[1].access");
   expect_rejected("linux.resources.devices.1", "type", "\"u\"", "linux.resources.devices[1].type");
   expect_rejected("linux.resources.devices.1", "allow", NULL, "linux.resources.devices[1].allow");
+  expect_rejected("linux.resources.blockIO", "weight", "5", "linux.resources.blockIO.weight");
+  expect_rejected("linux.resources.blockIO.throttleReadBpsDevice.0", "rate", NULL,
+                  "linux.resources.blockIO.throttleReadBpsDevice[0]");
+  expect_rejected("linux.resources.blockIO.throttleReadBpsDevice.0", "major", "-1",
+                  "linux.resources.blockIO.throttleReadBpsDevice[0].major");
 }
 
 Test(runtime_spec, rejects_bad_seccomp)
