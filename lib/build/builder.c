@@ -570,7 +570,9 @@ static int plan(struct builder *b, berth_error_t *err)
         for (const char *p = v; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
           size_t n = strcspn(p, ",");
           if (n > 5 && !strncasecmp(p, "from=", 5)) {
-            cleanup_free char *ref = strndup(p + 5, n - 5);
+            cleanup_free char *ref = NULL;
+            if (asprintf(&ref, "%.*s", (int)(n - 5), p + 5) < 0)
+              abort();
             need_stage(b, k, ref, true);
           }
         }

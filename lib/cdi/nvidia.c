@@ -300,7 +300,7 @@ static json_t *gpu_devices(struct discovery *d)
   size_t n = gpu_minors(d, minors, 256);
   json_t *devices = json_array(), *all = json_array();
   for (size_t i = 0; i < n; i++) {
-    char name[16], path[32];
+    char name[24], path[32];
     snprintf(name, sizeof name, "%zu", i);
     snprintf(path, sizeof path, "/dev/nvidia%u", minors[i]);
     json_t *nodes = json_array();
