@@ -184,7 +184,8 @@ json_t *berth_registry_inspect(const struct berth_reference *ref, bool insecure,
     }
     goto out;
   }
-  if (!json_is_object(doc = json_loadb(resp.body, resp.body_len, 0, &jerr))) {
+  doc = json_loadb(resp.body, resp.body_len, 0, &jerr); /* not inside json_is_object: a macro, it would parse twice */
+  if (!json_is_object(doc)) {
     berth_error_set_plain(err, EINVAL, "manifest of %s: %s", ref_text, doc ? "not an object" : jerr.text);
     goto out;
   }
