@@ -75,13 +75,12 @@ static json_t *volume_json(struct berth_engine *e, const char *name, berth_error
   if (!meta)
     return NULL;
   cleanup_free char *path = berth_volume_data_path(e->store, name);
-  json_t *out = json_pack("{s:O, s:O, s:O, s:s, s:s, s:O, s:O}", "CreatedAt",
-                          json_object_get(meta, "CreatedAt") ? json_object_get(meta, "CreatedAt") : json_string(""),
-                          "Driver", json_string("local"), "Labels",
-                          json_object_get(meta, "Labels") ? json_object_get(meta, "Labels") : json_null(),
+  const char *created = berth_json_str(meta, "CreatedAt");
+  json_t *out = json_pack("{s:s, s:s, s:O, s:s, s:s, s:O, s:s}", "CreatedAt", created ? created : "", "Driver", "local",
+                          "Labels", json_object_get(meta, "Labels") ? json_object_get(meta, "Labels") : json_null(),
                           "Mountpoint", path, "Name", name, "Options",
                           json_object_get(meta, "Options") ? json_object_get(meta, "Options") : json_null(), "Scope",
-                          json_string("local"));
+                          "local");
   json_decref(meta);
   return out;
 }
@@ -206,6 +205,13 @@ static int kv_into(char **items, json_t *obj, const char *what, berth_error_t *e
   return 0;
 }
 
+/* docker's volume events: Actor.ID the name, the attribute driver=local. */
+static void volume_event(struct berth_engine *e, const char *action, const char *name)
+{
+  cleanup_json json_t *attrs = json_pack("{s:s}", "driver", "local");
+  berth_event_record(e, "volume", action, name, attrs);
+}
+
 int berth_volume_create(struct berth_engine *e, const struct berth_volume_create_opts *opts, char **ret_name,
                         berth_error_t *err)
 {
@@ -228,7 +234,7 @@ int berth_volume_create(struct berth_engine *e, const struct berth_volume_create
   if (berth_volume_store_create(e->store, name, meta, &made, err) < 0)
     return -1;
   if (made)
-    berth_event_record(e, "volume", "create", name, json_pack("{s:s}", "driver", "local"));
+    volume_event(e, "create", name);
   *ret_name = strdup(name);
   return 0;
 }
@@ -333,7 +339,7 @@ static int remove_locked(struct berth_engine *e, const char *name, const json_t 
   unmount_volume(e, name);
   if (berth_volume_store_remove(e->store, name, err) < 0)
     return -1;
-  berth_event_record(e, "volume", "destroy", name, json_pack("{s:s}", "driver", "local"));
+  volume_event(e, "destroy", name);
   return 0;
 }
 
@@ -392,7 +398,8 @@ json_t *berth_volume_prune(struct berth_engine *e, bool all, char **filters, ber
       reclaimed += size;
     }
   }
-  berth_event_record(e, "volume", "prune", "", json_pack("{s:I}", "reclaimed", (json_int_t)reclaimed));
+  cleanup_json json_t *attrs = json_pack("{s:I}", "reclaimed", (json_int_t)reclaimed);
+  berth_event_record(e, "volume", "prune", "", attrs);
   return json_pack("{s:o, s:I}", "VolumesDeleted", deleted, "SpaceReclaimed", (json_int_t)reclaimed);
 }
 
@@ -456,7 +463,7 @@ void berth_volumes_remove_anonymous(struct berth_engine *e, const json_t *points
     if (berth_volume_store_remove(e->store, name, &e2) < 0 && e2->code != ENOENT)
       berth_warn("remove volume %s: %s", name, e2->msg);
     else if (!e2)
-      berth_event_record(e, "volume", "destroy", name, json_pack("{s:s}", "driver", "local"));
+      volume_event(e, "destroy", name);
   }
 }
 
