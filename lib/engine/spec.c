@@ -345,9 +345,11 @@ static int build_process(struct build *b, berth_error_t *err)
   if (!(args = build_args(b, err)))
     return -1;
   json_object_set_new(proc, "args", args);
-  if (!(env = build_env(b, err)) || !(cwd = build_cwd(b, err)) || !(rlimits = build_rlimits(b, err)))
+  if (!(env = build_env(b, err)))
     return -1;
   json_object_set_new(proc, "env", env);
+  if (!(cwd = build_cwd(b, err)) || !(rlimits = build_rlimits(b, err)))
+    return -1;
   json_object_set_new(proc, "cwd", json_string(cwd));
   json_object_set_new(proc, "rlimits", rlimits);
   json_object_set_new(proc, "terminal", json_boolean(json_is_true(json_object_get(b->cfg, "Tty"))));

@@ -141,6 +141,8 @@ echo \$DAEMON_TOKEN > /tmp/trap-marker")
   assert_success
   echo f >"$H/f"
   export DAEMON_TOKEN=token-$$
+  # LeakSanitizer cannot run under ptrace (the ASan suite)
+  [ -z "${ASAN_OPTIONS:-}" ] || export ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0"
   strace -f -qq -e trace=execve,execveat,openat -o "$H/trace" -- "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" cp -a "$H/f" ctr:/tmp/
   strace -f -qq -e trace=execve,execveat,openat -o "$H/trace2" -- "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" cp ctr:/etc "$H/etc"
   strace -f -qq -e trace=execve,execveat,openat -o "$H/trace3" -- "$BERTH" --root "$TEST_ROOT" --runroot "$TEST_RUNROOT" export -o "$H/fs.tar" ctr
