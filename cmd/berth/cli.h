@@ -74,6 +74,11 @@ int cli_failf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 int cli_fail_errno(int code, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Open the engine lazily (flag parsing and --help never touch the store). */
 int cli_engine(struct cli *cli, struct berth_engine **ret);
+/* A command's common start: its flags (interspersed with the arguments),
+ * between min and max arguments (max -1: any), the engine.  false when the
+ * command is over already (--help, or an error printed): return *rc. */
+bool cli_start(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, int *argc, char **argv,
+               int min, int max, struct berth_engine **e, int *rc);
 
 /* Command implementations (one file per group). */
 int cmd_images(struct cli *, const struct cli_command *, int, char **);

@@ -15,7 +15,7 @@ int cmd_commit(struct cli *cli, const struct cli_command *cmd, int argc, char **
 {
   const char *author = NULL, *message = NULL;
   cleanup_strv char **changes = NULL;
-  bool pause = true, no_pause = false, done;
+  bool pause = true, no_pause = false;
   const struct cli_flag flags[] = {
       {"author", 'a', CLI_STRING, &author, "string", "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")",
        false},
@@ -29,9 +29,7 @@ int cmd_commit(struct cli *cli, const struct cli_command *cmd, int argc, char **
   berth_error_t err = NULL;
   cleanup_free char *id = NULL;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, 2)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, 2, &e, &rc))
     return rc;
   struct berth_commit_opts opts = {.reference = argc > 1 ? argv[1] : NULL, .author = author, .message = message,
                                    .changes = changes, .pause = pause && !no_pause};
@@ -50,11 +48,8 @@ int cmd_diff(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   cleanup_json json_t *changes = NULL;
   json_t *c;
   size_t i;
-  bool done;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, 1)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, 1, &e, &rc))
     return rc;
   if (!(changes = berth_container_changes(e, argv[0], &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);

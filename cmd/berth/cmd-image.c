@@ -140,11 +140,8 @@ int cmd_tag(struct cli *cli, const struct cli_command *cmd, int argc, char **arg
   const struct cli_flag flags[] = {{NULL, 0, 0, NULL, NULL, NULL, false}};
   struct berth_engine *e;
   berth_error_t err = NULL;
-  bool done;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 2, 2)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 2, 2, &e, &rc))
     return rc;
   if (berth_image_tag(e, argv[0], argv[1], &err) < 0)
     return cli_fail(&err, CLI_EXIT_ERROR);
@@ -153,7 +150,7 @@ int cmd_tag(struct cli *cli, const struct cli_command *cmd, int argc, char **arg
 
 int cmd_rmi(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-  bool force = false, noprune = false, done;
+  bool force = false, noprune = false;
   const struct cli_flag flags[] = {
       {"force", 'f', CLI_BOOL, &force, NULL, "Force removal of the image", false},
       {"no-prune", 0, CLI_BOOL, &noprune, NULL, "Do not delete untagged parents", false},
@@ -161,9 +158,7 @@ int cmd_rmi(struct cli *cli, const struct cli_command *cmd, int argc, char **arg
   };
   struct berth_engine *e;
   int rc, status = 0;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, -1)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, -1, &e, &rc))
     return rc;
   for (int i = 0; i < argc; i++) {
     berth_error_t err = NULL;
@@ -282,7 +277,7 @@ static const struct cli_header history_headers[] = {
 
 int cmd_history(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-  bool human = true, no_trunc = false, quiet = false, done;
+  bool human = true, no_trunc = false, quiet = false;
   const char *format = NULL;
   const struct cli_flag flags[] = {
       {"format", 0, CLI_STRING, &format, "string", CLI_FORMAT_HELP, false},
@@ -297,9 +292,7 @@ int cmd_history(struct cli *cli, const struct cli_command *cmd, int argc, char *
   json_t *h;
   size_t i;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, 1)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, 1, &e, &rc))
     return rc;
   if (!(hist = berth_image_history(e, argv[0], &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
@@ -344,7 +337,6 @@ int cmd_import(struct cli *cli, const struct cli_command *cmd, int argc, char **
 {
   cleanup_strv char **changes = NULL;
   const char *message = NULL, *platform = NULL;
-  bool done;
   const struct cli_flag flags[] = {
       {"change", 'c', CLI_STRV, &changes, "list", "Apply Dockerfile instruction to the created image", false},
       {"message", 'm', CLI_STRING, &message, "string", "Set commit message for imported image", false},
@@ -357,9 +349,7 @@ int cmd_import(struct cli *cli, const struct cli_command *cmd, int argc, char **
   cleanup_free char *id = NULL;
   struct berth_import_opts opts = {0};
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, 2)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, 2, &e, &rc))
     return rc;
   if (strcmp(argv[0], "-") == 0)
     fd = dup(0);

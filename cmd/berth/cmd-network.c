@@ -24,11 +24,8 @@ int cmd_port(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   const struct cli_flag flags[] = {{NULL, 0, 0, NULL, NULL, NULL, false}};
   struct berth_engine *e;
   berth_error_t err = NULL;
-  bool done;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, 2)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, 2, &e, &rc))
     return rc;
   cleanup_json json_t *c = berth_container_inspect(e, argv[0], false, &err);
   if (!c)
@@ -72,7 +69,7 @@ int cmd_network_create(struct cli *cli, const struct cli_command *cmd, int argc,
 {
   struct berth_network_create_opts o = {.driver = "bridge"};
   cleanup_strv char **labels = NULL, **opts = NULL;
-  bool attachable = false, done;
+  bool attachable = false;
   const struct cli_flag flags[] = {
       {"attachable", 0, CLI_BOOL, &attachable, NULL, "Enable manual container attachment", false},
       {"driver", 'd', CLI_STRING, &o.driver, "string", "Driver to manage the Network (default \"bridge\")", false},
@@ -87,9 +84,7 @@ int cmd_network_create(struct cli *cli, const struct cli_command *cmd, int argc,
   struct berth_engine *e;
   berth_error_t err = NULL;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, 1)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, 1, &e, &rc))
     return rc;
   o.name = argv[0];
   o.labels = labels;
@@ -195,16 +190,14 @@ int cmd_network_ls(struct cli *cli, const struct cli_command *cmd, int argc, cha
 
 int cmd_network_rm(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-  bool force = false, done;
+  bool force = false;
   const struct cli_flag flags[] = {
       {"force", 'f', CLI_BOOL, &force, NULL, "Do not error if the network does not exist", false},
       {NULL, 0, 0, NULL, NULL, NULL, false},
   };
   struct berth_engine *e;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, -1)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, -1, &e, &rc))
     return rc;
   for (int i = 0; i < argc; i++) {
     berth_error_t err = NULL;
@@ -255,7 +248,6 @@ int cmd_network_connect(struct cli *cli, const struct cli_command *cmd, int argc
 {
   cleanup_strv char **aliases = NULL;
   const char *ip = NULL;
-  bool done;
   const struct cli_flag flags[] = {
       {"alias", 0, CLI_STRV, &aliases, "strings", "Add network-scoped alias for the container", false},
       {"ip", 0, CLI_STRING, &ip, "string", "IPv4 address (e.g., \"172.30.100.104\")", false},
@@ -264,9 +256,7 @@ int cmd_network_connect(struct cli *cli, const struct cli_command *cmd, int argc
   struct berth_engine *e;
   berth_error_t err = NULL;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 2, 2)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 2, 2, &e, &rc))
     return rc;
   if (berth_network_connect(e, argv[0], argv[1], aliases, ip, &err) < 0)
     return cli_fail(&err, CLI_EXIT_ERROR);
@@ -275,7 +265,7 @@ int cmd_network_connect(struct cli *cli, const struct cli_command *cmd, int argc
 
 int cmd_network_disconnect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-  bool force = false, done;
+  bool force = false;
   const struct cli_flag flags[] = {
       {"force", 'f', CLI_BOOL, &force, NULL, "Force the container to disconnect from a network", false},
       {NULL, 0, 0, NULL, NULL, NULL, false},
@@ -283,9 +273,7 @@ int cmd_network_disconnect(struct cli *cli, const struct cli_command *cmd, int a
   struct berth_engine *e;
   berth_error_t err = NULL;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 2, 2)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 2, 2, &e, &rc))
     return rc;
   if (berth_network_disconnect(e, argv[0], argv[1], force, &err) < 0)
     return cli_fail(&err, CLI_EXIT_ERROR);

@@ -141,7 +141,7 @@ char *cli_with_default_tag(const char *name)
 int cmd_pull(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
   const char *platform = NULL;
-  bool all_tags = false, quiet = false, done, trust = false;
+  bool all_tags = false, quiet = false, trust = false;
   const struct cli_flag flags[] = {
       {"all-tags", 'a', CLI_BOOL, &all_tags, NULL, "Download all tagged images in the repository", false},
       {"disable-content-trust", 0, CLI_BOOL, &trust, NULL, "Skip image verification (default true)", false},
@@ -152,11 +152,7 @@ int cmd_pull(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   struct berth_engine *e;
   berth_error_t err = NULL;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, 1)))
-    return rc;
-  if ((rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, 1, &e, &rc))
     return rc;
   if (all_tags) {
     cleanup_strv char **tags = berth_image_remote_tags(e, argv[0], &err);
@@ -185,7 +181,7 @@ int cmd_pull(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
 
 int cmd_push(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-  bool all_tags = false, quiet = false, done, trust = false;
+  bool all_tags = false, quiet = false, trust = false;
   const char *platform = NULL;
   const struct cli_flag flags[] = {
       {"all-tags", 'a', CLI_BOOL, &all_tags, NULL, "Push all tags of an image to the repository", false},
@@ -202,11 +198,7 @@ int cmd_push(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   cleanup_free char *digest = NULL, *name = NULL;
   int64_t size = 0;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, 1)))
-    return rc;
-  if ((rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, 1, &e, &rc))
     return rc;
   v.quiet = quiet;
   name = cli_with_default_tag(argv[0]);
@@ -503,7 +495,7 @@ static void print_tabbed(const json_t *v)
 
 int cmd_manifest_inspect(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-  bool insecure = false, verbose = false, done;
+  bool insecure = false, verbose = false;
   const struct cli_flag flags[] = {
       {"insecure", 0, CLI_BOOL, &insecure, NULL, "Allow communication with an insecure registry", false},
       {"verbose", 'v', CLI_BOOL, &verbose, NULL, "Output additional info including layers and platform", false},
@@ -512,9 +504,7 @@ int cmd_manifest_inspect(struct cli *cli, const struct cli_command *cmd, int arg
   struct berth_engine *e;
   berth_error_t err = NULL;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, 1)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, 1, &e, &rc))
     return rc;
   cleanup_json json_t *res = berth_manifest_inspect(e, argv[0], insecure, &err);
   if (!res) { /* docker prints this command's errors bare */

@@ -77,7 +77,6 @@ static void print_devices(const json_t *info)
 int cmd_info(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
   const char *format = NULL;
-  bool done;
   const struct cli_flag flags[] = {
       {"format", 'f', CLI_STRING, &format, "string", CLI_INSPECT_FORMAT_HELP, false},
       {NULL, 0, 0, NULL, NULL, NULL, false},
@@ -87,9 +86,7 @@ int cmd_info(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
   cleanup_json json_t *info = NULL;
   char mem[32];
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 0, 0, &e, &rc))
     return rc;
   if (!(info = berth_system_info(e, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
@@ -297,7 +294,7 @@ static int df_verbose(const json_t *df)
 int cmd_system_df(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
   const char *format = NULL;
-  bool verbose = false, done;
+  bool verbose = false;
   const struct cli_flag flags[] = {
       {"format", 0, CLI_STRING, &format, "string", CLI_FORMAT_HELP, false},
       {"verbose", 'v', CLI_BOOL, &verbose, NULL, "Show detailed information on space usage", false},
@@ -311,9 +308,7 @@ int cmd_system_df(struct cli *cli, const struct cli_command *cmd, int argc, char
   json_t *img;
   int64_t layers;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 0, 0, &e, &rc))
     return rc;
   if (!(df = berth_system_df(e, &err)))
     return cli_fail(&err, CLI_EXIT_ERROR);
@@ -342,14 +337,11 @@ int cmd_system_df(struct cli *cli, const struct cli_command *cmd, int argc, char
  * asks for it; prints each one started, and the errors. */
 int cmd_system_boot(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-  bool done;
   const struct cli_flag flags[] = {{NULL, 0, 0, NULL, NULL, NULL, false}};
   struct berth_engine *e;
   berth_error_t err = NULL;
   int rc;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 0, 0)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 0, 0, &e, &rc))
     return rc;
   cleanup_json json_t *res = berth_containers_boot(e, &err);
   if (!res)

@@ -133,16 +133,14 @@ int cmd_volume_ls(struct cli *cli, const struct cli_command *cmd, int argc, char
 
 int cmd_volume_rm(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-  bool force = false, done;
+  bool force = false;
   const struct cli_flag flags[] = {
       {"force", 'f', CLI_BOOL, &force, NULL, "Force the removal of one or more volumes", false},
       END_FLAGS,
   };
   struct berth_engine *e;
   int rc, status = 0;
-  if ((rc = cli_parse_flags(cli, cmd, flags, true, &argc, argv, &done)) || done)
-    return rc;
-  if ((rc = cli_require_args(cli, cmd, argc, 1, -1)) || (rc = cli_engine(cli, &e)))
+  if (!cli_start(cli, cmd, flags, &argc, argv, 1, -1, &e, &rc))
     return rc;
   for (int i = 0; i < argc; i++) {
     berth_error_t err = NULL;

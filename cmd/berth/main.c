@@ -397,6 +397,14 @@ int cli_engine(struct cli *cli, struct berth_engine **ret)
   return 0;
 }
 
+bool cli_start(struct cli *cli, const struct cli_command *cmd, const struct cli_flag *flags, int *argc, char **argv,
+               int min, int max, struct berth_engine **e, int *rc)
+{
+  bool done = false;
+  return !(*rc = cli_parse_flags(cli, cmd, flags, true, argc, argv, &done)) && !done &&
+         !(*rc = cli_require_args(cli, cmd, *argc, min, max)) && !(*rc = cli_engine(cli, e));
+}
+
 /* Deep trees are walked with one fd per level (safe *at() resolution), so
  * use the hard limit on open files as Go programs (docker, podman) do. */
 static void raise_nofile_limit(void)
