@@ -1724,6 +1724,36 @@ static int connect_live(struct berth_engine *e, struct berth_ctr *c, const json_
   return 0;
 }
 
+/* c's record with the network joined (settings) or left (NULL), saved;
+ * then, while it runs, its own hosts file and those of that network's
+ * members; docker's event. */
+static int record_network_change(struct berth_engine *e, struct berth_ctr *c, const json_t *nets, const json_t *net,
+                                 json_t *settings, berth_error_t *err)
+{
+  const char *name = berth_json_str(net, "Name");
+  json_t *all = json_deep_copy(nets), *ns = json_object_get(c->rec, "NetworkSettings");
+  if (settings)
+    json_object_set(all, name, settings);
+  else
+    json_object_del(all, name);
+  if (!json_is_object(ns))
+    json_object_set_new(c->rec, "NetworkSettings", ns = json_object());
+  json_object_set_new(ns, "Networks", all);
+  if (save_record(c, err) < 0)
+    return -1;
+  if (berth_ctr_is_active(c)) {
+    cleanup_json json_t *now = ctr_networks(c), *touched = json_pack("{s:{}}", name);
+    cleanup_view struct members_view view = MEMBERS_VIEW(e);
+    uint32_t a = primary_addr(&view, c, now);
+    berth_error_t e2 = NULL;
+    if (a && write_hosts(&view, c, now, a, true, &e2) < 0)
+      berth_error_release(&e2);
+    refresh_members(&view, c->id, touched);
+  }
+  net_event(e, settings ? "connect" : "disconnect", net, c->id);
+  return 0;
+}
+
 int berth_network_connect(struct berth_engine *e, const char *netname, const char *ctr, char **aliases,
                           const char *ip, berth_error_t *err)
 {
@@ -1742,12 +1772,8 @@ int berth_network_connect(struct berth_engine *e, const char *netname, const cha
     r = berth_error_set_plain(err, EEXIST, "endpoint with name %s already exists in network %s",
                               berth_ctr_bare_name(&c), name);
   cleanup_json json_t *given = json_object();
-  if (aliases && *aliases) {
-    json_t *arr = json_array();
-    for (char **p = aliases; *p; p++)
-      json_array_append_new(arr, json_string(*p));
-    json_object_set_new(given, "Aliases", arr);
-  }
+  if (aliases && *aliases)
+    json_object_set_new(given, "Aliases", berth_json_strv(aliases));
   if (ip && *ip)
     json_object_set_new(given, "IPAMConfig", json_pack("{s:s}", "IPv4Address", ip));
   if (r == 0)
@@ -1755,25 +1781,8 @@ int berth_network_connect(struct berth_engine *e, const char *netname, const cha
   cleanup_json json_t *settings = r == 0 ? endpoint_settings(net, given) : NULL;
   if (r == 0 && berth_ctr_is_active(&c))
     r = connect_live(e, &c, net, settings, err);
-  if (r == 0) {
-    json_t *ns = json_object_get(c.rec, "NetworkSettings");
-    if (!json_is_object(ns))
-      json_object_set_new(c.rec, "NetworkSettings", ns = json_object());
-    json_t *all = json_deep_copy(nets);
-    json_object_set(all, name, settings);
-    json_object_set_new(ns, "Networks", all);
-    r = save_record(&c, err);
-  }
-  if (r == 0 && berth_ctr_is_active(&c)) {
-    cleanup_json json_t *now = ctr_networks(&c);
-    cleanup_view struct members_view view = MEMBERS_VIEW(e);
-    berth_error_t e2 = NULL;
-    if (write_hosts(&view, &c, now, primary_addr(&view, &c, now), true, &e2) < 0)
-      berth_error_release(&e2);
-    refresh_members(&view, c.id, now);
-  }
   if (r == 0)
-    net_event(e, "connect", net, c.id);
+    r = record_network_change(e, &c, nets, net, settings, err);
   berth_ctr_clear(&c);
   return r;
 }
@@ -1803,27 +1812,8 @@ int berth_network_disconnect(struct berth_engine *e, const char *netname, const 
       r = release_one(e, name, c.id, err);
     }
   }
-  if (r == 0) {
-    json_t *all = json_deep_copy(nets);
-    json_object_del(all, name);
-    json_t *ns = json_object_get(c.rec, "NetworkSettings");
-    if (!json_is_object(ns))
-      json_object_set_new(c.rec, "NetworkSettings", ns = json_object());
-    json_object_set_new(ns, "Networks", all);
-    r = save_record(&c, err);
-  }
-  if (r == 0 && berth_ctr_is_active(&c)) {
-    cleanup_json json_t *now = ctr_networks(&c);
-    cleanup_view struct members_view view = MEMBERS_VIEW(e);
-    uint32_t a = primary_addr(&view, &c, now);
-    berth_error_t e2 = NULL;
-    if (a && write_hosts(&view, &c, now, a, true, &e2) < 0)
-      berth_error_release(&e2);
-    cleanup_json json_t *gone = json_pack("{s:{}}", name);
-    refresh_members(&view, c.id, gone);
-  }
   if (r == 0)
-    net_event(e, "disconnect", net, c.id);
+    r = record_network_change(e, &c, nets, net, NULL, err);
   berth_ctr_clear(&c);
   return r;
 }
