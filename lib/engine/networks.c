@@ -375,9 +375,9 @@ static bool host_ip_v6(const char *host_ip) { return host_ip && strchr(host_ip, 
 static void port_element(FILE *f, const char *verb, const char *key, const char *host_ip, const char *host_port,
                          const char *addr)
 {
-  unsigned ctr_port = 0;
-  char proto[8] = "tcp";
-  (void)sscanf(key, "%u/%7s", &ctr_port, proto);
+  unsigned ctr_port;
+  char proto[8];
+  berth_net_port_key(key, &ctr_port, proto);
   if (host_ip_v6(host_ip))
     return;
   if (!*host_ip || strcmp(host_ip, "0.0.0.0") == 0)
@@ -427,9 +427,9 @@ static char *ports_annotation(const json_t *ports, const char *addr)
   size_t i;
   json_object_foreach((json_t *)ports, key, list) json_array_foreach(list, i, b)
   {
-    unsigned ctr_port = 0;
-    char proto[8] = "tcp";
-    (void)sscanf(key, "%u/%7s", &ctr_port, proto);
+    unsigned ctr_port;
+    char proto[8];
+    berth_net_port_key(key, &ctr_port, proto);
     json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:s, s:i}", "Proto", proto, "HostIp",
                                          berth_json_str(b, "HostIp"), "HostPort",
                                          atoi(berth_json_str(b, "HostPort")), "IP", addr, "Port", (int)ctr_port));
@@ -570,10 +570,9 @@ static json_t *resolve_ports(const struct berth_ctr *c, berth_error_t *err)
     }
     json_t *res = json_array();
     json_object_set_new(out, key, res);
-    char proto[8] = "tcp";
-    const char *slash = strchr(key, '/');
-    if (slash)
-      snprintf(proto, sizeof proto, "%s", slash + 1);
+    unsigned ctr_port;
+    char proto[8];
+    berth_net_port_key(key, &ctr_port, proto);
     json_array_foreach(list, i, b)
     {
       const char *ip = berth_json_str(b, "HostIp"), *hp = berth_json_str(b, "HostPort");
@@ -1319,9 +1318,9 @@ json_t *berth_net_list_ports(struct berth_engine *e, const json_t *item, json_t 
   size_t i;
   json_object_foreach(json_object_get(json_object_get(eps, berth_json_str(item, "Id")), "Ports"), key, list)
   {
-    unsigned port = 0;
-    char proto[8] = "tcp";
-    (void)sscanf(key, "%u/%7s", &port, proto);
+    unsigned port;
+    char proto[8];
+    berth_net_port_key(key, &port, proto);
     if (!json_array_size(list))
       json_array_append_new(out, json_pack("{s:i, s:s}", "PrivatePort", (int)port, "Type", proto));
     json_array_foreach(list, i, b)

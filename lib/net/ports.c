@@ -87,18 +87,33 @@ static int split_spec(char *s, char **ip, char **host, char **ctr)
   return 3;
 }
 
+/* Cut "/PROTO" off s: the protocol (tcp when none), NULL with docker's
+ * error for one it does not know. */
+static const char *cut_proto(char *s, berth_error_t *err)
+{
+  char *slash = strrchr(s, '/');
+  if (!slash)
+    return "tcp";
+  *slash = '\0';
+  if (strcmp(slash + 1, "tcp") != 0 && strcmp(slash + 1, "udp") != 0 && strcmp(slash + 1, "sctp") != 0)
+    return berth_error_set_plain(err, EINVAL, "invalid proto: %s", slash + 1), NULL;
+  return slash + 1;
+}
+
+void berth_net_port_key(const char *key, unsigned *ret_port, char ret_proto[8])
+{
+  *ret_port = 0;
+  strcpy(ret_proto, "tcp");
+  (void)sscanf(key, "%u/%7s", ret_port, ret_proto);
+}
+
 int berth_net_parse_publish(const char *spec, json_t *exposed, json_t *bindings, berth_error_t *err)
 {
   cleanup_free char *s = strdup(spec);
   char *ip, *host, *ctr;
-  const char *proto = "tcp";
-  char *slash = strrchr(s, '/');
-  if (slash) {
-    *slash = '\0';
-    proto = slash + 1;
-    if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0 && strcmp(proto, "sctp") != 0)
-      return berth_error_set_plain(err, EINVAL, "invalid proto: %s", proto);
-  }
+  const char *proto = cut_proto(s, err);
+  if (!proto)
+    return -1;
   if (split_spec(s, &ip, &host, &ctr) < 0)
     return berth_error_set_plain(err, EINVAL, "invalid port format: %s", spec);
   unsigned clo, chi, hlo, hhi;
@@ -127,14 +142,9 @@ int berth_net_parse_publish(const char *spec, json_t *exposed, json_t *bindings,
 int berth_net_parse_expose(const char *spec, json_t *exposed, berth_error_t *err)
 {
   cleanup_free char *s = strdup(spec);
-  const char *proto = "tcp";
-  char *slash = strrchr(s, '/');
-  if (slash) {
-    *slash = '\0';
-    proto = slash + 1;
-    if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0 && strcmp(proto, "sctp") != 0)
-      return berth_error_set_plain(err, EINVAL, "invalid proto: %s", proto);
-  }
+  const char *proto = cut_proto(s, err);
+  if (!proto)
+    return -1;
   unsigned lo, hi;
   if (parse_range(s, false, &lo, &hi) < 0)
     return berth_error_set_plain(err, EINVAL, "invalid range format for --expose: %s", spec);
