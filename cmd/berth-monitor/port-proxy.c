@@ -119,7 +119,7 @@ static int open_port(struct berth_ports *s, struct port *p, const json_t *b, ber
   struct sockaddr_storage ss;
   socklen_t len;
   int one = 1;
-  char shown[64];
+  char shown[80];
   p->fd = -1;
   if (!proto || !host_ip || !addr || berth_net_sockaddr(host_ip, host_port, &ss, &len) < 0 ||
       inet_pton(AF_INET, addr, &p->to.sin_addr) != 1)
@@ -140,7 +140,9 @@ static int open_port(struct berth_ports *s, struct port *p, const json_t *b, ber
     if (p->tcp)
       (void)setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   }
-  snprintf(shown, sizeof shown, p->forward ? "[%s]:%u" : "%s:%u", host_ip, host_port);
+  char num[16];
+  snprintf(num, sizeof num, "%u", host_port);
+  berth_net_join_host_port(host_ip, num, shown);
   if (bind(p->fd, (struct sockaddr *)&ss, len) < 0)
     return errno == EADDRINUSE
                ? berth_error_set_plain(err, EADDRINUSE, "Bind for %s failed: port is already allocated", shown)

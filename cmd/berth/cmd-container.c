@@ -14,6 +14,7 @@
 
 #include "attach-tty.h"
 #include "base/cleanup.h"
+#include "net/net.h"
 #include "base/json.h"
 #include "cli.h"
 #include "output.h"
@@ -486,14 +487,12 @@ static int cmp_port_rows(const void *x, const void *y)
 
 static void port_item(FILE *f, bool *any, const char *ip, const char *type, long long first, long long last)
 {
-  char range[48], hp[96];
+  char range[48], hp[80];
   snprintf(range, sizeof range, first == last ? "%lld" : "%lld-%lld", first, last);
   fputs(*any ? ", " : "", f);
   *any = true;
-  if (ip) {
-    snprintf(hp, sizeof hp, strchr(ip, ':') ? "[%s]:%s" : "%s:%s", ip, range);
-    fprintf(f, "%s->", hp);
-  }
+  if (ip)
+    fprintf(f, "%s->", berth_net_join_host_port(ip, range, hp));
   fprintf(f, "%s/%s", range, type);
 }
 
@@ -519,8 +518,9 @@ static char *ports_text(const json_t *summary)
   for (i = 0; i < n; i++) {
     const struct port_row *r = &rows[i];
     if (r->ip && r->pub != r->priv) {
-      char hp[64];
-      fprintf(mf, "%s%s->%lld/%s", any_map ? ", " : "", cli_host_port(r->ip, r->pub, hp), r->priv, r->type);
+      char hp[80], pub[24];
+      snprintf(pub, sizeof pub, "%lld", r->pub);
+      fprintf(mf, "%s%s->%lld/%s", any_map ? ", " : "", berth_net_join_host_port(r->ip, pub, hp), r->priv, r->type);
       any_map = true;
       continue;
     }

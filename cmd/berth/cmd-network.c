@@ -9,6 +9,7 @@
 #include <berth/engine.h>
 
 #include "base/cleanup.h"
+#include "net/net.h"
 #include "base/json.h"
 #include "cli.h"
 #include "output.h"
@@ -48,9 +49,9 @@ int cmd_port(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
       continue;
     json_array_foreach(json_object_get(ports, keys[i]), j, b)
     {
-      char hp[64];
+      char hp[80];
       found = true;
-      cli_host_port(berth_json_str(b, "HostIp"), atoll(berth_json_str(b, "HostPort")), hp);
+      berth_net_join_host_port(berth_json_str(b, "HostIp"), berth_json_str(b, "HostPort"), hp);
       if (*want)
         printf("%s\n", hp);
       else

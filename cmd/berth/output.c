@@ -190,12 +190,6 @@ void cli_format_since(time_t t, char *buf, size_t len)
   berth_human_ago((int64_t)(now - t), buf, len);
 }
 
-const char *cli_host_port(const char *ip, long long port, char buf[64])
-{
-  snprintf(buf, 64, strchr(ip, ':') ? "[%s]:%lld" : "%s:%lld", ip, port);
-  return buf;
-}
-
 int cli_inspect_each(struct cli *cli, char **names, int n, const char *format, bool size, cli_inspect_get get)
 {
   struct berth_engine *e;

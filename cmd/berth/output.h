@@ -59,7 +59,5 @@ void cli_format_time(time_t t, char *buf, size_t len);
 void cli_format_time_rfc3339(time_t t, char *buf, size_t len);
 /* "2 hours ago". */
 void cli_format_since(time_t t, char *buf, size_t len);
-/* "0.0.0.0:8080" or "[::]:8080", as Go's net.JoinHostPort (docker port, ps) */
-const char *cli_host_port(const char *ip, long long port, char buf[64]);
 
 #endif

@@ -459,20 +459,14 @@ static void drop_host_link(const json_t *ep)
     berth_error_release(&err);
 }
 
-/* "0.0.0.0:80" or "[::]:80", as docker writes a host address and port. */
-static const char *host_port_str(const char *ip, unsigned port, char buf[64])
-{
-  snprintf(buf, 64, host_ip_v6(ip) ? "[%s]:%u" : "%s:%u", ip, port);
-  return buf;
-}
-
 /* Is host_ip:port free for proto?  port 0: pick a free one.  (The monitor
  * holds the port once the container runs: cmd/berth-monitor/port-proxy.c.) */
 static int reserve_port(const char *host_ip, const char *proto, unsigned *port, berth_error_t *err)
 {
   struct sockaddr_storage ss;
   socklen_t len;
-  char hp[64];
+  char hp[80], num[16];
+  snprintf(num, sizeof num, "%u", *port);
   if (berth_net_sockaddr(host_ip, *port, &ss, &len) < 0)
     return berth_error_set_plain(err, EINVAL, "invalid host IP address: %s", host_ip);
   cleanup_close int fd = socket(ss.ss_family, (strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
@@ -485,8 +479,8 @@ static int reserve_port(const char *host_ip, const char *proto, unsigned *port, 
   if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
     if (errno == EADDRINUSE)
       return berth_error_set_plain(err, EADDRINUSE, "Bind for %s failed: port is already allocated",
-                                   host_port_str(host_ip, *port, hp));
-    return berth_error_set(err, errno, "bind %s", host_port_str(host_ip, *port, hp));
+                                   berth_net_join_host_port(host_ip, num, hp));
+    return berth_error_set(err, errno, "bind %s", berth_net_join_host_port(host_ip, num, hp));
   }
   if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
     return berth_error_set(err, errno, "getsockname");

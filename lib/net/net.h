@@ -92,6 +92,8 @@ int berth_net_parse_mac(const char *s, uint8_t mac[6]);
  * PortBindings {"80/tcp": [{"HostIp", "HostPort"}]} (docker's errors). */
 int berth_net_parse_publish(const char *spec, json_t *exposed, json_t *bindings, berth_error_t *err);
 int berth_net_parse_expose(const char *spec, json_t *exposed, berth_error_t *err);
+/* Go's net.JoinHostPort: "0.0.0.0:8080", "[::]:8080" (port may be a range). */
+const char *berth_net_join_host_port(const char *host, const char *port, char buf[80]);
 /* A port key of ExposedPorts and PortBindings, "80/tcp" ("80": tcp). */
 void berth_net_port_key(const char *key, unsigned *ret_port, char ret_proto[8]);
 /* A host address ("0.0.0.0", "::", "::1", ...) and port as a socket

@@ -100,6 +100,12 @@ static const char *cut_proto(char *s, berth_error_t *err)
   return slash + 1;
 }
 
+const char *berth_net_join_host_port(const char *host, const char *port, char buf[80])
+{
+  snprintf(buf, 80, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
+  return buf;
+}
+
 void berth_net_port_key(const char *key, unsigned *ret_port, char ret_proto[8])
 {
   *ret_port = 0;
