@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "oci/runtime-spec.h"
 #include "runtime/cgroup.h"
 
 struct berth_spec_resources;
@@ -88,6 +89,9 @@ int berth_cgroup_set_limit(const struct berth_cgroup_dir *d, const char *what, c
 int berth_cgroup_v2_freeze_dir(const struct berth_cgroup_dir *d, bool frozen, berth_error_t *err);
 /* The converted cpu.weight for v1 cpu.shares (1 + ((shares - 2) * 9999) / 262142). */
 uint64_t berth_cgroup_shares_to_weight(uint64_t shares);
+
+/* The run flag behind each blockIO throttle list, for the backends' errors. */
+extern const char *const berth_cgroup_throttle_flags[BERTH_THROTTLE_N];
 
 /* Sleep for ms milliseconds (retry loops in the backends). */
 void berth_cgroup_sleep_ms(unsigned ms);

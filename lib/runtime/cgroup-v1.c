@@ -216,8 +216,6 @@ static int v1_pids(struct berth_cgroup *cg, const struct berth_spec_resources *r
 static const char *const v1_throttle_files[BERTH_THROTTLE_N] = {
     "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device",
     "blkio.throttle.write_iops_device"};
-static const char *const throttle_flags[BERTH_THROTTLE_N] = {"--device-read-bps", "--device-write-bps",
-                                                              "--device-read-iops", "--device-write-iops"};
 
 static int v1_blkio(struct berth_cgroup *cg, const struct berth_spec_resources *res, berth_error_t *err)
 {
@@ -237,7 +235,7 @@ static int v1_blkio(struct berth_cgroup *cg, const struct berth_spec_resources *
     for (size_t i = 0; i < res->n_throttle[k]; i++) {
       const struct berth_spec_throttle *t = &res->throttle[k][i];
       snprintf(buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRId64, t->major, t->minor, t->rate);
-      if (berth_cgroup_set_limit(d, "blkio", v1_throttle_files[k], buf, throttle_flags[k], err) < 0)
+      if (berth_cgroup_set_limit(d, "blkio", v1_throttle_files[k], buf, berth_cgroup_throttle_flags[k], err) < 0)
         return -1;
     }
   return 0;

@@ -417,8 +417,6 @@ static int v2_devices(struct berth_cgroup_dir *d, const struct berth_spec_resour
 static int v2_io(struct berth_cgroup_dir *d, const struct berth_spec_resources *res, berth_error_t *err)
 {
   static const char *const keys[BERTH_THROTTLE_N] = {"rbps", "wbps", "riops", "wiops"};
-  static const char *const flags[BERTH_THROTTLE_N] = {"--device-read-bps", "--device-write-bps",
-                                                       "--device-read-iops", "--device-write-iops"};
   char buf[128];
   if (is_set(res->blkio_weight)) {
     const char *file = berth_cgroup_dir_has(d, "io.weight") ? "io.weight" : "io.bfq.weight";
@@ -434,7 +432,7 @@ static int v2_io(struct berth_cgroup_dir *d, const struct berth_spec_resources *
     for (size_t i = 0; i < res->n_throttle[k]; i++) {
       const struct berth_spec_throttle *t = &res->throttle[k][i];
       snprintf(buf, sizeof buf, "%" PRId64 ":%" PRId64 " %s=%" PRId64, t->major, t->minor, keys[k], t->rate);
-      if (berth_cgroup_set_limit(d, "io", "io.max", buf, flags[k], err) < 0)
+      if (berth_cgroup_set_limit(d, "io", "io.max", buf, berth_cgroup_throttle_flags[k], err) < 0)
         return -1;
     }
   return 0;

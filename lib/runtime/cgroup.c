@@ -413,3 +413,5 @@ int berth_cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err)
   return 0;
 }
 
+const char *const berth_cgroup_throttle_flags[BERTH_THROTTLE_N] = {"--device-read-bps", "--device-write-bps",
+                                                                   "--device-read-iops", "--device-write-iops"};
